@@ -1,0 +1,37 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// SessionStore keeps conversation sessions as opaque bytes with a version for
+// optimistic concurrency. Implementations: store/redis (production) and the
+// embedded SQL store.
+type SessionStore interface {
+	// LoadSession returns the stored bytes and version of a session. A missing
+	// (or expired) session returns nil data, version 0 and no error.
+	LoadSession(ctx context.Context, key string) (data []byte, version int64, err error)
+	// SaveSession stores data if the stored version still equals version (0 =
+	// must not exist yet) and returns the new version (version+1). When another
+	// save won the race it returns commerce.ErrConflict and changes nothing.
+	// Sessions idle longer than ttl may be forgotten.
+	SaveSession(ctx context.Context, key string, data []byte, version int64, ttl time.Duration) (int64, error)
+}
+
+// Deduper remembers which incoming updates were already handled.
+type Deduper interface {
+	// Claim marks key as seen for ttl. It returns true when this call claimed
+	// it (first delivery, or the earlier claim expired), false for a duplicate.
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Release forgets a claim, so a redelivery is processed again (used when
+	// handling failed before any effect).
+	Release(ctx context.Context, key string) error
+}
+
+// Locker serializes work on one key (one chat) across goroutines and replicas.
+type Locker interface {
+	// Lock waits until it holds key (or ctx ends) and returns the function that
+	// releases it. A holder that dies loses the lock after ttl.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+}

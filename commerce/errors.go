@@ -1,0 +1,49 @@
+// Package commerce is the domain core of shopbot: catalog, cart, orders, pickup
+// points and money. It depends on nothing but the standard library; storage is
+// reached through the interfaces declared in store.go.
+package commerce
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors. Store implementations map driver errors to these, and the
+// conversation layer maps them to user-facing template keys.
+var (
+	// ErrNotFound: the requested record does not exist (or is not visible to the caller).
+	ErrNotFound = errors.New("not found")
+	// ErrSoldOut: not enough stock left to satisfy the request.
+	ErrSoldOut = errors.New("sold out")
+	// ErrConflict: a concurrent change won the race; reload and retry.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalidTransition: the order cannot move to the requested status from its current one.
+	ErrInvalidTransition = errors.New("invalid order status transition")
+	// ErrPriceChanged: a price differs from the one the buyer saw.
+	ErrPriceChanged = errors.New("price changed")
+	// ErrUnavailable: the product is hidden or no longer sold.
+	ErrUnavailable = errors.New("product unavailable")
+	// ErrQuantity: a quantity is not positive or exceeds the per-order cap.
+	ErrQuantity = errors.New("invalid quantity")
+	// ErrEmptyCart: checkout of an empty cart.
+	ErrEmptyCart = errors.New("cart is empty")
+	// ErrInvalid: input fails validation (bad phone, missing name, unknown point …).
+	ErrInvalid = errors.New("invalid input")
+	// ErrCurrencyMismatch: money of two currencies combined.
+	ErrCurrencyMismatch = errors.New("currency mismatch")
+)
+
+// ErrExpired: the reservation behind a pending order ran out before confirmation.
+var ErrExpired = errors.New("reservation expired")
+
+// PriceChangedError lists the cart lines whose price moved since the buyer saw
+// them. It matches ErrPriceChanged with errors.Is.
+type PriceChangedError struct {
+	Lines []CartLine // with SeenPrice set to the current price
+}
+
+func (e *PriceChangedError) Error() string { return "price changed for " + strconv.Itoa(len(e.Lines)) + " product(s)" }
+
+// Is makes errors.Is(err, ErrPriceChanged) true.
+func (e *PriceChangedError) Is(target error) bool { return target == ErrPriceChanged }
+

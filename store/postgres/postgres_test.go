@@ -1,0 +1,50 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"shopbot/bot"
+	"shopbot/commerce"
+	"shopbot/internal/testenv"
+	"shopbot/store/postgres"
+	"shopbot/store/sqlstore"
+	"shopbot/store/storetest"
+)
+
+func open(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, testenv.PostgresSchema(t), postgres.PoolOptions{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := postgres.Migrate(ctx, db.SQL); err != nil {
+		t.Fatal(err)
+	}
+	return postgres.New(db.SQL, sqlstore.Options{})
+}
+
+func TestShopStore(t *testing.T) {
+	storetest.RunShopStore(t, func(t *testing.T) commerce.Store { return open(t) })
+}
+
+func TestSessionStore(t *testing.T) {
+	storetest.RunSessionStore(t, func(t *testing.T) bot.SessionStore { return open(t) })
+}
+
+func TestDeduper(t *testing.T) {
+	storetest.RunDeduper(t, func(t *testing.T) bot.Deduper { return open(t) })
+}
+
+func TestOpenErrorHidesPassword(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://shop:s3cretpw@127.0.0.1:1/none?connect_timeout=1", postgres.PoolOptions{})
+	if err == nil {
+		t.Fatal("Open on a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cretpw") {
+		t.Fatalf("error leaks the password: %v", err)
+	}
+}

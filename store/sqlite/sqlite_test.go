@@ -1,0 +1,53 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"shopbot/bot"
+	"shopbot/commerce"
+	"shopbot/store/sqlite"
+	"shopbot/store/sqlstore"
+	"shopbot/store/storetest"
+)
+
+func open(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := sqlite.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return sqlite.New(db, sqlstore.Options{})
+}
+
+func TestShopStore(t *testing.T) {
+	storetest.RunShopStore(t, func(t *testing.T) commerce.Store { return open(t) })
+}
+
+func TestSessionStore(t *testing.T) {
+	storetest.RunSessionStore(t, func(t *testing.T) bot.SessionStore { return open(t) })
+}
+
+func TestDeduper(t *testing.T) {
+	storetest.RunDeduper(t, func(t *testing.T) bot.Deduper { return open(t) })
+}
+
+func TestMigrateTwice(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for range 2 {
+		if err := sqlite.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

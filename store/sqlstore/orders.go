@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"shopbot/commerce"
+)
+
+const orderCols = `id, number, channel, user_id, chat_id, lang, status, total_amount, currency,
+	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at`
+
+func scanOrder(sc interface{ Scan(...any) error }) (commerce.Order, error) {
+	var o commerce.Order
+	var created, updated, expires int64
+	err := sc.Scan(&o.ID, &o.Number, &o.Buyer.Channel, &o.Buyer.UserID, &o.ChatID, &o.Lang, &o.Status,
+		&o.Total.Amount, &o.Total.Currency, &o.PickupPointID, &o.ContactName, &o.Phone, &o.IdempotencyKey,
+		&created, &updated, &expires)
+	o.CreatedAt, o.UpdatedAt, o.ExpiresAt = fromMS(created), fromMS(updated), fromMS(expires)
+	return o, err
+}
+
+// PlaceOrder implements commerce.OrderStore: stock is taken line by line with
+// a conditional UPDATE in product-id order (so two orders never deadlock), the
+// order and its lines are inserted, and OnOrderPlaced schedules the expiry —
+// all in one transaction.
+func (s *Store) PlaceOrder(ctx context.Context, o commerce.Order) (commerce.Order, bool, error) {
+	if o.IdempotencyKey == "" || len(o.Lines) == 0 {
+		return o, false, fmt.Errorf("place order: key and lines required: %w", commerce.ErrInvalid)
+	}
+	lines := append([]commerce.OrderLine(nil), o.Lines...)
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].ProductID < lines[j].ProductID })
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := ms(o.UpdatedAt)
+		for _, l := range lines {
+			res, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock - $1, updated_at = $2
+				WHERE id = $3 AND active AND stock >= $1`, l.Qty, now, l.ProductID)
+			if err != nil {
+				return fmt.Errorf("reserve product %d: %w", l.ProductID, s.mapErr(err))
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("reserve product %d: %w", l.ProductID, err)
+			} else if n == 0 {
+				return fmt.Errorf("reserve %d of product %d: %w", l.Qty, l.ProductID, commerce.ErrSoldOut)
+			}
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO orders (number, channel, user_id, chat_id, lang, status,
+				total_amount, currency, pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			o.Number, o.Buyer.Channel, o.Buyer.UserID, o.ChatID, o.Lang, string(o.Status),
+			o.Total.Amount, o.Total.Currency, o.PickupPointID, o.ContactName, o.Phone, o.IdempotencyKey,
+			ms(o.CreatedAt), now, ms(o.ExpiresAt)).Scan(&o.ID)
+		if err != nil {
+			return fmt.Errorf("insert order: %w", s.mapErr(err))
+		}
+		for i, l := range o.Lines {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, title, unit_amount, qty)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, o.ID, i+1, l.ProductID, l.SKU, textJSON(l.Title), l.UnitPrice.Amount, l.Qty); err != nil {
+				return fmt.Errorf("insert order line: %w", s.mapErr(err))
+			}
+		}
+		if s.opts.OnOrderPlaced != nil {
+			if err := s.opts.OnOrderPlaced(ctx, tx, o); err != nil {
+				return fmt.Errorf("schedule order %d expiry: %w", o.ID, err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, commerce.ErrConflict) {
+		// Either the idempotency key (a concurrent retry won) or the number collided.
+		if existing, kerr := s.OrderByKey(ctx, o.IdempotencyKey); kerr == nil {
+			return existing, false, nil
+		}
+		return o, false, err
+	}
+	if err != nil {
+		return o, false, err
+	}
+	placed, err := s.Order(ctx, o.ID)
+	return placed, true, err
+}
+
+// Order implements commerce.OrderStore.
+func (s *Store) Order(ctx context.Context, id int64) (commerce.Order, error) {
+	return s.orderWhere(ctx, s.db, `id = $1`, id)
+}
+
+// OrderByKey implements commerce.OrderStore.
+func (s *Store) OrderByKey(ctx context.Context, key string) (commerce.Order, error) {
+	return s.orderWhere(ctx, s.db, `idem_key = $1`, key)
+}
+
+func (s *Store) orderWhere(ctx context.Context, q querier, where string, arg any) (commerce.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderCols+` FROM orders WHERE `+where, arg))
+	if err != nil {
+		return o, fmt.Errorf("order %v: %w", arg, s.mapErr(err))
+	}
+	if err := s.loadLines(ctx, q, []*commerce.Order{&o}); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// loadLines fills the lines of the given orders with one query.
+func (s *Store) loadLines(ctx context.Context, q querier, orders []*commerce.Order) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*commerce.Order, len(orders))
+	args := make([]any, 0, len(orders))
+	in := make([]byte, 0, 4*len(orders))
+	for i, o := range orders {
+		byID[o.ID] = o
+		args = append(args, o.ID)
+		if i > 0 {
+			in = append(in, ',')
+		}
+		in = fmt.Appendf(in, "$%d", i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT order_id, product_id, sku, title, unit_amount, qty
+		FROM order_lines WHERE order_id IN (`+string(in)+`) ORDER BY order_id, line_no`, args...)
+	if err != nil {
+		return fmt.Errorf("order lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var l commerce.OrderLine
+		if err := rows.Scan(&id, &l.ProductID, &l.SKU, jsonText{&l.Title}, &l.UnitPrice.Amount, &l.Qty); err != nil {
+			return fmt.Errorf("order lines: %w", err)
+		}
+		if o := byID[id]; o != nil {
+			l.UnitPrice.Currency = o.Total.Currency
+			o.Lines = append(o.Lines, l)
+		}
+	}
+	return rows.Err()
+}
+
+// OrdersByBuyer implements commerce.OrderStore.
+func (s *Store) OrdersByBuyer(ctx context.Context, b commerce.Buyer, limit int) ([]commerce.Order, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+orderCols+` FROM orders
+		WHERE channel = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3`, b.Channel, b.UserID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("orders of %s: %w", b.Key(), err)
+	}
+	var out []commerce.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("orders of %s: %w", b.Key(), err)
+		}
+		out = append(out, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ptrs := make([]*commerce.Order, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return out, s.loadLines(ctx, s.db, ptrs)
+}
+
+// SetOrderStatus implements commerce.OrderStore.
+func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.OrderStatus, at time.Time) (commerce.Order, error) {
+	var o commerce.Order
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+			string(to), ms(at), id, string(from))
+		if err != nil {
+			return fmt.Errorf("order %d %s→%s: %w", id, from, to, s.mapErr(err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			var cur string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, id).Scan(&cur); err != nil {
+				return fmt.Errorf("order %d: %w", id, s.mapErr(err))
+			}
+			return fmt.Errorf("order %d is %s, not %s: %w", id, cur, from, commerce.ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, from_status, to_status, at) VALUES ($1, $2, $3, $4)`,
+			id, string(from), string(to), ms(at)); err != nil {
+			return fmt.Errorf("order %d event: %w", id, err)
+		}
+		if from.HoldsStock() && to == commerce.StatusCancelled {
+			if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + l.qty, updated_at = $1
+				FROM (SELECT product_id, SUM(qty) AS qty FROM order_lines WHERE order_id = $2 GROUP BY product_id) AS l
+				WHERE products.id = l.product_id`, ms(at), id); err != nil {
+				return fmt.Errorf("order %d restock: %w", id, err)
+			}
+		}
+		o, err = s.orderWhere(ctx, tx, `id = $1`, id)
+		return err
+	})
+	return o, err
+}
+
+// ExpiredOrders implements commerce.OrderStore.
+func (s *Store) ExpiredOrders(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM orders WHERE status = 'pending' AND expires_at <= $1
+		ORDER BY expires_at LIMIT $2`, ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("expired orders: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

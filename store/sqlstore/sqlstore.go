@@ -1,0 +1,135 @@
+// Package sqlstore is the one SQL implementation of commerce's store
+// interfaces and bot's session and de-duplication stores, shared by the
+// Postgres (pgx v5 through database/sql) and SQLite (modernc) packages. The
+// SQL is the subset both dialects accept; what differs lives in Dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"shopbot/commerce"
+)
+
+// Dialect holds what differs between the databases.
+type Dialect struct {
+	Name string
+	// IsUniqueViolation reports whether err is a unique-constraint violation.
+	IsUniqueViolation func(error) bool
+}
+
+// Options configures a Store.
+type Options struct {
+	// OnOrderPlaced runs inside the order's transaction; the application uses
+	// it to enqueue the durable reservation-expiry job atomically with the order.
+	OnOrderPlaced func(ctx context.Context, tx *sql.Tx, o commerce.Order) error
+	// Now is the clock for session and dedupe expiry; default time.Now.
+	Now func() time.Time
+}
+
+// Store implements commerce.Store, bot.SessionStore and bot.Deduper.
+type Store struct {
+	db   *sql.DB
+	d    Dialect
+	opts Options
+}
+
+// New wraps an open, migrated database.
+func New(db *sql.DB, d Dialect, opts Options) *Store {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{db: db, d: d, opts: opts}
+}
+
+// SetOnOrderPlaced installs the in-transaction hook after construction (the job
+// queue needs the store, and the store needs the queue).
+func (s *Store) SetOnOrderPlaced(f func(ctx context.Context, tx *sql.Tx, o commerce.Order) error) {
+	s.opts.OnOrderPlaced = f
+}
+
+// DB returns the underlying pool.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.mapErr(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors into commerce sentinels where one applies.
+func (s *Store) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w", commerce.ErrNotFound)
+	case s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err):
+		return fmt.Errorf("%s unique violation: %w", s.d.Name, commerce.ErrConflict)
+	}
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func textJSON(t commerce.Text) string {
+	if t == nil {
+		t = commerce.Text{}
+	}
+	b, _ := json.Marshal(t) // a map of strings always marshals
+	return string(b)
+}
+
+// jsonText scans a JSON text column (TEXT in SQLite, JSONB in Postgres).
+type jsonText struct{ t *commerce.Text }
+
+func (j jsonText) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+		*j.t = commerce.Text{}
+		return nil
+	default:
+		return fmt.Errorf("text column of type %T", src)
+	}
+	return json.Unmarshal(b, j.t)
+}
