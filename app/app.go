@@ -1,0 +1,229 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"shopbot/bot"
+	"shopbot/bot/web"
+	"shopbot/commerce"
+	"shopbot/demo"
+	"shopbot/jobs"
+	"shopbot/store/postgres"
+	"shopbot/store/redis"
+	"shopbot/store/sqlite"
+	"shopbot/store/sqlstore"
+	"shopbot/templates"
+)
+
+// App is one running shopbot process.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	Store   *sqlstore.Store
+	Shop    *commerce.Shop
+	Router  *bot.Router
+	queue   *jobs.Queue
+	metrics *metrics
+	ready   []check
+	closers []func()
+	handler http.Handler
+}
+
+type check struct {
+	name string
+	ping func(ctx context.Context) error
+}
+
+// Open connects the stores, applies migrations, seeds the demo catalog into
+// an empty database and builds the HTTP handler. It starts nothing.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) {
+	a = &App{cfg: cfg, log: log, metrics: newMetrics()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := a.openDatabase(ctx); err != nil {
+		return nil, err
+	}
+	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, ReservationTTL: cfg.ReservationTTL, MaxQtyPerLine: cfg.MaxQtyPerLine})
+
+	var sessions bot.SessionStore = a.Store
+	var dedupe bot.Deduper = a.Store
+	var locker bot.Locker = bot.NewLocalLocker()
+	var sweep func(context.Context) (int64, error) = a.Store.Sweep
+	if cfg.RedisURL != "" {
+		client, err := redis.Open(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, func() { client.Close() })
+		rs := redis.New(client, "shopbot:")
+		sessions, dedupe, locker, sweep = rs, rs, rs, nil
+		a.ready = append(a.ready, check{"redis", rs.Ping})
+		log.Info("redis connected", "addr", redisAddr(client))
+	}
+
+	dialect := "sqlite"
+	if cfg.Postgres() {
+		dialect = "postgres"
+	}
+	a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: log,
+		Sweep: sweep, PollInterval: cfg.JobPollInterval})
+	if err != nil {
+		return nil, err
+	}
+	a.Store.SetOnOrderPlaced(a.queue.ScheduleExpiry)
+
+	if cfg.SeedDemo {
+		if err := a.seedIfEmpty(ctx); err != nil {
+			return nil, err
+		}
+	}
+	texts, err := templates.Load()
+	if err != nil {
+		return nil, err
+	}
+	a.Router = bot.NewRouter(bot.Options{
+		Shop: a.Shop, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
+		Events: a.metrics.event,
+	})
+	a.handler = a.routes()
+	return a, nil
+}
+
+func redisAddr(c goredis.UniversalClient) string {
+	if cl, ok := c.(*goredis.Client); ok {
+		return cl.Options().Addr
+	}
+	return "cluster"
+}
+
+func (a *App) openDatabase(ctx context.Context) error {
+	if a.cfg.Postgres() {
+		db, err := postgres.Open(ctx, a.cfg.DatabaseURL, postgres.PoolOptions{MaxConns: a.cfg.DBMaxConns})
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, db.Close)
+		if err := postgres.Migrate(ctx, db.SQL); err != nil {
+			return err
+		}
+		a.Store = postgres.New(db.SQL, sqlstore.Options{})
+		a.ready = append(a.ready, check{"database", db.Pool.Ping})
+		a.log.Info("database ready", "kind", "postgres", "max_conns", db.Pool.Config().MaxConns)
+		return nil
+	}
+	db, err := sqlite.Open(ctx, a.cfg.SQLitePath())
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() { db.Close() })
+	if err := sqlite.Migrate(ctx, db); err != nil {
+		return err
+	}
+	a.Store = sqlite.New(db, sqlstore.Options{})
+	a.ready = append(a.ready, check{"database", db.PingContext})
+	a.log.Info("database ready", "kind", "sqlite", "path", a.cfg.SQLitePath())
+	return nil
+}
+
+func (a *App) seedIfEmpty(ctx context.Context) error {
+	n, err := a.Store.CountProducts(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if err := demo.Seed(ctx, a.Store); err != nil {
+		return fmt.Errorf("seed demo catalog: %w", err)
+	}
+	a.log.Info("seeded the demo catalog into the empty database", "products", len(demo.Products()))
+	return nil
+}
+
+// Handler is the HTTP interface of the app.
+func (a *App) Handler() http.Handler { return a.handler }
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", a.metrics.handler())
+	web.New(web.Options{Router: a.Router, Log: a.log, Image: func(key string) ([]byte, error) {
+		return demo.RenderImage(key, 640)
+	}}).Register(mux)
+	return a.middleware(mux)
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	code := http.StatusOK
+	for _, c := range a.ready {
+		if err := c.ping(ctx); err != nil {
+			status[c.name] = "unreachable"
+			code = http.StatusServiceUnavailable
+			a.log.WarnContext(ctx, "readiness check failed", "check", c.name, "err", err)
+		} else {
+			status[c.name] = "ok"
+		}
+	}
+	writeJSON(w, code, status)
+}
+
+// Serve starts the job queue and serves HTTP on ln until ctx ends, then shuts
+// down gracefully: in-flight requests finish, running jobs finish, stores close.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if err := a.queue.Start(ctx); err != nil {
+		return fmt.Errorf("start jobs: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("shopbot is serving", "web_chat", "http://"+ln.Addr().String()+"/", "public_url", a.cfg.PublicURL)
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down: finishing in-flight work")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.log.Warn("http shutdown", "err", err)
+	}
+	if err := a.queue.Stop(sctx); err != nil {
+		a.log.Warn("job queue shutdown", "err", err)
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+// Close releases every connection.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

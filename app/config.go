@@ -1,0 +1,115 @@
+// Package app wires shopbot together: configuration from the environment,
+// stores, the job queue, the conversation engine, the HTTP server and the
+// subcommands. cmd/shopbot only calls Main.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the operator interface (see DESIGN.md).
+type Config struct {
+	HTTPAddr       string        // SHOPBOT_HTTP_ADDR
+	PublicURL      string        // SHOPBOT_PUBLIC_URL
+	DatabaseURL    string        // DATABASE_URL: postgres://… or sqlite:PATH
+	RedisURL       string        // REDIS_URL; empty = embedded
+	Admins         []string      // SHOPBOT_ADMINS
+	LogLevel       slog.Level    // SHOPBOT_LOG_LEVEL
+	ReservationTTL time.Duration // SHOPBOT_RESERVATION_TTL, default 15m
+	MaxQtyPerLine  int           // SHOPBOT_MAX_QTY, default 10
+	SeedDemo       bool          // SHOPBOT_SEED_DEMO, default true: seed the demo catalog into an empty database
+	DBMaxConns     int32         // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
+	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
+	JobPollInterval time.Duration
+	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
+}
+
+// ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		HTTPAddr:        or(getenv("SHOPBOT_HTTP_ADDR"), "127.0.0.1:8080"),
+		DatabaseURL:     or(getenv("DATABASE_URL"), "sqlite:shopbot.db"),
+		RedisURL:        getenv("REDIS_URL"),
+		ReservationTTL:  15 * time.Minute,
+		MaxQtyPerLine:   10,
+		SeedDemo:        true,
+		DBMaxConns:      16,
+		JobPollInterval: time.Second,
+		ShutdownTimeout: 20 * time.Second,
+	}
+	c.PublicURL = strings.TrimRight(or(getenv("SHOPBOT_PUBLIC_URL"), "http://"+c.HTTPAddr), "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("SHOPBOT_PUBLIC_URL must be an http(s) URL")
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("DATABASE_URL must start with postgres:// or sqlite:")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return c, fmt.Errorf("REDIS_URL must start with redis:// or rediss://")
+	}
+	for _, a := range strings.Split(getenv("SHOPBOT_ADMINS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.Admins = append(c.Admins, a)
+		}
+	}
+	if v := getenv("SHOPBOT_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return c, fmt.Errorf("SHOPBOT_LOG_LEVEL %q: want debug, info, warn or error", v)
+		}
+	}
+	var err error
+	if c.ReservationTTL, err = duration(getenv, "SHOPBOT_RESERVATION_TTL", c.ReservationTTL); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = duration(getenv, "SHOPBOT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout); err != nil {
+		return c, err
+	}
+	if v := getenv("SHOPBOT_MAX_QTY"); v != "" {
+		if c.MaxQtyPerLine, err = strconv.Atoi(v); err != nil || c.MaxQtyPerLine < 1 || c.MaxQtyPerLine > 999 {
+			return c, fmt.Errorf("SHOPBOT_MAX_QTY %q: want 1–999", v)
+		}
+	}
+	if v := getenv("SHOPBOT_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return c, fmt.Errorf("SHOPBOT_DB_MAX_CONNS %q: want 1–1000", v)
+		}
+		c.DBMaxConns = int32(n)
+	}
+	if v := getenv("SHOPBOT_SEED_DEMO"); v != "" {
+		if c.SeedDemo, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("SHOPBOT_SEED_DEMO %q: want true or false", v)
+		}
+	}
+	return c, nil
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return def, fmt.Errorf("%s %q: want a positive duration such as 15m", name, v)
+	}
+	return d, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// Postgres reports whether the database is Postgres (else SQLite).
+func (c Config) Postgres() bool { return !strings.HasPrefix(c.DatabaseURL, "sqlite:") }
+
+// SQLitePath is the file of a sqlite: URL.
+func (c Config) SQLitePath() string { return strings.TrimPrefix(c.DatabaseURL, "sqlite:") }

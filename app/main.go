@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"shopbot/catalogio"
+	"shopbot/demo"
+)
+
+const usage = `shopbot — a cross-border shop inside chat apps
+
+Usage:
+  shopbot [serve]               run the shop (default)
+  shopbot migrate               apply database migrations and exit
+  shopbot catalog import FILE   load products from a .csv or .json file
+  shopbot demo seed             load the demo catalog (upserts by SKU)
+
+Configuration is read from the environment; see README.md.
+`
+
+// Main runs a subcommand and returns the process exit code. Tests call it
+// with their own environment, context and output.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "shopbot: configuration:", err)
+		return 2
+	}
+	log := slog.New(contextHandler{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log, nil)
+	case "migrate":
+		err = migrate(ctx, cfg, log)
+	case "catalog":
+		err = catalog(ctx, cfg, log, args, stdout)
+	case "demo":
+		if len(args) != 1 || args[0] != "seed" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = withApp(ctx, cfg, log, func(a *App) error { return demo.Seed(ctx, a.Store) })
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "shopbot: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		log.Error("shopbot failed", "cmd", cmd, "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the shop until ctx ends. When ready is not nil it receives the
+// listening address once the server accepts connections.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- string) error {
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	return a.Serve(ctx, ln)
+}
+
+func withApp(ctx context.Context, cfg Config, log *slog.Logger, fn func(*App) error) error {
+	cfg.SeedDemo = false
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}
+
+func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	// Open applies the store's and the job queue's migrations.
+	return withApp(ctx, cfg, log, func(*App) error {
+		log.Info("migrations applied")
+		return nil
+	})
+}
+
+func catalog(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("catalog import", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if len(args) < 1 || args[0] != "import" {
+		return errors.New("usage: shopbot catalog import FILE")
+	}
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
+		return errors.New("usage: shopbot catalog import FILE")
+	}
+	path := fs.Arg(0)
+	format, err := catalogio.FormatOf(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	items, err := catalogio.Parse(f, format)
+	if err != nil {
+		return err
+	}
+	return withApp(ctx, cfg, log, func(a *App) error {
+		res, err := catalogio.Import(ctx, a.Store, items)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d products from %s: %+v\n", len(items), path, res)
+		return nil
+	})
+}
+

@@ -1,0 +1,191 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"shopbot/commerce"
+	"shopbot/templates"
+)
+
+// Options configures a Router.
+type Options struct {
+	Shop     *commerce.Shop
+	Sessions SessionStore
+	Dedupe   Deduper
+	Locker   Locker
+	Texts    *templates.Set
+	Log      *slog.Logger
+	// SessionTTL is how long an idle session is kept; default 30 days.
+	SessionTTL time.Duration
+	// DedupeTTL is how long an update id is remembered; default 48 h
+	// (Telegram keeps unconfirmed updates 24 h).
+	DedupeTTL time.Duration
+	// Events receives notable outcomes (orders placed, errors) for metrics.
+	Events func(Event)
+	// ImageURL maps a product image key to a site-relative URL; default
+	// "/img/" + key + ".png".
+	ImageURL func(key string) string
+}
+
+// Event names an outcome worth counting.
+type Event string
+
+// Events reported through Options.Events.
+const (
+	EventMessage      Event = "message"
+	EventDuplicate    Event = "duplicate"
+	EventOrderPlaced  Event = "order_placed"
+	EventOrderConfirm Event = "order_confirmed"
+	EventOrderCancel  Event = "order_cancelled"
+	EventError        Event = "error"
+)
+
+// Router turns messages into replies: de-duplicate, lock the chat, load the
+// session, run the flow step, save the session with a version check.
+type Router struct {
+	o Options
+}
+
+// NewRouter builds a Router with defaults filled in.
+func NewRouter(o Options) *Router {
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 30 * 24 * time.Hour
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = 48 * time.Hour
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Events == nil {
+		o.Events = func(Event) {}
+	}
+	if o.ImageURL == nil {
+		o.ImageURL = func(key string) string { return "/img/" + key + ".png" }
+	}
+	if o.Locker == nil {
+		o.Locker = NewLocalLocker()
+	}
+	return &Router{o: o}
+}
+
+// Texts returns the router's text set (adapters render their own chrome with it).
+func (r *Router) Texts() *templates.Set { return r.o.Texts }
+
+// Handle processes one message. It returns ErrDuplicate for an update seen
+// before. Any other error has already been turned into a localized "try
+// again" reply, which is returned alongside it for logging.
+func (r *Router) Handle(ctx context.Context, m Message) ([]Reply, error) {
+	if m.UpdateID != "" && r.o.Dedupe != nil {
+		first, err := r.o.Dedupe.Claim(ctx, "upd:"+m.Channel+":"+m.UpdateID, r.o.DedupeTTL)
+		if err != nil {
+			return r.failure(m, fmt.Errorf("dedupe: %w", err))
+		}
+		if !first {
+			r.o.Events(EventDuplicate)
+			return nil, ErrDuplicate
+		}
+	}
+	r.o.Events(EventMessage)
+	replies, err := r.handle(ctx, m)
+	if err != nil {
+		if m.UpdateID != "" && r.o.Dedupe != nil {
+			// Let the platform's redelivery try again; effects are idempotent.
+			_ = r.o.Dedupe.Release(context.WithoutCancel(ctx), "upd:"+m.Channel+":"+m.UpdateID)
+		}
+		return r.failure(m, err)
+	}
+	return replies, nil
+}
+
+func (r *Router) failure(m Message, err error) ([]Reply, error) {
+	r.o.Events(EventError)
+	lang := templates.Match(m.Lang)
+	if lang == "" {
+		lang = templates.Default
+	}
+	return []Reply{{Text: r.o.Texts.Text(lang, "error_internal", nil)}}, err
+}
+
+// SessionKey is the storage key of a chat's session. Group and private chats
+// never share one, and two users in one group do not either.
+func SessionKey(m Message) string {
+	if m.Group {
+		return "sess:" + m.Channel + ":" + m.ChatID + ":" + m.UserID
+	}
+	return "sess:" + m.Channel + ":" + m.ChatID
+}
+
+func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
+	key := SessionKey(m)
+	unlock, err := r.o.Locker.Lock(ctx, "lock:"+key, 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	defer unlock()
+	for attempt := 0; ; attempt++ {
+		data, version, err := r.o.Sessions.LoadSession(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("load session: %w", err)
+		}
+		sess, err := decodeSession(data, version)
+		if err != nil {
+			r.o.Log.WarnContext(ctx, "unreadable session reset", "key", key, "err", err)
+			sess = Session{version: version}
+		}
+		replies, err := r.step(ctx, &sess, m)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := sess.encode()
+		if err != nil {
+			return nil, fmt.Errorf("encode session: %w", err)
+		}
+		_, err = r.o.Sessions.SaveSession(ctx, key, enc, sess.version, r.o.SessionTTL)
+		if errors.Is(err, commerce.ErrConflict) && attempt < 3 {
+			// Another replica saved first (our lock expired); redo the step on
+			// its state. Every effect in a step is idempotent.
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("save session: %w", err)
+		}
+		return replies, nil
+	}
+}
+
+// userError maps domain errors to a template key; ok is false for errors a
+// user cannot act on (those become "error_internal").
+func userError(err error) (key string, ok bool) {
+	for _, e := range []struct {
+		err error
+		key string
+	}{
+		{commerce.ErrSoldOut, "err_sold_out"},
+		{commerce.ErrPriceChanged, "err_price_changed"},
+		{commerce.ErrUnavailable, "err_unavailable"},
+		{commerce.ErrNotFound, "err_not_found"},
+		{commerce.ErrQuantity, "err_quantity"},
+		{commerce.ErrEmptyCart, "cart_empty"},
+		{commerce.ErrExpired, "err_expired"},
+		{commerce.ErrInvalidTransition, "err_cannot_change"},
+		{commerce.ErrConflict, "err_cannot_change"},
+	} {
+		if errors.Is(err, e.err) {
+			return e.key, true
+		}
+	}
+	return "", false
+}
+
+func newNonce() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

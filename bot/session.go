@@ -1,0 +1,47 @@
+package bot
+
+import (
+	"encoding/json"
+
+	"shopbot/commerce"
+)
+
+// Session is one chat's conversation state. It is stored as JSON with a
+// version; it holds nothing trusted: prices are re-read at checkout.
+type Session struct {
+	Lang     string        `json:"lang,omitempty"`
+	Step     string        `json:"step,omitempty"` // awaited text input: "", stepName, stepPhone
+	Cart     commerce.Cart `json:"cart"`
+	Checkout CheckoutDraft `json:"co"`
+	// Remembered contact details, offered as one-tap choices next time.
+	LastName  string `json:"ln,omitempty"`
+	LastPhone string `json:"lp,omitempty"`
+
+	version int64
+}
+
+// CheckoutDraft is a checkout in progress.
+type CheckoutDraft struct {
+	Nonce   string `json:"n,omitempty"` // identifies this checkout; its buttons carry it
+	PointID int64  `json:"pt,omitempty"`
+	Name    string `json:"nm,omitempty"`
+}
+
+// Steps awaiting typed input.
+const (
+	stepName  = "co_name"
+	stepPhone = "co_phone"
+)
+
+func decodeSession(data []byte, version int64) (Session, error) {
+	var s Session
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return Session{}, err
+		}
+	}
+	s.version = version
+	return s, nil
+}
+
+func (s *Session) encode() ([]byte, error) { return json.Marshal(s) }

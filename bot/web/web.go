@@ -1,0 +1,179 @@
+// Package web is the web chat: the channel that works with no platform
+// tokens. It serves the chat page, the JSON chat API and product images.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"shopbot/bot"
+)
+
+//go:embed static/index.html
+var static embed.FS
+
+// MaxBody is the largest accepted /api/chat request.
+const MaxBody = 64 << 10
+
+// Options configures the web chat.
+type Options struct {
+	Router *bot.Router
+	Log    *slog.Logger
+	// Image renders a product image key as PNG; nil serves no images.
+	Image func(key string) ([]byte, error)
+}
+
+// Handler serves GET /, POST /api/chat and GET /img/{key}.
+type Handler struct {
+	o      Options
+	images sync.Map // key → []byte
+}
+
+// New builds the handler.
+func New(o Options) *Handler {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{o: o}
+}
+
+// Register adds the web chat's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", h.page)
+	mux.HandleFunc("POST /api/chat", h.chat)
+	mux.HandleFunc("GET /img/{file}", h.image)
+}
+
+func (h *Handler) page(w http.ResponseWriter, _ *http.Request) {
+	b, _ := static.ReadFile("static/index.html")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b)
+}
+
+// ChatRequest is the body of POST /api/chat.
+type ChatRequest struct {
+	User   string `json:"user"`             // the browser's random id, 8–64 of [A-Za-z0-9_-]
+	Text   string `json:"text,omitempty"`   // typed text
+	Action string `json:"action,omitempty"` // a button's action
+	Lang   string `json:"lang,omitempty"`   // navigator.language
+	ID     string `json:"id,omitempty"`     // client message id: a resend with the same id is answered once
+	Name   string `json:"name,omitempty"`   // display name, optional
+}
+
+// ChatResponse is the answer of POST /api/chat.
+type ChatResponse struct {
+	Replies   []bot.Reply `json:"replies"`
+	Duplicate bool        `json:"duplicate,omitempty"`
+}
+
+var (
+	userRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+	idRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// Limits on the request's fields.
+const (
+	maxText = 4096
+	maxName = 64
+)
+
+// ParseChatRequest reads and validates a request body. It returns the HTTP
+// status and a message for the client on failure.
+func ParseChatRequest(body io.Reader) (ChatRequest, int, string) {
+	var req ChatRequest
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return req, http.StatusRequestEntityTooLarge, "request body over 64 KiB"
+		}
+		return req, http.StatusBadRequest, "malformed JSON"
+	}
+	if dec.More() {
+		return req, http.StatusBadRequest, "one JSON object expected"
+	}
+	switch {
+	case !userRe.MatchString(req.User):
+		return req, http.StatusBadRequest, "user must be 8–64 characters of A-Z a-z 0-9 _ -"
+	case req.ID != "" && !idRe.MatchString(req.ID):
+		return req, http.StatusBadRequest, "id must be 1–64 characters of A-Z a-z 0-9 _ -"
+	case (req.Text == "") == (req.Action == ""):
+		return req, http.StatusBadRequest, "exactly one of text and action is required"
+	case len(req.Text) > maxText:
+		return req, http.StatusRequestEntityTooLarge, "text over 4096 bytes"
+	case len(req.Action) > bot.MaxActionLen:
+		return req, http.StatusBadRequest, "action over 64 bytes"
+	case len(req.Name) > maxName || len(req.Lang) > 64:
+		return req, http.StatusBadRequest, "name or lang too long"
+	}
+	return req, 0, ""
+}
+
+func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "Content-Type must be application/json"})
+		return
+	}
+	req, status, msg := ParseChatRequest(http.MaxBytesReader(w, r.Body, MaxBody))
+	if status != 0 {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	m := bot.Message{Channel: bot.ChannelWeb, ChatID: req.User, UserID: req.User, FirstName: req.Name,
+		Text: req.Text, Action: req.Action, Lang: req.Lang}
+	if req.ID != "" {
+		m.UpdateID = req.User + ":" + req.ID
+	}
+	replies, err := h.o.Router.Handle(r.Context(), m)
+	switch {
+	case errors.Is(err, bot.ErrDuplicate):
+		writeJSON(w, http.StatusOK, ChatResponse{Replies: []bot.Reply{}, Duplicate: true})
+		return
+	case err != nil && !errors.Is(err, context.Canceled):
+		h.o.Log.ErrorContext(r.Context(), "web chat message failed", "err", err)
+	}
+	if replies == nil {
+		replies = []bot.Reply{}
+	}
+	writeJSON(w, http.StatusOK, ChatResponse{Replies: replies})
+}
+
+func (h *Handler) image(w http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutSuffix(r.PathValue("file"), ".png")
+	if !ok || h.o.Image == nil || len(key) > 128 {
+		http.NotFound(w, r)
+		return
+	}
+	var png []byte
+	if v, ok := h.images.Load(key); ok {
+		png = v.([]byte)
+	} else {
+		b, err := h.o.Image(key)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		h.images.Store(key, b)
+		png = b
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(png)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,164 @@
+// Package jobs runs the durable background work on River: releasing expired
+// reservations now, notifications and broadcasts later. Jobs are inserted in
+// the same transaction as the state change that causes them.
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"shopbot/commerce"
+)
+
+// Options configures the queue.
+type Options struct {
+	DB      *sql.DB
+	Dialect string // "postgres" or "sqlite"
+	Shop    *commerce.Shop
+	Log     *slog.Logger
+	// Sweep deletes expired sessions and dedupe keys of the embedded store; nil when Redis holds them.
+	Sweep func(ctx context.Context) (int64, error)
+	// PollInterval is how often workers look for due jobs; default 1 s.
+	PollInterval time.Duration
+	// SafetyNetInterval is how often every overdue reservation is swept, in
+	// case a job was lost; default 1 min.
+	SafetyNetInterval time.Duration
+	Workers           int // default 10
+}
+
+// Queue is the River client of the process.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+	driver riverdriver.Driver[*sql.Tx]
+}
+
+// ExpireReservationArgs releases a pending order's stock when its reservation ends.
+type ExpireReservationArgs struct {
+	OrderID int64 `json:"order_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExpireReservationArgs) Kind() string { return "expire_reservation" }
+
+type expireWorker struct {
+	river.WorkerDefaults[ExpireReservationArgs]
+	shop *commerce.Shop
+}
+
+func (w *expireWorker) Work(ctx context.Context, j *river.Job[ExpireReservationArgs]) error {
+	expired, err := w.shop.ExpireOrder(ctx, j.Args.OrderID)
+	if err != nil {
+		if errors.Is(err, commerce.ErrNotFound) {
+			return river.JobCancel(err)
+		}
+		return err
+	}
+	if expired {
+		return nil
+	}
+	o, err := w.shop.Store().Order(ctx, j.Args.OrderID)
+	if err != nil {
+		return err
+	}
+	if o.Status == commerce.StatusPending { // not due yet (clock skew between replicas)
+		return river.JobSnooze(max(o.ExpiresAt.Sub(w.shop.Now()), time.Second))
+	}
+	return nil
+}
+
+// SafetyNetArgs expires every overdue reservation.
+type SafetyNetArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SafetyNetArgs) Kind() string { return "expire_overdue" }
+
+type safetyNetWorker struct {
+	river.WorkerDefaults[SafetyNetArgs]
+	shop  *commerce.Shop
+	sweep func(ctx context.Context) (int64, error)
+	log   *slog.Logger
+}
+
+func (w *safetyNetWorker) Work(ctx context.Context, _ *river.Job[SafetyNetArgs]) error {
+	n, err := w.shop.ExpireDue(ctx)
+	if n > 0 {
+		w.log.InfoContext(ctx, "expired overdue reservations", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	if w.sweep != nil {
+		if _, err := w.sweep(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// New migrates River's tables and builds the client (not started).
+func New(ctx context.Context, o Options) (*Queue, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	var driver riverdriver.Driver[*sql.Tx]
+	switch o.Dialect {
+	case "postgres":
+		driver = riverdatabasesql.New(o.DB)
+	case "sqlite":
+		driver = riversqlite.New(o.DB)
+	default:
+		return nil, fmt.Errorf("jobs: unknown dialect %q", o.Dialect)
+	}
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: o.Log})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &expireWorker{shop: o.Shop})
+	river.AddWorker(workers, &safetyNetWorker{shop: o.Shop, sweep: o.Sweep, log: o.Log})
+	every := o.SafetyNetInterval
+	if every <= 0 {
+		every = time.Minute
+	}
+	client, err := river.NewClient(driver, &river.Config{
+		Logger:            o.Log,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(o.Workers, 10)}},
+		Workers:           workers,
+		FetchPollInterval: o.PollInterval,
+		FetchCooldown:     min(o.PollInterval, 100*time.Millisecond),
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
+			func() (river.JobArgs, *river.InsertOpts) { return SafetyNetArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: client: %w", err)
+	}
+	return &Queue{client: client, driver: driver}, nil
+}
+
+// ScheduleExpiry enqueues the reservation expiry of a just-placed order inside
+// the order's transaction (the store's OnOrderPlaced hook).
+func (q *Queue) ScheduleExpiry(ctx context.Context, tx *sql.Tx, o commerce.Order) error {
+	_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: o.ID}, &river.InsertOpts{ScheduledAt: o.ExpiresAt})
+	return err
+}
+
+// Start begins working jobs.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop finishes jobs in progress (until ctx ends) and stops.
+func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }

@@ -1,0 +1,135 @@
+package templates
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shopbot/commerce"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sample has every field any text uses, so each renders fully.
+func sample(n int) map[string]any {
+	type line struct {
+		Title       string
+		Qty         int
+		Unit, Total commerce.Money
+	}
+	type order struct {
+		Number, Status, Date string
+		Total                commerce.Money
+	}
+	return map[string]any{
+		"Name": "Li Wei", "Title": "Hyaluronic serum 30 ml", "Description": "Made in Korea. Shelf life 24 months.",
+		"Price": commerce.CNY(12900), "Total": commerce.CNY(1234550), "Origin": "Duty paid", "Stock": 3, "Low": true,
+		"SoldOut": true, "Qty": n, "Units": n, "N": n, "Max": 10, "Left": 2, "InCart": 1, "Page": 2, "Value": "Li Wei",
+		"City": "Shanghai", "Point": "Jing'an counter", "Address": "88 Yanping Rd", "Hours": "10:00–21:00",
+		"Phone": "•••••••••1234", "Minutes": 15, "Date": "2026-11-25 18:04", "Number": "K7Q2M9", "Status": "confirmed",
+		"Pending": true,
+		"Lines": []line{{"Serum", 2, commerce.CNY(12900), commerce.CNY(25800)}, {"Formula", 1, commerce.CNY(29900), commerce.CNY(29900)}},
+		"Orders": []order{{"K7Q2M9", "confirmed", "2026-11-25 18:04", commerce.CNY(55700)}},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	s, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Locales {
+		var b strings.Builder
+		for _, key := range s.Keys() {
+			for _, n := range []int{1, 3} {
+				got := s.Text(lang, key, sample(n))
+				if got == key {
+					t.Errorf("%s/%s does not render", lang, key)
+				}
+				b.WriteString("## " + key + " n=" + string(rune('0'+n)) + "\n" + got + "\n\n")
+			}
+		}
+		path := filepath.Join("testdata", lang+".golden")
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./templates -update)", err)
+		}
+		if b.String() != string(want) {
+			t.Errorf("%s texts differ from %s; run go test ./templates -update and review the diff", lang, path)
+		}
+	}
+}
+
+func TestMissingKeyRendersKeyNotError(t *testing.T) {
+	s := MustLoad()
+	if got := s.Text("en", "no_such_key", nil); got != "no_such_key" {
+		t.Fatalf("missing key = %q", got)
+	}
+	// A template lacking its data must not leak a Go error string.
+	if got := s.Text("en", "added", map[string]any{}); got != "added" {
+		t.Fatalf("render with missing data = %q", got)
+	}
+	if got := s.Text("xx", "lang_name", nil); got != "中文" {
+		t.Fatalf("unknown locale falls back to default: %q", got)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"en", "en"}, {"en-US", "en"}, {"zh", "zh-CN"}, {"zh-Hans-CN", "zh-CN"}, {"zh-TW", "zh-CN"},
+		{"ru-RU", "ru"}, {"uk", ""}, {"", ""}, {"fr-FR,ru;q=0.8", "ru"}, {"!!", ""}, {strings.Repeat("a", 300), ""},
+	} {
+		if got := Match(tc.in); got != tc.want {
+			t.Errorf("Match(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFormatMoney(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		m    commerce.Money
+		want string
+	}{
+		{"en", commerce.CNY(129900), "¥1,299.00"},
+		{"zh-CN", commerce.CNY(5), "¥0.05"},
+		{"ru", commerce.CNY(123456789), "1\u00a0234\u00a0567,89\u00a0¥"},
+		{"en", commerce.Money{Amount: 1500, Currency: "JPY"}, "¥1,500"},
+		{"en", commerce.Money{Amount: -250, Currency: "USD"}, "-$2.50"},
+		{"en", commerce.Money{Amount: 100, Currency: "CHF"}, "1.00 CHF"},
+	} {
+		if got := FormatMoney(tc.lang, tc.m); got != tc.want {
+			t.Errorf("FormatMoney(%s, %v) = %q; want %q", tc.lang, tc.m, got, tc.want)
+		}
+	}
+}
+
+func TestPluralRussian(t *testing.T) {
+	for n, want := range map[int]string{1: "товар", 2: "товара", 5: "товаров", 11: "товаров", 21: "товар", 22: "товара", 112: "товаров"} {
+		if got := plural("ru", n, "товар", "товара", "товаров"); got != want {
+			t.Errorf("plural(%d) = %q; want %q", n, got, want)
+		}
+	}
+}
+
+func TestParseRejectsBrokenFiles(t *testing.T) {
+	for name, in := range map[string]string{
+		"duplicate key":     "## a\nx\n## a\ny\n",
+		"text before a key": "hello\n## a\nx\n",
+	} {
+		if _, err := parse([]byte(in)); err == nil {
+			t.Errorf("%s: parse accepted %q", name, in)
+		}
+	}
+}
