@@ -142,7 +142,9 @@ func (h contextHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return contextHandler{h.Handler.WithAttrs(as)}
 }
 
-func (h contextHandler) WithGroup(name string) slog.Handler { return contextHandler{h.Handler.WithGroup(name)} }
+func (h contextHandler) WithGroup(name string) slog.Handler {
+	return contextHandler{h.Handler.WithGroup(name)}
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -133,4 +133,3 @@ func catalog(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return nil
 	})
 }
-

@@ -60,7 +60,9 @@ func (t *turn) btn(key, action string) Button {
 	return Button{Text: t.text(key, nil), Action: action}
 }
 
-func (t *turn) buyer() commerce.Buyer { return commerce.Buyer{Channel: t.m.Channel, UserID: t.m.UserID} }
+func (t *turn) buyer() commerce.Buyer {
+	return commerce.Buyer{Channel: t.m.Channel, UserID: t.m.UserID}
+}
 
 // say is a one-reply answer.
 func say(text string, rows ...[]Button) []Reply { return []Reply{{Text: text, Buttons: rows}} }

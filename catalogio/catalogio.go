@@ -142,8 +142,8 @@ type fields struct {
 	Image, Active                  string
 }
 
-// set assigns the field named by a column; it reports false for unknown names.
-func (f *fields) set(col, v string) bool {
+// set assigns the field named by a known column.
+func (f *fields) set(col, v string) {
 	switch col {
 	case colSKU:
 		f.SKU = v
@@ -173,10 +173,7 @@ func (f *fields) set(col, v string) bool {
 		f.Image = v
 	case colActive:
 		f.Active = v
-	default:
-		return false
 	}
-	return true
 }
 
 // item converts and validates one product's fields.
@@ -220,7 +217,7 @@ func (f fields) item() (Item, error) {
 		currency = DefaultCurrency
 	}
 	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		return Item{}, fmt.Errorf("currency %q: want a 3-letter ISO 4217 code: %w", f.Currency, commerce.ErrInvalid)
+		return Item{}, fmt.Errorf("currency %q: want a 3-letter ISO 4217 code: %w", clip(f.Currency), commerce.ErrInvalid)
 	}
 	price := strings.TrimSpace(f.Price)
 	if price == "" {
@@ -228,19 +225,20 @@ func (f fields) item() (Item, error) {
 	}
 	if p.Price, err = commerce.ParseMoney(price, currency); err != nil {
 		if strings.Contains(price, ",") {
-			return Item{}, fmt.Errorf("price %q: write decimals with a dot: %w", f.Price, commerce.ErrInvalid)
+			return Item{}, fmt.Errorf("price %q: write decimals with a dot: %w", clip(f.Price), commerce.ErrInvalid)
 		}
-		return Item{}, fmt.Errorf("price %q: %w", f.Price, commerce.ErrInvalid)
+		return Item{}, fmt.Errorf("price %q: %w", clip(f.Price), commerce.ErrInvalid)
 	}
 	if p.Price.Amount <= 0 {
-		return Item{}, fmt.Errorf("price %q: must be more than zero: %w", f.Price, commerce.ErrInvalid)
+		return Item{}, fmt.Errorf("price %q: must be more than zero: %w", clip(f.Price), commerce.ErrInvalid)
 	}
 
 	if strings.TrimSpace(f.Origin) == "" {
 		return Item{}, fmt.Errorf("%s is required: %w", colOrigin, commerce.ErrInvalid)
 	}
 	if p.Origin, err = commerce.ParseOrigin(f.Origin); err != nil {
-		return Item{}, err
+		return Item{}, fmt.Errorf("origin %q: want %s, %s, %s or %s: %w", clip(f.Origin),
+			commerce.OriginBonded, commerce.OriginDirectMail, commerce.OriginDutyPaid, commerce.OriginLocal, commerce.ErrInvalid)
 	}
 
 	stock := strings.TrimSpace(f.Stock)
@@ -249,7 +247,7 @@ func (f fields) item() (Item, error) {
 	}
 	n, err := strconv.ParseInt(stock, 10, 32)
 	if err != nil || strings.Trim(stock, "0123456789") != "" {
-		return Item{}, fmt.Errorf("stock %q: want a whole number from 0 to %d: %w", f.Stock, math.MaxInt32, commerce.ErrInvalid)
+		return Item{}, fmt.Errorf("stock %q: want a whole number from 0 to %d: %w", clip(f.Stock), math.MaxInt32, commerce.ErrInvalid)
 	}
 	p.Stock = int(n)
 
@@ -257,7 +255,7 @@ func (f fields) item() (Item, error) {
 		return Item{}, err
 	}
 	if len(p.Image) > MaxImage || strings.ContainsFunc(p.Image, unicode.IsSpace) {
-		return Item{}, fmt.Errorf("image %q: want a URL or key without spaces, at most %d bytes: %w", f.Image, MaxImage, commerce.ErrInvalid)
+		return Item{}, fmt.Errorf("image %q: want a URL or key without spaces, at most %d bytes: %w", clip(f.Image), MaxImage, commerce.ErrInvalid)
 	}
 
 	switch strings.ToLower(strings.TrimSpace(f.Active)) {
@@ -266,7 +264,7 @@ func (f fields) item() (Item, error) {
 	case "false", "no", "n", "0":
 		p.Active = false
 	default:
-		return Item{}, fmt.Errorf("active %q: want true or false: %w", f.Active, commerce.ErrInvalid)
+		return Item{}, fmt.Errorf("active %q: want true or false: %w", clip(f.Active), commerce.ErrInvalid)
 	}
 
 	if err := p.Validate(); err != nil {
@@ -285,7 +283,7 @@ func code(col, v string) (string, error) {
 	case !utf8.ValidString(s) || len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError
 	}):
-		return "", fmt.Errorf("%s %q: want at most 64 bytes without spaces or control characters: %w", col, v, commerce.ErrInvalid)
+		return "", fmt.Errorf("%s %q: want at most 64 bytes without spaces or control characters: %w", col, clip(v), commerce.ErrInvalid)
 	}
 	return s, nil
 }
@@ -303,7 +301,7 @@ func text(col, v string, max int, multiline bool) (string, error) {
 	if strings.ContainsFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t'))
 	}) {
-		return "", fmt.Errorf("%s %q: control characters are not allowed: %w", col, v, commerce.ErrInvalid)
+		return "", fmt.Errorf("%s %q: control characters are not allowed: %w", col, clip(v), commerce.ErrInvalid)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", fmt.Errorf("%s: %d characters, at most %d allowed: %w", col, n, max, commerce.ErrInvalid)
@@ -382,6 +380,15 @@ func checkHeader(names []string) error {
 		return fmt.Errorf("%s: %w", strings.Join(problems, "; "), commerce.ErrInvalid)
 	}
 	return nil
+}
+
+// clip shortens a value quoted in an error message.
+func clip(v string) string {
+	const max = 40
+	if utf8.RuneCountInString(v) <= max {
+		return v
+	}
+	return string([]rune(v)[:max]) + "…"
 }
 
 // plural picks the singular or plural form for n.

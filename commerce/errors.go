@@ -42,8 +42,9 @@ type PriceChangedError struct {
 	Lines []CartLine // with SeenPrice set to the current price
 }
 
-func (e *PriceChangedError) Error() string { return "price changed for " + strconv.Itoa(len(e.Lines)) + " product(s)" }
+func (e *PriceChangedError) Error() string {
+	return "price changed for " + strconv.Itoa(len(e.Lines)) + " product(s)"
+}
 
 // Is makes errors.Is(err, ErrPriceChanged) true.
 func (e *PriceChangedError) Is(target error) bool { return target == ErrPriceChanged }
-
