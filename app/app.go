@@ -66,7 +66,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error)
 			return nil, err
 		}
 		a.closers = append(a.closers, func() { client.Close() })
-		rs := redis.New(client, "shopbot:")
+		rs := redis.New(client, cfg.RedisPrefix)
 		sessions, dedupe, locker, sweep = rs, rs, rs, nil
 		a.ready = append(a.ready, check{"redis", rs.Ping})
 		log.Info("redis connected", "addr", redisAddr(client))

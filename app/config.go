@@ -18,6 +18,7 @@ type Config struct {
 	PublicURL      string        // SHOPBOT_PUBLIC_URL
 	DatabaseURL    string        // DATABASE_URL: postgres://… or sqlite:PATH
 	RedisURL       string        // REDIS_URL; empty = embedded
+	RedisPrefix    string        // SHOPBOT_REDIS_PREFIX, default "shopbot:" (several shops can share one Redis)
 	Admins         []string      // SHOPBOT_ADMINS
 	LogLevel       slog.Level    // SHOPBOT_LOG_LEVEL
 	ReservationTTL time.Duration // SHOPBOT_RESERVATION_TTL, default 15m
@@ -35,6 +36,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		HTTPAddr:        or(getenv("SHOPBOT_HTTP_ADDR"), "127.0.0.1:8080"),
 		DatabaseURL:     or(getenv("DATABASE_URL"), "sqlite:shopbot.db"),
 		RedisURL:        getenv("REDIS_URL"),
+		RedisPrefix:     or(getenv("SHOPBOT_REDIS_PREFIX"), "shopbot:"),
 		ReservationTTL:  15 * time.Minute,
 		MaxQtyPerLine:   10,
 		SeedDemo:        true,

@@ -190,7 +190,7 @@ func (f fields) item() (Item, error) {
 	for _, t := range []struct {
 		col, lang, v string
 		txt          commerce.Text
-		max          int
+		limit        int
 		multiline    bool
 	}{
 		{colTitleEN, "en", f.TitleEN, p.Title, MaxTitle, false},
@@ -200,7 +200,7 @@ func (f fields) item() (Item, error) {
 		{colDescriptionZH, "zh-CN", f.DescriptionZH, p.Description, MaxDescription, true},
 		{colDescriptionRU, "ru", f.DescriptionRU, p.Description, MaxDescription, true},
 	} {
-		s, err := text(t.col, t.v, t.max, t.multiline)
+		s, err := text(t.col, t.v, t.limit, t.multiline)
 		if err != nil {
 			return Item{}, err
 		}
@@ -288,9 +288,9 @@ func code(col, v string) (string, error) {
 	return s, nil
 }
 
-// text checks free text: valid UTF-8, at most max characters, no control
+// text checks free text: valid UTF-8, at most limit characters, no control
 // characters but newlines and tabs where multiline. Line ends become "\n".
-func text(col, v string, max int, multiline bool) (string, error) {
+func text(col, v string, limit int, multiline bool) (string, error) {
 	s := strings.TrimSpace(v)
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%s: not valid UTF-8 text: %w", col, commerce.ErrInvalid)
@@ -303,8 +303,8 @@ func text(col, v string, max int, multiline bool) (string, error) {
 	}) {
 		return "", fmt.Errorf("%s %q: control characters are not allowed: %w", col, clip(v), commerce.ErrInvalid)
 	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return "", fmt.Errorf("%s: %d characters, at most %d allowed: %w", col, n, max, commerce.ErrInvalid)
+	if n := utf8.RuneCountInString(s); n > limit {
+		return "", fmt.Errorf("%s: %d characters, at most %d allowed: %w", col, n, limit, commerce.ErrInvalid)
 	}
 	return s, nil
 }
@@ -384,11 +384,11 @@ func checkHeader(names []string) error {
 
 // clip shortens a value quoted in an error message.
 func clip(v string) string {
-	const max = 40
-	if utf8.RuneCountInString(v) <= max {
+	const limit = 40
+	if utf8.RuneCountInString(v) <= limit {
 		return v
 	}
-	return string([]rune(v)[:max]) + "…"
+	return string([]rune(v)[:limit]) + "…"
 }
 
 // plural picks the singular or plural form for n.
