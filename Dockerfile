@@ -1,0 +1,14 @@
+# Build a static binary (no cgo: SQLite is pure Go) and run it on a small base.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/shopbot ./cmd/shopbot
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/shopbot /shopbot
+ENV SHOPBOT_HTTP_ADDR=0.0.0.0:8080
+EXPOSE 8080
+USER nonroot
+ENTRYPOINT ["/shopbot"]

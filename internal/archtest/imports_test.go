@@ -1,0 +1,97 @@
+// Package archtest checks the import rules of DESIGN.md.
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "shopbot"
+
+// rule: packages matching from (prefix match on the path below the module)
+// must not import any project package matching a forbidden prefix, except
+// those allowed.
+type rule struct {
+	from      string
+	forbidden []string
+	allowed   []string // exceptions within forbidden
+	why       string
+}
+
+var rules = []rule{
+	{from: "commerce", forbidden: []string{""}, allowed: []string{"commerce"}, why: "commerce imports no other package of the project"},
+	{from: "templates", forbidden: []string{""}, allowed: []string{"templates", "commerce"}, why: "templates only formats commerce values"},
+	{from: "bot", forbidden: []string{"store", "bot/", "app", "jobs", "demo", "catalogio", "cmd"}, why: "bot talks to commerce and templates, never to storage or an adapter"},
+	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
+	{from: "store", forbidden: []string{"bot/", "app", "jobs", "cmd", "demo", "catalogio"}, why: "stores implement interfaces; they do not reach up"},
+}
+
+// TestImportRules lists every package's non-test imports with go list.
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], module+"/")
+		for _, r := range rules {
+			if !inScope(pkg, r.from) {
+				continue
+			}
+			checked++
+			for _, imp := range fields[1:] {
+				if !strings.HasPrefix(imp, module+"/") {
+					continue
+				}
+				dep := strings.TrimPrefix(imp, module+"/")
+				if matches(dep, r.forbidden) && !matches(dep, r.allowed) {
+					t.Errorf("%s imports %s: %s", pkg, dep, r.why)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no package was checked; go list output changed?")
+	}
+}
+
+// inScope: the rule for "bot" covers package bot itself only; "bot/web" covers
+// it and its subpackages; "store" covers every store package.
+func inScope(pkg, from string) bool {
+	if from == "bot" {
+		return pkg == "bot"
+	}
+	return pkg == from || strings.HasPrefix(pkg, from+"/")
+}
+
+func matches(dep string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p == "" || dep == p || strings.HasPrefix(dep, p) && (strings.HasSuffix(p, "/") || strings.HasPrefix(dep, p+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRuleMatcher(t *testing.T) {
+	for _, tc := range []struct {
+		dep   string
+		pref  []string
+		match bool
+	}{
+		{"store/redis", []string{"store"}, true},
+		{"storefront", []string{"store"}, false},
+		{"bot/web", []string{"bot/"}, true},
+		{"bot", []string{"bot/"}, false},
+		{"commerce", []string{""}, true},
+	} {
+		if got := matches(tc.dep, tc.pref); got != tc.match {
+			t.Errorf("matches(%q, %q) = %v", tc.dep, tc.pref, got)
+		}
+	}
+}
