@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"shopbot/commerce"
@@ -67,7 +68,12 @@ func NewRouter(o Options) *Router {
 		o.Events = func(Event) {}
 	}
 	if o.ImageURL == nil {
-		o.ImageURL = func(key string) string { return "/img/" + key + ".png" }
+		o.ImageURL = func(key string) string {
+			if strings.HasPrefix(key, "https://") || strings.HasPrefix(key, "http://") {
+				return key // an imported product's picture hosted elsewhere
+			}
+			return "/img/" + key + ".png"
+		}
 	}
 	if o.Locker == nil {
 		o.Locker = NewLocalLocker()
