@@ -44,11 +44,11 @@ type check struct {
 
 // Open connects the stores, applies migrations, seeds the demo catalog into
 // an empty database and builds the HTTP handler. It starts nothing.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error) {
-	a = &App{cfg: cfg, log: log, metrics: newMetrics()}
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, metrics: newMetrics()}
 	defer func() {
 		if err != nil {
-			a.Close()
+			a.Close() // whatever was opened before the failure
 		}
 	}()
 	if err := a.openDatabase(ctx); err != nil {
@@ -76,9 +76,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (a *App, err error)
 	if cfg.Postgres() {
 		dialect = "postgres"
 	}
-	a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: log,
-		Sweep: sweep, PollInterval: cfg.JobPollInterval})
-	if err != nil {
+	riverLog := log
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
+	}
+	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
+		Sweep: sweep, PollInterval: cfg.JobPollInterval}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnOrderPlaced(a.queue.ScheduleExpiry)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 type shop struct {
 	t    *testing.T
 	base string
+	stop func() // graceful shutdown; idempotent
 }
 
 // start runs the real server (serve) on a free port with cfg and stops it
@@ -37,13 +39,17 @@ func start(t *testing.T, cfg Config) *shop {
 	go func() { done <- serve(ctx, cfg, log, ready) }()
 	select {
 	case addr := <-ready:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve returned %v after shutdown", err)
-			}
-		})
-		return &shop{t: t, base: "http://" + addr}
+		var once sync.Once
+		stop := func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("serve returned %v after shutdown", err)
+				}
+			})
+		}
+		t.Cleanup(stop)
+		return &shop{t: t, base: "http://" + addr, stop: stop}
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve failed to start: %v", err)
