@@ -322,7 +322,16 @@ func (t *turn) category(id int64, page int, edit bool) ([]Reply, error) {
 		rows = append(rows, nav)
 	}
 	rows = append(rows, []Button{t.btn("btn_categories", "cats"), t.cartButton()})
-	return []Reply{{Text: t.text("category_page", map[string]any{"Page": page + 1}), Buttons: rows, Edit: edit}}, nil
+	title := ""
+	if cats, err := t.r.o.Shop.Store().Categories(t.ctx); err == nil {
+		for _, c := range cats {
+			if c.ID == id {
+				title = c.Title.In(t.lang)
+			}
+		}
+	}
+	return []Reply{{Text: t.text("category_page", map[string]any{"Category": title, "Page": page + 1, "More": more || page > 0}),
+		Buttons: rows, Edit: edit}}, nil
 }
 
 // product shows a product card with a quantity stepper at qty.
