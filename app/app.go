@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Sweep: sweep, PollInterval: cfg.JobPollInterval}); err != nil {
 		return nil, err
 	}
-	a.Store.SetOnOrderPlaced(a.queue.ScheduleExpiry)
+	a.Store.SetOnEvent(a.queue.OnEvent)
 
 	if cfg.SeedDemo {
 		if err := a.seedIfEmpty(ctx); err != nil {

@@ -150,11 +150,15 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	return &Queue{client: client, driver: driver}, nil
 }
 
-// ScheduleExpiry enqueues the reservation expiry of a just-placed order inside
-// the order's transaction (the store's OnOrderPlaced hook).
-func (q *Queue) ScheduleExpiry(ctx context.Context, tx *sql.Tx, o commerce.Order) error {
-	_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: o.ID}, &river.InsertOpts{ScheduledAt: o.ExpiresAt})
-	return err
+// OnEvent turns domain events into durable jobs inside the transaction that
+// caused them (the store's event hook).
+func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error {
+	switch e := e.(type) {
+	case commerce.OrderPlaced:
+		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
+		return err
+	}
+	return nil
 }
 
 // Start begins working jobs.

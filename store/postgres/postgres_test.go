@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -13,7 +14,9 @@ import (
 	"shopbot/store/storetest"
 )
 
-func open(t *testing.T) *sqlstore.Store {
+func open(t *testing.T) *sqlstore.Store { return openWith(t, sqlstore.Options{}) }
+
+func openWith(t *testing.T, opts sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, testenv.PostgresSchema(t), postgres.PoolOptions{MaxConns: 8})
@@ -24,7 +27,7 @@ func open(t *testing.T) *sqlstore.Store {
 	if err := postgres.Migrate(ctx, db.SQL); err != nil {
 		t.Fatal(err)
 	}
-	return postgres.New(db.SQL, sqlstore.Options{})
+	return postgres.New(db.SQL, opts)
 }
 
 func TestShopStore(t *testing.T) {
@@ -47,4 +50,10 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cretpw") {
 		t.Fatalf("error leaks the password: %v", err)
 	}
+}
+
+func TestEvents(t *testing.T) {
+	storetest.RunEvents(t, func(t *testing.T, hook func(commerce.Event) error) commerce.Store {
+		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+	})
 }

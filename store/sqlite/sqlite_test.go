@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -12,7 +13,9 @@ import (
 	"shopbot/store/storetest"
 )
 
-func open(t *testing.T) *sqlstore.Store {
+func open(t *testing.T) *sqlstore.Store { return openWith(t, sqlstore.Options{}) }
+
+func openWith(t *testing.T, opts sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
@@ -23,7 +26,7 @@ func open(t *testing.T) *sqlstore.Store {
 	if err := sqlite.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	return sqlite.New(db, sqlstore.Options{})
+	return sqlite.New(db, opts)
 }
 
 func TestShopStore(t *testing.T) {
@@ -50,4 +53,10 @@ func TestMigrateTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestEvents(t *testing.T) {
+	storetest.RunEvents(t, func(t *testing.T, hook func(commerce.Event) error) commerce.Store {
+		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+	})
 }

@@ -63,12 +63,7 @@ func (s *Store) PlaceOrder(ctx context.Context, o commerce.Order) (commerce.Orde
 				return fmt.Errorf("insert order line: %w", s.mapErr(err))
 			}
 		}
-		if s.opts.OnOrderPlaced != nil {
-			if err := s.opts.OnOrderPlaced(ctx, tx, o); err != nil {
-				return fmt.Errorf("schedule order %d expiry: %w", o.ID, err)
-			}
-		}
-		return nil
+		return s.emit(ctx, tx, commerce.OrderPlaced{Order: o})
 	})
 	if errors.Is(err, commerce.ErrConflict) {
 		// Either the idempotency key (a concurrent retry won) or the number collided.
@@ -200,8 +195,10 @@ func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.
 				return fmt.Errorf("order %d restock: %w", id, err)
 			}
 		}
-		o, err = s.orderWhere(ctx, tx, `id = $1`, id)
-		return err
+		if o, err = s.orderWhere(ctx, tx, `id = $1`, id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, commerce.OrderStatusChanged{Order: o, From: from, To: to})
 	})
 	return o, err
 }

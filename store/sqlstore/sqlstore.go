@@ -24,9 +24,10 @@ type Dialect struct {
 
 // Options configures a Store.
 type Options struct {
-	// OnOrderPlaced runs inside the order's transaction; the application uses
-	// it to enqueue the durable reservation-expiry job atomically with the order.
-	OnOrderPlaced func(ctx context.Context, tx *sql.Tx, o commerce.Order) error
+	// OnEvent receives every domain event inside the transaction that caused
+	// it; the application enqueues durable jobs there (reservation expiry,
+	// notifications), so they commit or roll back with the change.
+	OnEvent EventHook
 	// Now is the clock for session and dedupe expiry; default time.Now.
 	Now func() time.Time
 }
@@ -46,10 +47,22 @@ func New(db *sql.DB, d Dialect, opts Options) *Store {
 	return &Store{db: db, d: d, opts: opts}
 }
 
-// SetOnOrderPlaced installs the in-transaction hook after construction (the job
-// queue needs the store, and the store needs the queue).
-func (s *Store) SetOnOrderPlaced(f func(ctx context.Context, tx *sql.Tx, o commerce.Order) error) {
-	s.opts.OnOrderPlaced = f
+// EventHook handles a domain event inside the transaction that caused it.
+type EventHook func(ctx context.Context, tx *sql.Tx, e commerce.Event) error
+
+// SetOnEvent installs the event hook after construction (the job queue needs
+// the store, and the store needs the queue).
+func (s *Store) SetOnEvent(f EventHook) { s.opts.OnEvent = f }
+
+// emit hands an event to the hook, if any.
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, e commerce.Event) error {
+	if s.opts.OnEvent == nil {
+		return nil
+	}
+	if err := s.opts.OnEvent(ctx, tx, e); err != nil {
+		return fmt.Errorf("%s event: %w", e.EventName(), err)
+	}
+	return nil
 }
 
 // DB returns the underlying pool.

@@ -1,0 +1,22 @@
+package commerce
+
+// Event is a domain event. Stores hand every event to their event hook inside
+// the transaction that caused it, so the durable jobs it triggers
+// (reservation expiry, notifications, reminders) commit or roll back with the
+// change itself.
+type Event interface{ EventName() string }
+
+// OrderPlaced: a pending order reserved its stock.
+type OrderPlaced struct{ Order Order }
+
+// OrderStatusChanged: an order moved along the state machine.
+type OrderStatusChanged struct {
+	Order    Order // after the change
+	From, To OrderStatus
+}
+
+// EventName implements Event.
+func (OrderPlaced) EventName() string { return "order_placed" }
+
+// EventName implements Event.
+func (OrderStatusChanged) EventName() string { return "order_status_changed" }
