@@ -21,6 +21,8 @@ Usage:
   shopbot migrate               apply database migrations and exit
   shopbot catalog import FILE   load products from a .csv or .json file
   shopbot demo seed             load the demo catalog (upserts by SKU)
+  shopbot bench chat [-users N] [-duration D]
+                                web chat throughput and latency on the configured stores
 
 Configuration is read from the environment; see README.md.
 `
@@ -51,6 +53,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			return 2
 		}
 		err = withApp(ctx, cfg, log, func(a *App) error { return demo.Seed(ctx, a.Store) })
+	case "bench":
+		if len(args) < 1 || args[0] != "chat" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = benchChat(ctx, cfg, log, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
