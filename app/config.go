@@ -25,9 +25,36 @@ type Config struct {
 	MaxQtyPerLine  int           // SHOPBOT_MAX_QTY, default 10
 	SeedDemo       bool          // SHOPBOT_SEED_DEMO, default true: seed the demo catalog into an empty database
 	DBMaxConns     int32         // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
+	Telegram       TelegramConfig
+	WeChat         WeChatConfig
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
+}
+
+// TelegramConfig enables the Telegram bot when Token is set.
+type TelegramConfig struct {
+	Token         string // TELEGRAM_TOKEN
+	APIEndpoint   string // TELEGRAM_API_ENDPOINT, "%s" twice as in the library
+	WebhookSecret string // TELEGRAM_WEBHOOK_SECRET, required in webhook mode
+	Mode          string // TELEGRAM_MODE: webhook or polling
+}
+
+// WeChatConfig enables the WeChat Official Account when AppID is set.
+type WeChatConfig struct {
+	AppID, Secret, Token, AESKey string // WECHAT_APPID, WECHAT_SECRET, WECHAT_TOKEN, WECHAT_AES_KEY
+	APIBase                      string // WECHAT_API_BASE
+	Plaintext                    bool   // WECHAT_PLAINTEXT=true allows plaintext callbacks (never in production)
+}
+
+// String hides secrets so a config can be logged.
+func (c TelegramConfig) String() string {
+	return fmt.Sprintf("telegram{enabled:%v mode:%s endpoint:%q}", c.Token != "", c.Mode, c.APIEndpoint)
+}
+
+// String hides secrets so a config can be logged.
+func (c WeChatConfig) String() string {
+	return fmt.Sprintf("wechat{appid:%s safe_mode:%v api:%q}", c.AppID, !c.Plaintext, c.APIBase)
 }
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
@@ -88,7 +115,59 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("SHOPBOT_SEED_DEMO %q: want true or false", v)
 		}
 	}
+	c.Telegram = TelegramConfig{
+		Token:         getenv("TELEGRAM_TOKEN"),
+		APIEndpoint:   getenv("TELEGRAM_API_ENDPOINT"),
+		WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
+		Mode:          getenv("TELEGRAM_MODE"),
+	}
+	if c.Telegram.Mode == "" {
+		c.Telegram.Mode = "polling"
+		if strings.HasPrefix(c.PublicURL, "https://") {
+			c.Telegram.Mode = "webhook"
+		}
+	}
+	if c.Telegram.Token != "" {
+		switch c.Telegram.Mode {
+		case "polling":
+		case "webhook":
+			if !validSecretToken(c.Telegram.WebhookSecret) {
+				return c, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET must be 1–256 characters of A-Z a-z 0-9 _ - in webhook mode")
+			}
+		default:
+			return c, fmt.Errorf("TELEGRAM_MODE %q: want webhook or polling", c.Telegram.Mode)
+		}
+	}
+	c.WeChat = WeChatConfig{
+		AppID: getenv("WECHAT_APPID"), Secret: getenv("WECHAT_SECRET"), Token: getenv("WECHAT_TOKEN"),
+		AESKey: getenv("WECHAT_AES_KEY"), APIBase: getenv("WECHAT_API_BASE"),
+	}
+	if v := getenv("WECHAT_PLAINTEXT"); v != "" {
+		if c.WeChat.Plaintext, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("WECHAT_PLAINTEXT %q: want true or false", v)
+		}
+	}
+	if c.WeChat.AppID != "" {
+		if c.WeChat.Token == "" || c.WeChat.Secret == "" {
+			return c, fmt.Errorf("WECHAT_APPID is set: WECHAT_SECRET and WECHAT_TOKEN are required too")
+		}
+		if c.WeChat.AESKey == "" && !c.WeChat.Plaintext {
+			return c, fmt.Errorf("WECHAT_AES_KEY is required (safe mode); set WECHAT_PLAINTEXT=true only for local experiments")
+		}
+	}
 	return c, nil
+}
+
+func validSecretToken(s string) bool {
+	if len(s) < 1 || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {

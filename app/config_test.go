@@ -1,0 +1,54 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	def, err := ConfigFromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.HTTPAddr != "127.0.0.1:8080" || def.DatabaseURL != "sqlite:shopbot.db" || def.PublicURL != "http://127.0.0.1:8080" ||
+		def.ReservationTTL != 15*time.Minute || def.RedisURL != "" || def.Postgres() || def.Telegram.Mode != "polling" {
+		t.Fatalf("defaults = %+v", def)
+	}
+	for _, tc := range []struct {
+		vars    map[string]string
+		wantErr string
+	}{
+		{map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		{map[string]string{"REDIS_URL": "localhost:6379"}, "REDIS_URL"},
+		{map[string]string{"SHOPBOT_PUBLIC_URL": "ftp://x"}, "SHOPBOT_PUBLIC_URL"},
+		{map[string]string{"SHOPBOT_LOG_LEVEL": "loud"}, "SHOPBOT_LOG_LEVEL"},
+		{map[string]string{"SHOPBOT_RESERVATION_TTL": "-5m"}, "SHOPBOT_RESERVATION_TTL"},
+		{map[string]string{"SHOPBOT_MAX_QTY": "0"}, "SHOPBOT_MAX_QTY"},
+		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "SHOPBOT_PUBLIC_URL": "https://shop.example"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "bad secret!"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "carrier-pigeon"}, "TELEGRAM_MODE"},
+		{map[string]string{"WECHAT_APPID": "wx1"}, "WECHAT_SECRET"},
+		{map[string]string{"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_TOKEN": "t"}, "WECHAT_AES_KEY"},
+	} {
+		_, err := ConfigFromEnv(env(tc.vars))
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%v: err = %v; want one naming %s", tc.vars, err, tc.wantErr)
+		}
+	}
+	c, err := ConfigFromEnv(env(map[string]string{"TELEGRAM_TOKEN": "123:secret-token", "SHOPBOT_PUBLIC_URL": "https://shop.example/",
+		"TELEGRAM_WEBHOOK_SECRET": "s3cr3t_-", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "wxsecret", "WECHAT_TOKEN": "tok", "WECHAT_AES_KEY": "aeskey"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Telegram.Mode != "webhook" || c.PublicURL != "https://shop.example" {
+		t.Fatalf("https public URL: mode %s url %s", c.Telegram.Mode, c.PublicURL)
+	}
+	for _, s := range []string{c.Telegram.String(), c.WeChat.String()} {
+		for _, secret := range []string{"secret-token", "s3cr3t", "wxsecret", "aeskey"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("config string %q shows a secret", s)
+			}
+		}
+	}
+}
