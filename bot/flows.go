@@ -74,7 +74,8 @@ func (t *turn) fail(err error) ([]Reply, error) {
 	if !ok {
 		return nil, err
 	}
-	return say(t.text(key, nil), t.menuRow()...), nil
+	// err_quantity needs the cap; the other keys ignore the data.
+	return say(t.text(key, map[string]any{"Max": t.r.o.Shop.MaxQtyPerLine(), "InCart": 0}), t.menuRow()...), nil
 }
 
 func (t *turn) menuRow() [][]Button {
@@ -396,6 +397,8 @@ func (t *turn) cartError(err error, p commerce.Product, max int) ([]Reply, error
 		return say(t.text("err_not_enough", data), t.menuRow()...), nil
 	case errors.Is(err, commerce.ErrQuantity):
 		return say(t.text("err_quantity", data), t.menuRow()...), nil
+	case errors.Is(err, commerce.ErrCartFull):
+		return say(t.text("err_cart_full", map[string]any{"MaxLines": commerce.MaxCartLines}), t.menuRow()...), nil
 	}
 	return t.fail(err)
 }
@@ -562,7 +565,7 @@ func (t *turn) enterPhone(text string) ([]Reply, error) {
 		t.s.Step = ""
 		return t.stale()
 	}
-	o, err := t.r.o.Shop.PlaceOrder(t.ctx, commerce.Checkout{
+	o, created, err := t.r.o.Shop.PlaceOrder(t.ctx, commerce.Checkout{
 		Buyer: t.buyer(), ChatID: t.m.ChatID, Lang: t.lang, Cart: t.s.Cart,
 		PickupPointID: t.s.Checkout.PointID, ContactName: t.s.Checkout.Name, Phone: phone,
 		IdempotencyKey: "co:" + SessionKey(t.m) + ":" + t.s.Checkout.Nonce,
@@ -577,10 +580,20 @@ func (t *turn) enterPhone(text string) ([]Reply, error) {
 		t.s.Step, t.s.Checkout = "", CheckoutDraft{}
 		c, cerr := t.cart(false)
 		return append(say(t.text("err_checkout_stock", nil)), c...), cerr
+	case errors.Is(err, commerce.ErrEmptyCart):
+		t.s.Step, t.s.Checkout = "", CheckoutDraft{}
+		return t.cart(false)
+	case errors.Is(err, commerce.ErrInvalid):
+		// The pickup point closed meanwhile (name and phone were validated
+		// above): choose a point again.
+		t.s.Step, t.s.Checkout = "", CheckoutDraft{}
+		return t.startCheckout()
 	case err != nil:
 		return t.fail(err)
 	}
-	t.r.o.Events(EventOrderPlaced)
+	if created {
+		t.r.o.Events(EventOrderPlaced)
+	}
 	t.s.Cart.Clear()
 	t.s.Step, t.s.Checkout = "", CheckoutDraft{}
 	t.s.LastName, t.s.LastPhone = o.ContactName, o.Phone

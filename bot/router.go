@@ -178,6 +178,7 @@ func userError(err error) (key string, ok bool) {
 		{commerce.ErrUnavailable, "err_unavailable"},
 		{commerce.ErrNotFound, "err_not_found"},
 		{commerce.ErrQuantity, "err_quantity"},
+		{commerce.ErrCartFull, "err_cart_full"},
 		{commerce.ErrEmptyCart, "cart_empty"},
 		{commerce.ErrExpired, "err_expired"},
 		{commerce.ErrInvalidTransition, "err_cannot_change"},

@@ -40,7 +40,7 @@ func (c *Cart) Add(productID int64, qty, maxQty int, seen Money) error {
 		return fmt.Errorf("add %d over cap %d: %w", qty, maxQty, ErrQuantity)
 	}
 	if len(c.Lines) >= MaxCartLines {
-		return fmt.Errorf("cart has %d lines: %w", len(c.Lines), ErrQuantity)
+		return fmt.Errorf("cart has %d lines: %w", len(c.Lines), ErrCartFull)
 	}
 	c.Lines = append(c.Lines, CartLine{ProductID: productID, Qty: qty, SeenPrice: seen})
 	return nil

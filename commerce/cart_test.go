@@ -45,7 +45,7 @@ func TestCart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Add(999, 1, 10, CNY(1)); !errors.Is(err, ErrQuantity) {
+	if err := c.Add(999, 1, 10, CNY(1)); !errors.Is(err, ErrCartFull) {
 		t.Fatalf("line %d accepted: %v", MaxCartLines+1, err)
 	}
 }

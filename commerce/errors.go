@@ -33,6 +33,9 @@ var (
 	ErrCurrencyMismatch = errors.New("currency mismatch")
 )
 
+// ErrCartFull: the cart already holds MaxCartLines different products.
+var ErrCartFull = errors.New("cart is full")
+
 // ErrExpired: the reservation behind a pending order ran out before confirmation.
 var ErrExpired = errors.New("reservation expired")
 
@@ -48,3 +51,23 @@ func (e *PriceChangedError) Error() string {
 
 // Is makes errors.Is(err, ErrPriceChanged) true.
 func (e *PriceChangedError) Is(target error) bool { return target == ErrPriceChanged }
+
+// Pickup errors: slot booking, code redemption and after-sales.
+var (
+	// ErrSlotFull: the pickup slot has no seat left (nothing changed).
+	ErrSlotFull = errors.New("pickup slot full")
+	// ErrForbidden: the identity is not staff of that pickup point.
+	ErrForbidden = errors.New("forbidden")
+	// ErrAlreadyCollected: the order was already picked up with this code.
+	ErrAlreadyCollected = errors.New("already collected")
+	// ErrWrongCode: the pickup code or token is wrong, unknown or tampered with.
+	ErrWrongCode = errors.New("wrong pickup code")
+	// ErrCodeExpired: a genuine pickup code or token past its expiry.
+	ErrCodeExpired = errors.New("pickup code expired")
+	// ErrWrongPoint: a genuine pickup token or a return that belongs to another pickup point.
+	ErrWrongPoint = errors.New("belongs to another pickup point")
+	// ErrRateLimited: too many wrong codes lately; try again later.
+	ErrRateLimited = errors.New("too many attempts")
+	// ErrReturnWindowClosed: the return period after pickup is over.
+	ErrReturnWindowClosed = errors.New("return period is over")
+)

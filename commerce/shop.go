@@ -169,33 +169,38 @@ func NormalizeName(s string) (string, error) {
 // PlaceOrder turns a cart into a pending order that holds its stock for the
 // reservation TTL. Prices come from the database; when one differs from what
 // the buyer saw, a *PriceChangedError is returned and nothing is reserved.
-// Calling it again with the same IdempotencyKey returns the same order.
-func (s *Shop) PlaceOrder(ctx context.Context, c Checkout) (Order, error) {
+// Calling it again with the same IdempotencyKey returns the same order with
+// created=false.
+func (s *Shop) PlaceOrder(ctx context.Context, c Checkout) (o Order, created bool, err error) {
 	if c.IdempotencyKey == "" {
-		return Order{}, fmt.Errorf("missing idempotency key: %w", ErrInvalid)
+		return Order{}, false, fmt.Errorf("missing idempotency key: %w", ErrInvalid)
 	}
 	if o, err := s.store.OrderByKey(ctx, c.IdempotencyKey); err == nil {
-		return o, nil
+		return o, false, nil
 	} else if !errors.Is(err, ErrNotFound) {
-		return Order{}, err
+		return Order{}, false, err
 	}
+	return s.placeOrder(ctx, c)
+}
+
+func (s *Shop) placeOrder(ctx context.Context, c Checkout) (Order, bool, error) {
 	if c.Cart.Empty() {
-		return Order{}, ErrEmptyCart
+		return Order{}, false, ErrEmptyCart
 	}
 	name, err := NormalizeName(c.ContactName)
 	if err != nil {
-		return Order{}, err
+		return Order{}, false, err
 	}
 	phone, err := NormalizePhone(c.Phone)
 	if err != nil {
-		return Order{}, err
+		return Order{}, false, err
 	}
 	pt, err := s.store.PickupPoint(ctx, c.PickupPointID)
 	if err != nil {
-		return Order{}, err
+		return Order{}, false, err
 	}
 	if !pt.Active {
-		return Order{}, fmt.Errorf("pickup point %d inactive: %w", pt.ID, ErrInvalid)
+		return Order{}, false, fmt.Errorf("pickup point %d inactive: %w", pt.ID, ErrInvalid)
 	}
 	now := s.clock.Now()
 	o := Order{
@@ -206,30 +211,30 @@ func (s *Shop) PlaceOrder(ctx context.Context, c Checkout) (Order, error) {
 	changed := &PriceChangedError{}
 	for _, l := range c.Cart.Lines {
 		if l.Qty <= 0 || l.Qty > s.max {
-			return Order{}, fmt.Errorf("line %d qty %d: %w", l.ProductID, l.Qty, ErrQuantity)
+			return Order{}, false, fmt.Errorf("line %d qty %d: %w", l.ProductID, l.Qty, ErrQuantity)
 		}
 		p, err := s.SellableProduct(ctx, l.ProductID)
 		if err != nil {
-			return Order{}, err
+			return Order{}, false, err
 		}
 		if p.Price != l.SeenPrice {
 			changed.Lines = append(changed.Lines, CartLine{ProductID: p.ID, Qty: l.Qty, SeenPrice: p.Price})
 		}
 		o.Lines = append(o.Lines, OrderLine{ProductID: p.ID, SKU: p.SKU, Title: p.Title, UnitPrice: p.Price, Qty: l.Qty})
 		if o.Total, err = o.Total.Add(p.Price.Mul(l.Qty)); err != nil {
-			return Order{}, err
+			return Order{}, false, err
 		}
 	}
 	if len(changed.Lines) > 0 {
-		return Order{}, changed
+		return Order{}, false, changed
 	}
 	for attempt := 0; ; attempt++ {
 		o.Number = NewOrderNumber()
-		placed, _, err := s.store.PlaceOrder(ctx, o)
+		placed, created, err := s.store.PlaceOrder(ctx, o)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}
-		return placed, err
+		return placed, created, err
 	}
 }
 

@@ -100,7 +100,12 @@ func ParseChatRequest(body io.Reader) (ChatRequest, int, string) {
 		}
 		return req, http.StatusBadRequest, "malformed JSON"
 	}
-	if dec.More() {
+	// Only whitespace may follow the object (dec.More would let "}" or "]" pass).
+	if _, err := dec.Token(); err != io.EOF {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return req, http.StatusRequestEntityTooLarge, "request body over 64 KiB"
+		}
 		return req, http.StatusBadRequest, "one JSON object expected"
 	}
 	switch {

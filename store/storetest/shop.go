@@ -325,19 +325,19 @@ func runShopFlow(t *testing.T, s commerce.Store) {
 	co := commerce.Checkout{Buyer: buyer, ChatID: "alice", Lang: "en", Cart: cart, PickupPointID: f.point.ID,
 		ContactName: " Alice  Li ", Phone: "+86 138-0000-0000", IdempotencyKey: "co-1"}
 	var pce *commerce.PriceChangedError
-	if _, err := shop.PlaceOrder(ctx, co); !errors.As(err, &pce) || !errors.Is(err, commerce.ErrPriceChanged) {
+	if _, _, err := shop.PlaceOrder(ctx, co); !errors.As(err, &pce) || !errors.Is(err, commerce.ErrPriceChanged) {
 		t.Fatalf("tampered price err = %v; want PriceChangedError", err)
 	}
 	co.Cart.Lines[0].SeenPrice = pce.Lines[0].SeenPrice
-	o, err := shop.PlaceOrder(ctx, co)
-	if err != nil {
-		t.Fatal(err)
+	o, created, err := shop.PlaceOrder(ctx, co)
+	if err != nil || !created {
+		t.Fatalf("PlaceOrder = created %v, %v", created, err)
 	}
 	if o.Total != commerce.CNY(2000) || o.ContactName != "Alice Li" || o.Phone != "+8613800000000" || len(o.Number) != 6 {
 		t.Fatalf("order = %+v", o)
 	}
-	if again, err := shop.PlaceOrder(ctx, co); err != nil || again.ID != o.ID {
-		t.Fatalf("retried checkout = %d, %v; want %d", again.ID, err, o.ID)
+	if again, created, err := shop.PlaceOrder(ctx, co); err != nil || again.ID != o.ID || created {
+		t.Fatalf("retried checkout = %d created=%v, %v; want %d, false", again.ID, created, err, o.ID)
 	}
 	if _, err := shop.ConfirmOrder(ctx, commerce.Buyer{Channel: "web", UserID: "mallory"}, o.ID); !errors.Is(err, commerce.ErrNotFound) {
 		t.Fatalf("confirm by another buyer err = %v; want ErrNotFound", err)
@@ -361,7 +361,7 @@ func runShopFlow(t *testing.T, s commerce.Store) {
 
 	// A second order is left pending until its reservation runs out.
 	co.IdempotencyKey = "co-2"
-	p, err := shop.PlaceOrder(ctx, co)
+	p, _, err := shop.PlaceOrder(ctx, co)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,11 +380,11 @@ func runShopFlow(t *testing.T, s commerce.Store) {
 	}
 	co.IdempotencyKey = "co-3"
 	co.PickupPointID = 777777
-	if _, err := shop.PlaceOrder(ctx, co); !errors.Is(err, commerce.ErrNotFound) {
+	if _, _, err := shop.PlaceOrder(ctx, co); !errors.Is(err, commerce.ErrNotFound) {
 		t.Fatalf("unknown pickup point err = %v", err)
 	}
 	co.PickupPointID, co.Phone = f.point.ID, "call me"
-	if _, err := shop.PlaceOrder(ctx, co); !errors.Is(err, commerce.ErrInvalid) {
+	if _, _, err := shop.PlaceOrder(ctx, co); !errors.Is(err, commerce.ErrInvalid) {
 		t.Fatalf("bad phone err = %v", err)
 	}
 }

@@ -1,0 +1,464 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"unicode/utf8"
+
+	"shopbot/bot"
+	"shopbot/bot/web"
+	"shopbot/commerce"
+	"shopbot/demo"
+	"shopbot/store/sqlite"
+	"shopbot/store/sqlstore"
+	"shopbot/templates"
+)
+
+var texts = templates.MustLoad()
+
+// brokenSessions fails every load while broken is set.
+type brokenSessions struct {
+	bot.SessionStore
+	broken atomic.Bool
+}
+
+func (b *brokenSessions) LoadSession(ctx context.Context, key string) ([]byte, int64, error) {
+	if b.broken.Load() {
+		return nil, 0, errors.New("sqlite: disk I/O error (SQLITE_IOERR)")
+	}
+	return b.SessionStore.LoadSession(ctx, key)
+}
+
+type server struct {
+	*httptest.Server
+	store    *sqlstore.Store
+	sessions *brokenSessions
+	renders  atomic.Int64
+}
+
+// newServer serves the web chat on a fresh demo-seeded SQLite store.
+func newServer(t *testing.T) *server {
+	t.Helper()
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := sqlite.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(db, sqlstore.Options{})
+	if err := demo.Seed(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{store: st, sessions: &brokenSessions{SessionStore: st}}
+	router := bot.NewRouter(bot.Options{
+		Shop:     commerce.NewShop(commerce.ShopOptions{Store: st}),
+		Sessions: s.sessions, Dedupe: st, Texts: texts,
+	})
+	h := web.New(web.Options{Router: router, Image: func(key string) ([]byte, error) {
+		s.renders.Add(1)
+		return demo.RenderImage(key, 128)
+	}})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) do(t *testing.T, method, path, contentType string, body io.Reader) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+type wireReply struct {
+	Text    string `json:"text"`
+	Buttons [][]struct {
+		Text   string `json:"text"`
+		Action string `json:"action"`
+	} `json:"buttons"`
+	Image string `json:"image"`
+}
+
+type wireResponse struct {
+	Replies   []wireReply `json:"replies"`
+	Duplicate bool        `json:"duplicate"`
+}
+
+// chat posts a request and decodes a 200 answer.
+func (s *server) chat(t *testing.T, req map[string]any) (wireResponse, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(req)
+	resp, b := s.do(t, http.MethodPost, "/api/chat", "application/json", bytes.NewReader(body))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/chat %s: %s %s", body, resp.Status, b)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var out wireResponse
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		t.Fatalf("response %s: %v", b, err)
+	}
+	return out, b
+}
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	resp, body := s.do(t, http.MethodGet, "/", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %s", resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("security headers missing: %v", resp.Header)
+	}
+	if !bytes.Contains(bytes.ToLower(body), []byte("<!doctype html>")) || !bytes.Contains(body, []byte("/api/chat")) {
+		t.Errorf("page does not look like the chat page: %.200s", body)
+	}
+	if resp, _ := s.do(t, http.MethodGet, "/nope", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nope: %s; want 404", resp.Status)
+	}
+	if resp, _ := s.do(t, http.MethodGet, "/api/chat", "", nil); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /api/chat: %s; want 405", resp.Status)
+	}
+}
+
+func TestChatHappyPath(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	out, raw := s.chat(t, map[string]any{"user": "browser_0001", "text": "/start", "lang": "en-US", "name": "Ann", "id": "m1"})
+
+	// The wire shape: {"replies":[{"text","buttons":[[{"text","action"}]]}]}.
+	var shape map[string]any
+	if err := json.Unmarshal(raw, &shape); err != nil {
+		t.Fatal(err)
+	}
+	replies, ok := shape["replies"].([]any)
+	if !ok || len(replies) == 0 {
+		t.Fatalf("replies missing: %s", raw)
+	}
+	first := replies[0].(map[string]any)
+	if _, ok := first["text"].(string); !ok {
+		t.Errorf("reply text missing: %s", raw)
+	}
+	rows, ok := first["buttons"].([]any)
+	if !ok || len(rows) == 0 {
+		t.Fatalf("buttons missing: %s", raw)
+	}
+	btn := rows[0].([]any)[0].(map[string]any)
+	if _, ok := btn["text"].(string); !ok {
+		t.Errorf("button text missing: %s", raw)
+	}
+	if _, ok := btn["action"].(string); !ok {
+		t.Errorf("button action missing: %s", raw)
+	}
+	if _, dup := shape["duplicate"]; dup {
+		t.Errorf("a first message is marked duplicate: %s", raw)
+	}
+
+	if want := texts.Text("en", "welcome", map[string]any{"Name": "Ann"}); out.Replies[0].Text != want {
+		t.Errorf("reply %q; want %q", out.Replies[0].Text, want)
+	}
+
+	// A product card carries its picture, which the server renders.
+	products, err := s.store.Products(t.Context(), commerce.ProductFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, p := range products {
+		if p.SKU == "COS-001" {
+			id = p.ID
+		}
+	}
+	out, _ = s.chat(t, map[string]any{"user": "browser_0001", "action": fmt.Sprintf("p:%d", id), "id": "m2"})
+	if out.Replies[0].Image != "/img/demo:COS-001.png" {
+		t.Fatalf("image %q", out.Replies[0].Image)
+	}
+	resp, png := s.do(t, http.MethodGet, out.Replies[0].Image, "", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("GET %s: %s %q %.8q", out.Replies[0].Image, resp.Status, resp.Header.Get("Content-Type"), png)
+	}
+
+	// Pressing its add button puts it in the cart.
+	add := ""
+	for _, row := range out.Replies[0].Buttons {
+		for _, b := range row {
+			if strings.HasPrefix(b.Action, "add:") {
+				add = b.Action
+			}
+		}
+	}
+	out, _ = s.chat(t, map[string]any{"user": "browser_0001", "action": add})
+	if !strings.HasPrefix(out.Replies[0].Text, "Added 1 × Hyaluronic acid serum") {
+		t.Errorf("add reply %q", out.Replies[0].Text)
+	}
+
+	// Without a Content-Type, and with a charset, JSON is still accepted.
+	for _, ct := range []string{"", "application/json; charset=utf-8"} {
+		resp, b := s.do(t, http.MethodPost, "/api/chat", ct, strings.NewReader(" {\"user\":\"browser_0001\",\"text\":\"/help\"}\r\n"))
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("Content-Type %q: %s %s", ct, resp.Status, b)
+		}
+	}
+}
+
+func TestChatDuplicateID(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	req := map[string]any{"user": "browser_dup1", "text": "/start", "lang": "ru", "id": "same"}
+	out, _ := s.chat(t, req)
+	if out.Duplicate || len(out.Replies) == 0 {
+		t.Fatalf("first: %+v", out)
+	}
+	out, raw := s.chat(t, req)
+	if !out.Duplicate || len(out.Replies) != 0 {
+		t.Fatalf("second: %s; want duplicate with no replies", raw)
+	}
+	if !bytes.Contains(raw, []byte(`"replies":[]`)) || !bytes.Contains(raw, []byte(`"duplicate":true`)) {
+		t.Errorf("second: %s", raw)
+	}
+	// Ids are per browser: another user's "same" is a new message.
+	out, _ = s.chat(t, map[string]any{"user": "browser_dup2", "text": "/start", "id": "same"})
+	if out.Duplicate {
+		t.Error("another user's message id counted as a duplicate")
+	}
+	// Without an id nothing is de-duplicated.
+	for range 2 {
+		if out, _ := s.chat(t, map[string]any{"user": "browser_dup1", "text": "/help"}); out.Duplicate {
+			t.Error("message without id counted as a duplicate")
+		}
+	}
+}
+
+func TestChatStoreDown(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.sessions.broken.Store(true)
+	req := map[string]any{"user": "browser_down", "text": "/start", "lang": "ru", "id": "x1"}
+	out, raw := s.chat(t, req)
+	if len(out.Replies) != 1 || out.Replies[0].Text != texts.Text("ru", "error_internal", nil) {
+		t.Fatalf("store down: %s", raw)
+	}
+	if bytes.Contains(bytes.ToLower(raw), []byte("sqlite")) {
+		t.Errorf("internal error leaked: %s", raw)
+	}
+	// The same message id is processed once the store is back.
+	s.sessions.broken.Store(false)
+	out, raw = s.chat(t, req)
+	if out.Duplicate || out.Replies[0].Text != texts.Text("ru", "welcome", map[string]any{"Name": ""}) {
+		t.Fatalf("after recovery: %s", raw)
+	}
+}
+
+func TestChatRejects(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const user = "browser_rej1"
+	big := `{"user":"` + user + `","text":"` + strings.Repeat("a", web.MaxBody) + `"}`
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+	}{
+		{"malformed JSON", "application/json", `{"user":`, http.StatusBadRequest},
+		{"not an object", "application/json", `["user"]`, http.StatusBadRequest},
+		{"empty body", "application/json", ``, http.StatusBadRequest},
+		{"null", "application/json", `null`, http.StatusBadRequest},
+		{"two objects", "application/json", `{"user":"` + user + `","text":"a"}{"user":"` + user + `","text":"b"}`, http.StatusBadRequest},
+		{"trailing garbage", "application/json", `{"user":"` + user + `","text":"a"} x`, http.StatusBadRequest},
+		{"trailing bracket", "application/json", `{"user":"` + user + `","text":"a"}]`, http.StatusBadRequest},
+		{"trailing brace", "application/json", `{"user":"` + user + `","text":"a"}}`, http.StatusBadRequest},
+		{"body over 64 KiB", "application/json", big, http.StatusRequestEntityTooLarge},
+		{"padding over 64 KiB", "application/json", `{"user":"` + user + `","text":"a"}` + strings.Repeat(" ", web.MaxBody), http.StatusRequestEntityTooLarge},
+		{"text and action", "application/json", `{"user":"` + user + `","text":"a","action":"cats"}`, http.StatusBadRequest},
+		{"neither text nor action", "application/json", `{"user":"` + user + `"}`, http.StatusBadRequest},
+		{"user missing", "application/json", `{"text":"a"}`, http.StatusBadRequest},
+		{"user too short", "application/json", `{"user":"abc","text":"a"}`, http.StatusBadRequest},
+		{"user too long", "application/json", `{"user":"` + strings.Repeat("a", 65) + `","text":"a"}`, http.StatusBadRequest},
+		{"user with a space", "application/json", `{"user":"browser 0001","text":"a"}`, http.StatusBadRequest},
+		{"user with a colon", "application/json", `{"user":"browser:0001","text":"a"}`, http.StatusBadRequest},
+		{"user not ascii", "application/json", `{"user":"браузер0001","text":"a"}`, http.StatusBadRequest},
+		{"user a number", "application/json", `{"user":12345678,"text":"a"}`, http.StatusBadRequest},
+		{"user with a newline", "application/json", `{"user":"browser_0001\n","text":"a"}`, http.StatusBadRequest},
+		{"unknown field", "application/json", `{"user":"` + user + `","text":"a","admin":true}`, http.StatusBadRequest},
+		{"bad id", "application/json", `{"user":"` + user + `","text":"a","id":"a b"}`, http.StatusBadRequest},
+		{"id too long", "application/json", `{"user":"` + user + `","text":"a","id":"` + strings.Repeat("1", 65) + `"}`, http.StatusBadRequest},
+		{"text over 4096 bytes", "application/json", `{"user":"` + user + `","text":"` + strings.Repeat("я", 2049) + `"}`, http.StatusRequestEntityTooLarge},
+		{"action over 64 bytes", "application/json", `{"user":"` + user + `","action":"` + strings.Repeat("p", 65) + `"}`, http.StatusBadRequest},
+		{"name too long", "application/json", `{"user":"` + user + `","text":"a","name":"` + strings.Repeat("n", 65) + `"}`, http.StatusBadRequest},
+		{"lang too long", "application/json", `{"user":"` + user + `","text":"a","lang":"` + strings.Repeat("l", 65) + `"}`, http.StatusBadRequest},
+		{"wrong Content-Type", "text/plain", `{"user":"` + user + `","text":"a"}`, http.StatusUnsupportedMediaType},
+		{"form Content-Type", "application/x-www-form-urlencoded", `user=` + user + `&text=a`, http.StatusUnsupportedMediaType},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			resp, b := s.do(t, http.MethodPost, "/api/chat", c.contentType, strings.NewReader(c.body))
+			if resp.StatusCode != c.status {
+				t.Fatalf("%s: %s %s; want %d", c.name, resp.Status, b, c.status)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var out map[string]any
+			if err := json.Unmarshal(b, &out); err != nil {
+				t.Fatalf("error body %s: %v", b, err)
+			}
+			msg, _ := out["error"].(string)
+			if msg == "" || len(out) != 1 {
+				t.Errorf("error body %s; want {\"error\": …}", b)
+			}
+		})
+	}
+	// Nothing rejected reached the router: the user has no session yet.
+	if data, _, err := s.store.LoadSession(t.Context(), bot.SessionKey(bot.Message{Channel: bot.ChannelWeb, ChatID: user})); err != nil || data != nil {
+		t.Errorf("a rejected request created a session: %s, %v", data, err)
+	}
+}
+
+func TestImages(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	var first []byte
+	for i := range 2 {
+		resp, b := s.do(t, http.MethodGet, "/img/demo:SNK-001.png", "", nil)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("GET image: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+		}
+		if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+			t.Fatalf("not a PNG: %.8q", b)
+		}
+		if resp.Header.Get("Cache-Control") == "" {
+			t.Error("no Cache-Control")
+		}
+		if i == 0 {
+			first = b
+		} else if !bytes.Equal(b, first) {
+			t.Error("the same image differs between requests")
+		}
+	}
+	if n := s.renders.Load(); n != 1 {
+		t.Errorf("rendered %d times; want 1 (cached)", n)
+	}
+	for _, path := range []string{
+		"/img/demo:NOPE-999.png", "/img/demo:SNK-001.jpg", "/img/demo:SNK-001", "/img/SNK-001.png",
+		"/img/.png", "/img/" + strings.Repeat("a", 200) + ".png", "/img/demo:SNK-001.png/x",
+	} {
+		if resp, _ := s.do(t, http.MethodGet, path, "", nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %s; want 404", path, resp.Status)
+		}
+	}
+
+	// Without an image renderer nothing is served.
+	mux := http.NewServeMux()
+	web.New(web.Options{}).Register(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/img/demo:SNK-001.png", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("no renderer: %d; want 404", rec.Code)
+	}
+}
+
+var (
+	userRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+	idRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+func FuzzParseChatRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"user":"browser_0001","text":"/start"}`,
+		`{"user":"browser_0001","action":"p:1","lang":"en","id":"m-1","name":"Ann"}`,
+		`{"user":"browser_0001","text":"a","action":"b"}`,
+		`{"user":"browser_0001"}`,
+		`{"user":"short","text":"a"}`,
+		`{"user":"browser_0001","text":"a"}]`,
+		`{"user":"browser_0001","text":"a"} {}`,
+		`{"user":"browser_0001","text":"a","x":1}`,
+		`{"USER":"browser_0001","Text":"a"}`,
+		`{"user":"browser_0001","text":"\ud800\udc00\u0000"}`,
+		`{"user":"browser_0001","text":"` + strings.Repeat("\xff", 1500) + `"}`,
+		`null`, `[]`, `"x"`, ``, `{`, `{"user":null,"text":null}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, status, msg := web.ParseChatRequest(http.MaxBytesReader(nil, io.NopCloser(bytes.NewReader(body)), web.MaxBody))
+		if status != 0 {
+			if status != http.StatusBadRequest && status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("status %d for %q", status, body)
+			}
+			if msg == "" || !utf8.ValidString(msg) {
+				t.Fatalf("status %d with message %q", status, msg)
+			}
+			return
+		}
+		if msg != "" {
+			t.Fatalf("accepted with message %q", msg)
+		}
+		switch {
+		case !userRe.MatchString(req.User):
+			t.Fatalf("accepted user %q", req.User)
+		case req.ID != "" && !idRe.MatchString(req.ID):
+			t.Fatalf("accepted id %q", req.ID)
+		case (req.Text == "") == (req.Action == ""):
+			t.Fatalf("accepted text %q with action %q", req.Text, req.Action)
+		case len(req.Text) > 4096:
+			t.Fatalf("accepted text of %d bytes", len(req.Text))
+		case len(req.Action) > bot.MaxActionLen:
+			t.Fatalf("accepted action of %d bytes", len(req.Action))
+		case len(req.Name) > 64 || len(req.Lang) > 64:
+			t.Fatalf("accepted name %q / lang %q", req.Name, req.Lang)
+		case len(body) > web.MaxBody:
+			t.Fatalf("accepted a body of %d bytes", len(body))
+		}
+		// The body was exactly one JSON object.
+		var obj map[string]any
+		if err := json.Unmarshal(body, &obj); err != nil {
+			t.Fatalf("accepted %q, which is not one JSON object: %v", body, err)
+		}
+		// What was accepted survives a round trip unchanged.
+		again, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req2, status, msg := web.ParseChatRequest(bytes.NewReader(again))
+		if status != 0 || req2 != req {
+			t.Fatalf("round trip of %q: %+v, %d %q; want %+v", again, req2, status, msg, req)
+		}
+	})
+}
