@@ -30,8 +30,8 @@ func sample(n int) map[string]any {
 		"City": "Shanghai", "Point": "Jing'an counter", "Address": "88 Yanping Rd", "Hours": "10:00–21:00",
 		"Phone": "•••••••••1234", "Minutes": 15, "Date": "2026-11-25 18:04", "Number": "K7Q2M9", "Status": "confirmed",
 		"Pending": true, "MaxLines": 20, "Category": "Cosmetics & skincare", "More": true,
-		"Lines":   []line{{"Serum", 2, commerce.CNY(12900), commerce.CNY(25800)}, {"Formula", 1, commerce.CNY(29900), commerce.CNY(29900)}},
-		"Orders":  []order{{"K7Q2M9", "confirmed", "2026-11-25 18:04", commerce.CNY(55700)}},
+		"Lines":  []line{{"Serum", 2, commerce.CNY(12900), commerce.CNY(25800)}, {"Formula", 1, commerce.CNY(29900), commerce.CNY(29900)}},
+		"Orders": []order{{"K7Q2M9", "confirmed", "2026-11-25 18:04", commerce.CNY(55700)}},
 	}
 }
 
