@@ -76,13 +76,13 @@ func Open(ctx context.Context, rawURL string) (goredis.UniversalClient, error) {
 		return nil, errors.New(redact(fmt.Errorf("redis: parse URL: %w", err), secretsOf(rawURL)...).Error())
 	}
 	if opts.DialTimeout == 0 {
-		opts.DialTimeout = 2 * time.Second
+		opts.DialTimeout = 5 * time.Second
 	}
 	if opts.ReadTimeout == 0 {
-		opts.ReadTimeout = time.Second
+		opts.ReadTimeout = 3 * time.Second
 	}
 	if opts.WriteTimeout == 0 {
-		opts.WriteTimeout = time.Second
+		opts.WriteTimeout = 3 * time.Second
 	}
 	// PoolSize 0 keeps go-redis' default of 10 connections per GOMAXPROCS.
 	client := goredis.NewClient(opts)
