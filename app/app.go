@@ -13,6 +13,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/bot/web"
+	"shopbot/bot/wechat"
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/jobs"
@@ -31,6 +32,8 @@ type App struct {
 	Shop    *commerce.Shop
 	Router  *bot.Router
 	queue   *jobs.Queue
+	wechat  *wechat.Adapter
+	redis   goredis.UniversalClient // nil on the embedded default
 	metrics *metrics
 	ready   []check
 	closers []func()
@@ -66,6 +69,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 			return nil, err
 		}
 		a.closers = append(a.closers, func() { client.Close() })
+		a.redis = client
 		rs := redis.New(client, cfg.RedisPrefix)
 		sessions, dedupe, locker, sweep = rs, rs, rs, nil
 		a.ready = append(a.ready, check{"redis", rs.Ping})
@@ -99,8 +103,32 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Shop: a.Shop, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event,
 	})
+	if cfg.WeChat.AppID != "" {
+		if err := a.openWeChat(); err != nil {
+			return nil, err
+		}
+	}
 	a.handler = a.routes()
 	return a, nil
+}
+
+func (a *App) openWeChat() error {
+	c := a.cfg.WeChat
+	var cache wechat.TokenCache
+	if a.redis != nil {
+		cache = redis.NewWeChatCache(a.redis, a.cfg.RedisPrefix)
+	}
+	w, err := wechat.New(wechat.Options{
+		AppID: c.AppID, AppSecret: c.Secret, Token: c.Token, AESKey: c.AESKey, APIBase: c.APIBase,
+		Plaintext: c.Plaintext, PublicURL: a.cfg.PublicURL, Router: a.Router, Log: a.log, TokenCache: cache,
+		OnEvent: a.metrics.platformEvent("wechat"),
+	})
+	if err != nil {
+		return fmt.Errorf("wechat: %w", err)
+	}
+	a.wechat = w
+	a.log.Info("wechat enabled", "config", c.String())
+	return nil
 }
 
 func redisAddr(c goredis.UniversalClient) string {
@@ -165,6 +193,9 @@ func (a *App) routes() http.Handler {
 	web.New(web.Options{Router: a.Router, Log: a.log, Image: func(key string) ([]byte, error) {
 		return demo.RenderImage(key, 640)
 	}}).Register(mux)
+	if a.wechat != nil {
+		a.wechat.Register(mux)
+	}
 	return a.middleware(mux)
 }
 
@@ -213,6 +244,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown", "err", err)
+	}
+	if a.wechat != nil {
+		if err := a.wechat.Shutdown(sctx); err != nil { // replies still being sent as kf messages
+			a.log.Warn("wechat shutdown", "err", err)
+		}
 	}
 	if err := a.queue.Stop(sctx); err != nil {
 		a.log.Warn("job queue shutdown", "err", err)

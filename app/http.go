@@ -23,6 +23,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	events   *prometheus.CounterVec
+	platform *prometheus.CounterVec // by platform and event
 }
 
 func newMetrics() *metrics {
@@ -40,7 +41,11 @@ func newMetrics() *metrics {
 			Help: "Conversation outcomes: message, duplicate, order_placed, order_confirmed, order_cancelled, error.",
 		}, []string{"event"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.events,
+	m.platform = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shopbot_platform_events_total",
+		Help: "Chat platform adapter outcomes (updates, rejected requests, sends, retries, blocked users) by platform.",
+	}, []string{"platform", "event"})
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.platform,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, e := range []bot.Event{bot.EventMessage, bot.EventDuplicate, bot.EventOrderPlaced, bot.EventOrderConfirm, bot.EventOrderCancel, bot.EventError} {
 		m.events.WithLabelValues(string(e)) // export zeros from the start
@@ -49,6 +54,11 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) event(e bot.Event) { m.events.WithLabelValues(string(e)).Inc() }
+
+// platformEvent returns a counter callback for one platform's adapter.
+func (m *metrics) platformEvent(platform string) func(string) {
+	return func(name string) { m.platform.WithLabelValues(platform, name).Inc() }
+}
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

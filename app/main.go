@@ -21,8 +21,11 @@ Usage:
   shopbot migrate               apply database migrations and exit
   shopbot catalog import FILE   load products from a .csv or .json file
   shopbot demo seed             load the demo catalog (upserts by SKU)
+  shopbot wechat menu           create the WeChat Official Account menu
   shopbot bench chat [-users N] [-duration D]
                                 web chat throughput and latency on the configured stores
+  shopbot bench wechat [-messages N] [-concurrency C]
+                                encrypted WeChat callbacks against a fake WeChat API
 
 Configuration is read from the environment; see README.md.
 `
@@ -53,12 +56,17 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			return 2
 		}
 		err = withApp(ctx, cfg, log, func(a *App) error { return demo.Seed(ctx, a.Store) })
+	case "wechat":
+		err = wechatCommand(ctx, cfg, log, args, stdout)
 	case "bench":
-		if len(args) < 1 || args[0] != "chat" {
+		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
+			"chat": benchChat, "wechat": benchWeChat,
+		}
+		if len(args) < 1 || bench[args[0]] == nil {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = benchChat(ctx, cfg, log, args[1:], stdout)
+		err = bench[args[0]](ctx, cfg, log, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
