@@ -26,7 +26,6 @@ func benchChat(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	fs := flag.NewFlagSet("bench chat", flag.ContinueOnError)
 	users := fs.Int("users", 64, "concurrent users")
 	dur := fs.Duration("duration", 5*time.Second, "how long to run each phase")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the chat phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,17 +58,6 @@ func benchChat(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	script := []map[string]string{{"text": "/start"}, {"action": "cats"}, {"action": "cat:1:0"}, {"action": "p:1"},
 		{"action": "q:1:2"}, {"action": "cart"}, {"action": "p:2"}, {"action": "cats"}}
 	runID := time.Now().UnixNano()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	chat := run(*users, *dur, func(user, i int) error {
 		body := map[string]string{"user": fmt.Sprintf("bench%d_%d", runID, user), "lang": "en", "id": fmt.Sprintf("m%d", i)}
 		for k, v := range script[i%len(script)] {
@@ -137,4 +125,23 @@ func run(users int, d time.Duration, fn func(user, i int) error) phase {
 		p.p99 = float64(all[len(all)*99/100].Microseconds()) / 1000
 	}
 	return p
+}
+
+// profiled runs a bench with a CPU profile written to the file named by
+// SHOPBOT_CPUPROFILE, when set.
+func profiled(getenv func(string) string, fn func() error) error {
+	path := getenv("SHOPBOT_CPUPROFILE")
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return fn()
 }

@@ -66,7 +66,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = bench[args[0]](ctx, cfg, log, args[1:], stdout)
+		err = profiled(getenv, func() error { return bench[args[0]](ctx, cfg, log, args[1:], stdout) })
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
