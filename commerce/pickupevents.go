@@ -20,13 +20,15 @@ type OrderArrived struct {
 }
 
 // SlotBooked: an order took a seat in a pickup slot. Previous is the booking
-// it replaced when the buyer rescheduled (now BookingStatusRescheduled), or nil.
-// Schedule the reminders here (Reminders); a reminder job should check the
+// it replaced when the buyer rescheduled (now BookingStatusRescheduled), or
+// nil. TimeZone is the point's zone, so the hook can schedule the reminders
+// (Reminders) without reading the database; a reminder job should check the
 // booking is still active when it fires.
 type SlotBooked struct {
 	Order    Order
 	Booking  Booking
 	Previous *Booking
+	TimeZone string
 }
 
 // BookingCancelled: the buyer cancelled a booking; its seat is free.
@@ -68,11 +70,13 @@ type HoldExpired struct {
 
 // ReturnChanged: an after-sales request was created (From == "") or moved
 // along its state machine (a drop-off booked or moved, accepted, rejected,
-// cancelled). Notify the buyer of each step.
+// cancelled). Notify the buyer of each step. TimeZone is the point's zone,
+// for drop-off reminders.
 type ReturnChanged struct {
-	Return Return
-	Order  Order
-	From   ReturnStatus
+	Return   Return
+	Order    Order
+	From     ReturnStatus
+	TimeZone string
 }
 
 // EventName implements Event.

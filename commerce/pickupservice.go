@@ -44,6 +44,10 @@ type PickupOptions struct {
 // Pickup is the offline half of the shop: pickup points, slots and
 // bookings, arrival of shipments, pickup codes redeemed by staff, and
 // after-sales at the counter. Every time it uses comes from its Clock.
+//
+// Slots it generates (NextSlots) are in the point's zone; times read back
+// from the store (bookings, codes, returns) are UTC: format them with the
+// point's Location.
 type Pickup struct {
 	store        PickupServiceStore
 	clock        Clock
@@ -224,29 +228,29 @@ func (p *Pickup) NextSlots(ctx context.Context, pointID int64, n int) ([]PickupS
 // ErrInvalid if it is at another point, not within opening hours (closed
 // day, holiday, off the slot grid), in the past, within the lead time or
 // beyond the horizon.
-func (p *Pickup) checkSlot(pt PickupPoint, want PickupSlot, now time.Time) (PickupSlot, *time.Location, error) {
+func (p *Pickup) checkSlot(pt PickupPoint, want PickupSlot, now time.Time) (PickupSlot, error) {
 	if want.PointID != pt.ID {
-		return PickupSlot{}, nil, fmt.Errorf("slot of point %d for an order at point %d: %w", want.PointID, pt.ID, ErrInvalid)
+		return PickupSlot{}, fmt.Errorf("slot of point %d for an order at point %d: %w", want.PointID, pt.ID, ErrInvalid)
 	}
 	if !pt.Active {
-		return PickupSlot{}, nil, fmt.Errorf("pickup point %s inactive: %w", pt.Code, ErrInvalid)
+		return PickupSlot{}, fmt.Errorf("pickup point %s inactive: %w", pt.Code, ErrInvalid)
 	}
 	loc, err := p.Location(pt)
 	if err != nil {
-		return PickupSlot{}, nil, err
+		return PickupSlot{}, err
 	}
 	s, ok := FindSlot(pt, loc, want.Start)
 	switch {
 	case !ok:
-		return s, loc, fmt.Errorf("no slot at %s at point %s: %w", want.Start.In(loc).Format(time.RFC3339), pt.Code, ErrInvalid)
+		return s, fmt.Errorf("no slot at %s at point %s: %w", want.Start.In(loc).Format(time.RFC3339), pt.Code, ErrInvalid)
 	case !s.Start.After(now):
-		return s, loc, fmt.Errorf("slot %s is past: %w", s.Start.Format(time.RFC3339), ErrInvalid)
+		return s, fmt.Errorf("slot %s is past: %w", s.Start.Format(time.RFC3339), ErrInvalid)
 	case s.Start.Before(now.Add(p.lead)):
-		return s, loc, fmt.Errorf("slot %s starts within %v: %w", s.Start.Format(time.RFC3339), p.lead, ErrInvalid)
+		return s, fmt.Errorf("slot %s starts within %v: %w", s.Start.Format(time.RFC3339), p.lead, ErrInvalid)
 	case !s.Start.Before(now.Add(p.horizon)):
-		return s, loc, fmt.Errorf("slot %s is beyond the booking horizon: %w", s.Start.Format(time.RFC3339), ErrInvalid)
+		return s, fmt.Errorf("slot %s is beyond the booking horizon: %w", s.Start.Format(time.RFC3339), ErrInvalid)
 	}
-	return s, loc, nil
+	return s, nil
 }
 
 // ownOrder returns the buyer's order; ErrNotFound for anyone else's.
@@ -261,11 +265,6 @@ func (p *Pickup) ownOrder(ctx context.Context, b Buyer, id int64) (Order, error)
 	return o, nil
 }
 
-func inZone(b Booking, loc *time.Location) Booking {
-	b.Start, b.End = b.Start.In(loc), b.End.In(loc)
-	return b
-}
-
 // Book books the buyer's ready_for_pickup order into a slot of its own
 // pickup point (slot.PointID and slot.Start identify it; the rest is
 // ignored). If the order already has a booking it is moved: the old seat is
@@ -273,7 +272,8 @@ func inZone(b Booking, loc *time.Location) Booking {
 // returns the booking unchanged. ErrNotFound for another buyer's order;
 // ErrInvalid if the order is not ready for pickup or the slot is at another
 // point, out of hours, past, within the lead time or beyond the horizon;
-// ErrSlotFull if no seat is left.
+// ErrSlotFull if no seat is left; ErrConflict if the order changed
+// meanwhile (collected, or a concurrent booking won).
 func (p *Pickup) Book(ctx context.Context, b Buyer, orderID int64, slot PickupSlot) (Booking, error) {
 	o, err := p.ownOrder(ctx, b, orderID)
 	if err != nil {
@@ -287,15 +287,11 @@ func (p *Pickup) Book(ctx context.Context, b Buyer, orderID int64, slot PickupSl
 		return Booking{}, err
 	}
 	now := p.clock.Now()
-	s, loc, err := p.checkSlot(pt, slot, now)
+	s, err := p.checkSlot(pt, slot, now)
 	if err != nil {
 		return Booking{}, err
 	}
-	bk, err := p.store.BookSlot(ctx, o.ID, s, now)
-	if err != nil {
-		return Booking{}, err
-	}
-	return inZone(bk, loc), nil
+	return p.store.BookSlot(ctx, o.ID, s, now)
 }
 
 // CancelBooking cancels the buyer's booking and frees its seat.
@@ -434,6 +430,15 @@ func (p *Pickup) Ship(ctx context.Context, s Shipment) (MoveReport, error) {
 	if s.Batch != "" {
 		var err error
 		if batch, err = NormalizeBatchCode(s.Batch); err != nil {
+			return MoveReport{}, err
+		}
+	}
+	if batch != "" {
+		b, err := p.store.Batch(ctx, batch)
+		if err == nil && b.PointID != s.PointID {
+			return MoveReport{}, fmt.Errorf("batch %s is for point %d: %w", batch, b.PointID, ErrWrongPoint)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return MoveReport{}, err
 		}
 	}
@@ -661,7 +666,7 @@ func (p *Pickup) verify(ctx context.Context, staff string, pointID int64, input 
 	return c, nil
 }
 
-func (p *Pickup) collection(ctx context.Context, o Order, c PickupCode, bk *Booking) Collection {
+func collection(o Order, c PickupCode, bk *Booking) Collection {
 	return Collection{Order: o, FirstName: FirstName(o.ContactName), Code: c, Booking: bk}
 }
 
@@ -685,7 +690,7 @@ func (p *Pickup) Inspect(ctx context.Context, staff string, pointID int64, input
 	} else if !errors.Is(err, ErrNotFound) {
 		return Collection{}, err
 	}
-	return p.collection(ctx, o, c, bk), nil
+	return collection(o, c, bk), nil
 }
 
 // Redeem hands an order over: staff of the point enter the buyer's 6-digit
@@ -700,20 +705,13 @@ func (p *Pickup) Redeem(ctx context.Context, staff string, pointID int64, input 
 	if err != nil {
 		return Collection{}, err
 	}
-	var bk *Booking
-	if b, err := p.store.ActiveBooking(ctx, c.OrderID); err == nil {
-		b.Status = BookingStatusCollected
-		bk = &b
-	} else if !errors.Is(err, ErrNotFound) {
-		return Collection{}, err
-	}
 	now := p.clock.Now()
-	o, err := p.store.RedeemPickup(ctx, c.OrderID, pointID, c.Code, staff, now)
+	o, bk, err := p.store.RedeemPickup(ctx, c.OrderID, pointID, c.Code, staff, now)
 	if err != nil {
 		return Collection{}, err
 	}
 	c.RedeemedAt, c.RedeemedBy = now, staff
-	return p.collection(ctx, o, c, bk), nil
+	return collection(o, c, bk), nil
 }
 
 // AlertOverdueHolds emits HoldExpired, once per order, for every order
@@ -816,7 +814,7 @@ func (p *Pickup) BookDropoff(ctx context.Context, b Buyer, returnID int64, slot 
 		return Return{}, err
 	}
 	now := p.clock.Now()
-	s, _, err := p.checkSlot(pt, slot, now)
+	s, err := p.checkSlot(pt, slot, now)
 	if err != nil {
 		return Return{}, err
 	}

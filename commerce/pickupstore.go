@@ -92,9 +92,11 @@ type CollectionStore interface {
 	// marks the code redeemed with one conditional update (of concurrent
 	// redemptions one wins, the others get ErrAlreadyCollected; a code that
 	// does not match gets ErrWrongCode), moves the order ready_for_pickup →
-	// picked_up, marks its active booking collected, and emits
-	// OrderStatusChanged and OrderCollected.
-	RedeemPickup(ctx context.Context, orderID, pointID int64, code, staff string, at time.Time) (Order, error)
+	// picked_up (ErrAlreadyCollected if it is no longer ready), marks its
+	// active booking collected (returned, or nil for a walk-in; a seat
+	// booked for later is freed), and emits OrderStatusChanged and
+	// OrderCollected.
+	RedeemPickup(ctx context.Context, orderID, pointID int64, code, staff string, at time.Time) (Order, *Booking, error)
 	// RecordFailure logs one wrong-code attempt under each scope.
 	RecordFailure(ctx context.Context, at time.Time, scopes ...string) error
 	// CountFailures counts a scope's attempts at or after since.

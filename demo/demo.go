@@ -227,8 +227,29 @@ func Products() []DemoProduct {
 	}
 }
 
+// daily is a schedule open every day from open to close (minutes after midnight).
+func daily(open, close int) commerce.WeeklyHours {
+	var w commerce.WeeklyHours
+	for d := range w {
+		w[d] = commerce.DayHours{Open: open, Close: close}
+	}
+	return w
+}
+
+// closedOn are the demo counters' holidays: the first days of the National
+// Day week and of the Spring Festival.
+func closedOn() []commerce.Date {
+	return []commerce.Date{
+		{Year: 2026, Month: 10, Day: 1}, {Year: 2026, Month: 10, Day: 2},
+		{Year: 2027, Month: 2, Day: 5}, {Year: 2027, Month: 2, Day: 6}, {Year: 2027, Month: 2, Day: 7},
+	}
+}
+
 // PickupPoints returns the demo pickup points: two in Shanghai, one in
-// Hangzhou. Each call returns fresh values the caller may modify.
+// Hangzhou, open 10:00–21:00 every day but holidays. Each has one staff
+// identity on the web chat ("web:staff-jingan" …) so redemption can be tried
+// without any chat platform. Each call returns fresh values the caller may
+// modify.
 func PickupPoints() []commerce.PickupPoint {
 	shanghai := commerce.Text{"zh-CN": "上海", "en": "Shanghai", "ru": "Шанхай"}
 	hangzhou := commerce.Text{"zh-CN": "杭州", "en": "Hangzhou", "ru": "Ханчжоу"}
@@ -244,6 +265,9 @@ func PickupPoints() []commerce.PickupPoint {
 			},
 			Hours: "10:00–21:00", TimeZone: "Asia/Shanghai",
 			Lat: 31.2236, Lon: 121.4457, Active: true,
+			Opening: daily(10*60, 21*60), Holidays: closedOn(),
+			SlotMinutes: 15, SlotCapacity: 3, // a small counter on a busy street
+			Staff: []string{"web:staff-jingan"},
 		},
 		{
 			Code: "SH-LUJIAZUI",
@@ -256,6 +280,9 @@ func PickupPoints() []commerce.PickupPoint {
 			},
 			Hours: "10:00–21:00", TimeZone: "Asia/Shanghai",
 			Lat: 31.2380, Lon: 121.5020, Active: true,
+			Opening: daily(10*60, 21*60), Holidays: closedOn(),
+			SlotMinutes: 30, SlotCapacity: 6, // office towers: lunch and after-work rushes
+			Staff: []string{"web:staff-lujiazui"},
 		},
 		{
 			Code: "HZ-WULIN",
@@ -268,6 +295,9 @@ func PickupPoints() []commerce.PickupPoint {
 			},
 			Hours: "10:00–21:00", TimeZone: "Asia/Shanghai",
 			Lat: 30.2728, Lon: 120.1630, Active: true,
+			Opening: daily(10*60, 21*60), Holidays: closedOn(),
+			SlotMinutes: 30, SlotCapacity: 4,
+			Staff: []string{"web:staff-wulin"},
 		},
 	}
 }

@@ -60,3 +60,9 @@ func TestEvents(t *testing.T) {
 		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
 	})
 }
+
+func TestPickupStore(t *testing.T) {
+	storetest.RunPickupStore(t, func(t *testing.T, hook func(commerce.Event) error) storetest.PickupTestStore {
+		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+	})
+}

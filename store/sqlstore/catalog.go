@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"shopbot/commerce"
@@ -119,57 +121,111 @@ func (s *Store) UpsertProduct(ctx context.Context, p commerce.Product) (commerce
 	return p, nil
 }
 
-const pointCols = `id, code, city, name, address, hours, tz, lat, lon, active`
+const pointCols = `id, code, city, name, address, hours, tz, lat, lon, active, opening, holidays, slot_minutes, slot_capacity`
 
 func scanPoint(sc interface{ Scan(...any) error }) (commerce.PickupPoint, error) {
 	var p commerce.PickupPoint
+	var opening string
 	err := sc.Scan(&p.ID, &p.Code, jsonText{&p.City}, jsonText{&p.Name}, jsonText{&p.Address},
-		&p.Hours, &p.TimeZone, &p.Lat, &p.Lon, &p.Active)
-	return p, err
-}
-
-// PickupPoints implements commerce.PickupStore.
-func (s *Store) PickupPoints(ctx context.Context) ([]commerce.PickupPoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+pointCols+` FROM pickup_points WHERE active ORDER BY id`)
+		&p.Hours, &p.TimeZone, &p.Lat, &p.Lon, &p.Active, &opening, jsonCol{&p.Holidays}, &p.SlotMinutes, &p.SlotCapacity)
 	if err != nil {
-		return nil, fmt.Errorf("pickup points: %w", err)
+		return p, err
 	}
-	defer rows.Close()
-	var out []commerce.PickupPoint
-	for rows.Next() {
-		p, err := scanPoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("pickup points: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// PickupPoint implements commerce.PickupStore.
-func (s *Store) PickupPoint(ctx context.Context, id int64) (commerce.PickupPoint, error) {
-	p, err := scanPoint(s.db.QueryRowContext(ctx, `SELECT `+pointCols+` FROM pickup_points WHERE id = $1`, id))
-	if err != nil {
-		return p, fmt.Errorf("pickup point %d: %w", id, s.mapErr(err))
+	if p.Opening, err = commerce.ParseWeeklyHours(opening); err != nil {
+		return p, fmt.Errorf("pickup point %s opening hours: %w", p.Code, err)
 	}
 	return p, nil
 }
 
-// UpsertPickupPoint implements commerce.PickupStore.
+// pointsWhere reads points with their staff; the result is in ID order.
+func (s *Store) pointsWhere(ctx context.Context, q querier, where string, args ...any) ([]commerce.PickupPoint, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+pointCols+` FROM pickup_points WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pickup points: %w", err)
+	}
+	var out []commerce.PickupPoint
+	for rows.Next() {
+		p, err := scanPoint(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("pickup points: %w", err)
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pickup points: %w", err)
+	}
+	if err := s.loadStaff(ctx, q, out); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i] = out[i].WithDefaults()
+	}
+	return out, nil
+}
+
+// PickupPoints implements commerce.PickupStore.
+func (s *Store) PickupPoints(ctx context.Context) ([]commerce.PickupPoint, error) {
+	return s.pointsWhere(ctx, s.db, `active`)
+}
+
+// PickupPoint implements commerce.PickupStore.
+func (s *Store) PickupPoint(ctx context.Context, id int64) (commerce.PickupPoint, error) {
+	pts, err := s.pointsWhere(ctx, s.db, `id = $1`, id)
+	if err != nil {
+		return commerce.PickupPoint{}, err
+	}
+	if len(pts) == 0 {
+		return commerce.PickupPoint{}, fmt.Errorf("pickup point %d: %w", id, commerce.ErrNotFound)
+	}
+	return pts[0], nil
+}
+
+// UpsertPickupPoint implements commerce.PickupStore: the point (defaults
+// filled in and validated) and its staff list are written in one
+// transaction; the staff list replaces the stored one.
 func (s *Store) UpsertPickupPoint(ctx context.Context, p commerce.PickupPoint) (commerce.PickupPoint, error) {
 	if p.Code == "" || p.TimeZone == "" {
 		return p, fmt.Errorf("pickup point %q: code and time zone required: %w", p.Code, commerce.ErrInvalid)
 	}
-	err := s.db.QueryRowContext(ctx, `
-		INSERT INTO pickup_points (code, city, name, address, hours, tz, lat, lon, active)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (code) DO UPDATE SET city = excluded.city, name = excluded.name,
-			address = excluded.address, hours = excluded.hours, tz = excluded.tz,
-			lat = excluded.lat, lon = excluded.lon, active = excluded.active
-		RETURNING id`,
-		p.Code, textJSON(p.City), textJSON(p.Name), textJSON(p.Address), p.Hours, p.TimeZone, p.Lat, p.Lon, p.Active).Scan(&p.ID)
+	p = p.WithDefaults()
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	holidays, err := json.Marshal(p.Holidays)
 	if err != nil {
-		return p, fmt.Errorf("upsert pickup point %s: %w", p.Code, s.mapErr(err))
+		return p, fmt.Errorf("pickup point %s holidays: %w", p.Code, err)
+	}
+	if p.Holidays == nil {
+		holidays = []byte("[]")
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO pickup_points (code, city, name, address, hours, tz, lat, lon, active, opening, holidays, slot_minutes, slot_capacity)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (code) DO UPDATE SET city = excluded.city, name = excluded.name,
+				address = excluded.address, hours = excluded.hours, tz = excluded.tz,
+				lat = excluded.lat, lon = excluded.lon, active = excluded.active, opening = excluded.opening,
+				holidays = excluded.holidays, slot_minutes = excluded.slot_minutes, slot_capacity = excluded.slot_capacity
+			RETURNING id`,
+			p.Code, textJSON(p.City), textJSON(p.Name), textJSON(p.Address), p.Hours, p.TimeZone, p.Lat, p.Lon, p.Active,
+			p.Opening.String(), string(holidays), p.SlotMinutes, p.SlotCapacity).Scan(&p.ID)
+		if err != nil {
+			return s.mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pickup_staff WHERE point_id = $1`, p.ID); err != nil {
+			return err
+		}
+		for _, st := range p.Staff {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pickup_staff (point_id, staff) VALUES ($1, $2)`, p.ID, st); err != nil {
+				return s.mapErr(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return p, fmt.Errorf("upsert pickup point %s: %w", p.Code, err)
 	}
 	return p, nil
 }
