@@ -40,7 +40,38 @@ type Reply struct {
 	// Edit asks platforms that can to edit the message whose button was
 	// pressed instead of sending a new one (quantity steppers, paging).
 	Edit bool `json:"edit,omitempty"`
+	// AskPhone asks platforms that can (Telegram's request_contact keyboard)
+	// to offer sharing the user's own phone number as the answer.
+	AskPhone bool `json:"ask_phone,omitempty"`
 }
+
+// Notice is something the shop tells a user unprompted: an order arrived, a
+// pickup reminder, a missed slot. Jobs build it from domain events;
+// Router.RenderNotice turns it into replies in the user's language, and the
+// channel's sender delivers them to ChatID.
+type Notice struct {
+	Kind      string `json:"kind"` // one of the Notice… constants
+	Channel   string `json:"channel"`
+	ChatID    string `json:"chat_id"`
+	UserID    string `json:"user_id"`
+	Lang      string `json:"lang,omitempty"`
+	OrderID   int64  `json:"order_id,omitempty"`
+	BookingID int64  `json:"booking_id,omitempty"`
+	ReturnID  int64  `json:"return_id,omitempty"`
+}
+
+// Notice kinds.
+const (
+	NoticeArrived      = "arrived"       // order ready for pickup: book a slot
+	NoticeBooked       = "booked"        // slot booked or moved: time, address, code
+	NoticeReminderDay  = "reminder_day"  // the day before the slot
+	NoticeReminderHour = "reminder_hour" // an hour before the slot
+	NoticeMissed       = "missed"        // slot missed and released: rebook
+	NoticeCollected    = "collected"     // handed over: thanks, how to return
+	NoticeCodeReissued = "code_reissued" // a new pickup code
+	NoticeReturn       = "return"        // a return/exchange/repair changed status
+	NoticeHoldExpired  = "hold_expired"  // to the seller: not collected within the hold period
+)
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the
 // adapter acknowledges it and sends nothing.
