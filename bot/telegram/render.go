@@ -1,0 +1,342 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"shopbot/bot"
+)
+
+// Telegram's size limits, in characters after entity parsing (UTF-16 code
+// units; we count a rune outside the BMP as two, which is what Telegram does).
+const (
+	MaxTextLen    = 4096
+	MaxCaptionLen = 1024
+)
+
+// render sends the router's replies in order. The first reply with Edit set
+// edits the message whose button was pressed when that is possible (same
+// kind of message, fits one message); otherwise, and for all other replies,
+// new messages are sent. A blocked chat or an expired context stops the
+// remaining replies; other failures are logged by the Sender and the next
+// reply is still tried.
+func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) {
+	editable := in.pressed
+	replyTo := in.replyTo
+	for _, r := range replies {
+		if r.Edit && editable != nil {
+			target := editable
+			editable = nil // one message can be edited once per update
+			done, err := a.edit(ctx, in.chatID, target, r)
+			if done {
+				if stop(ctx, err) {
+					return
+				}
+				continue
+			}
+		}
+		err := a.sendReply(ctx, in.chatID, r, replyTo)
+		replyTo = 0
+		if stop(ctx, err) {
+			return
+		}
+	}
+}
+
+func stop(ctx context.Context, err error) bool {
+	return errors.Is(err, ErrBlocked) || ctx.Err() != nil
+}
+
+// SendReply sends r to a chat as new message(s), through the rate-limited
+// Sender: for background jobs (notifications, reminders). chatID is the
+// decimal Telegram chat id (bot.Message.ChatID, commerce.Order.ChatID).
+func (a *Adapter) SendReply(ctx context.Context, chatID string, r bot.Reply) error {
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil || id == 0 {
+		return errors.New("telegram: invalid chat id")
+	}
+	return a.sendReply(ctx, id, r, 0)
+}
+
+// edit tries to edit target in place. done is false when a new message
+// must be sent instead (different kind of message, too long, or Telegram
+// refused the edit with 400); "message is not modified" counts as done.
+func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Message, r bot.Reply) (done bool, err error) {
+	isPhoto := len(target.Photo) > 0
+	wantPhoto := a.imageURL(r.Image) != ""
+	limit := MaxTextLen
+	if isPhoto {
+		limit = MaxCaptionLen
+	}
+	text := clean(r.Text)
+	if isPhoto != wantPhoto || strings.TrimSpace(text) == "" || utf16Len(text) > limit {
+		return false, nil
+	}
+	base := tgbotapi.BaseEdit{ChatID: chatID, MessageID: target.MessageID, ReplyMarkup: a.keyboard(ctx, r.Buttons)}
+	var c tgbotapi.Chattable
+	if isPhoto {
+		c = tgbotapi.EditMessageCaptionConfig{BaseEdit: base, Caption: escapeHTML(text), ParseMode: tgbotapi.ModeHTML}
+	} else {
+		c = tgbotapi.EditMessageTextConfig{BaseEdit: base, Text: escapeHTML(text), ParseMode: tgbotapi.ModeHTML, DisableWebPagePreview: true}
+	}
+	_, err = a.sender.run(ctx, call{method: methodName(c), chatID: chatID, limited: true, tolerant: true,
+		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(c) }})
+	code, _ := classify(err)
+	switch {
+	case err == nil:
+		return true, nil
+	case code == 400 && strings.Contains(apiDescription(err), "message is not modified"):
+		return true, nil // a double tap on the same stepper value
+	case code == 400:
+		// Too old, deleted, or not ours to edit: send a new message.
+		a.event(EventEditFallback)
+		a.log.DebugContext(ctx, "telegram edit refused, sending a new message", "chat_id", chatID, "err", err)
+		return false, nil
+	}
+	return true, err
+}
+
+// sendReply sends r as new message(s): a photo with the text as caption
+// (the rest as text when over 1024 characters), or text split into messages
+// of ≤ 4096 characters. Buttons go on the last message.
+func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, replyTo int) error {
+	markup := a.keyboard(ctx, r.Buttons)
+	text := clean(r.Text)
+	var chunks []string
+	if photo := a.imageURL(r.Image); photo != "" {
+		caption, rest := cutText(text, MaxCaptionLen)
+		chunks = nonBlank(splitText(rest, MaxTextLen))
+		p := tgbotapi.NewPhoto(chatID, tgbotapi.FileURL(photo))
+		p.Caption, p.ParseMode = escapeHTML(strings.TrimSpace(caption)), tgbotapi.ModeHTML
+		p.ReplyToMessageID, p.AllowSendingWithoutReply = replyTo, replyTo != 0
+		if len(chunks) == 0 && markup != nil {
+			p.ReplyMarkup = markup
+		}
+		_, err := a.sender.run(ctx, call{method: "sendPhoto", chatID: chatID, limited: true, tolerant: true,
+			do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(p) }})
+		if code, _ := classify(err); code == 400 {
+			// Telegram could not fetch or use the picture: the text alone
+			// still lets the buyer shop.
+			a.event(EventPhotoFallback)
+			a.log.WarnContext(ctx, "telegram photo refused, sending text only", "chat_id", chatID, "image", r.Image, "err", err)
+			chunks = nonBlank(splitText(text, MaxTextLen))
+		} else if err != nil {
+			return err
+		} else {
+			replyTo = 0
+		}
+	} else {
+		chunks = nonBlank(splitText(text, MaxTextLen))
+	}
+	if len(chunks) == 0 {
+		if markup != nil && r.Image == "" {
+			a.log.WarnContext(ctx, "telegram reply without text not sent", "chat_id", chatID)
+		}
+		return nil
+	}
+	for i, chunk := range chunks {
+		m := tgbotapi.NewMessage(chatID, escapeHTML(chunk))
+		m.ParseMode, m.DisableWebPagePreview = tgbotapi.ModeHTML, true
+		if i == 0 && replyTo != 0 {
+			m.ReplyToMessageID, m.AllowSendingWithoutReply = replyTo, true
+		}
+		if i == len(chunks)-1 && markup != nil {
+			m.ReplyMarkup = markup
+		}
+		if _, err := a.sender.Send(ctx, chatID, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyboard maps reply buttons to an inline keyboard. A button whose action
+// does not fit callback_data (1–64 bytes) or whose URL is not http(s)/tg is
+// dropped and logged rather than failing the whole message.
+func (a *Adapter) keyboard(ctx context.Context, rows [][]bot.Button) *tgbotapi.InlineKeyboardMarkup {
+	var kb [][]tgbotapi.InlineKeyboardButton
+	for _, row := range rows {
+		var out []tgbotapi.InlineKeyboardButton
+		for _, b := range row {
+			text := strings.TrimSpace(clean(b.Text))
+			switch {
+			case text == "":
+				a.dropButton(ctx, "empty label", b)
+			case b.URL != "":
+				if !linkOK(b.URL) {
+					a.dropButton(ctx, "bad url", b)
+					continue
+				}
+				out = append(out, tgbotapi.NewInlineKeyboardButtonURL(text, b.URL))
+			case b.Action == "" || len(b.Action) > bot.MaxActionLen || !utf8.ValidString(b.Action):
+				a.dropButton(ctx, "callback_data not 1–64 bytes", b)
+			default:
+				out = append(out, tgbotapi.NewInlineKeyboardButtonData(text, b.Action))
+			}
+		}
+		if len(out) > 0 {
+			kb = append(kb, out)
+		}
+	}
+	if len(kb) == 0 {
+		return nil
+	}
+	return &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: kb}
+}
+
+func (a *Adapter) dropButton(ctx context.Context, why string, b bot.Button) {
+	a.event(EventButtonDropped)
+	a.log.WarnContext(ctx, "telegram button dropped", "why", why, "action_bytes", len(b.Action))
+}
+
+func linkOK(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https", "http":
+		return u.Host != ""
+	case "tg":
+		return true
+	}
+	return false
+}
+
+// imageURL makes a reply's site-relative picture absolute on the public base
+// URL, or "" when pictures cannot be fetched by Telegram (no public URL, or
+// it names a loopback or private address).
+func (a *Adapter) imageURL(img string) string {
+	if img == "" {
+		return ""
+	}
+	if strings.HasPrefix(img, "https://") || strings.HasPrefix(img, "http://") {
+		return img
+	}
+	if a.publicBase == "" {
+		return ""
+	}
+	if !strings.HasPrefix(img, "/") {
+		img = "/" + img
+	}
+	return a.publicBase + img
+}
+
+// publicPhotoBase returns the base URL Telegram can fetch pictures from, or
+// "" when publicURL is not reachable from the Internet.
+func publicPhotoBase(publicURL string) string {
+	u, err := url.Parse(strings.TrimRight(publicURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast()) {
+		return ""
+	}
+	return u.String()
+}
+
+// escapeHTML escapes text for parse_mode HTML: Telegram requires &, < and >
+// as entities; " is escaped too so text can never end up in an attribute.
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
+
+// clean makes s valid UTF-8 (Telegram rejects anything else).
+func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+// utf16Len is the length Telegram measures: UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// splitText cuts s into pieces of at most limit UTF-16 units, preferring a
+// line break, then a space, in the second half of each piece, else cutting
+// between runes (and not before a combining mark or inside a ZWJ sequence).
+// Splitting happens before HTML escaping, so no entity is ever cut; the
+// pieces concatenate back to s.
+func splitText(s string, limit int) []string {
+	var out []string
+	for s != "" {
+		head, rest := cutText(s, limit)
+		out = append(out, head)
+		s = rest
+	}
+	return out
+}
+
+// cutText returns the first piece of s as splitText would cut it, and the rest.
+func cutText(s string, limit int) (string, string) {
+	if utf16Len(s) <= limit {
+		return s, ""
+	}
+	// The longest prefix within limit.
+	n, cut := 0, 0
+	for i, r := range s {
+		w := 1
+		if r >= 0x10000 {
+			w = 2
+		}
+		if n+w > limit {
+			break
+		}
+		n += w
+		cut = i + utf8.RuneLen(r)
+	}
+	if cut == 0 { // limit below one character: never loop forever
+		_, cut = utf8.DecodeRuneInString(s)
+	}
+	head := s[:cut]
+	if i := strings.LastIndexByte(head, '\n'); i >= 0 && i+1 >= len(head)/2 {
+		cut = i + 1
+	} else if i := strings.LastIndexByte(head, ' '); i >= 0 && i+1 >= len(head)/2 {
+		cut = i + 1
+	} else {
+		cut = graphemeSafe(s, cut)
+	}
+	return s[:cut], s[cut:]
+}
+
+// graphemeSafe moves a hard cut back (a few runes at most) so it does not
+// separate a combining mark, a variation selector or a zero-width joiner
+// from the character before it.
+func graphemeSafe(s string, cut int) int {
+	orig := cut
+	for range 8 {
+		next, _ := utf8.DecodeRuneInString(s[cut:])
+		prev, size := utf8.DecodeLastRuneInString(s[:cut])
+		if !(unicode.Is(unicode.Mn, next) || unicode.Is(unicode.Me, next) || next == '\u200d' || next == '\ufe0f' || prev == '\u200d') || cut-size <= 0 {
+			return cut
+		}
+		cut -= size
+	}
+	return orig
+}
+
+func nonBlank(chunks []string) []string {
+	out := chunks[:0]
+	for _, c := range chunks {
+		if strings.TrimSpace(c) != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,496 @@
+// Package telegram is the Telegram adapter: Bot API updates in (webhook or
+// long polling), bot.Router replies out (inline keyboards, message edits,
+// photo cards), on go-telegram-bot-api v5.
+//
+// # Receiving
+//
+// The webhook (POST /telegram/webhook) checks X-Telegram-Bot-Api-Secret-Token
+// in constant time (401 and only a counter otherwise), reads at most 1 MiB
+// (413), parses exactly one JSON update (400), then processes it
+// synchronously — router and replies — under a 10 s deadline detached from
+// the request, and answers 200. Synchronous processing gives Telegram's own
+// delivery (max_connections, default 40) as backpressure, needs no queue or
+// background goroutines to drain at shutdown, and loses nothing when the
+// process dies mid-update: Telegram redelivers anything not acknowledged and
+// the router's de-duplication (update_id, "cb:"+callback id) makes a
+// redelivery harmless. Once an update is parsed the answer is always 200:
+// ignored updates and duplicates need nothing more, and when the router
+// fails it has already produced a localized "try again" reply, which is sent
+// instead of asking Telegram for a redelivery on its own schedule.
+//
+// Long polling (Poll) is for development and single-replica setups: it
+// deletes the webhook, then processes each getUpdates batch (chats in
+// parallel, each chat in order) before confirming it with the next offset.
+//
+// # Sending
+//
+// Everything goes through one Sender (see Sender and SendLimits): sends and
+// edits reserve a slot in exact sliding windows (global, per chat) under a
+// mutex and sleep until it, so concurrent senders never exceed a limit and
+// one slow chat does not hold the others back. Replies in a busy group may
+// therefore wait up to a minute (20/min); a reply that cannot go out within
+// the update's deadline is logged and counted as failed.
+//
+// # Benchmarks
+//
+//	go test -run '^$' -bench . ./bot/telegram
+//
+// BenchmarkWebhook drives updates through the webhook handler, a real router
+// on SQLite and the fake Bot API, reporting updates/s and ack latency
+// p50/p99. BenchmarkSender drives concurrent sends through the Sender on a
+// simulated clock and reports the achieved rate as a fraction of the
+// configured limit and the violations the fake Bot API saw (must be 0).
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"shopbot/bot"
+)
+
+// Modes of receiving updates.
+const (
+	ModeWebhook = "webhook"
+	ModePolling = "polling"
+)
+
+// WebhookPath is where Register serves the webhook.
+const WebhookPath = "/telegram/webhook"
+
+// MaxWebhookBody is the largest accepted webhook request body.
+const MaxWebhookBody = 1 << 20
+
+// secretHeader carries setWebhook's secret_token on every delivery.
+const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// AllowedUpdates are the update types requested from Telegram.
+var AllowedUpdates = []string{"message", "channel_post", "callback_query", "my_chat_member"}
+
+// Event names passed to Options.OnEvent (metrics counters).
+const (
+	EventUpdate        = "update"         // an authenticated, well-formed update
+	EventUnauthorized  = "unauthorized"   // webhook call without the right secret
+	EventBadRequest    = "bad_request"    // malformed or oversized webhook body
+	EventIgnored       = "ignored"        // update not for the router (edited, sticker, group chatter …)
+	EventDuplicate     = "duplicate"      // update the router had seen
+	EventSendOK        = "send_ok"        // a Bot API request succeeded
+	EventSendFailed    = "send_failed"    // a Bot API request finally failed (logged)
+	EventRetry429      = "send_retry_429" // a 429 waited out
+	EventRetry         = "send_retry"     // a 5xx or network error retried
+	EventBlocked       = "blocked"        // 403 or my_chat_member: chat unreachable
+	EventUnblocked     = "unblocked"      // my_chat_member: chat reachable again
+	EventButtonDropped = "button_dropped" // button not representable (callback_data > 64 bytes …)
+	EventEditFallback  = "edit_fallback"  // edit refused, new message sent
+	EventPhotoFallback = "photo_fallback" // photo refused, text sent
+	EventPanic         = "panic"          // processing an update panicked (recovered, logged)
+)
+
+// Options configures the adapter.
+type Options struct {
+	Token string
+	// APIEndpoint is the Bot API URL pattern with %s for the token and the
+	// method, as in the library; default tgbotapi.APIEndpoint.
+	APIEndpoint string
+	// WebhookSecret is setWebhook's secret_token (1–256 of A-Z a-z 0-9 _ -);
+	// required in webhook mode. Without it every webhook call gets 401.
+	WebhookSecret string
+	// PublicURL is the public base URL: the webhook is registered under it
+	// and reply images ("/img/…") are sent as photos by URL on it. Photos are
+	// left out when it is empty or names a loopback/private host.
+	PublicURL string
+	// Mode is ModeWebhook or ModePolling; default webhook when PublicURL is
+	// https, else polling.
+	Mode   string
+	Router *bot.Router
+	Log    *slog.Logger
+	// HTTPClient talks to the Bot API; default a client without a global
+	// timeout (each request gets its own deadline).
+	HTTPClient *http.Client
+	Limits     SendLimits
+	// Clock and Sleep drive the Sender's rate limiting and retries; tests
+	// inject fakes. Defaults time.Now and a context-aware timer.
+	Clock func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// OnEvent counts what happened (the Event… names).
+	OnEvent func(name string)
+	// OnReachable is told when a chat becomes unreachable (403, bot blocked
+	// or removed) or reachable again (my_chat_member). Optional.
+	OnReachable func(ctx context.Context, chatID int64, reachable bool)
+	// ProcessTimeout bounds the handling of one update; default 10 s.
+	ProcessTimeout time.Duration
+	// RequestTimeout bounds one Bot API request; default 30 s.
+	RequestTimeout time.Duration
+	// PollTimeout is getUpdates' long-poll timeout; default 30 s.
+	PollTimeout time.Duration
+}
+
+// Adapter connects one Telegram bot to the router.
+type Adapter struct {
+	o          Options
+	bot        *tgbotapi.BotAPI // template: api(ctx) copies it per call
+	http       *http.Client
+	log        *slog.Logger
+	secret     []byte
+	publicBase string // "" = no photos
+	username   string
+	botID      int64
+	mentionRe  *regexp.Regexp
+	sender     *Sender
+}
+
+// New checks the options and the token (the library calls getMe).
+func New(ctx context.Context, o Options) (*Adapter, error) {
+	if o.Token == "" {
+		return nil, errors.New("telegram: token missing")
+	}
+	if o.Router == nil {
+		return nil, errors.New("telegram: router missing")
+	}
+	if o.APIEndpoint == "" {
+		o.APIEndpoint = tgbotapi.APIEndpoint
+	}
+	if strings.Count(o.APIEndpoint, "%s") != 2 || strings.Count(o.APIEndpoint, "%") != 2 {
+		return nil, errors.New("telegram: API endpoint must contain %s twice (token, method)")
+	}
+	if o.Mode == "" {
+		o.Mode = ModePolling
+		if strings.HasPrefix(o.PublicURL, "https://") {
+			o.Mode = ModeWebhook
+		}
+	}
+	switch o.Mode {
+	case ModeWebhook:
+		if !secretRe.MatchString(o.WebhookSecret) {
+			return nil, errors.New("telegram: webhook mode needs a webhook secret of 1–256 characters A-Z a-z 0-9 _ -")
+		}
+		if !strings.HasPrefix(o.PublicURL, "https://") {
+			return nil, errors.New("telegram: webhook mode needs an https public URL")
+		}
+	case ModePolling:
+		if o.WebhookSecret != "" && !secretRe.MatchString(o.WebhookSecret) {
+			return nil, errors.New("telegram: webhook secret must be 1–256 characters A-Z a-z 0-9 _ -")
+		}
+	default:
+		return nil, fmt.Errorf("telegram: mode %q is neither webhook nor polling", o.Mode)
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{}
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.ProcessTimeout <= 0 {
+		o.ProcessTimeout = 10 * time.Second
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 30 * time.Second
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 30 * time.Second
+	}
+	o.Limits = o.Limits.withDefaults()
+	a := &Adapter{o: o, http: o.HTTPClient, log: o.Log, secret: []byte(o.WebhookSecret), publicBase: publicPhotoBase(o.PublicURL)}
+	scrub := tokenScrubber(o.Token).scrub
+
+	gctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
+	defer cancel()
+	api, err := tgbotapi.NewBotAPIWithClient(o.Token, o.APIEndpoint, ctxClient{ctx: gctx, c: o.HTTPClient})
+	if err != nil {
+		return nil, fmt.Errorf("telegram getMe: %w", scrub(err))
+	}
+	api.Debug = false // the library's debug log prints request params
+	a.bot, a.username, a.botID = api, api.Self.UserName, api.Self.ID
+	if !usernameRe.MatchString(a.username) {
+		return nil, errors.New("telegram getMe: bot has no valid username")
+	}
+	a.mentionRe = regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(a.username) + `\b`)
+	a.sender = &Sender{
+		api: a.api, lim: newLimiter(o.Limits), cfg: o.Limits, now: o.Clock, sleep: o.Sleep,
+		log: o.Log, event: a.event, reach: o.OnReachable, scrub: scrub, timeout: o.RequestTimeout,
+	}
+	return a, nil
+}
+
+// api returns the client bound to ctx (see ctxClient).
+func (a *Adapter) api(ctx context.Context) *tgbotapi.BotAPI {
+	b := *a.bot
+	b.Client = ctxClient{ctx: ctx, c: a.http}
+	return &b
+}
+
+func (a *Adapter) event(name string) {
+	if a.o.OnEvent != nil {
+		a.o.OnEvent(name)
+	}
+}
+
+// Mode is ModeWebhook or ModePolling.
+func (a *Adapter) Mode() string { return a.o.Mode }
+
+// Username is the bot's @username (without "@"), from getMe.
+func (a *Adapter) Username() string { return a.username }
+
+// DeepLink is DeepLink for this bot.
+func (a *Adapter) DeepLink(payload string) (string, error) { return DeepLink(a.username, payload) }
+
+// Sender is the adapter's rate-limited sender, for background jobs.
+func (a *Adapter) Sender() *Sender { return a.sender }
+
+// Register adds POST /telegram/webhook to mux.
+func (a *Adapter) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+WebhookPath, a.webhook)
+}
+
+func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get(secretHeader)
+	if len(a.secret) == 0 || subtle.ConstantTimeCompare([]byte(got), a.secret) != 1 {
+		a.event(EventUnauthorized)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	u, status := decodeUpdate(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+	if status != 0 {
+		a.event(EventBadRequest)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), a.o.ProcessTimeout)
+	defer cancel()
+	a.process(ctx, &u)
+	w.WriteHeader(http.StatusOK)
+}
+
+// decodeUpdate reads exactly one JSON update; status is 413 for a body over
+// the limit and 400 for anything else wrong.
+func decodeUpdate(body io.Reader) (tgbotapi.Update, int) {
+	var u tgbotapi.Update
+	dec := json.NewDecoder(body)
+	err := dec.Decode(&u)
+	if err == nil {
+		if extra := dec.Decode(&struct{}{}); extra != io.EOF {
+			err = extra
+			if err == nil {
+				err = errors.New("more than one JSON value")
+			}
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return u, http.StatusRequestEntityTooLarge
+	case err != nil || u.UpdateID <= 0:
+		return u, http.StatusBadRequest
+	}
+	return u, 0
+}
+
+// process handles one update: callback answered, converted, routed,
+// replies rendered. It never panics (a panic is logged and counted): a
+// poison update must not make Telegram redeliver it for a day.
+func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.event(EventPanic)
+			a.log.ErrorContext(ctx, "telegram update panicked", "update_id", u.UpdateID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	a.event(EventUpdate)
+	if u.MyChatMember != nil {
+		a.chatMember(ctx, u.MyChatMember)
+		return
+	}
+	if cb := u.CallbackQuery; cb != nil && cb.ID != "" {
+		// Stop the button's spinner whatever happens next (duplicates and
+		// errors included), in parallel with the work.
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() { a.answerCallback(ctx, cb.ID) })
+	}
+	in, why := a.convert(u)
+	if why != "" {
+		a.event(EventIgnored)
+		a.log.DebugContext(ctx, "telegram update ignored", "update_id", u.UpdateID, "reason", why)
+		return
+	}
+	replies, err := a.o.Router.Handle(ctx, in.msg)
+	switch {
+	case errors.Is(err, bot.ErrDuplicate):
+		a.event(EventDuplicate)
+		return
+	case err != nil:
+		// The router turned it into a localized "try again" reply, sent below.
+		a.log.ErrorContext(ctx, "telegram update failed", "update_id", u.UpdateID, "chat_id", in.chatID, "err", err)
+	}
+	a.render(ctx, in, replies)
+}
+
+func (a *Adapter) answerCallback(ctx context.Context, id string) {
+	c := tgbotapi.NewCallback(id, "")
+	// Tolerant: a redelivered callback is "query is too old" (400).
+	_, _ = a.sender.run(ctx, call{method: "answerCallbackQuery", tolerant: true,
+		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(c) }})
+}
+
+// chatMember follows the bot's own membership: blocked/unblocked by a user,
+// removed from/added to a group.
+func (a *Adapter) chatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated) {
+	reachable := false
+	switch m.NewChatMember.Status {
+	case "kicked", "left":
+		a.event(EventBlocked)
+	case "member", "administrator", "creator", "restricted":
+		reachable = true
+		a.event(EventUnblocked)
+	default:
+		a.event(EventIgnored)
+		return
+	}
+	a.log.InfoContext(ctx, "telegram chat membership changed", "chat_id", m.Chat.ID, "status", m.NewChatMember.Status)
+	if a.o.OnReachable != nil && m.Chat.ID != 0 {
+		a.o.OnReachable(ctx, m.Chat.ID, reachable)
+	}
+}
+
+// SetWebhook registers PublicURL + /telegram/webhook with the secret token
+// and AllowedUpdates. The library predates secret_token, so the call is made
+// with raw params.
+func (a *Adapter) SetWebhook(ctx context.Context) error {
+	if len(a.secret) == 0 {
+		return errors.New("telegram: setWebhook needs a webhook secret")
+	}
+	base := strings.TrimRight(a.o.PublicURL, "/")
+	if !strings.HasPrefix(base, "https://") {
+		return errors.New("telegram: setWebhook needs an https public URL")
+	}
+	allowed, _ := json.Marshal(AllowedUpdates)
+	_, err := a.sender.Call(ctx, "setWebhook", tgbotapi.Params{
+		"url":             base + WebhookPath,
+		"secret_token":    string(a.secret),
+		"allowed_updates": string(allowed),
+	})
+	return err
+}
+
+// Poll receives updates by long polling until ctx ends, then returns nil
+// (an error only when Telegram rejects the token). It deletes the webhook
+// first. A batch in progress when ctx ends is finished (within
+// ProcessTimeout); Telegram redelivers anything unconfirmed after a restart
+// and the router drops what it had already seen.
+func (a *Adapter) Poll(ctx context.Context) error {
+	if _, err := a.sender.Call(ctx, "deleteWebhook", tgbotapi.Params{}); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	offset, confirmed := 0, 0
+	wait := time.Second
+	for ctx.Err() == nil {
+		updates, err := a.getUpdates(ctx, offset, max(1, int(a.o.PollTimeout/time.Second)))
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if code, _ := classify(err); code == 401 || code == 404 {
+				return fmt.Errorf("telegram getUpdates: %w", err)
+			}
+			a.log.WarnContext(ctx, "telegram getUpdates failed", "err", err, "retry_in", wait)
+			if a.o.Sleep(ctx, wait) != nil {
+				break
+			}
+			wait = min(2*wait, 30*time.Second)
+			continue
+		}
+		confirmed = offset // Telegram saw it: everything below is confirmed
+		wait = time.Second
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.o.ProcessTimeout)
+		a.dispatch(pctx, updates)
+		cancel()
+		for _, u := range updates {
+			offset = max(offset, u.UpdateID+1)
+		}
+	}
+	if offset != confirmed {
+		// Confirm the last batch so a restart does not fetch it again.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_, _ = a.getUpdates(cctx, offset, 0)
+		cancel()
+	}
+	return nil
+}
+
+func (a *Adapter) getUpdates(ctx context.Context, offset, timeout int) ([]tgbotapi.Update, error) {
+	rctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+a.o.RequestTimeout)
+	defer cancel()
+	allowed, _ := json.Marshal(AllowedUpdates)
+	params := tgbotapi.Params{"timeout": strconv.Itoa(timeout), "allowed_updates": string(allowed)}
+	if offset != 0 {
+		params["offset"] = strconv.Itoa(offset)
+	}
+	resp, err := a.api(rctx).MakeRequest("getUpdates", params)
+	if err != nil {
+		return nil, tokenScrubber(a.o.Token).scrub(err)
+	}
+	var updates []tgbotapi.Update
+	if err := json.Unmarshal(resp.Result, &updates); err != nil {
+		return nil, fmt.Errorf("getUpdates result: %w", err)
+	}
+	return updates, nil
+}
+
+// dispatch processes a batch: each chat's updates in order, chats in parallel.
+func (a *Adapter) dispatch(ctx context.Context, updates []tgbotapi.Update) {
+	byChat := map[int64][]*tgbotapi.Update{}
+	var order []int64
+	for i := range updates {
+		k := chatOf(&updates[i])
+		if _, ok := byChat[k]; !ok {
+			order = append(order, k)
+		}
+		byChat[k] = append(byChat[k], &updates[i])
+	}
+	var wg sync.WaitGroup
+	for _, k := range order {
+		wg.Go(func() {
+			for _, u := range byChat[k] {
+				a.process(ctx, u)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func chatOf(u *tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.ChannelPost != nil && u.ChannelPost.Chat != nil:
+		return u.ChannelPost.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}
