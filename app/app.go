@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"shopbot/bot"
+	"shopbot/bot/telegram"
 	"shopbot/bot/web"
 	"shopbot/bot/wechat"
 	"shopbot/commerce"
@@ -33,6 +34,7 @@ type App struct {
 	Router  *bot.Router
 	queue   *jobs.Queue
 	wechat  *wechat.Adapter
+	tg      *telegram.Adapter
 	redis   goredis.UniversalClient // nil on the embedded default
 	metrics *metrics
 	ready   []check
@@ -108,8 +110,57 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 			return nil, err
 		}
 	}
+	if cfg.Telegram.Token != "" {
+		if err := a.openTelegram(ctx); err != nil {
+			return nil, err
+		}
+	}
 	a.handler = a.routes()
 	return a, nil
+}
+
+func (a *App) openTelegram(ctx context.Context) error {
+	c := a.cfg.Telegram
+	tg, err := telegram.New(ctx, telegram.Options{
+		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
+		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"),
+		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
+			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat_id", chatID, "reachable", reachable)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("telegram: %w", err)
+	}
+	a.tg = tg
+	a.log.Info("telegram enabled", "bot", tg.Username(), "mode", tg.Mode())
+	return nil
+}
+
+// startTelegram registers the webhook (or starts long polling) and the
+// command menu. Polling runs until ctx ends; wait for the returned channel.
+func (a *App) startTelegram(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if a.tg == nil {
+		close(done)
+		return done
+	}
+	if err := a.tg.SetCommands(ctx); err != nil {
+		a.log.Warn("telegram setMyCommands failed", "err", err)
+	}
+	if a.tg.Mode() == telegram.ModeWebhook {
+		if err := a.tg.SetWebhook(ctx); err != nil {
+			a.log.Error("telegram setWebhook failed: updates will not arrive", "err", err)
+		}
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		if err := a.tg.Poll(ctx); err != nil {
+			a.log.Error("telegram polling stopped", "err", err)
+		}
+	}()
+	return done
 }
 
 func (a *App) openWeChat() error {
@@ -196,6 +247,9 @@ func (a *App) routes() http.Handler {
 	if a.wechat != nil {
 		a.wechat.Register(mux)
 	}
+	if a.tg != nil {
+		a.tg.Register(mux)
+	}
 	return a.middleware(mux)
 }
 
@@ -234,6 +288,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("shopbot is serving", "web_chat", "http://"+ln.Addr().String()+"/", "public_url", a.cfg.PublicURL)
+	pctx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	polling := a.startTelegram(pctx)
 	var serveErr error
 	select {
 	case serveErr = <-errc:
@@ -242,6 +299,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	stopPolling()
+	select { // long polling finishes the batch in hand
+	case <-polling:
+	case <-sctx.Done():
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown", "err", err)
 	}
