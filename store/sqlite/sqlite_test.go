@@ -66,3 +66,7 @@ func TestPickupStore(t *testing.T) {
 		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
 	})
 }
+
+func TestSettingsInbox(t *testing.T) {
+	storetest.RunSettingsInbox(t, func(t *testing.T) storetest.SettingsInbox { return open(t) })
+}
