@@ -2,65 +2,41 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
-	"net/http"
-	"slices"
-	"sync"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"shopbot/bot"
+	"shopbot/bot/telegram/telegramtest"
+	"shopbot/templates"
 )
 
-// BenchmarkWebhook drives updates through the webhook handler: secret check,
-// decoding, a real router on SQLite (demo catalog), rendering and sending to
-// the fake Bot API over HTTP. Flood limits are off here (they are
-// BenchmarkSender's subject), so this measures the cost of handling an
+// BenchmarkWebhook drives updates — typed commands and button presses of
+// 256 users — through the webhook handler (telegramtest.Bench): secret
+// check, decoding, a real router on SQLite (demo catalog), rendering and
+// sending to the fake Bot API over HTTP. Flood limits are off here (they
+// are BenchmarkSender's subject), so this measures the cost of handling an
 // update. Reports updates/s and ack latency p50/p99.
 func BenchmarkWebhook(b *testing.B) {
 	e := newEnv(b, withOptions(func(o *Options) {
 		o.Limits = SendLimits{Global: Limit{N: -1}, Private: Limit{N: -1}, Group: Limit{N: -1}}
 	}))
-	texts := []string{"/help", "/shop", "/cart", "/start", "hello"}
-	var id atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		var mine []time.Duration
-		for pb.Next() {
-			n := id.Add(1)
-			user := &tgbotapi.User{ID: 10000 + n%256, FirstName: "Bench", LanguageCode: "en"}
-			body, _ := json.Marshal(textUpdate(int(n), private(user), user, texts[n%int64(len(texts))]))
-			t0 := time.Now()
-			rec := e.post(string(body), testSecret)
-			mine = append(mine, time.Since(t0))
-			if rec.Code != http.StatusOK {
-				b.Errorf("status %d", rec.Code)
-			}
-		}
-		mu.Lock()
-		lat = append(lat, mine...)
-		mu.Unlock()
+	res := telegramtest.Bench(b.Context(), e.mux, testSecret, telegramtest.BenchOptions{
+		Updates: b.N, Concurrency: runtime.GOMAXPROCS(0) * 2, Users: 256, API: e.api.FakeAPI,
 	})
-	elapsed := time.Since(start)
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "updates/s")
-	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
-}
-
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
+	if res.Failed != 0 {
+		b.Errorf("%d updates not acknowledged with 200", res.Failed)
 	}
-	return sorted[min(len(sorted)-1, int(math.Ceil(p*float64(len(sorted))))-1)]
+	b.ReportMetric(res.PerSecond, "updates/s")
+	b.ReportMetric(float64(res.P50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(res.P99.Microseconds()), "p99-µs")
 }
 
 // BenchmarkSender sends b.N messages from 32 goroutines to 200 private chats
@@ -76,7 +52,7 @@ func BenchmarkSender(b *testing.B) {
 	}
 	chats = append(chats, -71, -72, -73, -74)
 	const workers = 32
-	lim := e.api.limits.Global
+	lim := e.api.Limits().Global
 	b.ResetTimer()
 	start := e.clock.Now()
 	var failed atomic.Int64
@@ -97,6 +73,34 @@ func BenchmarkSender(b *testing.B) {
 		util = float64(best) / float64(took)
 	}
 	b.ReportMetric(util, "of-limit")
-	b.ReportMetric(float64(e.api.violations()), "violations")
+	b.ReportMetric(float64(e.api.Violations()), "violations")
 	b.ReportMetric(float64(failed.Load()), "failed")
+}
+
+// TestSenderRealTime runs telegramtest.BenchSender — the sender at its
+// default limits, in real time, against the fake's own clock (default
+// tolerance) — for two seconds: the global limit is used fully and never
+// exceeded. Not parallel: the fake measures request arrival, and a machine
+// busy with the other tests delays requests by more than the tolerance.
+func TestSenderRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs in real time")
+	}
+	api := telegramtest.NewFakeAPI()
+	t.Cleanup(api.Close)
+	a, err := New(t.Context(), Options{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), Mode: ModePolling,
+		Router: bot.NewRouter(bot.Options{Texts: templates.MustLoad()})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := telegramtest.BenchSender(t.Context(), api, func(ctx context.Context, chat int64, text string) error {
+		return a.SendReply(ctx, itoa(chat), bot.Reply{Text: text})
+	}, telegramtest.SenderOptions{Duration: 2 * time.Second})
+	t.Log(res)
+	if res.Violations != 0 || res.Failed != 0 {
+		t.Errorf("%d violations, %d failed sends", res.Violations, res.Failed)
+	}
+	if res.OfLimit < 0.9 || res.OfLimit > 1.05 {
+		t.Errorf("sent at %.3f of the global limit, want about 1", res.OfLimit)
+	}
 }

@@ -23,16 +23,16 @@ func TestEndToEndOrder(t *testing.T) {
 	next := func() int { upd++; return upd }
 	press := func(prefix string) fakeMsg {
 		t.Helper()
-		m, data, ok := e.api.withButton(chat, prefix)
+		m, data, ok := e.api.WithButton(chat, prefix)
 		if !ok {
-			ms := e.api.messages(chat)
+			ms := e.api.Messages(chat)
 			t.Fatalf("no button %q; last message: %+v", prefix, ms[len(ms)-1])
 		}
 		e.press(t, next(), alice, m, data)
 		return m
 	}
 	last := func() fakeMsg {
-		ms := e.api.messages(chat)
+		ms := e.api.Messages(chat)
 		return ms[len(ms)-1]
 	}
 
@@ -43,10 +43,10 @@ func TestEndToEndOrder(t *testing.T) {
 	press("cats")
 	catList := press("cat:")
 	// The category page replaced the category list in place.
-	if n := e.api.count("editMessageText"); n != 1 {
+	if n := e.api.Count("editMessageText"); n != 1 {
 		t.Errorf("category page: %d edits, want 1", n)
 	}
-	if page, ok := e.api.message(chat, catList.ID); !ok || !hasButton(page, "p:") {
+	if page, ok := e.api.Message(chat, catList.ID); !ok || !hasButton(page, "p:") {
 		t.Fatalf("category list not edited into a product list")
 	}
 	press("p:")
@@ -62,7 +62,7 @@ func TestEndToEndOrder(t *testing.T) {
 		}
 	}
 	e.press(t, next(), alice, card, plus)
-	if n := e.api.count("editMessageCaption"); n != 1 {
+	if n := e.api.Count("editMessageCaption"); n != 1 {
 		t.Fatalf("stepper: %d caption edits, want 1", n)
 	}
 	press("add:")
@@ -80,6 +80,11 @@ func TestEndToEndOrder(t *testing.T) {
 	contact := textUpdate(next(), private(alice), alice, "")
 	contact.Message.Contact = &tgbotapi.Contact{PhoneNumber: "8613800138000", FirstName: "Alice", UserID: alice.ID}
 	e.deliver(t, contact)
+	// The order review carries inline buttons, so a short note before it
+	// removes the request_contact keyboard.
+	if ms := e.api.Messages(chat); len(ms) < 2 || !ms[len(ms)-2].RemoveKeyboard || !hasButton(ms[len(ms)-1], "oc:") || e.api.ReplyKeyboard(chat) != nil {
+		t.Errorf("after the shared contact: %+v", ms[len(ms)-2:])
+	}
 	press("oc:")
 
 	orders, err := e.shop.Orders(context.Background(), commerce.Buyer{Channel: "tg", UserID: "1001"}, 10)
@@ -99,18 +104,18 @@ func TestEndToEndOrder(t *testing.T) {
 	}
 
 	// Telegram redelivers the confirming callback: nothing changes.
-	before := len(e.api.callsOf("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption"))
-	m, data, _ := e.api.withButton(chat, "oc:")
+	before := len(e.api.Calls("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption"))
+	m, data, _ := e.api.WithButton(chat, "oc:")
 	cb := tgbotapi.Update{UpdateID: upd, CallbackQuery: &tgbotapi.CallbackQuery{ID: "cbq" + itoa(int64(upd)), From: alice, Message: e.api.asMessage(m), Data: data}}
 	e.deliver(t, cb)
-	if after := len(e.api.callsOf("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption")); after != before {
+	if after := len(e.api.Calls("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption")); after != before {
 		t.Errorf("redelivered callback sent %d messages", after-before)
 	}
 
 	// Every button press was answered; the fake saw no flood-limit violation
 	// and no parse error; nothing failed.
 	callbacks := 0
-	for _, c := range e.api.callsOf("answerCallbackQuery") {
+	for _, c := range e.api.Calls("answerCallbackQuery") {
 		if c.Status == 200 {
 			callbacks++
 		}
@@ -118,10 +123,10 @@ func TestEndToEndOrder(t *testing.T) {
 	if callbacks != 10 {
 		t.Errorf("answered %d callbacks, want 10", callbacks)
 	}
-	if v := e.api.violations(); v != 0 {
+	if v := e.api.Violations(); v != 0 {
 		t.Errorf("%d rate-limit violations", v)
 	}
-	for _, c := range e.api.allCalls() {
+	for _, c := range e.api.Calls() {
 		if c.Status != 200 {
 			t.Errorf("%s answered %d", c.Method, c.Status)
 		}

@@ -25,29 +25,55 @@ const (
 // render sends the router's replies in order. The first reply with Edit set
 // edits the message whose button was pressed when that is possible (same
 // kind of message, fits one message); otherwise, and for all other replies,
-// new messages are sent. A blocked chat or an expired context stops the
-// remaining replies; other failures are logged by the Sender and the next
-// reply is still tried.
+// new messages are sent. Replies are adapted to the chat first (forChat),
+// and the reply keyboard is handled as replyKeyboard describes. A blocked
+// chat or an expired context stops the remaining replies; other failures
+// are logged by the Sender and the next reply is still tried.
 func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) {
 	editable := in.pressed
 	replyTo := in.replyTo
+	kb := &replyKeyboard{hint: in.msg.Lang}
+	if in.contact && in.chatID > 0 && len(replies) > 0 {
+		kb.remove = true
+		for _, r := range replies {
+			if r.AskPhone {
+				kb.remove = false // the new keyboard replaces the old one
+			}
+		}
+	}
+	if kb.remove && ((replies[0].Edit && editable != nil) || !a.carriesPlain(replies[0])) {
+		err := a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
+		if err == nil {
+			kb.sent(removeMarkup)
+		}
+		if stop(ctx, err) {
+			return
+		}
+	}
 	for _, r := range replies {
+		r = a.forChat(r, in.chatID, kb.hint)
 		if r.Edit && editable != nil {
 			target := editable
 			editable = nil // one message can be edited once per update
 			done, err := a.edit(ctx, in.chatID, target, r)
 			if done {
+				if err == nil && askPhone(r, in.chatID) {
+					err = a.promptPhone(ctx, in.chatID, r, kb)
+				}
 				if stop(ctx, err) {
 					return
 				}
 				continue
 			}
 		}
-		err := a.sendReply(ctx, in.chatID, r, replyTo)
+		err := a.sendReply(ctx, in.chatID, r, replyTo, kb)
 		replyTo = 0
 		if stop(ctx, err) {
 			return
 		}
+	}
+	if kb.remove {
+		_ = a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
 	}
 }
 
@@ -58,12 +84,26 @@ func stop(ctx context.Context, err error) bool {
 // SendReply sends r to a chat as new message(s), through the rate-limited
 // Sender: for background jobs (notifications, reminders). chatID is the
 // decimal Telegram chat id (bot.Message.ChatID, commerce.Order.ChatID).
+// Replies are adapted to the chat as in conversations (group checkout
+// links, the contact keyboard for AskPhone in private chats), with the
+// adapter's own words in the language of the reply's text.
 func (a *Adapter) SendReply(ctx context.Context, chatID string, r bot.Reply) error {
 	id, err := strconv.ParseInt(chatID, 10, 64)
 	if err != nil || id == 0 {
 		return errors.New("telegram: invalid chat id")
 	}
-	return a.sendReply(ctx, id, r, 0)
+	return a.sendReply(ctx, id, a.forChat(r, id, ""), 0, &replyKeyboard{})
+}
+
+// promptPhone sends the contact keyboard on its own short message, for a
+// reply whose last message could not carry it.
+func (a *Adapter) promptPhone(ctx context.Context, chatID int64, r bot.Reply, kb *replyKeyboard) error {
+	locale := replyLocale(r.Text, kb.hint)
+	err := a.note(ctx, chatID, ui(locale).phonePrompt, a.markup(contactMarkup, nil, locale))
+	if err == nil {
+		kb.sent(contactMarkup)
+	}
+	return err
 }
 
 // edit tries to edit target in place. done is false when a new message
@@ -104,22 +144,40 @@ func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Messa
 	return true, err
 }
 
+// layout cuts r into the messages sendReply sends: a photo (its URL, ""
+// for none) with the start of the text as caption, then text chunks of at
+// most 4096 characters, blank ones left out.
+func (a *Adapter) layout(r bot.Reply) (photo, caption string, chunks []string) {
+	text := clean(r.Text)
+	if photo = a.imageURL(r.Image); photo != "" {
+		caption, rest := cutText(text, MaxCaptionLen)
+		return photo, strings.TrimSpace(caption), nonBlank(splitText(rest, MaxTextLen))
+	}
+	return "", "", nonBlank(splitText(text, MaxTextLen))
+}
+
 // sendReply sends r as new message(s): a photo with the text as caption
 // (the rest as text when over 1024 characters), or text split into messages
-// of ≤ 4096 characters. Buttons go on the last message.
-func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, replyTo int) error {
-	markup := a.keyboard(ctx, r.Buttons)
-	text := clean(r.Text)
-	var chunks []string
-	if photo := a.imageURL(r.Image); photo != "" {
-		caption, rest := cutText(text, MaxCaptionLen)
-		chunks = nonBlank(splitText(rest, MaxTextLen))
+// of ≤ 4096 characters. Inline buttons — or, for AskPhone in a private chat,
+// the contact keyboard — go on the last message; a contact keyboard that
+// cannot goes on a short message of its own after it (see replyKeyboard).
+func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, replyTo int, kb *replyKeyboard) error {
+	inline := a.keyboard(ctx, r.Buttons)
+	ask := askPhone(r, chatID)
+	locale := replyLocale(r.Text, kb.hint)
+	asked := false
+	pick := func(last bool) markupKind { return kb.pick(last, inline != nil, ask) }
+	sent := func(m markupKind) {
+		kb.sent(m)
+		asked = asked || m == contactMarkup
+	}
+	photo, caption, chunks := a.layout(r)
+	if photo != "" {
 		p := tgbotapi.NewPhoto(chatID, tgbotapi.FileURL(photo))
-		p.Caption, p.ParseMode = escapeHTML(strings.TrimSpace(caption)), tgbotapi.ModeHTML
+		p.Caption, p.ParseMode = escapeHTML(caption), tgbotapi.ModeHTML
 		p.ReplyToMessageID, p.AllowSendingWithoutReply = replyTo, replyTo != 0
-		if len(chunks) == 0 && markup != nil {
-			p.ReplyMarkup = markup
-		}
+		mk := pick(len(chunks) == 0)
+		p.ReplyMarkup = a.markup(mk, inline, locale)
 		_, err := a.sender.run(ctx, call{method: "sendPhoto", chatID: chatID, limited: true, tolerant: true,
 			do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(p) }})
 		if code, _ := classify(err); code == 400 {
@@ -127,20 +185,16 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 			// still lets the buyer shop.
 			a.event(EventPhotoFallback)
 			a.log.WarnContext(ctx, "telegram photo refused, sending text only", "chat_id", chatID, "image", r.Image, "err", err)
-			chunks = nonBlank(splitText(text, MaxTextLen))
+			chunks = nonBlank(splitText(clean(r.Text), MaxTextLen))
 		} else if err != nil {
 			return err
 		} else {
+			sent(mk)
 			replyTo = 0
 		}
-	} else {
-		chunks = nonBlank(splitText(text, MaxTextLen))
 	}
-	if len(chunks) == 0 {
-		if markup != nil && r.Image == "" {
-			a.log.WarnContext(ctx, "telegram reply without text not sent", "chat_id", chatID)
-		}
-		return nil
+	if len(chunks) == 0 && photo == "" && inline != nil {
+		a.log.WarnContext(ctx, "telegram reply without text not sent", "chat_id", chatID)
 	}
 	for i, chunk := range chunks {
 		m := tgbotapi.NewMessage(chatID, escapeHTML(chunk))
@@ -148,12 +202,15 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 		if i == 0 && replyTo != 0 {
 			m.ReplyToMessageID, m.AllowSendingWithoutReply = replyTo, true
 		}
-		if i == len(chunks)-1 && markup != nil {
-			m.ReplyMarkup = markup
-		}
+		mk := pick(i == len(chunks)-1)
+		m.ReplyMarkup = a.markup(mk, inline, locale)
 		if _, err := a.sender.Send(ctx, chatID, m); err != nil {
 			return err
 		}
+		sent(mk)
+	}
+	if ask && !asked {
+		return a.promptPhone(ctx, chatID, r, kb)
 	}
 	return nil
 }

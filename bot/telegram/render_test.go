@@ -9,6 +9,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"shopbot/bot"
+	"shopbot/bot/telegram/telegramtest"
 )
 
 func TestSplitText(t *testing.T) {
@@ -56,7 +57,7 @@ func TestSplitText(t *testing.T) {
 				}
 				// What is sent: the escaped piece, which must parse as
 				// Telegram HTML back to exactly the piece.
-				plain, err := parseTelegramHTML(escapeHTML(p))
+				plain, err := telegramtest.ParseHTML(escapeHTML(p))
 				if err != nil || plain != p {
 					t.Errorf("piece %d: escaped form does not round-trip: %v", i, err)
 				}
@@ -99,26 +100,26 @@ func TestUserStringsEscaped(t *testing.T) {
 	e := newEnv(t)
 	eve := &tgbotapi.User{ID: 3003, FirstName: `<b>Eve</b> & "co" <a href="x">`, LanguageCode: "en"}
 	e.deliver(t, textUpdate(1, private(eve), eve, "/start"))
-	msgs := e.api.messages(eve.ID)
+	msgs := e.api.Messages(eve.ID)
 	if len(msgs) != 1 {
-		t.Fatalf("%d messages (the fake refused the text?), calls %+v", len(msgs), e.api.callsOf("sendMessage"))
+		t.Fatalf("%d messages (the fake refused the text?), calls %+v", len(msgs), e.api.Calls("sendMessage"))
 	}
 	if !strings.Contains(msgs[0].Text, eve.FirstName) {
 		t.Errorf("the name does not arrive as typed: %q", msgs[0].Text)
 	}
-	sent := e.api.callsOf("sendMessage")[0].Params
+	sent := e.api.Calls("sendMessage")[0].Params
 	if !strings.Contains(sent.Get("text"), "&lt;b&gt;Eve&lt;/b&gt; &amp; &quot;co&quot;") || sent.Get("parse_mode") != "HTML" {
 		t.Errorf("sent text not escaped HTML: %q", sent.Get("text"))
 	}
 	// The category "Cosmetics & skincare" is a button label: plain text.
-	_, data, _ := e.api.withButton(eve.ID, "cats")
+	_, data, _ := e.api.WithButton(eve.ID, "cats")
 	e.press(t, 2, eve, msgs[0], data)
-	_, _, ok := e.api.withButton(eve.ID, "cat:")
+	_, _, ok := e.api.WithButton(eve.ID, "cat:")
 	if !ok {
 		t.Fatal("no category buttons")
 	}
 	var label string
-	for _, m := range e.api.messages(eve.ID) {
+	for _, m := range e.api.Messages(eve.ID) {
 		for _, row := range m.Markup {
 			for _, b := range row {
 				if strings.Contains(b.Text, "Cosmetics") {
@@ -176,7 +177,7 @@ func TestKeyboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := e.api.messages(1001)
+	m := e.api.Messages(1001)
 	if len(m) != 1 || len(m[0].Markup) != 1 || len(m[0].Markup[0]) != 1 {
 		t.Errorf("sent %+v", m)
 	}
@@ -199,7 +200,7 @@ func TestRenderLongReplies(t *testing.T) {
 	if err := e.a.SendReply(ctx, "1001", bot.Reply{Text: long, Buttons: buttons}); err != nil {
 		t.Fatal(err)
 	}
-	msgs := e.api.messages(1001)
+	msgs := e.api.Messages(1001)
 	if len(msgs) != 3 {
 		t.Fatalf("%d messages, want 3", len(msgs))
 	}
@@ -220,7 +221,7 @@ func TestRenderLongReplies(t *testing.T) {
 	if err := e.a.SendReply(ctx, "2002", bot.Reply{Text: caption, Image: "/img/demo:COS-001.png", Buttons: buttons}); err != nil {
 		t.Fatal(err)
 	}
-	msgs = e.api.messages(2002)
+	msgs = e.api.Messages(2002)
 	if len(msgs) != 2 || msgs[0].Photo != testPublic+"/img/demo:COS-001.png" || msgs[1].Photo != "" {
 		t.Fatalf("got %+v", msgs)
 	}
@@ -235,7 +236,7 @@ func TestRenderLongReplies(t *testing.T) {
 	if err := e.a.SendReply(ctx, "3003", bot.Reply{Text: "Serum · ¥129", Image: "/img/demo:COS-001.png", Buttons: buttons}); err != nil {
 		t.Fatal(err)
 	}
-	if msgs = e.api.messages(3003); len(msgs) != 1 || len(msgs[0].Markup) != 1 {
+	if msgs = e.api.Messages(3003); len(msgs) != 1 || len(msgs[0].Markup) != 1 {
 		t.Errorf("got %+v", msgs)
 	}
 }
@@ -250,18 +251,18 @@ func TestRenderPhotos(t *testing.T) {
 	if err := e.a.SendReply(ctx, "1001", r); err != nil {
 		t.Fatal(err)
 	}
-	if e.api.count("sendPhoto") != 0 || e.api.count("sendMessage") != 1 {
-		t.Errorf("private public URL: photos %d, texts %d", e.api.count("sendPhoto"), e.api.count("sendMessage"))
+	if e.api.Count("sendPhoto") != 0 || e.api.Count("sendMessage") != 1 {
+		t.Errorf("private public URL: photos %d, texts %d", e.api.Count("sendPhoto"), e.api.Count("sendMessage"))
 	}
 
 	// Telegram refuses the picture: the text still goes out.
 	e = newEnv(t, noRouter())
-	e.api.inject("sendPhoto", fault{Code: 400, Desc: "Bad Request: failed to get HTTP URL content"})
+	e.api.Inject("sendPhoto", fault{Code: 400, Desc: "Bad Request: failed to get HTTP URL content"})
 	if err := e.a.SendReply(ctx, "1001", r); err != nil {
 		t.Fatal(err)
 	}
-	if e.api.count("sendMessage") != 1 || e.events.get(EventPhotoFallback) != 1 || e.events.get(EventSendFailed) != 0 {
-		t.Errorf("photo fallback: texts %d, events %v", e.api.count("sendMessage"), e.events.n)
+	if e.api.Count("sendMessage") != 1 || e.events.get(EventPhotoFallback) != 1 || e.events.get(EventSendFailed) != 0 {
+		t.Errorf("photo fallback: texts %d, events %v", e.api.Count("sendMessage"), e.events.n)
 	}
 
 	for _, tc := range []struct{ public, want string }{
@@ -289,13 +290,13 @@ func TestRenderEdit(t *testing.T) {
 		if err := e.a.SendReply(ctx, itoa(chat), r); err != nil {
 			t.Fatal(err)
 		}
-		ms := e.api.messages(chat)
+		ms := e.api.Messages(chat)
 		return e.api.asMessage(ms[len(ms)-1])
 	}
 	kb := func(a string) [][]bot.Button { return [][]bot.Button{{{Text: a, Action: a}}} }
 	in := func(pressed *tgbotapi.Message) incoming { return incoming{chatID: chat, pressed: pressed} }
 	count := func() (sent, edits int) {
-		return len(e.api.callsOf("sendMessage", "sendPhoto")), len(e.api.callsOf("editMessageText", "editMessageCaption"))
+		return len(e.api.Calls("sendMessage", "sendPhoto")), len(e.api.Calls("editMessageText", "editMessageCaption"))
 	}
 
 	// Text message, Edit reply → editMessageText on the pressed message.
@@ -305,7 +306,7 @@ func TestRenderEdit(t *testing.T) {
 	if s, ed := count(); s != s0 || ed != 1 {
 		t.Fatalf("sent %d edits %d, want an edit only", s-s0, ed)
 	}
-	call := e.api.callsOf("editMessageText")[0].Params
+	call := e.api.Calls("editMessageText")[0].Params
 	if call.Get("message_id") != itoa(int64(page.MessageID)) || call.Get("text") != "page 2 &amp; more" || !strings.Contains(call.Get("reply_markup"), "cat:1:0") {
 		t.Errorf("editMessageText params %v", call)
 	}
@@ -313,7 +314,7 @@ func TestRenderEdit(t *testing.T) {
 	// Photo card, Edit reply with the image → editMessageCaption.
 	card := send(bot.Reply{Text: "Serum 1 pcs", Image: "/img/demo:COS-001.png", Buttons: kb("q:1:2")})
 	e.a.render(ctx, in(card), []bot.Reply{{Text: "Serum 2 pcs", Image: "/img/demo:COS-001.png", Buttons: kb("q:1:3"), Edit: true}})
-	if n := e.api.count("editMessageCaption"); n != 1 {
+	if n := e.api.Count("editMessageCaption"); n != 1 {
 		t.Fatalf("editMessageCaption = %d, want 1", n)
 	}
 
@@ -333,7 +334,7 @@ func TestRenderEdit(t *testing.T) {
 	}
 
 	// Telegram refuses the edit (message too old/deleted): new message.
-	e.api.inject("editMessageText", fault{Code: 400, Desc: "Bad Request: message can't be edited"})
+	e.api.Inject("editMessageText", fault{Code: 400, Desc: "Bad Request: message can't be edited"})
 	s0, _ = count()
 	e.a.render(ctx, in(page), []bot.Reply{{Text: "page 3", Buttons: kb("cat:1:2"), Edit: true}})
 	if s, _ := count(); s != s0+1 || e.events.get(EventEditFallback) != 1 {

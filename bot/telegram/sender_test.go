@@ -126,10 +126,10 @@ func TestSenderRateLimitsConcurrent(t *testing.T) {
 		t.Fatalf("%d sends failed", n)
 	}
 	total := len(chats) * perChat
-	if n := e.api.count("sendMessage"); n != total {
+	if n := e.api.Count("sendMessage"); n != total {
 		t.Fatalf("fake saw %d messages, want %d", n, total)
 	}
-	if v := e.api.violations(); v != 0 {
+	if v := e.api.Violations(); v != 0 {
 		t.Errorf("fake Bot API saw %d rate-limit violations", v)
 	}
 	// Simulated time, not wall clock: a group needs 2 windows for 24
@@ -139,7 +139,7 @@ func TestSenderRateLimitsConcurrent(t *testing.T) {
 	}
 	for _, c := range chats {
 		if c > 0 {
-			ts := e.api.sendTimes(c)
+			ts := e.api.SendTimes(c)
 			if got := ts[len(ts)-1].Sub(ts[0]); got < (perChat-1)*time.Second {
 				t.Errorf("chat %d: %d messages in %v", c, perChat, got)
 			}
@@ -150,11 +150,11 @@ func TestSenderRateLimitsConcurrent(t *testing.T) {
 func TestSender429(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noRouter())
-	e.api.inject("sendMessage", fault{Code: 429, Desc: "Too Many Requests: retry after 3", RetryAfter: 3})
+	e.api.Inject("sendMessage", fault{Code: 429, Desc: "Too Many Requests: retry after 3", RetryAfter: 3})
 	if _, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "hi")); err != nil {
 		t.Fatal(err)
 	}
-	calls := e.api.callsOf("sendMessage")
+	calls := e.api.Calls("sendMessage")
 	if len(calls) != 2 || calls[0].Status != 429 || calls[1].Status != 200 {
 		t.Fatalf("calls %+v", calls)
 	}
@@ -165,7 +165,7 @@ func TestSender429(t *testing.T) {
 		t.Errorf("events %v", e.events.n)
 	}
 	// Other messages to that chat also wait for the penalty.
-	e.api.inject("sendMessage", fault{Code: 429, Desc: "Too Many Requests: retry after 30", RetryAfter: 30})
+	e.api.Inject("sendMessage", fault{Code: 429, Desc: "Too Many Requests: retry after 30", RetryAfter: 30})
 	before := e.clock.Now()
 	if _, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "again")); err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestSender429(t *testing.T) {
 		t.Errorf("penalty not waited out")
 	}
 	// A retry_after beyond MaxRetryAfter fails at once, counted and logged.
-	e.api.inject("sendMessage", fault{Code: 429, Desc: "Too Many Requests: retry after 3600", RetryAfter: 3600})
+	e.api.Inject("sendMessage", fault{Code: 429, Desc: "Too Many Requests: retry after 3600", RetryAfter: 3600})
 	if _, err := e.a.Sender().Send(context.Background(), 1002, tgbotapi.NewMessage(1002, "x")); err == nil {
 		t.Error("hour-long flood wait accepted")
 	}
@@ -186,21 +186,21 @@ func TestSender429(t *testing.T) {
 func TestSender403NotRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noRouter())
-	e.api.inject("sendMessage", fault{Code: 403, Desc: "Forbidden: bot was blocked by the user"})
+	e.api.Inject("sendMessage", fault{Code: 403, Desc: "Forbidden: bot was blocked by the user"})
 	_, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "hi"))
 	if !errors.Is(err, ErrBlocked) {
 		t.Fatalf("err = %v, want ErrBlocked", err)
 	}
-	if n := e.api.count("sendMessage"); n != 1 {
+	if n := e.api.Count("sendMessage"); n != 1 {
 		t.Errorf("403 retried: %d calls", n)
 	}
 	if len(e.reach) != 1 || e.reach[0] != (reachEvent{1001, false}) || e.events.get(EventBlocked) != 1 {
 		t.Errorf("reach %v events %v", e.reach, e.events.n)
 	}
 	// A multi-message reply stops at the first 403.
-	e.api.inject("sendMessage", fault{Code: 403, Desc: "Forbidden: bot was blocked by the user"})
+	e.api.Inject("sendMessage", fault{Code: 403, Desc: "Forbidden: bot was blocked by the user"})
 	e.a.render(context.Background(), incoming{chatID: 1001}, []bot.Reply{{Text: "one"}, {Text: "two"}, {Text: "three"}})
-	if n := e.api.count("sendMessage"); n != 2 {
+	if n := e.api.Count("sendMessage"); n != 2 {
 		t.Errorf("kept sending to a blocked chat: %d calls", n)
 	}
 }
@@ -208,14 +208,14 @@ func TestSender403NotRetried(t *testing.T) {
 func TestSender5xxRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noRouter())
-	e.api.inject("sendMessage",
+	e.api.Inject("sendMessage",
 		fault{Code: 502, Desc: "Bad Gateway"},
 		fault{Code: 502, NonJSON: true},
 		fault{Code: 500, Desc: "Internal Server Error"})
 	if _, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "hi")); err != nil {
 		t.Fatal(err)
 	}
-	calls := e.api.callsOf("sendMessage")
+	calls := e.api.Calls("sendMessage")
 	if len(calls) != 4 || calls[3].Status != 200 {
 		t.Fatalf("calls %+v", calls)
 	}
@@ -230,23 +230,23 @@ func TestSender5xxRetried(t *testing.T) {
 	}
 
 	// Bounded: four failures in a row give up, logged and counted.
-	e.api.inject("sendMessage", fault{Code: 500}, fault{Code: 500}, fault{Code: 500}, fault{Code: 500})
+	e.api.Inject("sendMessage", fault{Code: 500}, fault{Code: 500}, fault{Code: 500}, fault{Code: 500})
 	_, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "hi"))
 	if err == nil {
 		t.Fatal("persistent 5xx succeeded")
 	}
-	if n := len(e.api.callsOf("sendMessage")); n != 8 {
+	if n := len(e.api.Calls("sendMessage")); n != 8 {
 		t.Errorf("%d calls, want 4 more", n-4)
 	}
 	if e.events.get(EventSendFailed) != 1 {
 		t.Errorf("send_failed = %d", e.events.get(EventSendFailed))
 	}
 	// 400 is final at once.
-	e.api.inject("sendMessage", fault{Code: 400, Desc: "Bad Request: chat not found"})
+	e.api.Inject("sendMessage", fault{Code: 400, Desc: "Bad Request: chat not found"})
 	if _, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "hi")); err == nil {
 		t.Fatal("400 succeeded")
 	}
-	if n := len(e.api.callsOf("sendMessage")); n != 9 {
+	if n := len(e.api.Calls("sendMessage")); n != 9 {
 		t.Errorf("400 retried")
 	}
 }
@@ -254,7 +254,7 @@ func TestSender5xxRetried(t *testing.T) {
 func TestSenderContextCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noRouter(), withOptions(func(o *Options) { o.Clock, o.Sleep = nil, nil })) // real time
-	e.api.inject("sendMessage", fault{Code: 429, RetryAfter: 50})
+	e.api.Inject("sendMessage", fault{Code: 429, RetryAfter: 50})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := e.a.Sender().Send(ctx, 1001, tgbotapi.NewMessage(1001, "hi"))
@@ -269,7 +269,7 @@ func TestTokenNeverLogged(t *testing.T) {
 	// Point the adapter at a server that is gone: net/http's error quotes the
 	// request URL, token included.
 	dead := newFakeAPI(t, testToken, e.clock.Now)
-	dead.srv.Close()
+	dead.Close()
 	e.a.bot.SetAPIEndpoint(dead.Endpoint())
 	_, err := e.a.Sender().Send(context.Background(), 1001, tgbotapi.NewMessage(1001, "hi"))
 	if err == nil {
@@ -333,7 +333,7 @@ func TestSetWebhookAndCommands(t *testing.T) {
 	if err := e.a.SetWebhook(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p := e.api.callsOf("setWebhook")[0].Params
+	p := e.api.Calls("setWebhook")[0].Params
 	if p.Get("url") != testPublic+WebhookPath || p.Get("secret_token") != testSecret ||
 		p.Get("allowed_updates") != `["message","channel_post","callback_query","my_chat_member"]` {
 		t.Errorf("setWebhook params %v", p)
@@ -341,7 +341,7 @@ func TestSetWebhookAndCommands(t *testing.T) {
 	if err := e.a.SetCommands(ctx); err != nil {
 		t.Fatal(err)
 	}
-	calls := e.api.callsOf("setMyCommands")
+	calls := e.api.Calls("setMyCommands")
 	langs := map[string]string{}
 	for _, c := range calls {
 		langs[c.Params.Get("language_code")] = c.Params.Get("commands")
@@ -360,7 +360,7 @@ func TestSetWebhookAndCommands(t *testing.T) {
 		}
 	}
 	// 5xx during setup is retried like any request.
-	e.api.inject("setWebhook", fault{Code: 503, Desc: "Service Unavailable"})
+	e.api.Inject("setWebhook", fault{Code: 503, Desc: "Service Unavailable"})
 	if err := e.a.SetWebhook(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestPoll(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.a.Poll(ctx) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for e.api.count("sendMessage") < 3 && time.Now().Before(deadline) {
+	for e.api.Count("sendMessage") < 3 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
@@ -388,27 +388,27 @@ func TestPoll(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Poll did not stop when its context ended")
 	}
-	calls := e.api.callsOf("deleteWebhook", "getUpdates")
+	calls := e.api.Calls("deleteWebhook", "getUpdates")
 	if len(calls) < 2 || calls[0].Method != "deleteWebhook" {
 		t.Fatalf("first call %v, want deleteWebhook", calls)
 	}
-	if n := e.api.count("sendMessage"); n != 3 {
+	if n := e.api.Count("sendMessage"); n != 3 {
 		t.Errorf("%d replies, want 3", n)
 	}
 	// Alice's two messages were answered in order.
-	ms := e.api.messages(alice.ID)
+	ms := e.api.Messages(alice.ID)
 	if len(ms) != 2 || !strings.Contains(ms[0].Text, "/shop") {
 		t.Errorf("alice got %d messages", len(ms))
 	}
 	// The last getUpdates confirmed the batch.
-	gs := e.api.callsOf("getUpdates")
+	gs := e.api.Calls("getUpdates")
 	if last := gs[len(gs)-1].Params.Get("offset"); last != "103" {
 		t.Errorf("last offset %q, want 103", last)
 	}
 
 	// A rejected token ends Poll with an error.
 	e = newEnv(t, noRouter(), withOptions(func(o *Options) { o.Mode = ModePolling }))
-	e.api.inject("getUpdates", fault{Code: 401, Desc: "Unauthorized"})
+	e.api.Inject("getUpdates", fault{Code: 401, Desc: "Unauthorized"})
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := e.a.Poll(ctx); err == nil {

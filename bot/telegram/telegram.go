@@ -31,15 +31,34 @@
 // therefore wait up to a minute (20/min); a reply that cannot go out within
 // the update's deadline is logged and counted as failed.
 //
-// # Benchmarks
+// # Keyboards
+//
+// Router buttons become inline keyboards. Two replies are adapted to the
+// chat. A reply with AskPhone in a private chat offers a one-time reply
+// keyboard with a single request_contact button ("share my phone number",
+// in the reply's language): on the reply's last message when it has no
+// inline buttons, else on a short message right after it, since a message
+// carries either kind of keyboard, not both. When the contact arrives, the
+// replies remove that keyboard (see replyKeyboard). In groups, a checkout
+// button (action "co") becomes a URL button to the bot's private chat
+// (https://t.me/<bot>, no start payload; see forChat), because checkout
+// only continues in private.
+//
+// # Testing and benchmarks
+//
+// Package telegramtest holds the fake Bot API these tests use, update
+// builders and the drivers behind the benchmarks (also used by the app's
+// bench command).
 //
 //	go test -run '^$' -bench . ./bot/telegram
 //
-// BenchmarkWebhook drives updates through the webhook handler, a real router
-// on SQLite and the fake Bot API, reporting updates/s and ack latency
-// p50/p99. BenchmarkSender drives concurrent sends through the Sender on a
-// simulated clock and reports the achieved rate as a fraction of the
-// configured limit and the violations the fake Bot API saw (must be 0).
+// BenchmarkWebhook drives updates (texts and button presses of many users)
+// through the webhook handler, a real router on SQLite and the fake Bot
+// API, reporting updates/s and ack latency p50/p99. BenchmarkSender drives
+// concurrent sends through the Sender on a simulated clock and reports the
+// achieved rate as a fraction of the configured limit and the violations
+// the fake Bot API saw (must be 0); TestSenderRealTime does the same for two
+// seconds of real time at the default limits.
 package telegram
 
 import (
@@ -119,7 +138,8 @@ type Options struct {
 	Router *bot.Router
 	Log    *slog.Logger
 	// HTTPClient talks to the Bot API; default a client without a global
-	// timeout (each request gets its own deadline).
+	// timeout (each request gets its own deadline) that keeps up to 64 idle
+	// connections to the API.
 	HTTPClient *http.Client
 	Limits     SendLimits
 	// Clock and Sleep drive the Sender's rate limiting and retries; tests
@@ -192,7 +212,12 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
+		// Replies and jobs send in parallel: keep their connections instead
+		// of the default transport's 2 idle ones per host, so a burst does
+		// not dial (and TLS-handshake) anew for every request.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		o.HTTPClient = &http.Client{Transport: t}
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -22,6 +22,9 @@ type incoming struct {
 	// replyTo quotes the triggering message in groups, so it is clear whom
 	// the bot answers.
 	replyTo int
+	// contact: the user shared their phone number (the request_contact
+	// keyboard did its job and is removed with the replies).
+	contact bool
 }
 
 // Reasons an update is acknowledged but not routed (logged at debug level).
@@ -128,7 +131,7 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 		return incoming{}, ignoreForward
 	}
 
-	text := m.Text
+	text, contact := m.Text, false
 	switch {
 	case m.Contact != nil:
 		// Only the user's own number, shared in the private chat (the
@@ -138,6 +141,7 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 			return incoming{}, ignoreContact
 		}
 		text = contactPhone(m.Contact.PhoneNumber)
+		contact = true
 	case text == "":
 		switch {
 		case m.Sticker != nil:
@@ -157,7 +161,8 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 			Channel: bot.ChannelTelegram, ChatID: itoa(m.Chat.ID), UserID: itoa(user),
 			FirstName: first, Text: text, Lang: lang, UpdateID: strconv.Itoa(updateID), Group: group,
 		},
-		chatID: m.Chat.ID,
+		chatID:  m.Chat.ID,
+		contact: contact,
 	}
 	if group {
 		in.replyTo = m.MessageID

@@ -24,7 +24,7 @@ func TestWebhookSecret(t *testing.T) {
 	if n := e.events.get(EventUpdate); n != 0 {
 		t.Errorf("an unauthorized update was processed (%d)", n)
 	}
-	if n := e.api.count("sendMessage"); n != 0 {
+	if n := e.api.Count("sendMessage"); n != 0 {
 		t.Fatalf("router answered an unauthorized update (%d messages)", n)
 	}
 	if strings.Contains(e.logs.String(), "/start") || strings.Contains(e.logs.String(), "Alice") {
@@ -32,7 +32,7 @@ func TestWebhookSecret(t *testing.T) {
 	}
 	// Nothing was claimed: the genuine delivery of the same update is new.
 	e.deliver(t, textUpdate(1, private(alice), alice, "/start"))
-	if n := e.api.count("sendMessage"); n != 1 {
+	if n := e.api.Count("sendMessage"); n != 1 {
 		t.Fatalf("genuine update: %d messages, want 1", n)
 	}
 }
@@ -78,7 +78,7 @@ func TestWebhookBadBodies(t *testing.T) {
 	if n := e.events.get(EventIgnored); n != 3 {
 		t.Errorf("ignored events = %d, want 3", n)
 	}
-	if n := len(e.api.callsOf("sendMessage", "sendPhoto")); n != 0 {
+	if n := len(e.api.Calls("sendMessage", "sendPhoto")); n != 0 {
 		t.Errorf("%d messages sent for bad or ignored bodies", n)
 	}
 }
@@ -90,25 +90,25 @@ func TestWebhookReplayProcessedOnce(t *testing.T) {
 	for range 3 {
 		e.deliver(t, u)
 	}
-	if n := e.api.count("sendMessage"); n != 1 {
+	if n := e.api.Count("sendMessage"); n != 1 {
 		t.Fatalf("replayed update sent %d messages, want 1", n)
 	}
 	if n := e.events.get(EventDuplicate); n != 2 {
 		t.Errorf("duplicate events = %d, want 2", n)
 	}
 	// A replayed callback is answered every time but acted on once.
-	m := e.api.messages(alice.ID)[0]
-	_, data, ok := e.api.withButton(alice.ID, "cats")
+	m := e.api.Messages(alice.ID)[0]
+	_, data, ok := e.api.WithButton(alice.ID, "cats")
 	if !ok {
 		t.Fatal("no shop button on the help message")
 	}
 	for range 2 {
 		e.press(t, 43, alice, m, data)
 	}
-	if n := e.api.count("answerCallbackQuery"); n != 2 {
+	if n := e.api.Count("answerCallbackQuery"); n != 2 {
 		t.Errorf("answerCallbackQuery = %d, want 2", n)
 	}
-	if n := e.api.count("sendMessage"); n != 2 {
+	if n := e.api.Count("sendMessage"); n != 2 {
 		t.Errorf("replayed callback: %d messages in total, want 2", n)
 	}
 }
@@ -117,7 +117,7 @@ func TestCallbackAlwaysAnswered(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.deliver(t, textUpdate(1, private(alice), alice, "/start"))
-	menu := e.api.messages(alice.ID)[0]
+	menu := e.api.Messages(alice.ID)[0]
 	// Tampered, oversized and stale data: answered, and the router says stale.
 	for i, data := range []string{"zzz:1", "p:999999", "add:1:9999:1", strings.Repeat("q", 200)} {
 		e.press(t, 10+i, alice, menu, data)
@@ -127,20 +127,20 @@ func TestCallbackAlwaysAnswered(t *testing.T) {
 	// A callback without data (a game button): answered, ignored.
 	e.deliver(t, tgbotapi.Update{UpdateID: 21, CallbackQuery: &tgbotapi.CallbackQuery{ID: "nodata", From: alice, Message: e.api.asMessage(menu)}})
 	// The answer call itself failing does not stop the reply.
-	e.api.inject("answerCallbackQuery", fault{Code: 400, Desc: "Bad Request: query is too old and response timeout expired or query ID is invalid"})
+	e.api.Inject("answerCallbackQuery", fault{Code: 400, Desc: "Bad Request: query is too old and response timeout expired or query ID is invalid"})
 	e.press(t, 22, alice, menu, "help")
 	// The router failing (database gone): answered, and the user gets the
 	// localized error.
-	before := e.api.count("sendMessage") + e.api.count("editMessageText")
+	before := e.api.Count("sendMessage") + e.api.Count("editMessageText")
 	e.db.Close()
 	e.press(t, 23, alice, menu, "cats")
-	if n := e.api.count("answerCallbackQuery"); n != 8 {
+	if n := e.api.Count("answerCallbackQuery"); n != 8 {
 		t.Errorf("answerCallbackQuery = %d, want 8", n)
 	}
-	if after := e.api.count("sendMessage") + e.api.count("editMessageText"); after != before+1 {
+	if after := e.api.Count("sendMessage") + e.api.Count("editMessageText"); after != before+1 {
 		t.Errorf("router failure: %d messages, want 1", after-before)
 	}
-	msgs := e.api.messages(alice.ID)
+	msgs := e.api.Messages(alice.ID)
 	if last := msgs[len(msgs)-1]; !strings.Contains(last.Text, "went wrong") {
 		t.Errorf("router failure reply = %q", last.Text)
 	}
@@ -165,7 +165,7 @@ func TestIgnoredUpdatesSendNothing(t *testing.T) {
 	for _, u := range []tgbotapi.Update{edited, sticker, service, chatter} {
 		e.deliver(t, u)
 	}
-	if n := len(e.api.callsOf("sendMessage", "sendPhoto")); n != 0 {
+	if n := len(e.api.Calls("sendMessage", "sendPhoto")); n != 0 {
 		t.Fatalf("%d messages sent for ignored updates", n)
 	}
 	if n := e.events.get(EventIgnored); n != 4 {
@@ -179,7 +179,7 @@ func TestHugeText(t *testing.T) {
 	// 600 KB of text (under the 1 MiB body limit): the router answers with
 	// help, once.
 	e.deliver(t, textUpdate(1, private(alice), alice, strings.Repeat("я", 300_000)))
-	msgs := e.api.messages(alice.ID)
+	msgs := e.api.Messages(alice.ID)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "didn't understand") {
 		t.Fatalf("got %+v", msgs)
 	}
@@ -189,7 +189,7 @@ func TestGroupReplyQuotesTrigger(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.deliver(t, textUpdate(5, group, alice, "/help@"+fakeBotName))
-	msgs := e.api.messages(group.ID)
+	msgs := e.api.Messages(group.ID)
 	if len(msgs) != 1 {
 		t.Fatalf("group got %d messages, want 1", len(msgs))
 	}

@@ -1,0 +1,187 @@
+package telegramtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// call posts form params to the fake and returns the HTTP status and the
+// decoded answer.
+func call(t *testing.T, f *FakeAPI, token, method string, p url.Values) (int, map[string]any) {
+	t.Helper()
+	res, err := http.PostForm(fmt.Sprintf(f.Endpoint(), token, method), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, body
+}
+
+func TestFakeValidates(t *testing.T) {
+	t.Parallel()
+	f := NewFakeAPI()
+	defer f.Close()
+	contactKB := `{"keyboard":[[{"text":"share","request_contact":true}]],"one_time_keyboard":true}`
+	for _, tc := range []struct {
+		name, method string
+		p            url.Values
+		want         int
+	}{
+		{"getMe", "getMe", nil, 200},
+		{"text", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"a &amp; b"}, "parse_mode": {"HTML"}}, 200},
+		{"unescaped", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"a < b"}, "parse_mode": {"HTML"}}, 400},
+		{"empty", "sendMessage", url.Values{"chat_id": {"5"}, "text": {" "}}, 400},
+		{"too long", "sendMessage", url.Values{"chat_id": {"5"}, "text": {strings.Repeat("🛍", 2049)}}, 400},
+		{"no chat", "sendMessage", url.Values{"text": {"x"}}, 400},
+		{"contact keyboard", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"x"}, "reply_markup": {contactKB}}, 200},
+		{"contact keyboard in a group", "sendMessage", url.Values{"chat_id": {"-5"}, "text": {"x"}, "reply_markup": {contactKB}}, 400},
+		{"remove keyboard", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"x"}, "reply_markup": {`{"remove_keyboard":true}`}}, 200},
+		{"empty markup", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"x"}, "reply_markup": {`{}`}}, 400},
+		{"long callback data", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"x"}, "reply_markup": {`{"inline_keyboard":[[{"text":"a","callback_data":"` + strings.Repeat("x", 65) + `"}]]}`}}, 400},
+		{"bad url button", "sendMessage", url.Values{"chat_id": {"5"}, "text": {"x"}, "reply_markup": {`{"inline_keyboard":[[{"text":"a","url":"javascript:x"}]]}`}}, 400},
+		{"reply keyboard on an edit", "editMessageText", url.Values{"chat_id": {"5"}, "message_id": {"1"}, "text": {"y"}, "reply_markup": {contactKB}}, 400},
+		{"edit", "editMessageText", url.Values{"chat_id": {"5"}, "message_id": {"1"}, "text": {"y"}}, 200},
+		{"not modified", "editMessageText", url.Values{"chat_id": {"5"}, "message_id": {"1"}, "text": {"y"}}, 400},
+		{"edit markup", "editMessageReplyMarkup", url.Values{"chat_id": {"5"}, "message_id": {"1"}, "reply_markup": {`{"inline_keyboard":[[{"text":"a","callback_data":"b"}]]}`}}, 200},
+		{"unknown message", "editMessageText", url.Values{"chat_id": {"5"}, "message_id": {"99"}, "text": {"y"}}, 400},
+		{"photo", "sendPhoto", url.Values{"chat_id": {"5"}, "photo": {"https://x.example/a.png"}, "caption": {"c"}}, 200},
+		{"photo file id", "sendPhoto", url.Values{"chat_id": {"5"}, "photo": {"AgACAg"}}, 400},
+		{"http webhook", "setWebhook", url.Values{"url": {"http://x.example/hook"}}, 400},
+		{"webhook", "setWebhook", url.Values{"url": {"https://x.example/hook"}, "secret_token": {"s_1-A"}}, 200},
+		{"commands", "setMyCommands", url.Values{"commands": {`[{"command":"start","description":"Start"}]`}}, 200},
+		{"bad command", "setMyCommands", url.Values{"commands": {`[{"command":"Start","description":"Start"}]`}}, 400},
+		{"answer", "answerCallbackQuery", url.Values{"callback_query_id": {"q"}}, 200},
+		{"unknown method", "sendDice", nil, 404},
+	} {
+		if code, body := call(t, f, Token, tc.method, tc.p); code != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.name, code, body["description"], tc.want)
+		}
+	}
+	if code, _ := call(t, f, "1:wrong", "getMe", nil); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+	// Message 1 was edited to "y", then got buttons.
+	ms := f.Messages(5)
+	if len(ms) != 4 || ms[0].Text != "y" || len(ms[0].Markup) != 1 || ms[0].Markup[0][0].CallbackData != "b" ||
+		ms[1].Keyboard == nil || !ms[2].RemoveKeyboard || ms[3].Photo == "" || ms[3].Caption != "c" {
+		t.Errorf("messages %+v", ms)
+	}
+	if f.ReplyKeyboard(5) != nil {
+		t.Error("remove_keyboard did not clear the keyboard")
+	}
+	if n := f.Count("sendMessage"); n != 11 {
+		t.Errorf("sendMessage calls %d", n)
+	}
+}
+
+func TestFakeJSONAndFaults(t *testing.T) {
+	t.Parallel()
+	f := NewFakeAPI()
+	defer f.Close()
+	f.Inject("sendMessage", Fault{Code: 429, Desc: "Too Many Requests: retry after 2", RetryAfter: 2})
+	post := func() (int, map[string]any) {
+		res, err := http.Post(fmt.Sprintf(f.Endpoint(), Token, "sendMessage"), "application/json",
+			strings.NewReader(`{"chat_id":7,"text":"hi","reply_markup":{"inline_keyboard":[[{"text":"a","callback_data":"b"}]]}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		return res.StatusCode, body
+	}
+	if code, body := post(); code != 429 || body["parameters"].(map[string]any)["retry_after"] != 2.0 {
+		t.Errorf("fault: %d %v", code, body)
+	}
+	if code, _ := post(); code != 200 {
+		t.Errorf("JSON request: %d", code)
+	}
+	m, data, ok := f.WithButton(7, "")
+	if !ok || data != "b" || m.Text != "hi" {
+		t.Errorf("WithButton: %+v %q %v", m, data, ok)
+	}
+	if calls := f.Calls("sendMessage"); len(calls) != 2 || calls[0].Status != 429 || calls[1].Params.Get("chat_id") != "7" {
+		t.Errorf("calls %+v", calls)
+	}
+}
+
+func TestGetUpdates(t *testing.T) {
+	t.Parallel()
+	f := NewFakeAPI()
+	defer f.Close()
+	if err := f.PushUpdate([]byte(`{"message":{}}`)); err == nil {
+		t.Error("an update without update_id was queued")
+	}
+	for i := int64(1); i <= 3; i++ {
+		if err := f.PushUpdate(TextUpdate(i, 5, 5, "/start", "en")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(offset string) []json.RawMessage {
+		_, body := call(t, f, Token, "getUpdates", url.Values{"offset": {offset}, "timeout": {"0"}})
+		b, _ := json.Marshal(body["result"])
+		var out []json.RawMessage
+		_ = json.Unmarshal(b, &out)
+		return out
+	}
+	if n := len(get("")); n != 3 {
+		t.Errorf("%d updates, want 3", n)
+	}
+	if n := len(get("3")); n != 1 {
+		t.Errorf("after confirming 1 and 2: %d updates, want 1", n)
+	}
+	// A long poll returns as soon as an update arrives.
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_ = f.PushUpdate(TextUpdate(9, 5, 5, "/cart", "en"))
+	}()
+	start := time.Now()
+	_, body := call(t, f, Token, "getUpdates", url.Values{"offset": {"4"}, "timeout": {"30"}})
+	if res, _ := body["result"].([]any); len(res) != 1 || time.Since(start) > 1500*time.Millisecond {
+		t.Errorf("long poll: %v after %v", body, time.Since(start))
+	}
+}
+
+func TestCountViolations(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms ...int) []time.Time {
+		var out []time.Time
+		for _, m := range ms {
+			out = append(out, t0.Add(time.Duration(m)*time.Millisecond))
+		}
+		return out
+	}
+	perSecond := Limit{N: 1, Per: time.Second}
+	for _, tc := range []struct {
+		ts   []time.Time
+		tol  time.Duration
+		want int
+	}{
+		{at(0, 1000, 2000), 0, 0},
+		{at(2000, 0, 999), 0, 1}, // any order
+		{at(0, 960, 1920), DefaultTolerance, 0},
+		{at(0, 940, 1000), DefaultTolerance, 2},
+		{at(0, 10), 0, 1},
+		{nil, 0, 0},
+	} {
+		if got := CountViolations(tc.ts, perSecond, tc.tol); got != tc.want {
+			t.Errorf("%v tolerance %v: %d violations, want %d", tc.ts, tc.tol, got, tc.want)
+		}
+	}
+	if CountViolations(at(0, 0, 0), Limit{}, 0) != 0 {
+		t.Error("an unchecked limit counted violations")
+	}
+	if got := CountViolations(at(0, 100, 200, 300), Limit{N: 3, Per: time.Second}, 0); got != 1 {
+		t.Errorf("3 per second: %d", got)
+	}
+}
