@@ -29,6 +29,18 @@ type Options struct {
 	Log    *slog.Logger
 	// Image renders a product image key as PNG; nil serves no images.
 	Image func(key string) ([]byte, error)
+	// Inbox holds notices for web users (the web has no push); the page
+	// fetches them from GET /api/inbox. Nil disables the route.
+	Inbox Inbox
+	// QR renders the QR code PNG of a pickup pass token, or fails for a token
+	// that does not verify; nil disables /qr/.
+	QR func(token string) ([]byte, error)
+}
+
+// Inbox is the queue of notices waiting for web-chat users.
+type Inbox interface {
+	// Pull returns and removes up to limit queued payloads (JSON []bot.Reply).
+	Pull(ctx context.Context, userKey string, limit int) ([][]byte, error)
 }
 
 // Handler serves GET /, POST /api/chat and GET /img/{key}.
@@ -50,6 +62,56 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.page)
 	mux.HandleFunc("POST /api/chat", h.chat)
 	mux.HandleFunc("GET /img/{file}", h.image)
+	if h.o.Inbox != nil {
+		mux.HandleFunc("GET /api/inbox", h.inbox)
+	}
+	if h.o.QR != nil {
+		mux.HandleFunc("GET /qr/{file}", h.qr)
+	}
+}
+
+// inbox answers GET /api/inbox?user=ID with the notices queued for the user.
+func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
+	user := r.URL.Query().Get("user")
+	if !userRe.MatchString(user) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "user must be 8–64 characters of A-Z a-z 0-9 _ -"})
+		return
+	}
+	payloads, err := h.o.Inbox.Pull(r.Context(), bot.ChannelWeb+":"+user, 20)
+	if err != nil {
+		h.o.Log.ErrorContext(r.Context(), "web inbox", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "try again later"})
+		return
+	}
+	replies := []bot.Reply{}
+	for _, p := range payloads {
+		var rs []bot.Reply
+		if err := json.Unmarshal(p, &rs); err != nil {
+			h.o.Log.ErrorContext(r.Context(), "web inbox: unreadable notice dropped", "err", err)
+			continue
+		}
+		replies = append(replies, rs...)
+	}
+	writeJSON(w, http.StatusOK, ChatResponse{Replies: replies})
+}
+
+// qr serves /qr/{token}.png: the QR code of a pickup pass. The token is the
+// secret (signed, unguessable); anything that does not verify is a 404.
+func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".png")
+	if !ok || len(token) > 512 {
+		http.NotFound(w, r)
+		return
+	}
+	png, err := h.o.QR(token)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	_, _ = w.Write(png)
 }
 
 func (h *Handler) page(w http.ResponseWriter, _ *http.Request) {
