@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -31,7 +32,10 @@ type App struct {
 	log     *slog.Logger
 	Store   *sqlstore.Store
 	Shop    *commerce.Shop
+	pickup  *commerce.Pickup
+	secret  []byte // pickup tokens and staff logins
 	Router  *bot.Router
+	staff   *web.Staff
 	queue   *jobs.Queue
 	wechat  *wechat.Adapter
 	tg      *telegram.Adapter
@@ -60,6 +64,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, ReservationTTL: cfg.ReservationTTL, MaxQtyPerLine: cfg.MaxQtyPerLine})
+	if a.secret, err = a.pickupSecret(ctx); err != nil {
+		return nil, err
+	}
+	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Secret: a.secret}); err != nil {
+		return nil, err
+	}
 
 	var sessions bot.SessionStore = a.Store
 	var dedupe bot.Deduper = a.Store
@@ -87,7 +97,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	}
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
-		Sweep: sweep, PollInterval: cfg.JobPollInterval}); err != nil {
+		Pickup: a.pickup, Deliver: deliverer{a}, Admins: cfg.Admins,
+		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
+		Sweep:  sweep, PollInterval: cfg.JobPollInterval}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnEvent(a.queue.OnEvent)
@@ -102,9 +114,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.Router = bot.NewRouter(bot.Options{
-		Shop: a.Shop, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
+		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event,
 	})
+	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
+		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
+		return nil, err
+	}
 	if cfg.WeChat.AppID != "" {
 		if err := a.openWeChat(); err != nil {
 			return nil, err
@@ -121,7 +137,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 
 func (a *App) openTelegram(ctx context.Context) error {
 	c := a.cfg.Telegram
-	tg, err := telegram.New(ctx, telegram.Options{
+	var limits telegram.SendLimits
+	if a.cfg.telegramLimits != nil {
+		limits = *a.cfg.telegramLimits
+	}
+	tg, err := telegram.New(ctx, telegram.Options{Limits: limits,
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
 		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"),
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
@@ -241,9 +261,10 @@ func (a *App) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metrics.handler())
-	web.New(web.Options{Router: a.Router, Log: a.log, Image: func(key string) ([]byte, error) {
-		return demo.RenderImage(key, 640)
-	}}).Register(mux)
+	web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
+		Image: func(key string) ([]byte, error) { return demo.RenderImage(key, 640) },
+	}).Register(mux)
+	a.staff.Register(mux)
 	if a.wechat != nil {
 		a.wechat.Register(mux)
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"shopbot/bot/telegram"
 )
 
 // Config is the operator interface (see DESIGN.md).
@@ -25,11 +27,16 @@ type Config struct {
 	MaxQtyPerLine  int           // SHOPBOT_MAX_QTY, default 10
 	SeedDemo       bool          // SHOPBOT_SEED_DEMO, default true: seed the demo catalog into an empty database
 	DBMaxConns     int32         // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
+	PickupSecret   string        // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs pickup QR tokens and staff logins; default: generated once, kept in the database
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
+
+	// telegramLimits overrides the sender limits (benchmarks measure the
+	// webhook path without Telegram's flood limits).
+	telegramLimits *telegram.SendLimits
 }
 
 // TelegramConfig enables the Telegram bot when Token is set.
@@ -109,6 +116,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("SHOPBOT_DB_MAX_CONNS %q: want 1–1000", v)
 		}
 		c.DBMaxConns = int32(n)
+	}
+	if c.PickupSecret = getenv("SHOPBOT_PICKUP_SECRET"); c.PickupSecret != "" && len(c.PickupSecret) < 32 {
+		return c, fmt.Errorf("SHOPBOT_PICKUP_SECRET must be at least 32 bytes")
 	}
 	if v := getenv("SHOPBOT_SEED_DEMO"); v != "" {
 		if c.SeedDemo, err = strconv.ParseBool(v); err != nil {

@@ -22,10 +22,16 @@ Usage:
   shopbot catalog import FILE   load products from a .csv or .json file
   shopbot demo seed             load the demo catalog (upserts by SKU)
   shopbot wechat menu           create the WeChat Official Account menu
+  shopbot pickup points|ship|arrived|staff …
+                                pickup points, shipments arriving, staff lists
+  shopbot staff link IDENTITY [-ttl 24h]
+                                print a login link to the staff page (/staff)
   shopbot bench chat [-users N] [-duration D]
                                 web chat throughput and latency on the configured stores
   shopbot bench wechat [-messages N] [-concurrency C]
                                 encrypted WeChat callbacks against a fake WeChat API
+  shopbot bench telegram [-updates N] [-send-duration D]
+                                webhook updates and the rate-limited sender against a fake Bot API
 
 Configuration is read from the environment; see README.md.
 `
@@ -58,9 +64,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = withApp(ctx, cfg, log, func(a *App) error { return demo.Seed(ctx, a.Store) })
 	case "wechat":
 		err = wechatCommand(ctx, cfg, log, args, stdout)
+	case "pickup":
+		err = pickupCommand(ctx, cfg, log, args, stdout)
+	case "staff":
+		err = staffCommand(ctx, cfg, log, args, stdout)
 	case "bench":
 		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
-			"chat": benchChat, "wechat": benchWeChat,
+			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram,
 		}
 		if len(args) < 1 || bench[args[0]] == nil {
 			fmt.Fprint(stderr, usage)

@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
+	"shopbot/bot"
+	"shopbot/bot/telegram"
+	"shopbot/bot/telegram/telegramtest"
 	"shopbot/bot/wechat/wechattest"
 )
 
@@ -68,3 +72,49 @@ func benchWeChat(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchTelegram drives webhook updates through the app's handler against a
+// fake Bot API, then measures the shared sender at Telegram's default limits.
+func benchTelegram(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench telegram", flag.ContinueOnError)
+	n := fs.Int("updates", 5000, "webhook updates to send")
+	conc := fs.Int("concurrency", 32, "parallel deliveries")
+	users := fs.Int("users", 256, "distinct users")
+	sendFor := fs.Duration("send-duration", 10*time.Second, "how long to measure the sender")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	api := telegramtest.NewFakeAPI()
+	defer api.Close()
+	const secret = "bench-secret"
+	cfg.PublicURL = "https://shop.example"
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: secret, Mode: telegram.ModeWebhook}
+	off := telegram.Limit{N: -1}
+	cfg.telegramLimits = &telegram.SendLimits{Global: off, Private: off, Group: off}
+	quiet := slog.New(quietHandler{log.Handler(), slog.LevelError})
+	a, err := Open(ctx, cfg, quiet)
+	if err != nil {
+		return err
+	}
+	res := telegramtest.Bench(ctx, a.Handler(), secret, telegramtest.BenchOptions{Updates: *n, Concurrency: *conc, Users: *users, API: api})
+	a.Close()
+	fmt.Fprintf(out, "telegram webhook: updates=%d updates_per_s=%.0f ack_p50_ms=%.2f ack_p99_ms=%.2f max_ms=%.2f failed=%d\n",
+		res.Updates, res.PerSecond, ms(res.P50), ms(res.P99), ms(res.Max), res.Failed)
+
+	// The sender at the default limits, against a fresh fake that counts violations.
+	api2 := telegramtest.NewFakeAPI()
+	defer api2.Close()
+	cfg.Telegram.APIEndpoint = api2.Endpoint()
+	cfg.telegramLimits = nil
+	a, err = Open(ctx, cfg, quiet)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	sr := telegramtest.BenchSender(ctx, api2, func(ctx context.Context, chat int64, text string) error {
+		return a.tg.SendReply(ctx, strconv.FormatInt(chat, 10), bot.Reply{Text: text})
+	}, telegramtest.SenderOptions{Duration: *sendFor})
+	fmt.Fprintf(out, "telegram sender: sent=%d msgs_per_s=%.1f of_limit=%.3f limit=%v violations=%d failed=%d\n",
+		sr.Sent, sr.PerSecond, sr.OfLimit, sr.Limit, sr.Violations, sr.Failed)
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,12 +39,21 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 	if m.Action != "" {
 		return t.action(m.Action)
 	}
+	if m.HasLocation {
+		return t.nearest(m.Lat, m.Lon)
+	}
 	text := strings.TrimSpace(m.Text)
 	if len(text) > maxTextLen {
 		return t.help("help_unknown")
 	}
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
+	}
+	// Staff at the counter type a pickup code (or scan a QR into the chat);
+	// it takes precedence over a half-finished checkout of their own. For
+	// anyone who is not staff this falls through, revealing nothing.
+	if r, ok, err := t.staffCode(text); ok || err != nil {
+		return r, err
 	}
 	switch s.Step {
 	case stepName:
@@ -129,6 +139,10 @@ func (t *turn) command(text string) ([]Reply, error) {
 	case "/cancel":
 		t.s.Step, t.s.Checkout = "", CheckoutDraft{}
 		return t.help("checkout_left")
+	case "/staff":
+		return t.staffMenu(true)
+	case "/shipped", "/arrived":
+		return t.shipment(cmd, arg)
 	}
 	return t.help("help_unknown")
 }
@@ -233,6 +247,74 @@ func (t *turn) action(a string) ([]Reply, error) {
 			return t.stale()
 		}
 		return t.orderAction(verb, id)
+	case "pb", "ds": // pickup / drop-off slots, optionally a later page
+		page, edit := 0, len(args) > 1
+		if edit {
+			p, ok := parseInt(args[1], 0, maxSlotPage)
+			if !ok {
+				return t.stale()
+			}
+			page = p
+		}
+		if !idOK || len(args) > 2 {
+			return t.stale()
+		}
+		if verb == "pb" {
+			return t.pickupSlots(id, page, edit)
+		}
+		return t.dropoffSlots(id, page, edit)
+	case "bk", "db": // book a pickup / drop-off slot
+		minutes, ok := parseMinutes(arg(args, 1))
+		if !idOK || !ok || len(args) != 2 {
+			return t.stale()
+		}
+		if verb == "bk" {
+			return t.book(id, minutes)
+		}
+		return t.bookDropoff(id, minutes)
+	case "bc", "pc", "rt", "rx":
+		if !idOK || len(args) != 1 {
+			return t.stale()
+		}
+		switch verb {
+		case "bc":
+			return t.cancelBooking(id)
+		case "pc":
+			return t.pickupCode(id)
+		case "rt":
+			return t.returnStart(id)
+		}
+		return t.cancelReturn(id)
+	case "rk": // return kind chosen
+		kind := commerce.ReturnKind(arg(args, 1))
+		if !idOK || !kind.Valid() || len(args) != 2 {
+			return t.stale()
+		}
+		return t.returnKind(id, kind)
+	case "rr": // return reason chosen
+		kind, reason := commerce.ReturnKind(arg(args, 1)), arg(args, 2)
+		if !idOK || !kind.Valid() || !slices.Contains(commerce.ReturnReasons, reason) || len(args) != 3 {
+			return t.stale()
+		}
+		return t.returnReason(id, kind, reason)
+	case "rp": // point chosen for the code held in the session
+		pt, ok := parseID(arg(args, 1))
+		if !ok || len(args) != 2 {
+			return t.stale()
+		}
+		return t.staffPoint(args[0], pt)
+	case "rd":
+		return t.handOver(rest)
+	case "rdx":
+		return t.cancelHandOver(rest)
+	case "sm":
+		return t.staffMenu(false)
+	case "sa", "sj": // staff accept / reject a return: point, return
+		ret, ok := parseID(arg(args, 1))
+		if !idOK || !ok || len(args) != 2 {
+			return t.stale()
+		}
+		return t.decideReturn(verb == "sa", id, ret)
 	}
 	return t.stale()
 }
@@ -687,8 +769,17 @@ func (t *turn) orderView(o commerce.Order, key string) ([]Reply, error) {
 	if o.Status.CanBecome(commerce.StatusCancelled) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", fmt.Sprintf("ox:%d", o.ID))})
 	}
+	text := t.text(key, data)
+	extra, extraRows, err := t.pickupSection(o, pt)
+	if err != nil {
+		return nil, err
+	}
+	if extra != "" {
+		text += "\n\n" + extra
+	}
+	rows = append(rows, extraRows...)
 	rows = append(rows, []Button{t.btn("btn_orders", "o"), t.btn("btn_shop", "cats")})
-	return say(t.text(key, data), rows...), nil
+	return say(text, rows...), nil
 }
 
 // date formats a time in the pickup point's zone (Asia/Shanghai when unknown).

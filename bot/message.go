@@ -23,6 +23,11 @@ type Message struct {
 	Lang      string // the platform's language hint (IETF tag), may be empty
 	UpdateID  string // platform delivery id for de-duplication; empty = none
 	Group     bool   // sent in a group chat
+	// A shared location (Telegram location, WeChat location message): the
+	// reply lists the nearest pickup points. Lat and Lon are in degrees and
+	// only meaningful when HasLocation is set.
+	Lat, Lon    float64
+	HasLocation bool
 }
 
 // Button is one choice offered to the user.

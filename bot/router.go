@@ -32,6 +32,19 @@ type Options struct {
 	// ImageURL maps a product image key to a site-relative URL; default
 	// "/img/" + key + ".png".
 	ImageURL func(key string) string
+	// Pickup is the offline half of the shop: slot booking, pickup codes,
+	// staff redemption, returns, arrival notices. Nil turns those features
+	// off (buyers are told they are not available).
+	Pickup *commerce.Pickup
+	// Admins are the seller identities ("tg:123", "wx:oAbc", "web:alice" —
+	// Message.Channel + ":" + Message.UserID) allowed to run the seller
+	// commands (/shipped, /arrived). Admins may also be pickup staff.
+	Admins []string
+	// TrustWebIdentity lets web-chat users act as staff or admins. Off in
+	// production: a web user id is chosen by the browser, so anyone could
+	// claim "web:staff-jingan"; web staff use the signed /staff page. Tests
+	// of the chat flows turn it on.
+	TrustWebIdentity bool
 }
 
 // Event names an outcome worth counting.
@@ -50,7 +63,8 @@ const (
 // Router turns messages into replies: de-duplicate, lock the chat, load the
 // session, run the flow step, save the session with a version check.
 type Router struct {
-	o Options
+	o      Options
+	admins map[string]bool
 }
 
 // NewRouter builds a Router with defaults filled in.
@@ -78,7 +92,13 @@ func NewRouter(o Options) *Router {
 	if o.Locker == nil {
 		o.Locker = NewLocalLocker()
 	}
-	return &Router{o: o}
+	admins := make(map[string]bool, len(o.Admins))
+	for _, a := range o.Admins {
+		if a = strings.TrimSpace(a); a != "" {
+			admins[a] = true
+		}
+	}
+	return &Router{o: o, admins: admins}
 }
 
 // Texts returns the router's text set (adapters render their own chrome with it).
@@ -183,6 +203,14 @@ func userError(err error) (key string, ok bool) {
 		{commerce.ErrExpired, "err_expired"},
 		{commerce.ErrInvalidTransition, "err_cannot_change"},
 		{commerce.ErrConflict, "err_cannot_change"},
+		{commerce.ErrSlotFull, "err_slot_full"},
+		{commerce.ErrForbidden, "err_forbidden"},
+		{commerce.ErrAlreadyCollected, "err_already_collected"},
+		{commerce.ErrRateLimited, "err_rate_limited"},
+		{commerce.ErrWrongCode, "err_wrong_code"},
+		{commerce.ErrCodeExpired, "err_code_expired"},
+		{commerce.ErrWrongPoint, "err_wrong_point"},
+		{commerce.ErrReturnWindowClosed, "err_return_window_closed"},
 	} {
 		if errors.Is(err, e.err) {
 			return e.key, true

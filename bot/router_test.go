@@ -54,13 +54,19 @@ type harness struct {
 	cats   map[string]int64            // slug → id
 	prods  map[string]commerce.Product // SKU → product as seeded
 	points []commerce.PickupPoint
-	placed atomic.Int64 // EventOrderPlaced count
-	upd    atomic.Int64 // update id sequence
+	pickup *commerce.Pickup // nil unless harnessOptions.pickup
+	placed atomic.Int64     // EventOrderPlaced count
+	upd    atomic.Int64     // update id sequence
 }
 
 type harnessOptions struct {
 	// wrapSessions wraps the SQL session store (to inject failures).
 	wrapSessions func(bot.SessionStore) bot.SessionStore
+	// pickup, when set, turns on the pickup features: a commerce.Pickup on
+	// the same store and clock (Store, Clock and a Secret are filled in).
+	pickup *commerce.PickupOptions
+	// admins are the seller identities.
+	admins []string
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -106,8 +112,18 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.wrapSessions != nil {
 		sessions = o.wrapSessions(st)
 	}
+	if o.pickup != nil {
+		po := *o.pickup
+		po.Store, po.Clock = st, commerce.ClockFunc(h.clock.Now)
+		if po.Secret == nil {
+			po.Secret = []byte("0123456789abcdef0123456789abcdef")
+		}
+		if h.pickup, err = commerce.NewPickup(po); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.router = bot.NewRouter(bot.Options{
-		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts,
+		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)

@@ -16,6 +16,9 @@ type Session struct {
 	// Remembered contact details, offered as one-tap choices next time.
 	LastName  string `json:"ln,omitempty"`
 	LastPhone string `json:"lp,omitempty"`
+	// Staff is a pickup code a staff member entered, held between showing
+	// the order and handing it over, so the code never travels in a button.
+	Staff StaffDraft `json:"sd,omitzero"`
 
 	version int64
 }
@@ -25,6 +28,14 @@ type CheckoutDraft struct {
 	Nonce   string `json:"n,omitempty"` // identifies this checkout; its buttons carry it
 	PointID int64  `json:"pt,omitempty"`
 	Name    string `json:"nm,omitempty"`
+}
+
+// StaffDraft is a redemption in progress at the counter. Its buttons carry
+// only the nonce; the code and the point stay here.
+type StaffDraft struct {
+	Nonce   string `json:"n,omitempty"`
+	Input   string `json:"in,omitempty"` // the code or token as ParseRedeemInput read it
+	PointID int64  `json:"pt,omitempty"` // set once the code was inspected at a point
 }
 
 // Steps awaiting typed input.

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"shopbot/bot"
 	"shopbot/commerce"
 )
 
@@ -35,12 +36,21 @@ type Options struct {
 	// case a job was lost; default 1 min.
 	SafetyNetInterval time.Duration
 	Workers           int // default 10
+
+	// Pickup, Render and Deliver enable pickup notices, reminders and
+	// missed-slot release; Admins receive seller alerts ("tg:123").
+	Pickup  *commerce.Pickup
+	Render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
+	Deliver Deliverer
+	Admins  []string
 }
 
 // Queue is the River client of the process.
 type Queue struct {
 	client *river.Client[*sql.Tx]
 	driver riverdriver.Driver[*sql.Tx]
+	pickup *commerce.Pickup
+	admins []string
 }
 
 // ExpireReservationArgs releases a pending order's stock when its reservation ends.
@@ -85,9 +95,10 @@ func (SafetyNetArgs) Kind() string { return "expire_overdue" }
 
 type safetyNetWorker struct {
 	river.WorkerDefaults[SafetyNetArgs]
-	shop  *commerce.Shop
-	sweep func(ctx context.Context) (int64, error)
-	log   *slog.Logger
+	shop   *commerce.Shop
+	pickup *commerce.Pickup
+	sweep  func(ctx context.Context) (int64, error)
+	log    *slog.Logger
 }
 
 func (w *safetyNetWorker) Work(ctx context.Context, _ *river.Job[SafetyNetArgs]) error {
@@ -97,6 +108,15 @@ func (w *safetyNetWorker) Work(ctx context.Context, _ *river.Job[SafetyNetArgs])
 	}
 	if err != nil {
 		return err
+	}
+	if w.pickup != nil {
+		res, err := w.pickup.Sweep(ctx)
+		if res.Missed > 0 || res.Overdue > 0 {
+			w.log.InfoContext(ctx, "pickup sweep", "missed", res.Missed, "overdue", res.Overdue)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if w.sweep != nil {
 		if _, err := w.sweep(ctx); err != nil {
@@ -129,7 +149,14 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &expireWorker{shop: o.Shop})
-	river.AddWorker(workers, &safetyNetWorker{shop: o.Shop, sweep: o.Sweep, log: o.Log})
+	river.AddWorker(workers, &safetyNetWorker{shop: o.Shop, pickup: o.Pickup, sweep: o.Sweep, log: o.Log})
+	if o.Pickup != nil {
+		if o.Render == nil || o.Deliver == nil {
+			return nil, errors.New("jobs: Pickup needs Render and Deliver")
+		}
+		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver})
+		river.AddWorker(workers, &releaseMissedWorker{pickup: o.Pickup})
+	}
 	every := o.SafetyNetInterval
 	if every <= 0 {
 		every = time.Minute
@@ -147,7 +174,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	return &Queue{client: client, driver: driver}, nil
+	return &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins}, nil
 }
 
 // OnEvent turns domain events into durable jobs inside the transaction that
@@ -158,7 +185,8 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
 		return err
 	}
-	return nil
+	_, err := q.insertPickupJobs(ctx, tx, e)
+	return err
 }
 
 // Start begins working jobs.

@@ -9,8 +9,10 @@ import (
 	"embed"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"golang.org/x/text/language"
 
@@ -172,6 +174,10 @@ func funcs(lang string) template.FuncMap {
 		"plural": func(n int, one, few, many string) string {
 			return plural(lang, n, one, few, many)
 		},
+		"slot":     func(t time.Time) string { return FormatSlot(lang, t) },
+		"day":      func(t time.Time) string { return FormatDay(lang, t) },
+		"clock":    func(t time.Time) string { return t.Format("15:04") },
+		"distance": func(m float64) string { return FormatDistance(lang, m) },
 	}
 }
 
@@ -235,4 +241,69 @@ func FormatMoney(lang string, m commerce.Money) string {
 		return sign + num + "\u00a0" + sym
 	}
 	return sign + sym + num
+}
+
+// Short weekday (Sunday first) and month names per locale. Russian months are
+// the abbreviated genitive forms used after a day number ("27 нояб.").
+var (
+	weekdays = map[string][7]string{
+		"en":    {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		"zh-CN": {"周日", "周一", "周二", "周三", "周四", "周五", "周六"},
+		"ru":    {"вс", "пн", "вт", "ср", "чт", "пт", "сб"},
+	}
+	months = map[string][12]string{
+		"en": {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+		"ru": {"янв.", "февр.", "мар.", "апр.", "мая", "июн.", "июл.", "авг.", "сент.", "окт.", "нояб.", "дек."},
+	}
+)
+
+// FormatDay renders the calendar day of t, in t's own location, the way a
+// reader of lang expects it: "Thu 27 Nov", "11月27日 周四", "чт, 27 нояб.".
+// Pass a time already converted to the pickup point's zone.
+func FormatDay(lang string, t time.Time) string {
+	wd := weekdays[lang]
+	if wd[0] == "" {
+		lang, wd = Default, weekdays[Default]
+	}
+	switch lang {
+	case "zh-CN":
+		return strconv.Itoa(int(t.Month())) + "月" + strconv.Itoa(t.Day()) + "日 " + wd[t.Weekday()]
+	case "ru":
+		return wd[t.Weekday()] + ", " + strconv.Itoa(t.Day()) + " " + months["ru"][t.Month()-1]
+	}
+	return wd[t.Weekday()] + " " + strconv.Itoa(t.Day()) + " " + months["en"][t.Month()-1]
+}
+
+// FormatSlot is FormatDay plus the wall-clock time: "Thu 27 Nov 14:30",
+// "11月27日 周四 14:30", "чт, 27 нояб. 14:30".
+func FormatSlot(lang string, t time.Time) string {
+	return FormatDay(lang, t) + " " + t.Format("15:04")
+}
+
+// FormatDistance renders a distance in metres: "850 m" under a kilometre,
+// then "1.2 km" (one decimal below 10 km, whole kilometres above), with the
+// locale's unit and decimal mark ("1,2 км", "1.2 公里").
+func FormatDistance(lang string, meters float64) string {
+	if meters < 0 || meters != meters {
+		meters = 0
+	}
+	m, km, point := "m", "km", "."
+	switch lang {
+	case "ru":
+		m, km, point = "м", "км", ","
+	case "zh-CN":
+		m, km = "米", "公里"
+	}
+	const nbsp = "\u00a0"
+	if r := int(meters/10+0.5) * 10; r < 1000 {
+		return strconv.Itoa(r) + nbsp + m
+	}
+	if meters < 10000 {
+		tenths := int(meters/100 + 0.5)
+		if tenths%10 == 0 {
+			return strconv.Itoa(tenths/10) + nbsp + km
+		}
+		return strconv.Itoa(tenths/10) + point + strconv.Itoa(tenths%10) + nbsp + km
+	}
+	return strconv.Itoa(int(meters/1000+0.5)) + nbsp + km
 }

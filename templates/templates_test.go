@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"shopbot/commerce"
 )
@@ -23,7 +24,32 @@ func sample(n int) map[string]any {
 		Number, Status, Date string
 		Total                commerce.Money
 	}
+	type ret struct {
+		Number, Kind, Reason string
+		Booked               bool
+		Start, End           time.Time
+	}
+	type point struct {
+		Name, City, Address, Hours string
+		Meters                     float64
+		Returns                    []ret
+		More                       int
+	}
+	type skipped struct{ Number, Reason string }
+	cst := time.FixedZone("CST", 8*3600)
+	start := time.Date(2026, 11, 27, 14, 30, 0, 0, cst)
+	end := start.Add(15 * time.Minute)
 	return map[string]any{
+		"Code": "482913", "Booked": n == 1, "Slots": n == 1, "Start": start, "End": end,
+		"Expires": time.Date(2026, 12, 25, 18, 4, 0, 0, cst), "Deadline": time.Date(2026, 12, 4, 14, 40, 0, 0, cst),
+		"CanReturn": n == 1, "Kind": "Exchange", "Reason": "Wrong size", "Note": "Tags removed",
+		"Buyer": "Li", "Days": 7 + n, "PointCode": "SH-JINGAN", "Codes": "SH-JINGAN, SH-LUJIAZUI", "Batch": "B-1125",
+		"Moved":   []string{"K7Q2M9", "P3XW8R"}[:min(n, 2)],
+		"Skipped": []skipped{{"ZZZZZZ", "no such order"}, {"Q2M9K7", "status: on the way"}}[:n-1],
+		"Points": []point{
+			{"Jing'an counter", "Shanghai", "88 Yanping Rd", "10:00–21:00", 850, []ret{{"K7Q2M9", "Exchange", "Wrong size", true, start, end}}, n - 1},
+			{"Wulin counter", "Hangzhou", "528 Yan'an Rd", "10:00–21:00", 164321, nil, 0},
+		},
 		"Name": "Li Wei", "Title": "Hyaluronic serum 30 ml", "Description": "Made in Korea. Shelf life 24 months.",
 		"Price": commerce.CNY(12900), "Total": commerce.CNY(1234550), "Origin": "Duty paid", "Stock": 3, "Low": true,
 		"SoldOut": true, "Qty": n, "Units": n, "N": n, "Max": 10, "Left": 2, "InCart": 1, "Page": 2, "Value": "Li Wei",
@@ -130,6 +156,47 @@ func TestParseRejectsBrokenFiles(t *testing.T) {
 	} {
 		if _, err := parse([]byte(in)); err == nil {
 			t.Errorf("%s: parse accepted %q", name, in)
+		}
+	}
+}
+
+func TestFormatSlot(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 11, 26, 14, 30, 0, 0, cst) // a Thursday
+	for _, tc := range []struct{ lang, slot, day string }{
+		{"en", "Thu 26 Nov 14:30", "Thu 26 Nov"},
+		{"zh-CN", "11月26日 周四 14:30", "11月26日 周四"},
+		{"ru", "чт, 26 нояб. 14:30", "чт, 26 нояб."},
+		{"xx", "11月26日 周四 14:30", "11月26日 周四"},
+	} {
+		if got := FormatSlot(tc.lang, at); got != tc.slot {
+			t.Errorf("FormatSlot(%s) = %q; want %q", tc.lang, got, tc.slot)
+		}
+		if got := FormatDay(tc.lang, at); got != tc.day {
+			t.Errorf("FormatDay(%s) = %q; want %q", tc.lang, got, tc.day)
+		}
+	}
+	// The time is shown in its own location: the caller converts to the point's zone.
+	if got := FormatSlot("en", at.UTC()); got != "Thu 26 Nov 06:30" {
+		t.Errorf("FormatSlot(UTC) = %q", got)
+	}
+	if got := FormatSlot("ru", time.Date(2027, 5, 1, 9, 5, 0, 0, cst)); got != "сб, 1 мая 09:05" {
+		t.Errorf("FormatSlot(ru, May) = %q", got)
+	}
+}
+
+func TestFormatDistance(t *testing.T) {
+	for _, tc := range []struct {
+		lang   string
+		meters float64
+		want   string
+	}{
+		{"en", 0, "0\u00a0m"}, {"en", 847, "850\u00a0m"}, {"en", 996, "1\u00a0km"}, {"en", 1234, "1.2\u00a0km"},
+		{"ru", 1234, "1,2\u00a0км"}, {"zh-CN", 1234, "1.2\u00a0公里"}, {"zh-CN", 420, "420\u00a0米"},
+		{"en", 15499, "15\u00a0km"}, {"en", -5, "0\u00a0m"},
+	} {
+		if got := FormatDistance(tc.lang, tc.meters); got != tc.want {
+			t.Errorf("FormatDistance(%s, %v) = %q; want %q", tc.lang, tc.meters, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,209 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"shopbot/commerce"
+	"shopbot/templates"
+)
+
+// errNoPickup: a notice was rendered by a router without Options.Pickup.
+var errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
+
+// RenderNotice turns a notice into the replies to deliver to n.ChatID on
+// n.Channel, in n.Lang (else the order's language), with the buttons the
+// buyer (or seller) acts on. It reads the current state and never touches
+// sessions. A notice overtaken by events — the order collected, cancelled
+// or moved on, a reminder or booking notice whose booking is no longer the
+// active one, a slot already started — renders nothing: no replies and a
+// nil error. Errors are for the job to retry (storage) or to give up on (a
+// malformed notice).
+func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
+	p := r.o.Pickup
+	if p == nil {
+		return nil, errNoPickup
+	}
+	var ret commerce.Return
+	orderID := n.OrderID
+	if n.Kind == NoticeReturn {
+		if n.ReturnID <= 0 {
+			return nil, fmt.Errorf("bot: %s notice without a return id: %w", n.Kind, commerce.ErrInvalid)
+		}
+		var err error
+		if ret, err = p.Store().Return(ctx, n.ReturnID); err != nil {
+			return nil, ignoreGone(err)
+		}
+		if orderID != 0 && orderID != ret.OrderID {
+			return nil, fmt.Errorf("bot: return %d is not of order %d: %w", ret.ID, orderID, commerce.ErrInvalid)
+		}
+		orderID = ret.OrderID
+	}
+	if orderID <= 0 {
+		return nil, fmt.Errorf("bot: %s notice without an order id: %w", n.Kind, commerce.ErrInvalid)
+	}
+	o, err := p.Store().Order(ctx, orderID)
+	if err != nil {
+		return nil, ignoreGone(err)
+	}
+	if n.Kind != NoticeHoldExpired && n.UserID != "" && (o.Buyer.Channel != n.Channel || o.Buyer.UserID != n.UserID) {
+		return nil, fmt.Errorf("bot: %s notice for order %d addressed to another user: %w", n.Kind, o.ID, commerce.ErrInvalid)
+	}
+	lang := templates.Match(n.Lang)
+	if lang == "" {
+		if lang = templates.Match(o.Lang); lang == "" {
+			lang = templates.Default
+		}
+	}
+	// A turn of its own: the session is a throwaway, never loaded nor saved.
+	t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang,
+		m: Message{Channel: o.Buyer.Channel, ChatID: n.ChatID, UserID: o.Buyer.UserID}}
+	pt, loc, err := t.pointOf(o.PickupPointID)
+	if err != nil {
+		return nil, err
+	}
+	data := t.pointData(o, pt)
+	ready := o.Status == commerce.StatusReadyForPickup
+	switch n.Kind {
+	case NoticeArrived:
+		if !ready {
+			return nil, nil
+		}
+		return t.noticeArrived(o, data, loc)
+	case NoticeBooked, NoticeReminderDay, NoticeReminderHour:
+		if !ready {
+			return nil, nil
+		}
+		if n.BookingID <= 0 {
+			return nil, fmt.Errorf("bot: %s notice without a booking id: %w", n.Kind, commerce.ErrInvalid)
+		}
+		bk, err := t.activeBooking(o)
+		if err != nil || bk == nil || bk.ID != n.BookingID {
+			return nil, err // moved, cancelled, missed or collected meanwhile
+		}
+		if n.Kind != NoticeBooked && !p.Now().Before(bk.Start) {
+			return nil, nil // a reminder that comes too late says nothing
+		}
+		if data["Code"], err = t.passCode(o); err != nil {
+			return nil, err
+		}
+		withSlot(data, bk.Start, bk.End, loc)
+		rows := t.bookingRows(o.ID, true)
+		if n.Kind != NoticeBooked {
+			rows = [][]Button{{t.btn("btn_reschedule", fmt.Sprintf("pb:%d", o.ID)), t.btn("btn_show_code", fmt.Sprintf("pc:%d", o.ID))}}
+		}
+		return say(t.text("notice_"+n.Kind, data), rows...), nil
+	case NoticeMissed:
+		if !ready {
+			return nil, nil
+		}
+		bk, err := t.activeBooking(o)
+		if err != nil || bk != nil {
+			return nil, err // rebooked meanwhile
+		}
+		if n.BookingID > 0 {
+			missed, err := p.Booking(ctx, n.BookingID)
+			if err != nil {
+				return nil, ignoreGone(err)
+			}
+			if missed.OrderID != o.ID || missed.Status != commerce.BookingStatusMissed {
+				return nil, nil
+			}
+			withSlot(data, missed.Start, missed.End, loc)
+		}
+		rows, ok, err := t.slotRows(noticeTarget(o), loc, 0)
+		if err != nil {
+			return nil, err
+		}
+		data["Slots"] = ok
+		return say(t.text("notice_missed", data), rows...), nil
+	case NoticeCollected:
+		if o.Status != commerce.StatusPickedUp {
+			return nil, nil
+		}
+		deadline, err := p.ReturnDeadline(ctx, o.Buyer, o.ID)
+		if err != nil {
+			return nil, ignoreGone(err)
+		}
+		data["Deadline"] = deadline.In(loc)
+		var rows [][]Button
+		if p.Now().Before(deadline) {
+			rows = append(rows, []Button{t.btn("btn_return", fmt.Sprintf("rt:%d", o.ID))})
+		}
+		rows = append(rows, []Button{t.btn("btn_orders", "o"), t.btn("btn_shop", "cats")})
+		return say(t.text("notice_collected", data), rows...), nil
+	case NoticeCodeReissued:
+		if !ready {
+			return nil, nil
+		}
+		pass, err := p.Pass(ctx, o.Buyer, o.ID)
+		if err != nil {
+			return nil, ignoreGone(err)
+		}
+		data["Code"], data["Expires"] = pass.Code, pass.ExpiresAt.In(loc)
+		return say(t.text("notice_code_reissued", data), []Button{t.btn("btn_show_code", fmt.Sprintf("pc:%d", o.ID))}), nil
+	case NoticeReturn:
+		var rows [][]Button
+		if ret.Status.Open() {
+			rows = t.returnRows(ret)
+		}
+		rows = append(rows, []Button{t.btn("btn_order", fmt.Sprintf("os:%d", o.ID))})
+		return say(t.text("notice_return_"+string(ret.Status), t.returnData(o, pt, ret, loc)), rows...), nil
+	case NoticeHoldExpired:
+		if !ready {
+			return nil, nil
+		}
+		code, err := p.Store().CodeOf(ctx, o.ID)
+		if err != nil {
+			return nil, ignoreGone(err)
+		}
+		data["Days"] = max(1, int(p.Now().Sub(code.ReadyAt)/(24*time.Hour)))
+		data["Name"], data["Phone"], data["PointCode"] = o.ContactName, o.Phone, pt.Code
+		return say(t.text("notice_hold_expired", data)), nil
+	}
+	return nil, fmt.Errorf("bot: unknown notice kind %q: %w", n.Kind, commerce.ErrInvalid)
+}
+
+// noticeArrived tells the buyer the order is at its point, with slots to
+// book (or the booking, when the buyer was quicker than the notice).
+func (t *turn) noticeArrived(o commerce.Order, data map[string]any, loc *time.Location) ([]Reply, error) {
+	var err error
+	if data["Code"], err = t.passCode(o); err != nil {
+		return nil, err
+	}
+	bk, err := t.activeBooking(o)
+	if err != nil {
+		return nil, err
+	}
+	if bk != nil {
+		withSlot(data, bk.Start, bk.End, loc)
+		data["Slots"] = false
+		return say(t.text("notice_arrived", data), t.bookingRows(o.ID, true)...), nil
+	}
+	rows, ok, err := t.slotRows(noticeTarget(o), loc, 0)
+	if err != nil {
+		return nil, err
+	}
+	data["Slots"] = ok
+	if !ok {
+		rows = [][]Button{{t.btn("btn_show_code", fmt.Sprintf("pc:%d", o.ID))}}
+	}
+	return say(t.text("notice_arrived", data), rows...), nil
+}
+
+// ignoreGone turns "the record is gone" into nothing to say.
+func ignoreGone(err error) error {
+	if errors.Is(err, commerce.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// noticeTarget books from a notice; its extra button opens the order.
+func noticeTarget(o commerce.Order) slotTarget {
+	st := pickupTarget(o)
+	st.backKey = "btn_order"
+	return st
+}
