@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -24,40 +25,42 @@ type shop struct {
 	t    *testing.T
 	base string
 	stop func() // graceful shutdown; idempotent
+	app  *App
 }
 
-// start runs the real server (serve) on a free port with cfg and stops it
-// gracefully when the test ends, failing if shutdown reports an error.
+// start runs the real server (Open, then Serve on a free port) with cfg and
+// stops it gracefully when the test ends, failing if shutdown reports an error.
 func start(t *testing.T, cfg Config) *shop {
 	t.Helper()
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.PublicURL = "http://127.0.0.1"
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, cfg, log, ready) }()
-	select {
-	case addr := <-ready:
-		var once sync.Once
-		stop := func() {
-			once.Do(func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("serve returned %v after shutdown", err)
-				}
-			})
-		}
-		t.Cleanup(stop)
-		return &shop{t: t, base: "http://" + addr, stop: stop}
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve failed to start: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("serve did not start within 30 s")
+	if cfg.PublicURL == "" || strings.HasPrefix(cfg.PublicURL, "http://127.0.0.1:8080") {
+		cfg.PublicURL = "http://127.0.0.1"
 	}
-	return nil
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := Open(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v after shutdown", err)
+			}
+			a.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &shop{t: t, base: "http://" + ln.Addr().String(), stop: stop, app: a}
 }
 
 func sqliteConfig(t *testing.T) Config {

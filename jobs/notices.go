@@ -3,12 +3,15 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"shopbot/bot"
 	"shopbot/commerce"
@@ -159,4 +162,38 @@ func (q *Queue) insertPickupJobs(ctx context.Context, tx *sql.Tx, e commerce.Eve
 	}
 	_, err = q.client.InsertManyTx(ctx, tx, jobs)
 	return true, err
+}
+
+// PendingNotice is a notice waiting for its time (or for a worker).
+type PendingNotice struct {
+	JobID  int64
+	At     time.Time
+	Notice bot.Notice
+}
+
+// PendingNotices lists notices not delivered yet, soonest first: what
+// reminders a buyer will get, for operators and tests.
+func (q *Queue) PendingNotices(ctx context.Context) ([]PendingNotice, error) {
+	res, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(NoticeArgs{}.Kind()).
+		States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRetryable).First(1000))
+	if err != nil {
+		return nil, fmt.Errorf("pending notices: %w", err)
+	}
+	var out []PendingNotice
+	for _, j := range res.Jobs {
+		var args NoticeArgs
+		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
+			return nil, fmt.Errorf("pending notice %d: %w", j.ID, err)
+		}
+		out = append(out, PendingNotice{JobID: j.ID, At: j.ScheduledAt, Notice: args.Notice})
+	}
+	slices.SortFunc(out, func(a, b PendingNotice) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
+// RunNow makes a scheduled job due at once (an operator resending a
+// reminder; tests standing in for the clock).
+func (q *Queue) RunNow(ctx context.Context, jobID int64) error {
+	_, err := q.client.JobRetry(ctx, jobID)
+	return err
 }
