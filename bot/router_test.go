@@ -17,6 +17,7 @@ import (
 	"shopbot/bot"
 	"shopbot/commerce"
 	"shopbot/demo"
+	"shopbot/internal/testenv"
 	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
@@ -25,24 +26,6 @@ import (
 // texts is the real text set; every expected reply is rendered from it.
 var texts = templates.MustLoad()
 
-// fakeClock is the shop's clock; tests move it to expire reservations.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // harness is a Router on a fresh, migrated, demo-seeded SQLite database.
 type harness struct {
 	t      *testing.T
@@ -50,7 +33,7 @@ type harness struct {
 	store  *sqlstore.Store
 	shop   *commerce.Shop
 	router *bot.Router
-	clock  *fakeClock
+	clock  *testenv.Clock
 	cats   map[string]int64            // slug → id
 	prods  map[string]commerce.Product // SKU → product as seeded
 	points []commerce.PickupPoint
@@ -88,7 +71,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if err := demo.Seed(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, ctx: ctx, store: st, clock: &fakeClock{now: time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)},
+	h := &harness{t: t, ctx: ctx, store: st, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)),
 		cats: map[string]int64{}, prods: map[string]commerce.Product{}}
 	h.shop = commerce.NewShop(commerce.ShopOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)})
 	cats, err := st.Categories(ctx)

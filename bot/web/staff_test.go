@@ -18,6 +18,7 @@ import (
 
 	"shopbot/commerce"
 	"shopbot/demo"
+	"shopbot/internal/testenv"
 	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 )
@@ -36,24 +37,6 @@ func staffZone(name string) *time.Location {
 		panic(err)
 	}
 	return loc
-}
-
-// staffTestClock is a settable clock shared by the Pickup service and the page.
-type staffTestClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *staffTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *staffTestClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // staffLogBuffer collects log output from concurrent handlers.
@@ -80,7 +63,7 @@ type staffEnv struct {
 	t      *testing.T
 	ctx    context.Context
 	st     *sqlstore.Store
-	clock  *staffTestClock
+	clock  *testenv.Clock
 	pickup *commerce.Pickup
 	staff  *Staff
 	mux    *http.ServeMux
@@ -105,7 +88,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 	if err := demo.Seed(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	e := &staffEnv{t: t, ctx: ctx, st: st, clock: &staffTestClock{t: staffTestStart}, logs: &staffLogBuffer{},
+	e := &staffEnv{t: t, ctx: ctx, st: st, clock: testenv.NewClock(staffTestStart), logs: &staffLogBuffer{},
 		points: map[string]commerce.PickupPoint{}}
 	if e.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: st, Clock: e.clock, Secret: staffPickupSecret}); err != nil {
 		t.Fatal(err)

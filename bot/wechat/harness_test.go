@@ -21,6 +21,7 @@ import (
 	"shopbot/bot/wechat/wechattest"
 	"shopbot/commerce"
 	"shopbot/demo"
+	"shopbot/internal/testenv"
 	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
@@ -38,29 +39,6 @@ const (
 )
 
 var texts = templates.MustLoad()
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // counter collects OnEvent names.
 type counter struct {
@@ -137,7 +115,7 @@ type harness struct {
 	a      *wechat.Adapter
 	api    *wechattest.FakeAPI
 	mux    *http.ServeMux
-	clock  *fakeClock
+	clock  *testenv.Clock
 	ev     *counter
 	routed atomic.Int64 // messages the router handled (not duplicates)
 	placed atomic.Int64
@@ -167,7 +145,7 @@ func newHarness(t testing.TB, mods ...func(*wechat.Options)) *harness {
 	if err := demo.Seed(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &fakeClock{now: time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)}, ev: &counter{},
+	h := &harness{t: t, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)), ev: &counter{},
 		store: st, logs: &syncBuffer{}}
 	h.msgID.Store(7000000000000000000)
 	h.shop = commerce.NewShop(commerce.ShopOptions{Store: st})

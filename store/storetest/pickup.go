@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"shopbot/commerce"
+	"shopbot/internal/testenv"
 )
 
 // PickupTestStore is what the pickup suite needs: the shop's store (to set
@@ -24,30 +25,6 @@ type PickupTestStore interface {
 // OpenPickupStore returns a fresh, empty, migrated store whose event hook
 // calls hook inside the transaction that emitted the event.
 type OpenPickupStore func(t *testing.T, hook func(commerce.Event) error) PickupTestStore
-
-// testClock is a settable clock safe for concurrent readers.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // eventLog records events; failNext makes the hook fail for one event name.
 type eventLog struct {
@@ -108,7 +85,7 @@ type pickupEnv struct {
 	ctx    context.Context
 	s      PickupTestStore
 	log    *eventLog
-	clock  *testClock
+	clock  *testenv.Clock
 	p      *commerce.Pickup
 	a, b   commerce.PickupPoint
 	prod   commerce.Product
@@ -122,7 +99,7 @@ var (
 
 func newPickupEnv(t *testing.T, open OpenPickupStore, tune func(*commerce.PickupOptions)) *pickupEnv {
 	t.Helper()
-	e := &pickupEnv{t: t, ctx: context.Background(), log: &eventLog{}, clock: &testClock{t: pickupStart}}
+	e := &pickupEnv{t: t, ctx: context.Background(), log: &eventLog{}, clock: testenv.NewClock(pickupStart)}
 	e.s = open(t, e.log.hook)
 	cat, err := e.s.UpsertCategory(e.ctx, commerce.Category{Slug: "shoes", Title: commerce.Text{"en": "Shoes"}})
 	if err != nil {
