@@ -150,13 +150,44 @@ func SessionKey(m Message) string {
 
 func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 	key := SessionKey(m)
-	unlock, err := r.o.Locker.Lock(ctx, "lock:"+key, 30*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
+	lockKey := "lock:" + key
+	const lockTTL = 30 * time.Second
+	load := r.o.Sessions.LoadSession
+	save := r.o.Sessions.SaveSession
+	if ls, ok := r.o.Sessions.(LockingSessionStore); ok {
+		// Lock with the first load and unlock with the last save: two round trips.
+		data, version, token, err := ls.LockAndLoad(ctx, lockKey, lockTTL, key)
+		if err != nil {
+			return nil, fmt.Errorf("lock and load session: %w", err)
+		}
+		saved := false
+		defer func() {
+			if !saved {
+				ls.Unlock(ctx, lockKey, token)
+			}
+		}()
+		first := true
+		load = func(ctx context.Context, key string) ([]byte, int64, error) {
+			if first {
+				first = false
+				return data, version, nil
+			}
+			return ls.LoadSession(ctx, key)
+		}
+		save = func(ctx context.Context, key string, data []byte, version int64, ttl time.Duration) (int64, error) {
+			v, err := ls.SaveAndUnlock(ctx, key, data, version, ttl, lockKey, token)
+			saved = err == nil
+			return v, err
+		}
+	} else {
+		unlock, err := r.o.Locker.Lock(ctx, lockKey, lockTTL)
+		if err != nil {
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+		defer unlock()
 	}
-	defer unlock()
 	for attempt := 0; ; attempt++ {
-		data, version, err := r.o.Sessions.LoadSession(ctx, key)
+		data, version, err := load(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("load session: %w", err)
 		}
@@ -173,7 +204,7 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode session: %w", err)
 		}
-		_, err = r.o.Sessions.SaveSession(ctx, key, enc, sess.version, r.o.SessionTTL)
+		_, err = save(ctx, key, enc, sess.version, r.o.SessionTTL)
 		if errors.Is(err, commerce.ErrConflict) && attempt < 3 {
 			// Another replica saved first (our lock expired); redo the step on
 			// its state. Every effect in a step is idempotent.

@@ -35,3 +35,23 @@ type Locker interface {
 	// releases it. A holder that dies loses the lock after ttl.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
+
+// LockingSessionStore is a SessionStore that can take the chat's lock in the
+// same round trip as loading the session, and give it back with the save —
+// two round trips per message instead of four. When Options.Sessions
+// implements it, the router locks through it and does not use Options.Locker.
+// The lock is the same one Locker.Lock takes for lockKey.
+type LockingSessionStore interface {
+	SessionStore
+	// LockAndLoad waits until it holds lockKey (or ctx ends; the error then
+	// matches ctx.Err()), then returns the session like LoadSession and the
+	// lock's token. A holder that dies loses the lock after lockTTL.
+	LockAndLoad(ctx context.Context, lockKey string, lockTTL time.Duration, key string) (data []byte, version int64, token string, err error)
+	// SaveAndUnlock saves like SaveSession and, when the save succeeds,
+	// releases the lock held with token. On commerce.ErrConflict the lock is
+	// still held.
+	SaveAndUnlock(ctx context.Context, key string, data []byte, version int64, ttl time.Duration, lockKey, token string) (int64, error)
+	// Unlock releases the lock held with token; a lock since taken over by
+	// another holder is left alone.
+	Unlock(ctx context.Context, lockKey, token string)
+}

@@ -101,7 +101,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// saveSessionScript stores a session as a hash {d: data, v: version} if the
+// saveSessionLua stores a session as a hash {d: data, v: version} if the
 // stored version (0 when the key is missing) equals ARGV[2]. Versions are
 // compared as decimal strings, so no precision is lost in Lua numbers.
 //
@@ -109,8 +109,8 @@ func (s *Store) Ping(ctx context.Context) error {
 //	ARGV[1] data, ARGV[2] expected version, ARGV[3] new version,
 //	ARGV[4] ttl in milliseconds (0 = no expiry)
 //
-// Returns 1 when stored, 0 on a version conflict.
-var saveSessionScript = goredis.NewScript(`
+// It returns 0 on a version conflict and falls through when stored.
+const saveSessionLua = `
 local cur = redis.call('HGET', KEYS[1], 'v')
 if not cur then cur = '0' end
 if cur ~= ARGV[2] then return 0 end
@@ -120,7 +120,26 @@ if ARGV[4] == '0' then
 else
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
-return 1
+`
+
+// saveSessionScript returns 1 when stored, 0 on a version conflict.
+var saveSessionScript = goredis.NewScript(saveSessionLua + "return 1")
+
+// saveUnlockScript is saveSessionScript that also releases the chat lock
+// KEYS[2] held with token ARGV[5] once the session is stored.
+var saveUnlockScript = goredis.NewScript(saveSessionLua + `
+if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
+return 1`)
+
+// lockLoadScript takes the lock KEYS[1] with token ARGV[1] for ARGV[2] ms
+// and, when it got it, reads the session KEYS[2] in the same round trip.
+// It returns {1, data, version} (nil fields for a missing session) or {0}.
+var lockLoadScript = goredis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local v = redis.call('HMGET', KEYS[2], 'd', 'v')
+  return {1, v[1], v[2]}
+end
+return {0}
 `)
 
 // LoadSession implements bot.SessionStore. A missing or expired session
@@ -130,6 +149,11 @@ func (s *Store) LoadSession(ctx context.Context, key string) ([]byte, int64, err
 	if err != nil {
 		return nil, 0, fmt.Errorf("redis: load session %q: %w", key, err)
 	}
+	return sessionValues(key, vals)
+}
+
+// sessionValues reads the data and version fields of a session hash.
+func sessionValues(key string, vals []any) ([]byte, int64, error) {
 	if len(vals) != 2 || vals[1] == nil {
 		return nil, 0, nil
 	}
@@ -213,38 +237,8 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 		return nil, fmt.Errorf("redis: lock %q: %w", key, err)
 	}
 	rkey := s.prefix + lockNS + key
-
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	backoff := minBackoff
-	for {
-		ok, err := s.setNX(ctx, rkey, token, ttl)
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, fmt.Errorf("redis: lock %q: %w", key, ctxErr)
-			}
-			return nil, fmt.Errorf("redis: lock %q: %w", key, err)
-		}
-		if ok {
-			break
-		}
-		// Wait uniformly in [backoff/2, backoff], never below minBackoff.
-		wait := max(minBackoff, backoff/2+rand.N(backoff/2+1))
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("redis: lock %q: %w", key, ctx.Err())
-		case <-timer.C:
-		}
-		backoff = min(2*backoff, maxBackoff)
+	if err := waitFor(ctx, func() (bool, error) { return s.setNX(ctx, rkey, token, ttl) }); err != nil {
+		return nil, fmt.Errorf("redis: lock %q: %w", key, err)
 	}
 
 	var once sync.Once
@@ -258,6 +252,102 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 		})
 	}
 	return unlock, nil
+}
+
+// waitFor calls try until it reports success, waiting a jittered backoff of
+// 5–50 ms between attempts, or until ctx ends (the error then matches ctx.Err()).
+func waitFor(ctx context.Context, try func() (bool, error)) error {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	backoff := minBackoff
+	for {
+		ok, err := try()
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return err
+		}
+		if ok {
+			return nil
+		}
+		// Wait uniformly in [backoff/2, backoff], never below minBackoff.
+		wait := max(minBackoff, backoff/2+rand.N(backoff/2+1))
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// LockAndLoad implements bot.LockingSessionStore: one script takes the lock
+// (the one Lock takes for lockKey) and reads the session.
+func (s *Store) LockAndLoad(ctx context.Context, lockKey string, lockTTL time.Duration, key string) ([]byte, int64, string, error) {
+	if lockTTL <= 0 {
+		return nil, 0, "", fmt.Errorf("redis: lock %q: ttl %v must be positive: %w", lockKey, lockTTL, commerce.ErrInvalid)
+	}
+	token, err := newToken()
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("redis: lock %q: %w", lockKey, err)
+	}
+	var vals []any
+	err = waitFor(ctx, func() (bool, error) {
+		res, err := lockLoadScript.Run(ctx, s.client, []string{s.prefix + lockNS + lockKey, s.prefix + sessionNS + key},
+			token, ttlMillis(lockTTL)).Slice()
+		if err != nil || len(res) == 0 {
+			return false, err
+		}
+		if got, _ := res[0].(int64); got != 1 {
+			return false, nil
+		}
+		vals = append(res[1:], nil, nil)[:2] // Lua drops trailing nils
+		return true, nil
+	})
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("redis: lock and load %q: %w", key, err)
+	}
+	data, version, err := sessionValues(key, vals)
+	if err != nil {
+		s.Unlock(ctx, lockKey, token)
+		return nil, 0, "", err
+	}
+	return data, version, token, nil
+}
+
+// SaveAndUnlock implements bot.LockingSessionStore.
+func (s *Store) SaveAndUnlock(ctx context.Context, key string, data []byte, version int64, ttl time.Duration, lockKey, token string) (int64, error) {
+	if version < 0 || version == math.MaxInt64 {
+		return 0, fmt.Errorf("redis: save session %q at version %d: %w", key, version, commerce.ErrConflict)
+	}
+	next := version + 1
+	res, err := saveUnlockScript.Run(ctx, s.client, []string{s.prefix + sessionNS + key, s.prefix + lockNS + lockKey},
+		data, strconv.FormatInt(version, 10), strconv.FormatInt(next, 10), ttlMillis(ttl), token).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis: save session %q: %w", key, err)
+	}
+	if res != 1 {
+		return 0, fmt.Errorf("redis: save session %q at version %d: %w", key, version, commerce.ErrConflict)
+	}
+	return next, nil
+}
+
+// Unlock implements bot.LockingSessionStore. It is sent even when ctx has
+// ended; on failure the lock expires after its ttl.
+func (s *Store) Unlock(ctx context.Context, lockKey, token string) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+	defer cancel()
+	_ = unlockScript.Run(uctx, s.client, []string{s.prefix + lockNS + lockKey}, token).Err()
 }
 
 // setNX runs SET key value NX [PX ttl] and reports whether the key was set.

@@ -109,6 +109,16 @@ func TestLocker(t *testing.T) {
 	}
 }
 
+func TestLockingSessionStore(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.RunLockingSessionStore(t, func(t *testing.T) bot.LockingSessionStore { return b.open(t) })
+		})
+	}
+}
+
 func TestPing(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends() {
