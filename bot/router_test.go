@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/internal/testenv"
-	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
 )
@@ -59,18 +57,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		o = opts[0]
 	}
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlite.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := sqlite.New(db, sqlstore.Options{})
-	if err := demo.Seed(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.DemoSQLite(t)
 	h := &harness{t: t, ctx: ctx, store: st, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)),
 		cats: map[string]int64{}, prods: map[string]commerce.Product{}}
 	h.shop = commerce.NewShop(commerce.ShopOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)})

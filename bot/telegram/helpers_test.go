@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +17,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/commerce"
-	"shopbot/demo"
-	"shopbot/store/sqlite"
+	"shopbot/internal/testenv"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
 )
@@ -216,19 +214,8 @@ func newEnv(t testing.TB, eo ...envOption) *testEnv {
 	if cfg.noRouter {
 		e.router = bot.NewRouter(bot.Options{Texts: templates.MustLoad()})
 	} else {
-		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := sqlite.Migrate(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		e.db = db
-		e.store = sqlite.New(db, sqlstore.Options{})
-		if err := demo.Seed(ctx, e.store); err != nil {
-			t.Fatal(err)
-		}
+		e.store = testenv.DemoSQLite(t)
+		e.db = e.store.DB()
 		e.shop = commerce.NewShop(commerce.ShopOptions{Store: e.store})
 		e.router = bot.NewRouter(bot.Options{Shop: e.shop, Sessions: e.store, Dedupe: e.store, Texts: templates.MustLoad(), Log: log})
 	}

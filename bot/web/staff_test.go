@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,9 +16,7 @@ import (
 	"time"
 
 	"shopbot/commerce"
-	"shopbot/demo"
 	"shopbot/internal/testenv"
-	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 )
 
@@ -76,18 +73,8 @@ type staffEnv struct {
 func newStaffEnv(t *testing.T) *staffEnv {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlite.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := sqlite.New(db, sqlstore.Options{})
-	if err := demo.Seed(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.DemoSQLite(t)
+	var err error
 	e := &staffEnv{t: t, ctx: ctx, st: st, clock: testenv.NewClock(staffTestStart), logs: &staffLogBuffer{},
 		points: map[string]commerce.PickupPoint{}}
 	if e.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: st, Clock: e.clock, Secret: staffPickupSecret}); err != nil {

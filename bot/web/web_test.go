@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -20,7 +19,7 @@ import (
 	"shopbot/bot/web"
 	"shopbot/commerce"
 	"shopbot/demo"
-	"shopbot/store/sqlite"
+	"shopbot/internal/testenv"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
 )
@@ -50,19 +49,7 @@ type server struct {
 // newServer serves the web chat on a fresh demo-seeded SQLite store.
 func newServer(t *testing.T) *server {
 	t.Helper()
-	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlite.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := sqlite.New(db, sqlstore.Options{})
-	if err := demo.Seed(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.DemoSQLite(t)
 	s := &server{store: st, sessions: &brokenSessions{SessionStore: st}}
 	router := bot.NewRouter(bot.Options{
 		Shop:     commerce.NewShop(commerce.ShopOptions{Store: st}),

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,9 +19,7 @@ import (
 	"shopbot/bot/wechat"
 	"shopbot/bot/wechat/wechattest"
 	"shopbot/commerce"
-	"shopbot/demo"
 	"shopbot/internal/testenv"
-	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
 )
@@ -132,19 +129,8 @@ type harness struct {
 
 func newHarness(t testing.TB, mods ...func(*wechat.Options)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlite.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := sqlite.New(db, sqlstore.Options{})
-	if err := demo.Seed(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.DemoSQLite(t)
+	var err error
 	h := &harness{t: t, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)), ev: &counter{},
 		store: st, logs: &syncBuffer{}}
 	h.msgID.Store(7000000000000000000)

@@ -11,13 +11,20 @@ import (
 	"context"
 	"crypto/rand"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"encoding/hex"
+
 	"github.com/jackc/pgx/v5"
+
 	"os"
 	"strings"
 	"testing"
+
+	"shopbot/demo"
+	"shopbot/store/sqlite"
+	"shopbot/store/sqlstore"
 )
 
 // Required reports whether missing services must fail tests.
@@ -97,4 +104,24 @@ func PostgresSchema(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// DemoSQLite opens a migrated SQLite store in the test's temporary directory,
+// seeded with the demo catalog, and closes it after the test.
+func DemoSQLite(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := sqlite.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite.New(db, sqlstore.Options{})
+	if err := demo.Seed(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
