@@ -147,7 +147,8 @@ func (t *turn) command(text string) ([]Reply, error) {
 	return t.help("help_unknown")
 }
 
-// deepLink opens what a start payload names: "p_<id>" a product, "c_<id>" a category.
+// deepLink opens what a start payload names: "p_<id>" a product, "c_<id>" a
+// category, "pt_<id>" a pickup point (QR codes at the counter, links in groups).
 func (t *turn) deepLink(payload string) ([]Reply, bool, error) {
 	kind, idText, _ := strings.Cut(payload, "_")
 	id, ok := parseID(idText)
@@ -161,8 +162,24 @@ func (t *turn) deepLink(payload string) ([]Reply, bool, error) {
 	case "c":
 		r, err := t.category(id, 0, false)
 		return r, true, err
+	case "pt":
+		r, err := t.pointCard(id)
+		return r, true, err
 	}
 	return nil, false, nil
+}
+
+// pointCard shows one pickup point: where it is and when it is open.
+func (t *turn) pointCard(id int64) ([]Reply, error) {
+	p, err := t.r.o.Shop.Store().PickupPoint(t.ctx, id)
+	if errors.Is(err, commerce.ErrNotFound) || err == nil && !p.Active {
+		return t.fail(commerce.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return say(t.text("point_card", map[string]any{"Point": p.Name.In(t.lang), "City": p.City.In(t.lang),
+		"Address": p.Address.In(t.lang), "Hours": p.Hours}), t.mainMenu()...), nil
 }
 
 // action dispatches a button payload. Every argument is validated; anything
@@ -627,7 +644,7 @@ func (t *turn) enterName(text string) ([]Reply, error) {
 		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": maskPhone(t.s.LastPhone)}), Action: "cph:" + t.s.Checkout.Nonce}})
 	}
 	rows = append(rows, []Button{t.btn("btn_cancel_checkout", "cx")})
-	return say(t.text("checkout_phone", map[string]any{"Name": name}), rows...), nil
+	return []Reply{{Text: t.text("checkout_phone", map[string]any{"Name": name}), Buttons: rows, AskPhone: true}}, nil
 }
 
 // maskPhone shows only the last four digits: "+86•••••••1234".

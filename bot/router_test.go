@@ -519,6 +519,14 @@ func TestBrowse(t *testing.T) {
 	}
 	wantText(t, u.send(fmt.Sprintf("/start c_%d", cos)), 0, u.catPage(cos, 1, false))
 	wantText(t, u.send("/start junk"), 0, u.tx("welcome", map[string]any{"Name": "Ann"}))
+	pts, err := h.store.PickupPoints(context.Background())
+	if err != nil || len(pts) == 0 {
+		t.Fatalf("pickup points: %v", err)
+	}
+	pt := pts[0]
+	wantText(t, u.send(fmt.Sprintf("/start pt_%d", pt.ID)), 0, u.tx("point_card", map[string]any{
+		"Point": pt.Name.In("en"), "City": pt.City.In("en"), "Address": pt.Address.In("en"), "Hours": pt.Hours}))
+	wantText(t, u.send("/start pt_999999"), 0, u.tx("err_not_found", nil))
 }
 
 func TestBrowseRussianCard(t *testing.T) {
@@ -875,7 +883,11 @@ func TestCheckoutHappyPath(t *testing.T) {
 	for _, bad := range []string{"   ", strings.Repeat("x", 41), "<script>", "a{b}"} {
 		wantText(t, u.send(bad), 0, u.tx("err_name", nil))
 	}
-	wantText(t, u.send("  Ann   Lee "), 0, u.tx("checkout_phone", map[string]any{"Name": "Ann Lee"}))
+	r = u.send("  Ann   Lee ")
+	wantText(t, r, 0, u.tx("checkout_phone", map[string]any{"Name": "Ann Lee"}))
+	if !r[0].AskPhone {
+		t.Error("the phone step does not offer sharing the phone (Reply.AskPhone)")
+	}
 
 	// Invalid phones keep the step.
 	for _, bad := range []string{"abc", "123", "+86 138 0000 0000 0000 0", "86+1380000", "138-0000-0000 ext 5", "   "} {
