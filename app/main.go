@@ -22,6 +22,8 @@ Usage:
   shopbot catalog import FILE   load products from a .csv or .json file
   shopbot demo seed             load the demo catalog (upserts by SKU)
   shopbot wechat menu           create the WeChat Official Account menu
+  shopbot wechat qr SCENE [-temporary]
+                                QR code opening p_<id>, c_<id> or pt_<id> in WeChat
   shopbot pickup points|ship|arrived|staff …
                                 pickup points, shipments arriving, staff lists
   shopbot staff link IDENTITY [-ttl 24h]

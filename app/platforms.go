@@ -18,20 +18,38 @@ import (
 	"shopbot/bot/wechat/wechattest"
 )
 
-// wechatCommand runs "shopbot wechat menu": creates the Official Account's
-// custom menu (Shop, Cart, My orders).
+// wechatCommand runs "shopbot wechat menu" (creates the Official Account's
+// custom menu: Shop, Cart, My orders) and "shopbot wechat qr SCENE" (prints
+// the picture URL of a parametric QR code: p_<id> product, c_<id> category,
+// pt_<id> pickup point; scanning opens that flow for new and existing
+// followers).
 func wechatCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	if len(args) != 1 || args[0] != "menu" {
-		return fmt.Errorf("usage: shopbot wechat menu")
+	const usage = "usage: shopbot wechat menu | shopbot wechat qr SCENE [-temporary]"
+	if len(args) == 0 || args[0] != "menu" && args[0] != "qr" || args[0] == "menu" && len(args) != 1 || args[0] == "qr" && len(args) < 2 {
+		return fmt.Errorf("%s", usage)
 	}
 	if cfg.WeChat.AppID == "" {
 		return fmt.Errorf("WECHAT_APPID, WECHAT_SECRET, WECHAT_TOKEN and WECHAT_AES_KEY must be set")
 	}
 	return withApp(ctx, cfg, log, func(a *App) error {
-		if err := a.wechat.CreateMenu(ctx); err != nil {
+		if args[0] == "menu" {
+			if err := a.wechat.CreateMenu(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "wechat menu created: Shop, Cart, My orders")
+			return nil
+		}
+		fs := flag.NewFlagSet("wechat qr", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		temporary := fs.Bool("temporary", false, "a QR code valid for 30 days instead of a permanent one")
+		if err := fs.Parse(args[2:]); err != nil {
+			return fmt.Errorf("%s", usage)
+		}
+		url, err := a.wechat.QRCode(ctx, args[1], *temporary)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintln(out, "wechat menu created: Shop, Cart, My orders")
+		fmt.Fprintln(out, url)
 		return nil
 	})
 }

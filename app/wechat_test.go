@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -49,5 +50,31 @@ func TestWeChatWiring(t *testing.T) {
 	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if !strings.Contains(rec.Body.String(), `shopbot_platform_events_total{event="bad_signature",platform="wechat"} 1`) {
 		t.Fatal("/metrics does not count the forged callback")
+	}
+}
+
+// shopbot wechat menu and wechat qr reach the (fake) WeChat API.
+func TestWeChatCommands(t *testing.T) {
+	t.Parallel()
+	cfg := sqliteConfig(t)
+	_, closeAPI := fakeWeChat(&cfg)
+	defer closeAPI()
+	var out bytes.Buffer
+	for _, args := range [][]string{{"menu"}, {"qr", "pt_1"}, {"qr", "p_2", "-temporary"}} {
+		out.Reset()
+		if err := wechatCommand(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), args, &out); err != nil {
+			t.Fatalf("wechat %v: %v", args, err)
+		}
+		if out.Len() == 0 {
+			t.Fatalf("wechat %v printed nothing", args)
+		}
+	}
+	if !strings.Contains(out.String(), "showqrcode") && !strings.Contains(out.String(), "ticket") {
+		t.Fatalf("qr printed %q; want a showqrcode URL", out.String())
+	}
+	for _, bad := range [][]string{{}, {"qr"}, {"qr", "bad scene!"}, {"menu", "extra"}} {
+		if err := wechatCommand(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), bad, &out); err == nil {
+			t.Errorf("wechat %v accepted", bad)
+		}
 	}
 }
