@@ -106,6 +106,19 @@ func pickupPath(t *testing.T, cfg Config) {
 		t.Fatalf("notice code %s, pass %+v %v", code, pass, err)
 	}
 
+	// The pass as QR code: served under its unguessable token, nothing else.
+	passReply := s.say(user, "action", "pc:"+strconv.FormatInt(orderID, 10))
+	if img := passReply[0].Image; !strings.HasPrefix(img, "/qr/") {
+		t.Fatalf("pickup pass without a QR image: %+v", passReply[0])
+	} else if code, body := s.get(img); code != http.StatusOK || !strings.HasPrefix(body, "\x89PNG") {
+		t.Fatalf("GET %s = %d", img, code)
+	}
+	for _, bad := range []string{"/qr/" + strconv.FormatInt(orderID, 10) + ".png", "/qr/P1.forged.png"} {
+		if code, _ := s.get(bad); code != http.StatusNotFound {
+			t.Fatalf("GET %s = %d; want 404", bad, code)
+		}
+	}
+
 	// Book a slot at least two hours ahead, so both kinds of reminder can exist.
 	replies := []bot.Reply{arrived}
 	var slot time.Time
