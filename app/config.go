@@ -83,7 +83,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("SHOPBOT_PUBLIC_URL must be an http(s) URL")
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		return c, fmt.Errorf("DATABASE_URL must start with postgres:// or sqlite:")
+		return c, fmt.Errorf("DATABASE_URL must be postgres://… or sqlite:PATH")
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		return c, fmt.Errorf("REDIS_URL must start with redis:// or rediss://")

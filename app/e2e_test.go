@@ -203,7 +203,7 @@ func buyerPath(t *testing.T, s *shop) {
 		t.Fatalf("cart = %q", lastText(r))
 	}
 	r = s.say(user, "action", button(t, r, "Check out"))
-	r = s.say(user, "action", button(t, r, "Shanghai"))
+	s.say(user, "action", button(t, r, "Shanghai"))
 	r = s.say(user, "text", "Li Wei")
 	if !strings.Contains(r[0].Text, "phone") {
 		t.Fatalf("after name = %q", r[0].Text)
@@ -315,7 +315,7 @@ func expiry(t *testing.T, cfg Config) {
 	before := stockLine(r[0].Text)
 	r = s.say(user, "action", button(t, r, "Add 1"))
 	r = s.say(user, "action", button(t, r, "Check out"))
-	r = s.say(user, "action", button(t, r, "Shanghai"))
+	s.say(user, "action", button(t, r, "Shanghai"))
 	s.say(user, "text", "Slow Buyer")
 	r = s.say(user, "text", "13800138000")
 	orderID := strings.TrimPrefix(button(t, r, "Confirm"), "oc:")

@@ -71,7 +71,7 @@ func pickupPath(t *testing.T, cfg Config) {
 	r = s.say(user, "action", r[0].Buttons[0][0].Action)
 	r = s.say(user, "action", button(t, r, "Add 1"))
 	r = s.say(user, "action", button(t, r, "Check out"))
-	r = s.say(user, "action", button(t, r, "Shanghai"))
+	s.say(user, "action", button(t, r, "Shanghai"))
 	s.say(user, "text", "Wang Fang")
 	r = s.say(user, "text", "13900139000")
 	number := orderNumberRe.FindStringSubmatch(lastText(r))[1]
