@@ -185,13 +185,20 @@ func (a *App) startTelegram(ctx context.Context) <-chan struct{} {
 
 func (a *App) openWeChat() error {
 	c := a.cfg.WeChat
+	// With Redis, every replica shares the token, the numbered options a user
+	// was shown and the customer-service windows.
 	var cache wechat.TokenCache
+	var choices wechat.ChoiceStore
+	var windows wechat.WindowStore
 	if a.redis != nil {
 		cache = redis.NewWeChatCache(a.redis, a.cfg.RedisPrefix)
+		choices = redis.NewWeChatChoices(a.redis, a.cfg.RedisPrefix, nil)
+		windows = redis.NewWeChatWindows(a.redis, a.cfg.RedisPrefix, wechat.KFWindow)
 	}
 	w, err := wechat.New(wechat.Options{
 		AppID: c.AppID, AppSecret: c.Secret, Token: c.Token, AESKey: c.AESKey, APIBase: c.APIBase,
 		Plaintext: c.Plaintext, PublicURL: a.cfg.PublicURL, Router: a.Router, Log: a.log, TokenCache: cache,
+		Choices: choices, Windows: windows,
 		OnEvent: a.metrics.platformEvent("wechat"),
 	})
 	if err != nil {

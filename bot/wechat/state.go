@@ -10,7 +10,12 @@ import (
 // Choices are the numbered options last shown to one user: option n (1-based)
 // stands for Actions[n-1]. Gen identifies this set; msgmenu ids carry it, so
 // a tap on an older menu is recognized as stale.
-type Choices struct {
+//
+// Choices is an alias of an unnamed struct type, not a defined type, so that
+// a store which must not import this package (store/redis) can implement
+// ChoiceStore with an identical type of its own. Changing the fields breaks
+// those stores at compile time.
+type Choices = struct {
 	Gen     int64
 	Actions []string
 	Lang    string // locale of the replies they were shown with
