@@ -19,6 +19,7 @@ import (
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/jobs"
+	"shopbot/qrscan"
 	"shopbot/store/postgres"
 	"shopbot/store/redis"
 	"shopbot/store/sqlite"
@@ -115,7 +116,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 	a.Router = bot.NewRouter(bot.Options{
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
-		Events: a.metrics.event,
+		Events: a.metrics.event, DecodeQR: qrscan.Decode,
 	})
 	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {

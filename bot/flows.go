@@ -43,6 +43,9 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 		return t.nearest(m.Lat, m.Lon)
 	}
 	text := strings.TrimSpace(m.Text)
+	if len(m.Photo) > 0 {
+		return t.photo(text)
+	}
 	if len(text) > maxTextLen {
 		return t.help("help_unknown")
 	}

@@ -28,7 +28,15 @@ type Message struct {
 	// only meaningful when HasLocation is set.
 	Lat, Lon    float64
 	HasLocation bool
+	// Photo is a picture the user sent (PNG or JPEG as downloaded by the
+	// adapter, at most MaxPhotoBytes); Text then holds its caption, if
+	// any. Staff send photos of a buyer's pickup QR (Options.DecodeQR);
+	// everyone else is told photos are not needed.
+	Photo []byte
 }
+
+// MaxPhotoBytes is the largest Message.Photo adapters download.
+const MaxPhotoBytes = 10 << 20
 
 // Button is one choice offered to the user.
 type Button struct {

@@ -45,6 +45,11 @@ type Options struct {
 	// claim "web:staff-jingan"; web staff use the signed /staff page. Tests
 	// of the chat flows turn it on.
 	TrustWebIdentity bool
+	// DecodeQR returns the text of the QR code in a photo (PNG or JPEG),
+	// or an error when there is none. Staff send photos of a buyer's
+	// pickup QR; nil means photos cannot be read (staff are asked for the
+	// typed code). Only staff photos are decoded.
+	DecodeQR func(img []byte) (string, error)
 }
 
 // Event names an outcome worth counting.

@@ -17,6 +17,7 @@ import (
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/internal/testenv"
+	"shopbot/qrscan"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
 )
@@ -48,6 +49,9 @@ type harnessOptions struct {
 	pickup *commerce.PickupOptions
 	// admins are the seller identities.
 	admins []string
+	// noQR leaves Options.DecodeQR unset (photos cannot be read); by
+	// default the router decodes with qrscan.Decode, as the app wires it.
+	noQR bool
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -92,8 +96,13 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 			t.Fatal(err)
 		}
 	}
+	decodeQR := qrscan.Decode
+	if o.noQR {
+		decodeQR = nil
+	}
 	h.router = bot.NewRouter(bot.Options{
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
+		DecodeQR: decodeQR,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)
@@ -228,6 +237,14 @@ func (c *chat) send(text string) []bot.Reply {
 	c.t.Helper()
 	m := c.base
 	m.Text = text
+	return c.must(m)
+}
+
+// sendPhoto sends a picture with an optional caption.
+func (c *chat) sendPhoto(img []byte, caption string) []bot.Reply {
+	c.t.Helper()
+	m := c.base
+	m.Photo, m.Text = img, caption
 	return c.must(m)
 }
 

@@ -69,22 +69,35 @@ func (t *turn) staffFail(err error) ([]Reply, error) {
 // token. ok is false when the text is not one or the sender is not staff:
 // the caller goes on as for any text, so nobody learns who is staff.
 func (t *turn) staffCode(text string) ([]Reply, bool, error) {
-	in, err := commerce.ParseRedeemInput(text)
-	input := in.Code + in.Token
-	if err != nil {
-		if !strings.Contains(text, commerce.TokenPrefix) {
-			return nil, false, nil
-		}
-		input = text // a damaged token: Inspect counts it as a wrong code
+	input, ok := redeemInput(text)
+	if !ok {
+		return nil, false, nil
 	}
 	pts, err := t.staffPoints()
 	if err != nil || len(pts) == 0 {
 		return nil, err != nil, err
 	}
+	r, err := t.holdCode(pts, input)
+	return r, true, err
+}
+
+// redeemInput reads what staff typed or scanned: a 6-digit code, or a
+// token (alone or in a URL). ok is false for anything else. A damaged
+// token is kept whole: Inspect counts it as a wrong code.
+func redeemInput(text string) (string, bool) {
+	in, err := commerce.ParseRedeemInput(text)
+	if err != nil {
+		return text, strings.Contains(text, commerce.TokenPrefix)
+	}
+	return in.Code + in.Token, true
+}
+
+// holdCode keeps the input in the session and inspects the order it
+// collects at the staff member's point, or asks which point they are at.
+func (t *turn) holdCode(pts []commerce.PickupPoint, input string) ([]Reply, error) {
 	t.s.Staff = StaffDraft{Nonce: newNonce(), Input: input}
 	if len(pts) == 1 {
-		r, err := t.inspect(pts[0].ID)
-		return r, true, err
+		return t.inspect(pts[0].ID)
 	}
 	var rows [][]Button
 	for _, p := range pts {
@@ -92,7 +105,34 @@ func (t *turn) staffCode(text string) ([]Reply, bool, error) {
 			Action: fmt.Sprintf("rp:%s:%d", t.s.Staff.Nonce, p.ID)}})
 	}
 	rows = append(rows, []Button{t.btn("btn_staff_cancel", "rdx:"+t.s.Staff.Nonce)})
-	return say(t.text("staff_choose_point", nil), rows...), true, nil
+	return say(t.text("staff_choose_point", nil), rows...), nil
+}
+
+// photo answers a picture sent to the chat. Staff photograph a buyer's
+// pickup QR: its text goes the way of a typed code (failing that, a code
+// typed as the caption does). Nobody else needs to send pictures, and only
+// staff photos are decoded, so a stranger cannot make the bot do that work.
+func (t *turn) photo(caption string) ([]Reply, error) {
+	pts, err := t.staffPoints()
+	if err != nil {
+		return nil, err
+	}
+	if len(pts) == 0 {
+		return t.help("photo_not_supported")
+	}
+	if t.r.o.DecodeQR != nil {
+		text, err := t.r.o.DecodeQR(t.m.Photo)
+		text = strings.TrimSpace(text)
+		if err != nil {
+			t.r.o.Log.DebugContext(t.ctx, "no QR code read from a staff photo", "err", err)
+		} else if input, ok := redeemInput(text); ok && len(text) <= maxTextLen {
+			return t.holdCode(pts, input)
+		}
+	}
+	if input, ok := redeemInput(caption); ok && len(caption) <= maxTextLen {
+		return t.holdCode(pts, input)
+	}
+	return say(t.text("staff_photo_no_code", nil), t.staffRow()), nil
 }
 
 // staffPoint redeems the held code at the point the staff member chose.

@@ -191,8 +191,9 @@ type testEnv struct {
 type envOption func(*envConfig)
 
 type envConfig struct {
-	opts     []func(*Options)
-	noRouter bool
+	opts       []func(*Options)
+	routerOpts []func(*testEnv, *bot.Options)
+	noRouter   bool
 }
 
 func withOptions(f func(*Options)) envOption {
@@ -200,6 +201,11 @@ func withOptions(f func(*Options)) envOption {
 }
 
 func noRouter() envOption { return func(c *envConfig) { c.noRouter = true } }
+
+// withRouter changes the router's options (the store is open by then).
+func withRouter(f func(*testEnv, *bot.Options)) envOption {
+	return func(c *envConfig) { c.routerOpts = append(c.routerOpts, f) }
+}
 
 func newEnv(t testing.TB, eo ...envOption) *testEnv {
 	t.Helper()
@@ -217,7 +223,11 @@ func newEnv(t testing.TB, eo ...envOption) *testEnv {
 		e.store = testenv.DemoSQLite(t)
 		e.db = e.store.DB()
 		e.shop = commerce.NewShop(commerce.ShopOptions{Store: e.store})
-		e.router = bot.NewRouter(bot.Options{Shop: e.shop, Sessions: e.store, Dedupe: e.store, Texts: templates.MustLoad(), Log: log})
+		ro := bot.Options{Shop: e.shop, Sessions: e.store, Dedupe: e.store, Texts: templates.MustLoad(), Log: log}
+		for _, f := range cfg.routerOpts {
+			f(e, &ro)
+		}
+		e.router = bot.NewRouter(ro)
 	}
 	o := Options{
 		Token: testToken, APIEndpoint: e.api.Endpoint(), WebhookSecret: testSecret, PublicURL: testPublic,

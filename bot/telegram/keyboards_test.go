@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -272,7 +273,7 @@ func TestUpdateBuilders(t *testing.T) {
 		return in
 	}
 	in := parse(telegramtest.TextUpdate(7, 1001, 1001, "/start p_1", "ru"))
-	if in.msg != (bot.Message{Channel: "tg", ChatID: "1001", UserID: "1001", FirstName: "User 1001", Text: "/start p_1", Lang: "ru", UpdateID: "7"}) {
+	if !reflect.DeepEqual(in.msg, bot.Message{Channel: "tg", ChatID: "1001", UserID: "1001", FirstName: "User 1001", Text: "/start p_1", Lang: "ru", UpdateID: "7"}) {
 		t.Errorf("text: %+v", in.msg)
 	}
 	in = parse(telegramtest.TextUpdate(8, group.ID, 1001, "/cart", ""))

@@ -18,6 +18,12 @@
 // fails it has already produced a localized "try again" reply, which is sent
 // instead of asking Telegram for a redelivery on its own schedule.
 //
+// A photo (or a PNG/JPEG sent as a file) in a private chat is downloaded
+// before routing — getFile, then the file endpoint beside APIEndpoint,
+// within DownloadTimeout and bot.MaxPhotoBytes — and handed over as
+// Message.Photo (staff photograph a buyer's pickup QR). A failed download
+// is answered with the router's "try again" text.
+//
 // Long polling (Poll) is for development and single-replica setups: it
 // deletes the webhook, then processes each getUpdates batch (chats in
 // parallel, each chat in order) before confirming it with the next offset.
@@ -116,6 +122,7 @@ const (
 	EventButtonDropped = "button_dropped" // button not representable (callback_data > 64 bytes …)
 	EventEditFallback  = "edit_fallback"  // edit refused, new message sent
 	EventPhotoFallback = "photo_fallback" // photo refused, text sent
+	EventPhotoFailed   = "photo_failed"   // a photo sent to the bot could not be downloaded
 	EventPanic         = "panic"          // processing an update panicked (recovered, logged)
 )
 
@@ -157,6 +164,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// PollTimeout is getUpdates' long-poll timeout; default 30 s.
 	PollTimeout time.Duration
+	// DownloadTimeout bounds fetching a photo sent to the bot (getFile and
+	// the file itself); default 8 s, within ProcessTimeout.
+	DownloadTimeout time.Duration
 }
 
 // Adapter connects one Telegram bot to the router.
@@ -167,10 +177,13 @@ type Adapter struct {
 	log        *slog.Logger
 	secret     []byte
 	publicBase string // "" = no photos
-	username   string
-	botID      int64
-	mentionRe  *regexp.Regexp
-	sender     *Sender
+	// fileEndpoint is the file download pattern (token, file path); ""
+	// when it cannot be derived from the API endpoint.
+	fileEndpoint string
+	username     string
+	botID        int64
+	mentionRe    *regexp.Regexp
+	sender       *Sender
 }
 
 // New checks the options and the token (the library calls getMe).
@@ -234,8 +247,15 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	if o.PollTimeout <= 0 {
 		o.PollTimeout = 30 * time.Second
 	}
+	if o.DownloadTimeout <= 0 {
+		o.DownloadTimeout = 8 * time.Second
+	}
 	o.Limits = o.Limits.withDefaults()
-	a := &Adapter{o: o, http: o.HTTPClient, log: o.Log, secret: []byte(o.WebhookSecret), publicBase: publicPhotoBase(o.PublicURL)}
+	a := &Adapter{o: o, http: o.HTTPClient, log: o.Log, secret: []byte(o.WebhookSecret), publicBase: publicPhotoBase(o.PublicURL),
+		fileEndpoint: fileEndpointFor(o.APIEndpoint)}
+	if a.fileEndpoint == "" {
+		o.Log.WarnContext(ctx, "telegram: API endpoint does not end in /bot%s/%s; photos sent to the bot will not be read")
+	}
 	scrub := tokenScrubber(o.Token).scrub
 
 	gctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
@@ -356,6 +376,9 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	if why != "" {
 		a.event(EventIgnored)
 		a.log.DebugContext(ctx, "telegram update ignored", "update_id", u.UpdateID, "reason", why)
+		return
+	}
+	if in.photo.fileID != "" && !a.withPhoto(ctx, &in) {
 		return
 	}
 	replies, err := a.o.Router.Handle(ctx, in.msg)

@@ -25,6 +25,8 @@ type incoming struct {
 	// contact: the user shared their phone number (the request_contact
 	// keyboard did its job and is removed with the replies).
 	contact bool
+	// photo is the picture to download into msg.Photo before routing.
+	photo photoRef
 }
 
 // Reasons an update is acknowledged but not routed (logged at debug level).
@@ -53,8 +55,11 @@ const (
 //     and replies to the bot.
 //   - callback_query: always (only our own messages carry our buttons);
 //     Action = data, UpdateID = "cb:" + callback id.
-//   - edited messages, stickers, service messages, media, forwards, messages
-//     of other bots and every other update type: ignored.
+//   - a photo, or a PNG/JPEG sent as a file, in a private chat: routed
+//     with Photo (downloaded by process) and the caption as Text.
+//   - edited messages, stickers, service messages, other media, media in
+//     groups, forwards, messages of other bots and every other update
+//     type: ignored.
 func (a *Adapter) convert(u *tgbotapi.Update) (incoming, string) {
 	switch {
 	case u.CallbackQuery != nil:
@@ -132,6 +137,7 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 	}
 
 	text, contact := m.Text, false
+	var photo photoRef
 	switch {
 	case m.Contact != nil:
 		// Only the user's own number, shared in the private chat (the
@@ -142,6 +148,12 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 		}
 		text = contactPhone(m.Contact.PhoneNumber)
 		contact = true
+	case text == "" && !group && (len(m.Photo) > 0 || m.Document != nil):
+		var ok bool
+		if photo, ok = photoOf(m); !ok {
+			return incoming{}, ignoreMedia
+		}
+		text = strings.TrimSpace(m.Caption)
 	case text == "":
 		switch {
 		case m.Sticker != nil:
@@ -163,6 +175,7 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 		},
 		chatID:  m.Chat.ID,
 		contact: contact,
+		photo:   photo,
 	}
 	if group {
 		in.replyTo = m.MessageID

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -67,7 +68,20 @@ func TestConvert(t *testing.T) {
 		{"contact without user", contact(private(alice), 0, "8613800138000"), "", ignoreContact},
 		{"contact in a group", contact(group, alice.ID, "8613800138000"), "", ignoreContact},
 		{"sticker", msg(private(alice), alice, "", func(m *tgbotapi.Message) { m.Sticker = &tgbotapi.Sticker{FileID: "s"} }), "", ignoreSticker},
-		{"photo without caption", msg(private(alice), alice, "", func(m *tgbotapi.Message) { m.Photo = []tgbotapi.PhotoSize{{FileID: "p"}} }), "", ignoreMedia},
+		{"photo without caption", msg(private(alice), alice, "", func(m *tgbotapi.Message) { m.Photo = []tgbotapi.PhotoSize{{FileID: "p"}} }), "", ""},
+		{"photo with caption", msg(private(alice), alice, "", func(m *tgbotapi.Message) {
+			m.Photo, m.Caption = []tgbotapi.PhotoSize{{FileID: "p"}}, " 123 456 "
+		}), "123 456", ""},
+		{"photo in a group", msg(group, alice, "", func(m *tgbotapi.Message) {
+			m.Photo, m.Caption = []tgbotapi.PhotoSize{{FileID: "p"}}, "@"+fakeBotName
+		}), "", ignoreMedia},
+		{"photo too large", msg(private(alice), alice, "", func(m *tgbotapi.Message) {
+			m.Photo = []tgbotapi.PhotoSize{{FileID: "p", FileSize: bot.MaxPhotoBytes + 1}}
+		}), "", ignoreMedia},
+		{"pdf file", msg(private(alice), alice, "", func(m *tgbotapi.Message) {
+			m.Document = &tgbotapi.Document{FileID: "d", MimeType: "application/pdf", FileName: "pass.pdf"}
+		}), "", ignoreMedia},
+		{"voice", msg(private(alice), alice, "", func(m *tgbotapi.Message) { m.Voice = &tgbotapi.Voice{FileID: "v"} }), "", ignoreMedia},
 		{"forwarded", msg(private(alice), alice, "/start p_1", func(m *tgbotapi.Message) { m.ForwardFrom = boris; m.ForwardDate = 5 }), "", ignoreForward},
 		{"from a bot", msg(private(alice), otherBot, "/start"), "", ignoreBot},
 		{"no sender", msg(private(alice), nil, "/start"), "", ignoreAnonymous},
@@ -128,19 +142,56 @@ func TestConvert(t *testing.T) {
 		u := msg(private(boris), boris, "привет")
 		in, _ := e.a.convert(&u)
 		want := bot.Message{Channel: "tg", ChatID: "1002", UserID: "1002", FirstName: "Борис", Text: "привет", Lang: "ru", UpdateID: "9"}
-		if in.msg != want || in.chatID != 1002 || in.replyTo != 0 || in.pressed != nil {
+		if !reflect.DeepEqual(in.msg, want) || in.chatID != 1002 || in.replyTo != 0 || in.pressed != nil || in.photo != (photoRef{}) {
 			t.Errorf("got %+v", in)
 		}
 		u = msg(group, alice, "/cart")
 		in, _ = e.a.convert(&u)
 		want = bot.Message{Channel: "tg", ChatID: "-1001234", UserID: "1001", FirstName: "Alice", Text: "/cart", Lang: "en", UpdateID: "9", Group: true}
-		if in.msg != want || in.replyTo != 90 {
+		if !reflect.DeepEqual(in.msg, want) || in.replyTo != 90 {
 			t.Errorf("got %+v", in)
 		}
 		u = post(channel, "/shop")
 		in, _ = e.a.convert(&u)
 		if in.msg.UserID != "-1009999" || in.msg.ChatID != "-1009999" || !in.msg.Group {
 			t.Errorf("channel post: %+v", in.msg)
+		}
+	})
+
+	t.Run("photos", func(t *testing.T) {
+		const capped = bot.MaxPhotoBytes
+		for _, tc := range []struct {
+			name  string
+			mod   func(*tgbotapi.Message)
+			want  photoRef
+			route bool
+		}{
+			{"largest size within the cap", func(m *tgbotapi.Message) {
+				m.Photo = []tgbotapi.PhotoSize{{FileID: "s", Width: 90, Height: 90, FileSize: 1500},
+					{FileID: "m", Width: 320, Height: 320, FileSize: 20000}, {FileID: "x", Width: 9000, Height: 9000, FileSize: capped + 1},
+					{FileID: "l", Width: 1280, Height: 1280, FileSize: 150000}}
+			}, photoRef{"l", 150000}, true},
+			{"sizes unknown: most pixels", func(m *tgbotapi.Message) {
+				m.Photo = []tgbotapi.PhotoSize{{FileID: "s", Width: 90, Height: 90}, {FileID: "l", Width: 800, Height: 600}, {FileID: "m", Width: 320, Height: 240}}
+			}, photoRef{"l", 0}, true},
+			{"jpeg file", func(m *tgbotapi.Message) {
+				m.Document = &tgbotapi.Document{FileID: "d", MimeType: "image/jpeg", FileSize: 3 << 20}
+			}, photoRef{"d", 3 << 20}, true},
+			{"png file by name", func(m *tgbotapi.Message) {
+				m.Document = &tgbotapi.Document{FileID: "d", FileName: "Pass.PNG"}
+			}, photoRef{"d", 0}, true},
+			{"gif file", func(m *tgbotapi.Message) {
+				m.Document = &tgbotapi.Document{FileID: "d", MimeType: "image/gif", FileName: "a.gif"}
+			}, photoRef{}, false},
+			{"image file too large", func(m *tgbotapi.Message) {
+				m.Document = &tgbotapi.Document{FileID: "d", MimeType: "image/png", FileSize: capped + 1}
+			}, photoRef{}, false},
+		} {
+			u := msg(private(alice), alice, "", tc.mod)
+			in, why := e.a.convert(&u)
+			if (why == "") != tc.route || in.photo != tc.want {
+				t.Errorf("%s: photo %+v, ignored %q; want %+v, routed %v", tc.name, in.photo, why, tc.want, tc.route)
+			}
 		}
 	})
 
@@ -156,7 +207,7 @@ func TestConvert(t *testing.T) {
 			}
 			want := bot.Message{Channel: "tg", ChatID: itoa(tc.chat.ID), UserID: "1002", FirstName: "Борис",
 				Action: "cat:3:0", Lang: "ru", UpdateID: "cb:77", Group: tc.group}
-			if in.msg != want || in.pressed == nil || in.pressed.MessageID != 5 {
+			if !reflect.DeepEqual(in.msg, want) || in.pressed == nil || in.pressed.MessageID != 5 {
 				t.Errorf("%s: got %+v", tc.chat.Type, in)
 			}
 		}

@@ -157,10 +157,12 @@ type inbound struct {
 	quota    int    // customer-service messages this interaction allows
 	fixed    string // text key for kindFixed and kindLocation ("" = no reply)
 	lat, lng float64
+	picURL   string // an image message's picture, downloaded into msg.Photo
 }
 
-// classify turns a WeChat message or event into what to do with it.
-func (a *Adapter) classify(m *message.MixMessage) inbound {
+// classify turns a WeChat message or event into what to do with it. safe
+// tells whether the message body was covered by the signature (safe mode).
+func (a *Adapter) classify(m *message.MixMessage, safe bool) inbound {
 	openID := string(m.FromUserName)
 	msg := bot.Message{Channel: bot.ChannelWeChat, ChatID: openID, UserID: openID}
 	in := inbound{kind: kindRouter, event: EventMessage, quota: a.o.KFQuota}
@@ -173,7 +175,16 @@ func (a *Adapter) classify(m *message.MixMessage) inbound {
 			msg.UpdateID = hashID("t", openID, strconv.FormatInt(m.CreateTime, 10), m.Content)
 		}
 	case message.MsgTypeImage:
-		return inbound{kind: kindFixed, event: EventUnsupported, quota: a.o.KFQuota, fixed: "image"}
+		u, ok := picURL(m.PicURL)
+		if !ok || !safe {
+			return inbound{kind: kindFixed, event: EventUnsupported, quota: a.o.KFQuota, fixed: "image"}
+		}
+		in.picURL = u
+		if m.MsgID != 0 {
+			msg.UpdateID = "m:" + strconv.FormatInt(m.MsgID, 10)
+		} else {
+			msg.UpdateID = hashID("i", openID, strconv.FormatInt(m.CreateTime, 10), m.PicURL)
+		}
 	case message.MsgTypeVoice:
 		return inbound{kind: kindFixed, event: EventUnsupported, quota: a.o.KFQuota, fixed: "voice"}
 	case message.MsgTypeLocation:
@@ -236,7 +247,7 @@ func hashID(prefix string, parts ...string) string {
 func (a *Adapter) dispatch(w http.ResponseWriter, r *http.Request, m *message.MixMessage, safe bool) {
 	ctx := r.Context()
 	openID := string(m.FromUserName)
-	in := a.classify(m)
+	in := a.classify(m, safe)
 	a.o.OnEvent(in.event)
 	if in.quota > 0 {
 		if err := a.o.Windows.OpenWindow(ctx, openID, a.o.Clock(), in.quota); err != nil {
@@ -272,7 +283,12 @@ func (a *Adapter) dispatch(w http.ResponseWriter, r *http.Request, m *message.Mi
 	done := make(chan result, 1)
 	a.goBackground(func() {
 		defer cancel()
-		res := a.handle(hctx, in.msg, m)
+		var res result
+		if in.picURL != "" {
+			res = a.handleImage(hctx, in, m)
+		} else {
+			res = a.handle(hctx, in.msg, m)
+		}
 		if state.CompareAndSwap(0, 1) {
 			done <- res
 			return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -129,6 +130,13 @@ type harness struct {
 
 func newHarness(t testing.TB, mods ...func(*wechat.Options)) *harness {
 	t.Helper()
+	return newRouterHarness(t, nil, mods...)
+}
+
+// newRouterHarness is newHarness with the router's options changed by
+// routerMod (the store is open by then).
+func newRouterHarness(t testing.TB, routerMod func(*harness, *bot.Options), mods ...func(*wechat.Options)) *harness {
+	t.Helper()
 	st := testenv.DemoSQLite(t)
 	var err error
 	h := &harness{t: t, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)), ev: &counter{},
@@ -136,7 +144,7 @@ func newHarness(t testing.TB, mods ...func(*wechat.Options)) *harness {
 	h.msgID.Store(7000000000000000000)
 	h.shop = commerce.NewShop(commerce.ShopOptions{Store: st})
 	h.slow = &slowSessions{SessionStore: st}
-	router := bot.NewRouter(bot.Options{
+	ro := bot.Options{
 		Shop: h.shop, Sessions: h.slow, Dedupe: st, Texts: texts,
 		Log: slog.New(slog.NewTextHandler(h.logs, nil)),
 		Events: func(e bot.Event) {
@@ -147,14 +155,18 @@ func newHarness(t testing.TB, mods ...func(*wechat.Options)) *harness {
 				h.placed.Add(1)
 			}
 		},
-	})
+	}
+	if routerMod != nil {
+		routerMod(h, &ro)
+	}
+	router := bot.NewRouter(ro)
 	h.api = wechattest.NewFakeAPI(appID, secret)
 	t.Cleanup(h.api.Close)
 	h.opts = wechat.Options{
 		AppID: appID, AppSecret: secret, Token: token, AESKey: aesKey,
 		APIBase: h.api.URL(), QRImageBase: h.api.URL(), PublicURL: publicURL,
 		Router: router, Log: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clock: h.clock.Now, OnEvent: h.ev.add,
+		Clock: h.clock.Now, OnEvent: h.ev.add, HTTPClient: loopbackClient(),
 		Templates: map[string]string{"order_arrived": "TPL-ARRIVED"},
 		OnLocation: func(_ context.Context, openID string, lat, lng float64) {
 			h.locMu.Lock()
@@ -179,6 +191,23 @@ func newHarness(t testing.TB, mods ...func(*wechat.Options)) *harness {
 		}
 	})
 	return h
+}
+
+// loopbackClient dials only loopback IP addresses: the fakes are there,
+// and a fuzzed image message must not send the adapter to any other host
+// (nor make it resolve a name).
+func loopbackClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	dial := t.DialContext
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("test client: refusing to dial %q", addr)
+		}
+		return dial(ctx, network, addr)
+	}
+	return &http.Client{Transport: t, Timeout: 10 * time.Second}
 }
 
 // wait lets background deliveries finish.

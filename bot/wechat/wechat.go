@@ -112,7 +112,8 @@ const (
 	EventMessage       = "message"           // handed to the router
 	EventDuplicate     = "duplicate"         // redelivery of a handled update
 	EventIgnored       = "ignored"           // VIEW, unknown events and types
-	EventUnsupported   = "unsupported"       // image, voice, video… answered with a fixed text
+	EventUnsupported   = "unsupported"       // voice, video… (and unreadable images) answered with a fixed text
+	EventImageFailed   = "image_failed"      // an image message whose picture could not be downloaded (fixed text)
 	EventSubscribe     = "subscribe"
 	EventUnsubscribe   = "unsubscribe"
 	EventLocation      = "location"

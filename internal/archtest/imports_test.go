@@ -23,6 +23,8 @@ var rules = []rule{
 	{from: "commerce", forbidden: []string{""}, allowed: []string{"commerce"}, why: "commerce imports no other package of the project"},
 	{from: "templates", forbidden: []string{""}, allowed: []string{"templates", "commerce"}, why: "templates only formats commerce values"},
 	{from: "bot", forbidden: []string{"store", "bot/", "app", "jobs", "demo", "catalogio", "cmd"}, why: "bot talks to commerce and templates, never to storage or an adapter"},
+	{from: "bot", forbidden: []string{"qrscan"}, why: "bot gets QR decoding injected (Options.DecodeQR)"},
+	{from: "qrscan", forbidden: []string{""}, allowed: []string{"qrscan"}, why: "qrscan is a leaf: image bytes in, text out"},
 	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
 	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
 	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs"}, why: "adapters import bot, never each other nor store"},

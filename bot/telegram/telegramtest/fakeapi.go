@@ -146,10 +146,11 @@ type KeyButton struct {
 
 // FakeAPI is an httptest fake of the Bot API: getMe, setWebhook,
 // deleteWebhook, setMyCommands, sendMessage, sendPhoto, editMessageText,
-// editMessageCaption, editMessageReplyMarkup, answerCallbackQuery and
-// getUpdates (long polling over updates queued with PushUpdate). Requests
-// may be form-encoded (as the library sends them) or JSON. It is safe for
-// concurrent use.
+// editMessageCaption, editMessageReplyMarkup, answerCallbackQuery,
+// getUpdates (long polling over updates queued with PushUpdate) and
+// getFile, with file downloads from /file/bot<token>/<file_path> (files
+// users "sent", added with AddFile). Requests may be form-encoded (as the
+// library sends them) or JSON. It is safe for concurrent use.
 type FakeAPI struct {
 	srv    *httptest.Server
 	token  string
@@ -165,6 +166,13 @@ type FakeAPI struct {
 	updates  []queued
 	updReady chan struct{}
 	all      []time.Time // every message-producing call
+	files    map[string]file
+}
+
+// file is one file users sent, as getFile describes it.
+type file struct {
+	path string
+	data []byte
 }
 
 type chatState struct {
@@ -202,6 +210,7 @@ func NewFakeAPIWith(o Options) *FakeAPI {
 	f := &FakeAPI{
 		token: o.Token, now: o.Clock, limits: o.Limits, tol: o.Tolerance,
 		chats: map[int64]*chatState{}, faults: map[string][]Fault{}, updReady: make(chan struct{}, 1),
+		files: map[string]file{},
 	}
 	f.srv = httptest.NewServer(f)
 	return f
@@ -225,6 +234,28 @@ func (f *FakeAPI) URL() string { return f.srv.URL }
 // Endpoint is the API endpoint pattern for the fake, with %s for the token
 // and the method (TELEGRAM_API_ENDPOINT, Options.APIEndpoint).
 func (f *FakeAPI) Endpoint() string { return f.srv.URL + "/bot%s/%s" }
+
+// FileEndpoint is the file download pattern for the fake, with %s for the
+// token and the file_path getFile answers (Telegram's /file/bot<token>/…).
+func (f *FakeAPI) FileEndpoint() string { return f.srv.URL + "/file/bot%s/%s" }
+
+// MaxFileSize is the largest file getFile lets a bot download (Bot API).
+const MaxFileSize = 20 << 20
+
+// FileMethod is the Call.Method recorded for a file download (and the
+// method to Inject faults for); Params holds its "file_path".
+const FileMethod = "file"
+
+// AddFile stores a file as if a user had sent it and returns its file_id
+// (for PhotoUpdate, DocumentUpdate); getFile and the file endpoint serve it.
+func (f *FakeAPI) AddFile(data []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.files) + 1
+	id := "AgACAgfile" + strconv.Itoa(n)
+	f.files[id] = file{path: "photos/file_" + strconv.Itoa(n) + ".jpg", data: append([]byte(nil), data...)}
+	return id
+}
 
 // Close stops the server (idempotent).
 func (f *FakeAPI) Close() { f.srv.Close() }
@@ -466,9 +497,13 @@ func (f *FakeAPI) chat(id int64) *chatState {
 	return c
 }
 
-// ServeHTTP answers /bot<token>/<method>.
+// ServeHTTP answers /bot<token>/<method> and /file/bot<token>/<file_path>.
 func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := f.now() // first: the arrival time the flood check uses
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
+		f.serveFile(w, r, rest, at)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, _ := strings.Cut(rest, "/")
 	if !ok || token != f.token {
@@ -580,8 +615,63 @@ func (f *FakeAPI) handle(method string, p url.Values, at time.Time, r *http.Requ
 		return true, 200, ""
 	case "getUpdates":
 		return f.getUpdates(p, r)
+	case "getFile":
+		fl, ok := f.files[p.Get("file_id")]
+		switch {
+		case !ok:
+			return nil, 400, "Bad Request: invalid file_id"
+		case len(fl.data) > MaxFileSize:
+			return nil, 400, "Bad Request: file is too big"
+		}
+		return map[string]any{"file_id": p.Get("file_id"), "file_unique_id": "u" + p.Get("file_id"),
+			"file_size": len(fl.data), "file_path": fl.path}, 200, ""
 	}
 	return nil, 404, "Not Found: method not found"
+}
+
+// serveFile answers a download of rest = "<token>/<file_path>" (GET only,
+// as Telegram's file server), recorded as a FileMethod call.
+func (f *FakeAPI) serveFile(w http.ResponseWriter, r *http.Request, rest string, at time.Time) {
+	token, path, _ := strings.Cut(rest, "/")
+	f.mu.Lock()
+	c := Call{Method: FileMethod, Params: url.Values{"file_path": {path}}, At: at, Status: 200}
+	var data []byte
+	found := false
+	for _, fl := range f.files {
+		if fl.path == path {
+			data, found = fl.data, true
+		}
+	}
+	var ft *Fault
+	if q := f.faults[FileMethod]; len(q) > 0 {
+		ft, f.faults[FileMethod] = &q[0], q[1:]
+	}
+	switch {
+	case ft != nil:
+		c.Status = ft.Code
+	case r.Method != http.MethodGet:
+		c.Status = 405
+	case token != f.token || !found:
+		c.Status = 404
+	}
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	switch {
+	case ft != nil && ft.NonJSON:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(ft.Code)
+		fmt.Fprint(w, "<html>bad gateway</html>")
+	case c.Status != 200:
+		desc := "Not Found"
+		if ft != nil {
+			desc = ft.Desc
+		}
+		writeAPI(w, c.Status, desc, nil, 0)
+	default:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		_, _ = w.Write(data)
+	}
 }
 
 func (f *FakeAPI) botUser() map[string]any {

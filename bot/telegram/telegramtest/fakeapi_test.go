@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -183,5 +184,48 @@ func TestCountViolations(t *testing.T) {
 	}
 	if got := CountViolations(at(0, 100, 200, 300), Limit{N: 3, Per: time.Second}, 0); got != 1 {
 		t.Errorf("3 per second: %d", got)
+	}
+}
+
+func TestFakeFiles(t *testing.T) {
+	t.Parallel()
+	f := NewFakeAPI()
+	defer f.Close()
+	data := []byte("\xff\xd8 a photo")
+	id := f.AddFile(data)
+	code, body := call(t, f, Token, "getFile", url.Values{"file_id": {id}})
+	res, _ := body["result"].(map[string]any)
+	path, _ := res["file_path"].(string)
+	if code != 200 || path == "" || res["file_size"] != float64(len(data)) {
+		t.Fatalf("getFile = %d %v", code, body)
+	}
+	if code, _ := call(t, f, Token, "getFile", url.Values{"file_id": {"nope"}}); code != 400 {
+		t.Errorf("unknown file_id: %d", code)
+	}
+	get := func(token, path string) (int, string) {
+		t.Helper()
+		res, err := http.Get(fmt.Sprintf(f.FileEndpoint(), token, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, got := get(Token, path); code != 200 || got != string(data) {
+		t.Errorf("download = %d %q", code, got)
+	}
+	if code, _ := get("123:other", path); code != 404 {
+		t.Errorf("other token: %d", code)
+	}
+	if code, _ := get(Token, "photos/none.jpg"); code != 404 {
+		t.Errorf("unknown path: %d", code)
+	}
+	f.Inject(FileMethod, Fault{Code: 502, NonJSON: true})
+	if code, _ := get(Token, path); code != 502 {
+		t.Errorf("injected fault: %d", code)
+	}
+	if n := f.Count(FileMethod); n != 4 {
+		t.Errorf("%d downloads recorded, want 4", n)
 	}
 }

@@ -23,6 +23,26 @@ func ContactUpdate(updateID int64, userID int64, phone, lang string) []byte {
 	return update(updateID, "message", message(updateID, userID, user(userID, lang), map[string]any{"contact": contact}))
 }
 
+// PhotoUpdate is a photo (one size: fileID of size bytes, 1280×960) with
+// an optional caption from userID in chatID. Add the file with AddFile.
+func PhotoUpdate(updateID int64, chatID, userID int64, fileID string, size int, caption, lang string) []byte {
+	fields := map[string]any{"photo": []map[string]any{
+		{"file_id": fileID + "-thumb", "file_unique_id": "t" + fileID, "width": 90, "height": 68, "file_size": min(size, 1200)},
+		{"file_id": fileID, "file_unique_id": "u" + fileID, "width": 1280, "height": 960, "file_size": size},
+	}}
+	if caption != "" {
+		fields["caption"] = caption
+	}
+	return update(updateID, "message", message(updateID, chatID, user(userID, lang), fields))
+}
+
+// DocumentUpdate is a file (fileID, size bytes, with its MIME type and
+// name) sent by userID in chatID. Add the file with AddFile.
+func DocumentUpdate(updateID int64, chatID, userID int64, fileID string, size int, mimeType, name, lang string) []byte {
+	doc := map[string]any{"file_id": fileID, "file_unique_id": "u" + fileID, "file_size": size, "mime_type": mimeType, "file_name": name}
+	return update(updateID, "message", message(updateID, chatID, user(userID, lang), map[string]any{"document": doc}))
+}
+
 // CallbackUpdate is userID pressing an inline button with data on the
 // bot's text message messageID in chatID. The message is a stand-in: when
 // the adapter edits it, the fake answers "message to edit not found" unless

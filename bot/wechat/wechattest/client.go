@@ -188,6 +188,15 @@ func (c Client) TextXML(from, content string, msgID, created int64) string {
 		c.GhID, from, created, content, msgID)
 }
 
+// ImageXML is an image message from the user from: picURL is where WeChat
+// serves the picture (FakeAPI.AddImage).
+func (c Client) ImageXML(from, picURL, mediaID string, msgID, created int64) string {
+	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[%s]]></PicUrl>"+
+		"<MediaId><![CDATA[%s]]></MediaId><MsgId>%d</MsgId></xml>",
+		c.GhID, from, created, picURL, mediaID, msgID)
+}
+
 // EventXML is an event (subscribe, SCAN, CLICK …) from the user from.
 func (c Client) EventXML(from, event, key string, created int64) string {
 	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+

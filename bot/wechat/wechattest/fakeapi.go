@@ -11,12 +11,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 )
 
 // FakeAPI is an httptest fake of the Official Account API: stable_token,
 // message/custom/send, message/template/send, menu/create, qrcode/create and
 // showqrcode. Every call but stable_token needs the current access token.
+// It also plays WeChat's image server: pictures users sent (AddImage) are
+// served at the PicUrl an image message carries.
 type FakeAPI struct {
 	srv *httptest.Server
 
@@ -35,6 +38,8 @@ type FakeAPI struct {
 	qrs          []map[string]any
 	kfErrCode    int64 // answer custom/send with this errcode when set
 	templateFail bool  // answer template/send with HTTP 500
+	images       [][]byte
+	imageGets    int
 }
 
 // QRTicket is the ticket qrcode/create answers (it needs URL escaping).
@@ -57,8 +62,42 @@ func NewFakeAPI(appID, secret string) *FakeAPI {
 		w.Header().Set("Content-Type", "image/png")
 		_, _ = w.Write([]byte("\x89PNG\r\n\x1a\nfake"))
 	})
+	mux.HandleFunc("GET /mmbiz_jpg/{n}/0", f.image)
 	f.srv = httptest.NewServer(mux)
 	return f
+}
+
+// AddImage stores a picture as if a user had sent it and returns its
+// PicUrl (see Client.ImageXML).
+func (f *FakeAPI) AddImage(data []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.images = append(f.images, append([]byte(nil), data...))
+	return fmt.Sprintf("%s/mmbiz_jpg/%d/0", f.srv.URL, len(f.images))
+}
+
+// ImageGets counts the requests for pictures, found or not.
+func (f *FakeAPI) ImageGets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.imageGets
+}
+
+func (f *FakeAPI) image(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.imageGets++
+	n, err := strconv.Atoi(r.PathValue("n"))
+	var data []byte
+	if err == nil && n >= 1 && n <= len(f.images) {
+		data = f.images[n-1]
+	}
+	f.mu.Unlock()
+	if data == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	_, _ = w.Write(data)
 }
 
 // URL is the API base (and showqrcode base) to configure.
