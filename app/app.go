@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		a.closers = append(a.closers, func() { client.Close() })
 		a.redis = client
 		rs := redis.New(client, cfg.RedisPrefix)
-		sessions, dedupe, locker, sweep = rs, rs, rs, nil
+		sessions, dedupe, locker, sweep = rs, rs, rs, a.Store.PruneInbox
 		a.ready = append(a.ready, check{"redis", rs.Ping})
 		log.Info("redis connected", "addr", redisAddr(client))
 	}

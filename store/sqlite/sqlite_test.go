@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"shopbot/bot"
 	"shopbot/commerce"
+	"shopbot/internal/testenv"
 	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 	"shopbot/store/storetest"
@@ -69,4 +71,24 @@ func TestPickupStore(t *testing.T) {
 
 func TestSettingsInbox(t *testing.T) {
 	storetest.RunSettingsInbox(t, func(t *testing.T) storetest.SettingsInbox { return open(t) })
+}
+
+func TestInboxPruned(t *testing.T) {
+	clock := testenv.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	s := openWith(t, sqlstore.Options{Now: clock.Now})
+	ctx := context.Background()
+	if err := s.Push(ctx, "web:gone", []byte("[]")); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(sqlstore.InboxTTL - time.Hour)
+	if n, err := s.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep before the TTL removed %d, %v", n, err)
+	}
+	clock.Advance(2 * time.Hour)
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep after the TTL removed %d, %v; want 1", n, err)
+	}
+	if left, _ := s.Pull(ctx, "web:gone", 10); len(left) != 0 {
+		t.Fatalf("pruned notice still there: %q", left)
+	}
 }

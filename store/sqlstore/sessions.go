@@ -78,7 +78,8 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	return nil
 }
 
-// Sweep deletes expired sessions and dedupe keys; run it periodically.
+// Sweep deletes expired sessions and dedupe keys of the embedded mode and
+// notices no web user fetched; run it periodically.
 func (s *Store) Sweep(ctx context.Context) (int64, error) {
 	now := ms(s.opts.Now())
 	var total int64
@@ -90,5 +91,6 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		n, _ := res.RowsAffected()
 		total += n
 	}
-	return total, nil
+	n, err := s.PruneInbox(ctx)
+	return total + n, err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // InitSetting stores value under key unless a value is already there, and
@@ -59,4 +60,17 @@ func (s *Store) Pull(ctx context.Context, userKey string, limit int) ([][]byte, 
 		out[i] = []byte(it.payload)
 	}
 	return out, nil
+}
+
+// InboxTTL is how long a notice waits for a web user who never comes back.
+const InboxTTL = 30 * 24 * time.Hour
+
+// PruneInbox deletes notices older than InboxTTL.
+func (s *Store) PruneInbox(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM inbox WHERE created_at <= $1`, ms(s.opts.Now().Add(-InboxTTL)))
+	if err != nil {
+		return 0, fmt.Errorf("prune inbox: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
