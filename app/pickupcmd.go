@@ -32,7 +32,7 @@ func pickupCommand(ctx context.Context, cfg Config, log *slog.Logger, args []str
 		return fmt.Errorf("%w\n%s", err, pickupUsage)
 	}
 	return withApp(ctx, cfg, log, func(a *App) error {
-		points, err := a.Store.PickupPoints(ctx)
+		points, err := a.Store.AllPickupPoints(ctx)
 		if err != nil {
 			return err
 		}
@@ -42,13 +42,17 @@ func pickupCommand(ctx context.Context, cfg Config, log *slog.Logger, args []str
 					return p, nil
 				}
 			}
-			return commerce.PickupPoint{}, fmt.Errorf("no active pickup point %q (see shopbot pickup points)", *point)
+			return commerce.PickupPoint{}, fmt.Errorf("no pickup point %q (see shopbot pickup points)", *point)
 		}
 		switch args[0] {
 		case "points":
 			for _, p := range points {
-				fmt.Fprintf(out, "%-12s %s · %s · %s · %s · %d min × %d · staff: %s\n", p.Code, p.City.In("en"), p.Name.In("en"),
-					p.Address.In("en"), p.Hours, p.SlotMinutes, p.SlotCapacity, strings.Join(p.Staff, ","))
+				state := "open  "
+				if !p.Active {
+					state = "closed"
+				}
+				fmt.Fprintf(out, "%-12s %s  %s · %s · %s · %s · %d min × %d · staff: %s\n", p.Code, state, p.City.In("en"),
+					p.Name.In("en"), p.Address.In("en"), p.Hours, p.SlotMinutes, p.SlotCapacity, strings.Join(p.Staff, ","))
 			}
 			return nil
 		case "ship", "arrived":

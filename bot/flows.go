@@ -146,6 +146,8 @@ func (t *turn) command(text string) ([]Reply, error) {
 		return t.staffMenu(true)
 	case "/shipped", "/arrived":
 		return t.shipment(cmd, arg)
+	case "/points", "/point":
+		return t.pointCommand(cmd, arg)
 	}
 	return t.help("help_unknown")
 }

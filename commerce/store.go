@@ -37,6 +37,8 @@ type CatalogStore interface {
 type PickupStore interface {
 	// PickupPoints returns active points ordered by ID.
 	PickupPoints(ctx context.Context) ([]PickupPoint, error)
+	// AllPickupPoints returns every point, closed ones too, ordered by ID.
+	AllPickupPoints(ctx context.Context) ([]PickupPoint, error)
 	// PickupPoint returns one point. ErrNotFound if absent.
 	PickupPoint(ctx context.Context, id int64) (PickupPoint, error)
 	// UpsertPickupPoint inserts or updates by Code.

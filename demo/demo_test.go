@@ -111,6 +111,12 @@ func (s *fakeStore) PickupPoints(context.Context) ([]commerce.PickupPoint, error
 	return out, nil
 }
 
+func (s *fakeStore) AllPickupPoints(context.Context) ([]commerce.PickupPoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]commerce.PickupPoint(nil), s.points...), nil
+}
+
 func (s *fakeStore) PickupPoint(_ context.Context, id int64) (commerce.PickupPoint, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

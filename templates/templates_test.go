@@ -36,6 +36,14 @@ func sample(n int) map[string]any {
 		More                       int
 	}
 	type skipped struct{ Number, Reason string }
+	type summary struct {
+		PointCode, City, Point, Hours string
+		SlotMinutes, SlotCapacity     int
+		Holidays, Staff               []string
+		Active                        bool
+	}
+	holidays := []string{"2026-10-01", "2026-10-02"}[:n-1]
+	staff := []string{"tg:123456", "web:staff-jingan"}[:n-1]
 	cst := time.FixedZone("CST", 8*3600)
 	start := time.Date(2026, 11, 27, 14, 30, 0, 0, cst)
 	end := start.Add(15 * time.Minute)
@@ -56,8 +64,13 @@ func sample(n int) map[string]any {
 		"City": "Shanghai", "Point": "Jing'an counter", "Address": "88 Yanping Rd", "Hours": "10:00–21:00",
 		"Phone": "•••••••••1234", "Minutes": 15, "Date": "2026-11-25 18:04", "Number": "K7Q2M9", "Status": "confirmed",
 		"Pending": true, "MaxLines": 20, "Category": "Cosmetics & skincare", "More": true,
-		"Lines":  []line{{"Serum", 2, commerce.CNY(12900), commerce.CNY(25800)}, {"Formula", 1, commerce.CNY(29900), commerce.CNY(29900)}},
-		"Orders": []order{{"K7Q2M9", "confirmed", "2026-11-25 18:04", commerce.CNY(55700)}},
+		"Lines":       []line{{"Serum", 2, commerce.CNY(12900), commerce.CNY(25800)}, {"Formula", 1, commerce.CNY(29900), commerce.CNY(29900)}},
+		"Orders":      []order{{"K7Q2M9", "confirmed", "2026-11-25 18:04", commerce.CNY(55700)}},
+		"SlotMinutes": 15, "SlotCapacity": n, "Holidays": holidays, "Staff": staff, "Active": n == 1,
+		"PointList": []summary{
+			{"SH-JINGAN", "Shanghai", "Jing'an counter", "Mo-Fr 10:00-21:00; Sa 11:00-18:00", 15, 3, holidays, staff, true},
+			{"HZ-WULIN", "Hangzhou", "Wulin counter", "", 30, 1, nil, nil, false},
+		}[:n-1],
 	}
 }
 

@@ -170,6 +170,11 @@ func (s *Store) PickupPoints(ctx context.Context) ([]commerce.PickupPoint, error
 	return s.pointsWhere(ctx, s.db, `active`)
 }
 
+// AllPickupPoints implements commerce.PickupStore.
+func (s *Store) AllPickupPoints(ctx context.Context) ([]commerce.PickupPoint, error) {
+	return s.pointsWhere(ctx, s.db, `TRUE`)
+}
+
 // PickupPoint implements commerce.PickupStore.
 func (s *Store) PickupPoint(ctx context.Context, id int64) (commerce.PickupPoint, error) {
 	pts, err := s.pointsWhere(ctx, s.db, `id = $1`, id)

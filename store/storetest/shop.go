@@ -131,6 +131,17 @@ func RunShopStore(t *testing.T, open func(t *testing.T) commerce.Store) {
 		if _, err := s.PickupPoint(ctx, 424242); !errors.Is(err, commerce.ErrNotFound) {
 			t.Fatalf("PickupPoint(missing) err = %v", err)
 		}
+		closed := f.point
+		closed.Code, closed.Active = "CLOSED1", false
+		if _, err := s.UpsertPickupPoint(ctx, closed); err != nil {
+			t.Fatal(err)
+		}
+		if pts, _ := s.PickupPoints(ctx); len(pts) != 1 {
+			t.Fatalf("PickupPoints lists a closed point: %d points", len(pts))
+		}
+		if all, err := s.AllPickupPoints(ctx); err != nil || len(all) != 2 || all[1].Code != "CLOSED1" || all[1].Active {
+			t.Fatalf("AllPickupPoints = %+v, %v; want the open and the closed point", all, err)
+		}
 	})
 
 	t.Run("place order reserves stock", func(t *testing.T) {
