@@ -8,7 +8,6 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +15,8 @@ import (
 	"shopbot/catalogio"
 	"shopbot/commerce"
 	"shopbot/demo"
+	"shopbot/internal/testenv"
+	"shopbot/store/sqlstore"
 )
 
 const header = "sku,category,title_en,price,origin,stock\n"
@@ -100,7 +101,7 @@ func TestExamples(t *testing.T) {
 		t.Errorf("SNK-101 price from a JSON number = %v, want 39.90 CNY", p.Price)
 	}
 
-	s := &fakeStore{}
+	s := &failingStore{Store: testenv.SQLite(t)}
 	for _, c := range demo.Categories() {
 		if _, err := s.UpsertCategory(context.Background(), c); err != nil {
 			t.Fatal(err)
@@ -385,7 +386,7 @@ func item(sku, slug string) catalogio.Item {
 func TestImport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := &fakeStore{}
+	s := &failingStore{Store: testenv.SQLite(t)}
 	for _, slug := range []string{"snacks", "baby"} {
 		if _, err := s.UpsertCategory(ctx, commerce.Category{Slug: slug, Title: commerce.Text{"en": slug}}); err != nil {
 			t.Fatal(err)
@@ -452,86 +453,18 @@ func TestImport(t *testing.T) {
 
 var errStore = errors.New("store is down")
 
-// fakeStore is an in-memory commerce.CatalogStore.
-type fakeStore struct {
-	mu         sync.Mutex
-	categories []commerce.Category
-	products   []commerce.Product
-	failSKU    string // UpsertProduct of this SKU fails with errStore
+// failingStore is the real embedded store, except that upserting failSKU
+// fails with errStore.
+type failingStore struct {
+	*sqlstore.Store
+	failSKU string
 }
 
-func (s *fakeStore) Categories(context.Context) ([]commerce.Category, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]commerce.Category(nil), s.categories...), nil
-}
-
-func (s *fakeStore) UpsertCategory(_ context.Context, c commerce.Category) (commerce.Category, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, old := range s.categories {
-		if old.Slug == c.Slug {
-			c.ID = old.ID
-			s.categories[i] = c
-			return c, nil
-		}
-	}
-	c.ID = int64(len(s.categories) + 1)
-	s.categories = append(s.categories, c)
-	return c, nil
-}
-
-func (s *fakeStore) Products(_ context.Context, f commerce.ProductFilter) ([]commerce.Product, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []commerce.Product
-	for _, p := range s.products {
-		if (f.CategoryID == 0 || p.CategoryID == f.CategoryID) && (f.WithHidden || p.Active) {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-func (s *fakeStore) Product(_ context.Context, id int64) (commerce.Product, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.products {
-		if p.ID == id {
-			return p, nil
-		}
-	}
-	return commerce.Product{}, commerce.ErrNotFound
-}
-
-func (s *fakeStore) UpsertProduct(_ context.Context, p commerce.Product) (commerce.Product, error) {
-	if err := p.Validate(); err != nil {
-		return p, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *failingStore) UpsertProduct(ctx context.Context, p commerce.Product) (commerce.Product, error) {
 	if p.SKU == s.failSKU {
 		return p, errStore
 	}
-	if p.CategoryID < 1 || p.CategoryID > int64(len(s.categories)) {
-		return p, commerce.ErrNotFound
-	}
-	for i, old := range s.products {
-		if old.SKU == p.SKU {
-			p.ID = old.ID
-			s.products[i] = p
-			return p, nil
-		}
-	}
-	p.ID = int64(len(s.products) + 1)
-	s.products = append(s.products, p)
-	return p, nil
-}
-
-func (s *fakeStore) CountProducts(context.Context) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.products), nil
+	return s.Store.UpsertProduct(ctx, p)
 }
 
 // checkFuzzed holds Parse's promises on any input: errors match

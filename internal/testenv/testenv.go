@@ -106,9 +106,9 @@ func PostgresSchema(t testing.TB) string {
 	return u.String()
 }
 
-// DemoSQLite opens a migrated SQLite store in the test's temporary directory,
-// seeded with the demo catalog, and closes it after the test.
-func DemoSQLite(t testing.TB) *sqlstore.Store {
+// SQLite opens an empty, migrated SQLite store in the test's temporary
+// directory and closes it after the test.
+func SQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
@@ -119,8 +119,14 @@ func DemoSQLite(t testing.TB) *sqlstore.Store {
 	if err := sqlite.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	st := sqlite.New(db, sqlstore.Options{})
-	if err := demo.Seed(ctx, st); err != nil {
+	return sqlite.New(db, sqlstore.Options{})
+}
+
+// DemoSQLite is SQLite seeded with the demo catalog.
+func DemoSQLite(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	st := SQLite(t)
+	if err := demo.Seed(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	return st
