@@ -32,6 +32,7 @@ Usage:
                                 web chat throughput and latency on the configured stores
   shopbot bench wechat [-messages N] [-concurrency C]
                                 encrypted WeChat callbacks against a fake WeChat API
+  shopbot bench start           time to ready and idle memory on the embedded default
   shopbot bench telegram [-updates N] [-send-duration D]
                                 webhook updates and the rate-limited sender against a fake Bot API
 
@@ -72,7 +73,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = staffCommand(ctx, cfg, log, args, stdout)
 	case "bench":
 		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
-			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram,
+			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart,
 		}
 		if len(args) < 1 || bench[args[0]] == nil {
 			fmt.Fprint(stderr, usage)
