@@ -35,6 +35,8 @@ Usage:
   shopbot bench start           time to ready and idle memory on the embedded default
   shopbot bench telegram [-updates N] [-send-duration D]
                                 webhook updates and the rate-limited sender against a fake Bot API
+  shopbot bench drop [-buyers N] [-units U]
+                                N buyers rush U units of a drop on the configured stores (+ Redis gate)
 
 Configuration is read from the environment; see README.md.
 `
@@ -73,7 +75,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = staffCommand(ctx, cfg, log, args, stdout)
 	case "bench":
 		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
-			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart,
+			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart, "drop": benchDrop,
 		}
 		if len(args) < 1 || bench[args[0]] == nil {
 			fmt.Fprint(stderr, usage)

@@ -71,3 +71,9 @@ var (
 	// ErrReturnWindowClosed: the return period after pickup is over.
 	ErrReturnWindowClosed = errors.New("return period is over")
 )
+
+// ErrDropLimit: the buyer already holds the drop's per-buyer limit (nothing changed).
+var ErrDropLimit = errors.New("drop per-buyer limit reached")
+
+// ErrDropNotStarted: the drop's start time has not come yet (nothing changed).
+var ErrDropNotStarted = errors.New("drop not started")

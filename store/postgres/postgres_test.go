@@ -34,6 +34,10 @@ func TestShopStore(t *testing.T) {
 	storetest.RunShopStore(t, func(t *testing.T) commerce.Store { return open(t) })
 }
 
+func TestDropStore(t *testing.T) {
+	storetest.RunDropStore(t, func(t *testing.T) storetest.DropTestStore { return open(t) })
+}
+
 func TestSessionStore(t *testing.T) {
 	storetest.RunSessionStore(t, func(t *testing.T) bot.SessionStore { return open(t) })
 }

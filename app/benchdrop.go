@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"shopbot/commerce"
+	"shopbot/store/redis"
+)
+
+// benchDrop rushes a drop on the configured stores: a drop of units starting
+// now, buyers concurrent distinct buyers each reserving one unit (limit 1),
+// 10% of them double-tapping with the same key. Sold, oversold and
+// duplicates are counted from the database afterwards. With REDIS_URL the
+// Lua gate filters the rush, and a trivial EVALSHA on the same key shape,
+// from as many goroutines for a comparable time, is the baseline.
+func benchDrop(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench drop", flag.ContinueOnError)
+	buyers := fs.Int("buyers", 2000, "concurrent buyers")
+	units := fs.Int("units", 100, "units in the drop")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *buyers < 1 || *units < 1 {
+		return errors.New("bench drop: buyers and units must be positive")
+	}
+	quiet := slog.New(quietHandler{log.Handler(), slog.LevelWarn})
+	a, err := Open(ctx, cfg, quiet)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	product, err := benchProduct(ctx, a)
+	if err != nil {
+		return err
+	}
+	var gate *redis.Gate
+	opts := commerce.DropServiceOptions{Store: a.Store, Log: quiet}
+	if a.redis != nil {
+		gate = redis.NewGate(a.redis, cfg.RedisPrefix)
+		opts.Gate = gate
+	}
+	drops := commerce.NewDropService(opts)
+	d, err := drops.Create(ctx, commerce.Drop{ProductID: product.ID, Units: *units, Price: product.Price,
+		StartsAt: time.Now(), PerBuyerLimit: 1, ReservationTTL: 15 * time.Minute})
+	if err != nil {
+		return err
+	}
+
+	type call struct {
+		lat time.Duration
+		err error
+	}
+	calls := make([][]call, *buyers)
+	var wg sync.WaitGroup
+	gun := make(chan struct{})
+	for i := range *buyers {
+		taps := 1
+		if i%10 == 0 {
+			taps = 2 // a double tap: the same buyer and key, concurrently
+		}
+		calls[i] = make([]call, taps)
+		for tap := range taps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gun
+				t0 := time.Now()
+				_, err := drops.Reserve(ctx, d.ID, commerce.Buyer{Channel: "bench", UserID: fmt.Sprintf("%s-%d", d.Code, i)}, 1,
+					fmt.Sprintf("bench-%s-%d", d.Code, i))
+				calls[i][tap] = call{time.Since(t0), err}
+			}()
+		}
+	}
+	start := time.Now()
+	close(gun)
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	var lats []time.Duration
+	for _, cs := range calls {
+		for _, c := range cs {
+			if c.err != nil && !errors.Is(c.err, commerce.ErrSoldOut) && !errors.Is(c.err, commerce.ErrDropLimit) {
+				return fmt.Errorf("bench drop: reserve: %w", c.err)
+			}
+			lats = append(lats, c.lat)
+		}
+	}
+	slices.Sort(lats)
+	p99 := float64(lats[len(lats)*99/100].Microseconds()) / 1000
+	rate := float64(len(lats)) / elapsed.Seconds()
+
+	var sold, buyersWith, left int64
+	db := a.Store.DB()
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(qty), 0), COUNT(DISTINCT buyer) FROM drop_reservations
+		WHERE drop_id = $1 AND status = 'reserved'`, d.ID).Scan(&sold, &buyersWith); err != nil {
+		return fmt.Errorf("bench drop: count: %w", err)
+	}
+	var rows int64
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_reservations WHERE drop_id = $1`, d.ID).Scan(&rows); err != nil {
+		return fmt.Errorf("bench drop: count: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT units_left FROM drops WHERE id = $1`, d.ID).Scan(&left); err != nil {
+		return fmt.Errorf("bench drop: left: %w", err)
+	}
+	// Oversold: units sold beyond the drop's, or the counter disagreeing with the reservations.
+	oversold := max(0, sold-int64(*units), sold+left-int64(*units))
+	line := fmt.Sprintf("buyers=%d units=%d sold=%d oversold=%d duplicate_orders=%d decisions_per_s=%.0f p99_ms=%.2f",
+		*buyers, *units, sold, oversold, rows-buyersWith, rate, p99)
+	if gate != nil {
+		raw := goredis.NewScript(`return 1`)
+		keys := gate.Keys(d.Code + "-baseline")
+		lua := run(*buyers, max(elapsed, time.Second), func(int, int) error {
+			return raw.Run(ctx, a.redis, keys, "bench:buyer", 1, 1).Err()
+		})
+		if lua.errors > 0 {
+			return fmt.Errorf("bench drop: %d EVALSHA calls failed", lua.errors)
+		}
+		line += fmt.Sprintf(" lua_calls_per_s=%.0f ratio=%.3f", lua.rate, rate/lua.rate)
+	}
+	fmt.Fprintln(out, line)
+	return nil
+}
+
+// benchProduct returns a product to put in the drop, creating one in an empty catalog.
+func benchProduct(ctx context.Context, a *App) (commerce.Product, error) {
+	ps, err := a.Store.Products(ctx, commerce.ProductFilter{WithHidden: true, Limit: 1})
+	if err != nil || len(ps) > 0 {
+		if err != nil {
+			return commerce.Product{}, err
+		}
+		return ps[0], nil
+	}
+	c, err := a.Store.UpsertCategory(ctx, commerce.Category{Slug: "bench", Title: commerce.Text{"en": "Bench"}})
+	if err != nil {
+		return commerce.Product{}, err
+	}
+	return a.Store.UpsertProduct(ctx, commerce.Product{SKU: "BENCH-DROP", CategoryID: c.ID, Title: commerce.Text{"en": "Bench drop"},
+		Description: commerce.Text{"en": "bench"}, Price: commerce.CNY(100), Origin: commerce.OriginDutyPaid, Active: true})
+}

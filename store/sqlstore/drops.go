@@ -1,0 +1,241 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"shopbot/commerce"
+)
+
+var _ commerce.DropStore = (*Store)(nil)
+
+const dropCols = `id, code, product_id, units, units_left, price_amount, currency, starts_at,
+	per_buyer_limit, reservation_ms, created_at`
+
+func scanDrop(sc interface{ Scan(...any) error }) (commerce.Drop, error) {
+	var d commerce.Drop
+	var starts, ttl, created int64
+	err := sc.Scan(&d.ID, &d.Code, &d.ProductID, &d.Units, &d.Left, &d.Price.Amount, &d.Price.Currency,
+		&starts, &d.PerBuyerLimit, &ttl, &created)
+	d.StartsAt, d.CreatedAt, d.ReservationTTL = fromMS(starts), fromMS(created), time.Duration(ttl)*time.Millisecond
+	return d, err
+}
+
+const dropReservationCols = `id, drop_id, buyer, qty, idem_key, status, created_at, expires_at`
+
+func scanDropReservation(sc interface{ Scan(...any) error }) (commerce.DropReservation, error) {
+	var r commerce.DropReservation
+	var buyer string
+	var created, expires int64
+	err := sc.Scan(&r.ID, &r.DropID, &buyer, &r.Qty, &r.Key, &r.Status, &created, &expires)
+	r.Buyer = parseBuyer(buyer)
+	r.CreatedAt, r.ExpiresAt = fromMS(created), fromMS(expires)
+	return r, err
+}
+
+func parseBuyer(key string) commerce.Buyer {
+	ch, id, _ := strings.Cut(key, ":")
+	return commerce.Buyer{Channel: ch, UserID: id}
+}
+
+// CreateDrop implements commerce.DropStore. The insert selects the product,
+// so a missing product inserts nothing (ErrNotFound).
+func (s *Store) CreateDrop(ctx context.Context, d commerce.Drop) (commerce.Drop, error) {
+	if err := d.Validate(); err != nil {
+		return d, err
+	}
+	err := s.db.QueryRowContext(ctx, `INSERT INTO drops (code, product_id, units, units_left, price_amount, currency,
+			starts_at, per_buyer_limit, reservation_ms, created_at)
+		SELECT $1, id, $2, $2, $3, $4, $5, $6, $7, $8 FROM products WHERE id = $9 RETURNING id`,
+		d.Code, d.Units, d.Price.Amount, d.Price.Currency, ms(d.StartsAt), d.PerBuyerLimit,
+		d.ReservationTTL.Milliseconds(), ms(d.CreatedAt), d.ProductID).Scan(&d.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("create drop: product %d: %w", d.ProductID, commerce.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("create drop %s: %w", d.Code, s.mapErr(err))
+	}
+	return s.Drop(ctx, d.ID)
+}
+
+// Drop implements commerce.DropStore.
+func (s *Store) Drop(ctx context.Context, id int64) (commerce.Drop, error) {
+	return s.dropWhere(ctx, s.db, `id = $1`, id)
+}
+
+// DropByCode implements commerce.DropStore.
+func (s *Store) DropByCode(ctx context.Context, code string) (commerce.Drop, error) {
+	return s.dropWhere(ctx, s.db, `code = $1`, code)
+}
+
+func (s *Store) dropWhere(ctx context.Context, q querier, where string, arg any) (commerce.Drop, error) {
+	d, err := scanDrop(q.QueryRowContext(ctx, `SELECT `+dropCols+` FROM drops WHERE `+where, arg))
+	if err != nil {
+		return d, fmt.Errorf("drop %v: %w", arg, s.mapErr(err))
+	}
+	return d, nil
+}
+
+// DropReservationByKey implements commerce.DropStore.
+func (s *Store) DropReservationByKey(ctx context.Context, key string) (commerce.DropReservation, error) {
+	return s.dropReservationByKey(ctx, s.db, key)
+}
+
+func (s *Store) dropReservationByKey(ctx context.Context, q querier, key string) (commerce.DropReservation, error) {
+	r, err := scanDropReservation(q.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations WHERE idem_key = $1`, key))
+	if err != nil {
+		return r, fmt.Errorf("drop reservation %q: %w", key, s.mapErr(err))
+	}
+	return r, nil
+}
+
+// replay returns the reservation made earlier with key, when there is one
+// for this drop and buyer.
+func (s *Store) replay(ctx context.Context, q querier, dropID int64, buyer commerce.Buyer, key string) (commerce.DropReservation, bool, error) {
+	r, err := s.dropReservationByKey(ctx, q, key)
+	if errors.Is(err, commerce.ErrNotFound) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
+	}
+	if r.DropID != dropID || r.Buyer != buyer {
+		return r, false, fmt.Errorf("drop reservation key %q belongs to another drop or buyer: %w", key, commerce.ErrConflict)
+	}
+	r.Replayed = true
+	return r, true, nil
+}
+
+// Reserve implements commerce.DropStore with three conditional statements in
+// one transaction: the units (UPDATE … WHERE units_left >= n AND starts_at
+// <= now), the buyer's count (upsert … WHERE taken + n <= limit) and the
+// reservation (unique on the key). A refusal rolls everything back.
+func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer, qty int, key string, now time.Time) (commerce.DropReservation, error) {
+	if key == "" {
+		return commerce.DropReservation{}, fmt.Errorf("reserve: empty key: %w", commerce.ErrInvalid)
+	}
+	if qty < 1 {
+		return commerce.DropReservation{}, fmt.Errorf("reserve %d: %w", qty, commerce.ErrQuantity)
+	}
+	if r, ok, err := s.replay(ctx, s.db, dropID, buyer, key); ok || err != nil {
+		return r, err
+	}
+	r := commerce.DropReservation{DropID: dropID, Buyer: buyer, Qty: qty, Key: key, Status: commerce.DropReserved}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var limit int
+		var ttl int64
+		err := tx.QueryRowContext(ctx, `UPDATE drops SET units_left = units_left - $1
+			WHERE id = $2 AND units_left >= $1 AND starts_at <= $3 RETURNING per_buyer_limit, reservation_ms`,
+			qty, dropID, ms(now)).Scan(&limit, &ttl)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.whyRefused(ctx, tx, dropID, qty, now)
+		}
+		if err != nil {
+			return fmt.Errorf("reserve drop %d: %w", dropID, s.mapErr(err))
+		}
+		if qty > limit {
+			return fmt.Errorf("reserve %d of drop %d, limit %d: %w", qty, dropID, limit, commerce.ErrDropLimit)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO drop_buyers (drop_id, buyer, taken) VALUES ($1, $2, $3)
+			ON CONFLICT (drop_id, buyer) DO UPDATE SET taken = drop_buyers.taken + excluded.taken
+			WHERE drop_buyers.taken + excluded.taken <= $4`, dropID, buyer.Key(), qty, limit)
+		if err != nil {
+			return fmt.Errorf("reserve drop %d buyer count: %w", dropID, s.mapErr(err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("reserve drop %d buyer count: %w", dropID, err)
+		} else if n == 0 {
+			return fmt.Errorf("reserve %d of drop %d, limit %d: %w", qty, dropID, limit, commerce.ErrDropLimit)
+		}
+		r.CreatedAt = now.UTC().Truncate(time.Millisecond)
+		r.ExpiresAt = r.CreatedAt.Add(time.Duration(ttl) * time.Millisecond)
+		err = tx.QueryRowContext(ctx, `INSERT INTO drop_reservations (drop_id, buyer, qty, idem_key, status, created_at, expires_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING id`,
+			dropID, buyer.Key(), qty, key, string(commerce.DropReserved), ms(r.CreatedAt), ms(r.ExpiresAt)).Scan(&r.ID)
+		if err != nil {
+			return fmt.Errorf("insert drop reservation: %w", s.mapErr(err))
+		}
+		return nil
+	})
+	if err != nil {
+		// A concurrent call with the same key may have won while this one
+		// waited: its reservation is the answer (this one changed nothing).
+		if errors.Is(err, commerce.ErrConflict) || errors.Is(err, commerce.ErrDropLimit) || errors.Is(err, commerce.ErrSoldOut) {
+			if prev, ok, rerr := s.replay(ctx, s.db, dropID, buyer, key); ok || rerr != nil {
+				return prev, rerr
+			}
+		}
+		return commerce.DropReservation{}, err
+	}
+	return r, nil
+}
+
+// whyRefused names the reason the conditional update took nothing. It only
+// explains: the update already decided.
+func (s *Store) whyRefused(ctx context.Context, tx *sql.Tx, dropID int64, qty int, now time.Time) error {
+	d, err := s.dropWhere(ctx, tx, `id = $1`, dropID)
+	switch {
+	case err != nil:
+		return err
+	case d.StartsAt.After(now):
+		return fmt.Errorf("drop %s starts %s: %w", d.Code, d.StartsAt.Format(time.RFC3339), commerce.ErrDropNotStarted)
+	default:
+		return fmt.Errorf("reserve %d of drop %s: %w", qty, d.Code, commerce.ErrSoldOut)
+	}
+}
+
+// ExpireReservation implements commerce.DropStore: the status update is
+// conditional on 'reserved', so only one caller returns the units.
+func (s *Store) ExpireReservation(ctx context.Context, id int64, now time.Time) (commerce.DropReservation, bool, error) {
+	var r commerce.DropReservation
+	expired := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = scanDropReservation(tx.QueryRowContext(ctx, `UPDATE drop_reservations SET status = $1, updated_at = $2
+			WHERE id = $3 AND status = $4 AND expires_at <= $2 RETURNING `+dropReservationCols,
+			string(commerce.DropExpired), ms(now), id, string(commerce.DropReserved)))
+		if errors.Is(err, sql.ErrNoRows) {
+			r, err = scanDropReservation(tx.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations WHERE id = $1`, id))
+			if err != nil {
+				return fmt.Errorf("drop reservation %d: %w", id, s.mapErr(err))
+			}
+			return nil // already expired, or not due yet
+		}
+		if err != nil {
+			return fmt.Errorf("expire drop reservation %d: %w", id, s.mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE drops SET units_left = units_left + $1 WHERE id = $2`, r.Qty, r.DropID); err != nil {
+			return fmt.Errorf("return units to drop %d: %w", r.DropID, s.mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE drop_buyers SET taken = taken - $1 WHERE drop_id = $2 AND buyer = $3`,
+			r.Qty, r.DropID, r.Buyer.Key()); err != nil {
+			return fmt.Errorf("return buyer count of drop %d: %w", r.DropID, s.mapErr(err))
+		}
+		expired = true
+		return nil
+	})
+	return r, expired, err
+}
+
+// DueDropReservations implements commerce.DropStore.
+func (s *Store) DueDropReservations(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM drop_reservations WHERE status = $1 AND expires_at <= $2
+		ORDER BY expires_at, id LIMIT $3`, string(commerce.DropReserved), ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due drop reservations: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("due drop reservations: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
