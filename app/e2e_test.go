@@ -80,6 +80,7 @@ func sqliteConfig(t *testing.T) Config {
 func postgresRedisConfig(t *testing.T) Config {
 	pg := testenv.PostgresSchema(t)
 	rd := testenv.RedisURL(t)
+	prefix := testenv.RedisPrefix(t, rd, "e2e")
 	cfg, err := ConfigFromEnv(func(k string) string {
 		switch k {
 		case "DATABASE_URL":
@@ -87,7 +88,7 @@ func postgresRedisConfig(t *testing.T) Config {
 		case "REDIS_URL":
 			return rd
 		case "SHOPBOT_REDIS_PREFIX":
-			return testenv.UniqueName("e2e") + ":"
+			return prefix
 		case "SHOPBOT_DB_MAX_CONNS":
 			return "8"
 		}

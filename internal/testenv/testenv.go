@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 
 	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
 
 	"os"
 	"strings"
@@ -130,4 +131,37 @@ func DemoSQLite(t testing.TB) *sqlstore.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// RedisPrefix returns a key prefix no other test uses on the REDIS_URL
+// server, and deletes every key under it after the test.
+func RedisPrefix(t testing.TB, redisURL, name string) string {
+	t.Helper()
+	prefix := UniqueName(name) + ":"
+	t.Cleanup(func() {
+		opts, err := goredis.ParseURL(redisURL)
+		if err != nil {
+			t.Errorf("redis cleanup: %v", err)
+			return
+		}
+		c := goredis.NewClient(opts)
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("redis cleanup: %v", err)
+			return
+		}
+		if len(keys) > 0 {
+			if err := c.Del(ctx, keys...).Err(); err != nil {
+				t.Errorf("redis cleanup: %v", err)
+			}
+		}
+	})
+	return prefix
 }
