@@ -152,9 +152,11 @@ type DropGate interface {
 	// Load sets the drop's unit counter unless it is already set.
 	Load(ctx context.Context, code string, units int) error
 	// Try admits qty units for buyer. Refusals return admitted=false with an
-	// error matching ErrSoldOut or ErrDropLimit; any other error means the
-	// gate failed and the caller should ask the store (fail open). A gate
-	// that lost its state admits.
+	// error matching ErrSoldOut (the buyer holds no units the gate admitted,
+	// so a reservation of theirs is not to be expected) or ErrDropLimit (the
+	// buyer holds admitted units: the call may be a retry); any other error
+	// means the gate failed and the caller should ask the store (fail open).
+	// A gate that lost its state admits.
 	Try(ctx context.Context, code, buyer string, qty, limit int) (admitted bool, err error)
 	// Return gives back units admitted earlier that the store refused or that expired.
 	Return(ctx context.Context, code, buyer string, qty int) error
@@ -248,7 +250,14 @@ func (s *DropService) Reserve(ctx context.Context, dropID int64, buyer Buyer, qt
 		switch {
 		case ok:
 			admitted = true
-		case errors.Is(gerr, ErrSoldOut) || errors.Is(gerr, ErrDropLimit):
+		case errors.Is(gerr, ErrSoldOut):
+			// The rush's common answer, decided in Redis alone: the buyer
+			// holds nothing the gate admitted, so there is no reservation to
+			// return. (After a Redis flush the admitted counts are gone; a
+			// double tap of a buyer who reserved before it is then told
+			// "sold out" while the one reservation stands.)
+			return DropReservation{}, fmt.Errorf("drop %s: %w", d.Code, gerr)
+		case errors.Is(gerr, ErrDropLimit):
 			// A retried key whose first call was admitted gets its reservation back.
 			if r, kerr := s.store.DropReservationByKey(ctx, key); kerr == nil && r.DropID == dropID && r.Buyer == buyer {
 				r.Replayed = true

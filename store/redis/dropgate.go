@@ -17,15 +17,19 @@ var _ commerce.DropGate = (*Gate)(nil)
 //	KEYS[1] units counter, KEYS[2] hash buyer → admitted units
 //	ARGV[1] buyer, ARGV[2] qty, ARGV[3] per-buyer limit
 //
-// It returns 1 (admitted), 0 (sold out), -2 (over the buyer's limit) or -1
-// when the counter is missing (never loaded, flushed or evicted): the caller
+// It returns 1 (admitted), 0 (sold out and the buyer holds nothing), -2
+// (over the buyer's limit, or sold out while the buyer holds admitted units:
+// the call may be a retry worth looking up) or -1 when the counter is missing (never loaded, flushed or evicted): the caller
 // then fails open to the database.
 const dropGateTryLua = `
 local left = redis.call('GET', KEYS[1])
 if not left then return -1 end
 local qty = tonumber(ARGV[2])
-if tonumber(left) < qty then return 0 end
 local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if tonumber(left) < qty then
+  if taken > 0 then return -2 end
+  return 0
+end
 if taken + qty > tonumber(ARGV[3]) then return -2 end
 redis.call('DECRBY', KEYS[1], qty)
 redis.call('HINCRBY', KEYS[2], ARGV[1], qty)

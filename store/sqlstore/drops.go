@@ -125,15 +125,16 @@ func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer,
 		return r, err
 	}
 	r := commerce.DropReservation{DropID: dropID, Buyer: buyer, Qty: qty, Key: key, Status: commerce.DropReserved}
+	// The drop's row is the hot spot of a rush: every sale updates it, and
+	// its lock is held until commit. So the buyer's counter and the
+	// reservation are written first, and the conditional update of the
+	// units comes last, right before the commit; when it takes nothing the
+	// whole transaction rolls back. Locks are taken in the same order by
+	// every call (buyer row, key, drop row), so they cannot deadlock.
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var limit int
 		var ttl int64
-		err := tx.QueryRowContext(ctx, `UPDATE drops SET units_left = units_left - $1
-			WHERE id = $2 AND units_left >= $1 AND starts_at <= $3 RETURNING per_buyer_limit, reservation_ms`,
-			qty, dropID, ms(now)).Scan(&limit, &ttl)
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.whyRefused(ctx, tx, dropID, qty, now)
-		}
+		err := tx.QueryRowContext(ctx, `SELECT per_buyer_limit, reservation_ms FROM drops WHERE id = $1`, dropID).Scan(&limit, &ttl)
 		if err != nil {
 			return fmt.Errorf("reserve drop %d: %w", dropID, s.mapErr(err))
 		}
@@ -158,6 +159,16 @@ func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer,
 			dropID, buyer.Key(), qty, key, string(commerce.DropReserved), ms(r.CreatedAt), ms(r.ExpiresAt)).Scan(&r.ID)
 		if err != nil {
 			return fmt.Errorf("insert drop reservation: %w", s.mapErr(err))
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE drops SET units_left = units_left - $1
+			WHERE id = $2 AND units_left >= $1 AND starts_at <= $3`, qty, dropID, ms(now))
+		if err != nil {
+			return fmt.Errorf("reserve drop %d: %w", dropID, s.mapErr(err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("reserve drop %d: %w", dropID, err)
+		} else if n == 0 {
+			return s.whyRefused(ctx, tx, dropID, qty, now)
 		}
 		return nil
 	})
