@@ -170,23 +170,9 @@ func (s *Store) OrdersByBuyer(ctx context.Context, b commerce.Buyer, limit int) 
 func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.OrderStatus, at time.Time) (commerce.Order, error) {
 	var o commerce.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
-			string(to), ms(at), id, string(from))
-		if err != nil {
-			return fmt.Errorf("order %d %s→%s: %w", id, from, to, s.mapErr(err))
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		var err error
+		if o, err = s.setStatusTx(ctx, tx, id, 0, from, to, at); err != nil {
 			return err
-		} else if n == 0 {
-			var cur string
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, id).Scan(&cur); err != nil {
-				return fmt.Errorf("order %d: %w", id, s.mapErr(err))
-			}
-			return fmt.Errorf("order %d is %s, not %s: %w", id, cur, from, commerce.ErrConflict)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, from_status, to_status, at) VALUES ($1, $2, $3, $4)`,
-			id, string(from), string(to), ms(at)); err != nil {
-			return fmt.Errorf("order %d event: %w", id, err)
 		}
 		if from.HoldsStock() && to == commerce.StatusCancelled {
 			if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + l.qty, updated_at = $1
@@ -195,12 +181,48 @@ func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.
 				return fmt.Errorf("order %d restock: %w", id, err)
 			}
 		}
-		if o, err = s.orderWhere(ctx, tx, `id = $1`, id); err != nil {
-			return err
-		}
-		return s.emit(ctx, tx, commerce.OrderStatusChanged{Order: o, From: from, To: to})
+		return nil
 	})
 	return o, err
+}
+
+// setStatusTx moves an order from → to inside tx with one conditional
+// update, optionally only if it is for pointID (pointID > 0), logs the
+// change in order_events and emits OrderStatusChanged. ErrConflict if the
+// order is not in from (or not for that point); ErrNotFound if absent.
+func (s *Store) setStatusTx(ctx context.Context, tx *sql.Tx, id, pointID int64, from, to commerce.OrderStatus, at time.Time) (commerce.Order, error) {
+	q := `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`
+	args := []any{string(to), ms(at), id, string(from)}
+	if pointID > 0 {
+		q += ` AND pickup_point_id = $5`
+		args = append(args, pointID)
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return commerce.Order{}, fmt.Errorf("order %d %s→%s: %w", id, from, to, s.mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return commerce.Order{}, err
+	} else if n == 0 {
+		var cur string
+		var point int64
+		if err := tx.QueryRowContext(ctx, `SELECT status, pickup_point_id FROM orders WHERE id = $1`, id).Scan(&cur, &point); err != nil {
+			return commerce.Order{}, fmt.Errorf("order %d: %w", id, s.mapErr(err))
+		}
+		if pointID > 0 && point != pointID {
+			return commerce.Order{}, fmt.Errorf("order %d is at point %d, not %d: %w", id, point, pointID, commerce.ErrConflict)
+		}
+		return commerce.Order{}, fmt.Errorf("order %d is %s, not %s: %w", id, cur, from, commerce.ErrConflict)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, from_status, to_status, at) VALUES ($1, $2, $3, $4)`,
+		id, string(from), string(to), ms(at)); err != nil {
+		return commerce.Order{}, fmt.Errorf("order %d event: %w", id, err)
+	}
+	o, err := s.orderWhere(ctx, tx, `id = $1`, id)
+	if err != nil {
+		return o, err
+	}
+	return o, s.emit(ctx, tx, commerce.OrderStatusChanged{Order: o, From: from, To: to})
 }
 
 // ExpiredOrders implements commerce.OrderStore.

@@ -92,42 +92,6 @@ func (s *Store) OrderByNumber(ctx context.Context, number string) (commerce.Orde
 	return s.orderWhere(ctx, s.db, `number = $1`, number)
 }
 
-// setStatusTx moves an order from → to inside tx with one conditional
-// update, optionally only if it is for pointID (pointID > 0), logs the
-// change in order_events and emits OrderStatusChanged. ErrConflict if the
-// order is not in from (or not for that point); ErrNotFound if absent.
-func (s *Store) setStatusTx(ctx context.Context, tx *sql.Tx, id, pointID int64, from, to commerce.OrderStatus, at time.Time) (commerce.Order, error) {
-	q := `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`
-	args := []any{string(to), ms(at), id, string(from)}
-	if pointID > 0 {
-		q += ` AND pickup_point_id = $5`
-		args = append(args, pointID)
-	}
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return commerce.Order{}, fmt.Errorf("order %d %s→%s: %w", id, from, to, s.mapErr(err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return commerce.Order{}, err
-	} else if n == 0 {
-		var cur string
-		var point int64
-		if err := tx.QueryRowContext(ctx, `SELECT status, pickup_point_id FROM orders WHERE id = $1`, id).Scan(&cur, &point); err != nil {
-			return commerce.Order{}, fmt.Errorf("order %d: %w", id, s.mapErr(err))
-		}
-		return commerce.Order{}, fmt.Errorf("order %d is %s at point %d, not %s at point %d: %w", id, cur, point, from, pointID, commerce.ErrConflict)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, from_status, to_status, at) VALUES ($1, $2, $3, $4)`,
-		id, string(from), string(to), ms(at)); err != nil {
-		return commerce.Order{}, fmt.Errorf("order %d event: %w", id, err)
-	}
-	o, err := s.orderWhere(ctx, tx, `id = $1`, id)
-	if err != nil {
-		return o, err
-	}
-	return o, s.emit(ctx, tx, commerce.OrderStatusChanged{Order: o, From: from, To: to})
-}
-
 // ---- shipping and batches ----
 
 // ShipOrder implements commerce.CollectionStore.
