@@ -34,6 +34,7 @@ type App struct {
 	Store   *sqlstore.Store
 	Shop    *commerce.Shop
 	pickup  *commerce.Pickup
+	drops   *commerce.DropService
 	secret  []byte // pickup tokens and staff logins
 	Router  *bot.Router
 	staff   *web.Staff
@@ -64,13 +65,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
-	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, ReservationTTL: cfg.ReservationTTL, MaxQtyPerLine: cfg.MaxQtyPerLine})
+	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL, MaxQtyPerLine: cfg.MaxQtyPerLine})
 	if a.secret, err = a.pickupSecret(ctx); err != nil {
 		return nil, err
 	}
-	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Secret: a.secret}); err != nil {
+	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Clock: cfg.clock, Secret: a.secret}); err != nil {
 		return nil, err
 	}
+	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log}
 
 	var sessions bot.SessionStore = a.Store
 	var dedupe bot.Deduper = a.Store
@@ -83,6 +85,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		}
 		a.closers = append(a.closers, func() { client.Close() })
 		a.redis = client
+		dropOpts.Gate = redis.NewGate(client, cfg.RedisPrefix)
 		rs := redis.New(client, cfg.RedisPrefix)
 		sessions, dedupe, locker, sweep = rs, rs, rs, a.Store.PruneInbox
 		a.ready = append(a.ready, check{"redis", rs.Ping})
@@ -93,12 +96,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if cfg.Postgres() {
 		dialect = "postgres"
 	}
+	a.drops = commerce.NewDropService(dropOpts)
 	riverLog := log
 	if !log.Enabled(ctx, slog.LevelDebug) {
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	}
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
-		Pickup: a.pickup, Deliver: deliverer{a}, Admins: cfg.Admins,
+		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval}); err != nil {
 		return nil, err

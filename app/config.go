@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"shopbot/bot/telegram"
+	"shopbot/commerce"
 )
 
 // Config is the operator interface (see DESIGN.md).
@@ -33,6 +34,10 @@ type Config struct {
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
+
+	// clock replaces the wall clock of the shop, pickup and drop services
+	// (tests move time forward).
+	clock commerce.Clock
 
 	// telegramLimits overrides the sender limits (benchmarks measure the
 	// webhook path without Telegram's flood limits).

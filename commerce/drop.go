@@ -290,6 +290,26 @@ func (s *DropService) Expire(ctx context.Context, id int64) (bool, error) {
 	return true, nil
 }
 
+// ExpireDue expires every due reservation (the safety net behind the
+// per-reservation job) and reports how many it expired.
+func (s *DropService) ExpireDue(ctx context.Context) (int, error) {
+	ids, err := s.store.DueDropReservations(ctx, s.clock.Now(), 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		ok, err := s.Expire(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (s *DropService) giveBack(ctx context.Context, code string, buyer Buyer, qty int) {
 	if err := s.gate.Return(ctx, code, buyer.Key(), qty); err != nil {
 		// The gate then refuses a little early until reloaded; the store still decides.

@@ -20,3 +20,9 @@ func (OrderPlaced) EventName() string { return "order_placed" }
 
 // EventName implements Event.
 func (OrderStatusChanged) EventName() string { return "order_status_changed" }
+
+// DropReservationMade: units of a drop are held for a buyer until ExpiresAt.
+type DropReservationMade struct{ Reservation DropReservation }
+
+// EventName implements Event.
+func (DropReservationMade) EventName() string { return "drop_reservation_made" }

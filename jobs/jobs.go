@@ -40,6 +40,7 @@ type Options struct {
 	// Pickup, Render and Deliver enable pickup notices, reminders and
 	// missed-slot release; Admins receive seller alerts ("tg:123").
 	Pickup  *commerce.Pickup
+	Drops   *commerce.DropService // nil: no drop reservations to expire
 	Render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
 	Deliver Deliverer
 	Admins  []string
@@ -97,6 +98,7 @@ type safetyNetWorker struct {
 	river.WorkerDefaults[SafetyNetArgs]
 	shop   *commerce.Shop
 	pickup *commerce.Pickup
+	drops  *commerce.DropService
 	sweep  func(ctx context.Context) (int64, error)
 	log    *slog.Logger
 }
@@ -108,6 +110,15 @@ func (w *safetyNetWorker) Work(ctx context.Context, _ *river.Job[SafetyNetArgs])
 	}
 	if err != nil {
 		return err
+	}
+	if w.drops != nil {
+		n, err := w.drops.ExpireDue(ctx)
+		if n > 0 {
+			w.log.InfoContext(ctx, "expired overdue drop reservations", "count", n)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if w.pickup != nil {
 		res, err := w.pickup.Sweep(ctx)
@@ -149,7 +160,10 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &expireWorker{shop: o.Shop})
-	river.AddWorker(workers, &safetyNetWorker{shop: o.Shop, pickup: o.Pickup, sweep: o.Sweep, log: o.Log})
+	river.AddWorker(workers, &safetyNetWorker{shop: o.Shop, pickup: o.Pickup, drops: o.Drops, sweep: o.Sweep, log: o.Log})
+	if o.Drops != nil {
+		river.AddWorker(workers, &expireDropWorker{drops: o.Drops})
+	}
 	if o.Pickup != nil {
 		if o.Render == nil || o.Deliver == nil {
 			return nil, errors.New("jobs: Pickup needs Render and Deliver")
@@ -184,6 +198,10 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
 		return err
+	case commerce.DropReservationMade:
+		_, err := q.client.InsertTx(ctx, tx, ExpireDropArgs{ReservationID: e.Reservation.ID},
+			&river.InsertOpts{ScheduledAt: e.Reservation.ExpiresAt})
+		return err
 	}
 	_, err := q.insertPickupJobs(ctx, tx, e)
 	return err
@@ -194,3 +212,25 @@ func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
 
 // Stop finishes jobs in progress (until ctx ends) and stops.
 func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+
+// ExpireDropArgs returns a drop reservation's units when it was not turned
+// into an order in time.
+type ExpireDropArgs struct {
+	ReservationID int64 `json:"reservation_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExpireDropArgs) Kind() string { return "expire_drop_reservation" }
+
+type expireDropWorker struct {
+	river.WorkerDefaults[ExpireDropArgs]
+	drops *commerce.DropService
+}
+
+func (w *expireDropWorker) Work(ctx context.Context, j *river.Job[ExpireDropArgs]) error {
+	_, err := w.drops.Expire(ctx, j.Args.ReservationID)
+	if errors.Is(err, commerce.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	return err
+}

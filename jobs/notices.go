@@ -171,23 +171,43 @@ type PendingNotice struct {
 	Notice bot.Notice
 }
 
+// PendingJob is a job waiting for its time (or for a worker).
+type PendingJob struct {
+	ID   int64
+	At   time.Time
+	Args []byte // the job's JSON arguments
+}
+
+// Pending lists jobs of a kind not run yet, soonest first.
+func (q *Queue) Pending(ctx context.Context, kind string) ([]PendingJob, error) {
+	res, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(kind).
+		States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRetryable).First(1000))
+	if err != nil {
+		return nil, fmt.Errorf("pending %s jobs: %w", kind, err)
+	}
+	out := make([]PendingJob, 0, len(res.Jobs))
+	for _, j := range res.Jobs {
+		out = append(out, PendingJob{ID: j.ID, At: j.ScheduledAt, Args: j.EncodedArgs})
+	}
+	slices.SortFunc(out, func(a, b PendingJob) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
 // PendingNotices lists notices not delivered yet, soonest first: what
 // reminders a buyer will get, for operators and tests.
 func (q *Queue) PendingNotices(ctx context.Context) ([]PendingNotice, error) {
-	res, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(NoticeArgs{}.Kind()).
-		States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRetryable).First(1000))
+	jobs, err := q.Pending(ctx, NoticeArgs{}.Kind())
 	if err != nil {
-		return nil, fmt.Errorf("pending notices: %w", err)
+		return nil, err
 	}
-	var out []PendingNotice
-	for _, j := range res.Jobs {
+	out := make([]PendingNotice, 0, len(jobs))
+	for _, j := range jobs {
 		var args NoticeArgs
-		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
+		if err := json.Unmarshal(j.Args, &args); err != nil {
 			return nil, fmt.Errorf("pending notice %d: %w", j.ID, err)
 		}
-		out = append(out, PendingNotice{JobID: j.ID, At: j.ScheduledAt, Notice: args.Notice})
+		out = append(out, PendingNotice{JobID: j.ID, At: j.At, Notice: args.Notice})
 	}
-	slices.SortFunc(out, func(a, b PendingNotice) int { return a.At.Compare(b.At) })
 	return out, nil
 }
 

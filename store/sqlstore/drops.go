@@ -170,7 +170,7 @@ func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer,
 		} else if n == 0 {
 			return s.whyRefused(ctx, tx, dropID, qty, now)
 		}
-		return nil
+		return s.emit(ctx, tx, commerce.DropReservationMade{Reservation: r})
 	})
 	if err != nil {
 		// A concurrent call with the same key may have won while this one
