@@ -273,9 +273,22 @@ func (a *App) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metrics.handler())
-	web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
+	wh := web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
 		Image: func(key string) ([]byte, error) { return demo.RenderImage(key, 640) },
-	}).Register(mux)
+	})
+	wh.Register(mux)
+	pages := dropPages{a}
+	wh.RegisterDrops(mux, pages, pages.poster)
+	mux.HandleFunc("GET /d/{code}/qr.png", func(w http.ResponseWriter, r *http.Request) {
+		png, err := pages.qr(r.Context(), r.PathValue("code"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, _ = w.Write(png)
+	})
 	a.staff.Register(mux)
 	if a.wechat != nil {
 		a.wechat.Register(mux)

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +87,34 @@ func TestDropExpirySQLite(t *testing.T) {
 func TestDropExpiryPostgresRedis(t *testing.T) {
 	t.Parallel()
 	dropExpiry(t, postgresRedisConfig(t))
+}
+
+// The shareable page of a drop, its QR code and its Moments poster.
+func TestDropPage(t *testing.T) {
+	t.Parallel()
+	s := start(t, sqliteConfig(t))
+	ctx := context.Background()
+	products, err := s.app.Store.Products(ctx, commerce.ProductFilter{Limit: 1})
+	if err != nil || len(products) == 0 {
+		t.Fatalf("products: %v", err)
+	}
+	d, err := s.app.drops.Create(ctx, commerce.Drop{ProductID: products[0].ID, Units: 100, Price: products[0].Price,
+		StartsAt: time.Now().Add(time.Hour), PerBuyerLimit: 2, ReservationTTL: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := s.get("/d/" + d.Code + "?lang=zh-CN")
+	if code != http.StatusOK || !strings.Contains(body, `property="og:title"`) || !strings.Contains(body, products[0].Title.In("zh-CN")) {
+		t.Fatalf("GET /d/%s = %d\n%s", d.Code, code, body)
+	}
+	for _, path := range []string{"/d/" + d.Code + "/poster.png", "/d/" + d.Code + "/qr.png"} {
+		if code, body := s.get(path); code != http.StatusOK || !strings.HasPrefix(body, "\x89PNG") {
+			t.Fatalf("GET %s = %d", path, code)
+		}
+	}
+	for _, path := range []string{"/d/ZZZZZZZZ", "/d/ZZZZZZZZ/poster.png", "/d/ZZZZZZZZ/qr.png", "/d/<script>"} {
+		if code, _ := s.get(path); code != http.StatusNotFound {
+			t.Errorf("GET %s = %d; want 404", path, code)
+		}
+	}
 }

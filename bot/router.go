@@ -106,6 +106,9 @@ func NewRouter(o Options) *Router {
 	return &Router{o: o, admins: admins}
 }
 
+// ImageURL maps a product image key to the URL replies use.
+func (r *Router) ImageURL(key string) string { return r.o.ImageURL(key) }
+
 // Texts returns the router's text set (adapters render their own chrome with it).
 func (r *Router) Texts() *templates.Set { return r.o.Texts }
 

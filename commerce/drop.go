@@ -191,6 +191,9 @@ func NewDropService(o DropServiceOptions) *DropService {
 	return &DropService{store: o.Store, gate: o.Gate, clock: o.Clock, log: o.Log}
 }
 
+// Now is the service's clock.
+func (s *DropService) Now() time.Time { return s.clock.Now() }
+
 // Create stores a new drop with a fresh code (retrying on a code collision)
 // and loads its units into the gate. Errors as DropStore.CreateDrop.
 func (s *DropService) Create(ctx context.Context, d Drop) (Drop, error) {

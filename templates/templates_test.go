@@ -63,7 +63,7 @@ func sample(n int) map[string]any {
 		"SoldOut": true, "Qty": n, "Units": n, "N": n, "Max": 10, "Left": 2, "InCart": 1, "Page": 2, "Value": "Li Wei",
 		"City": "Shanghai", "Point": "Jing'an counter", "Address": "88 Yanping Rd", "Hours": "10:00–21:00",
 		"Phone": "•••••••••1234", "Minutes": 15, "Date": "2026-11-25 18:04", "Number": "K7Q2M9", "Status": "confirmed",
-		"Pending": true, "MaxLines": 20, "Category": "Cosmetics & skincare", "More": true,
+		"Pending": true, "Upcoming": true, "MaxLines": 20, "Category": "Cosmetics & skincare", "More": true,
 		"Lines":       []line{{"Serum", 2, commerce.CNY(12900), commerce.CNY(25800)}, {"Formula", 1, commerce.CNY(29900), commerce.CNY(29900)}},
 		"Orders":      []order{{"K7Q2M9", "confirmed", "2026-11-25 18:04", commerce.CNY(55700)}},
 		"SlotMinutes": 15, "SlotCapacity": n, "Holidays": holidays, "Staff": staff, "Active": n == 1,
