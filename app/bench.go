@@ -118,13 +118,8 @@ func run(users int, d time.Duration, fn func(user, i int) error) phase {
 	wg.Wait()
 	elapsed := time.Since(start)
 	all := slices.Concat(lat...)
-	slices.Sort(all)
-	p := phase{n: n.Load(), errors: errs.Load(), rate: float64(n.Load()) / elapsed.Seconds()}
-	if len(all) > 0 {
-		p.p50 = float64(all[len(all)/2].Microseconds()) / 1000
-		p.p99 = float64(all[len(all)*99/100].Microseconds()) / 1000
-	}
-	return p
+	return phase{n: n.Load(), errors: errs.Load(), rate: float64(n.Load()) / elapsed.Seconds(),
+		p50: percentile(all, 50), p99: percentile(all, 99)}
 }
 
 // profiled runs a bench with a CPU profile written to the file named by

@@ -143,7 +143,7 @@ func percentile(ds []time.Duration, p int) float64 {
 		return 0
 	}
 	slices.Sort(ds)
-	return float64(ds[len(ds)*p/100].Microseconds()) / 1000
+	return ms(ds[len(ds)*p/100])
 }
 
 // benchProduct returns a product to put in the drop, creating one in an empty catalog.
