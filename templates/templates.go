@@ -19,8 +19,25 @@ import (
 	"shopbot/commerce"
 )
 
-//go:embed locales/*.txt
+//go:embed locales
 var files embed.FS
+
+// Topics lists the text files of each locale: locales/<lang>/<topic>.txt.
+// Each feature keeps its texts in a topic of its own; keys are unique
+// across topics.
+func Topics() []string {
+	entries, err := files.ReadDir("locales/" + Default)
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".txt"); ok && !e.IsDir() {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // Default is the language used when nothing better is known.
 const Default = "zh-CN"
@@ -52,33 +69,44 @@ func Match(hint string) string {
 type Set struct {
 	byLang map[string]map[string]*template.Template
 	keys   []string
+	topic  map[string]string // key → topic
 }
 
 // Load parses the embedded locale files. It fails when a locale lacks a key
 // that another has, so a missing translation is caught at start and in tests.
 func Load() (*Set, error) {
-	s := &Set{byLang: map[string]map[string]*template.Template{}}
+	s := &Set{byLang: map[string]map[string]*template.Template{}, topic: map[string]string{}}
 	all := map[string]bool{}
+	topics := Topics()
 	for _, lang := range Locales {
-		raw, err := files.ReadFile("locales/" + lang + ".txt")
-		if err != nil {
-			return nil, err
-		}
-		entries, err := parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("templates %s: %w", lang, err)
-		}
 		// One template set per locale, so a text can include another
-		// ({{template "order_body" .}}).
+		// ({{template "order_body" .}}), across topics too.
 		root := template.New(lang).Funcs(funcs(lang)).Option("missingkey=error")
 		m := map[string]*template.Template{}
-		for key, text := range entries {
-			t, err := root.New(key).Parse(text)
+		for _, topic := range topics {
+			raw, err := files.ReadFile("locales/" + lang + "/" + topic + ".txt")
 			if err != nil {
-				return nil, fmt.Errorf("templates %s/%s: %w", lang, key, err)
+				return nil, fmt.Errorf("templates: %s lacks topic %s: %w", lang, topic, err)
 			}
-			m[key] = t
-			all[key] = true
+			entries, err := parse(raw)
+			if err != nil {
+				return nil, fmt.Errorf("templates %s/%s: %w", lang, topic, err)
+			}
+			for key, text := range entries {
+				if m[key] != nil {
+					return nil, fmt.Errorf("templates %s: key %q is in two topics", lang, key)
+				}
+				if prev, ok := s.topic[key]; ok && prev != topic {
+					return nil, fmt.Errorf("templates: key %q is in topic %s and %s", key, prev, topic)
+				}
+				t, err := root.New(key).Parse(text)
+				if err != nil {
+					return nil, fmt.Errorf("templates %s/%s: %w", lang, key, err)
+				}
+				m[key] = t
+				s.topic[key] = topic
+				all[key] = true
+			}
 		}
 		s.byLang[lang] = m
 	}
@@ -105,6 +133,9 @@ func MustLoad() *Set {
 
 // Keys lists every text key.
 func (s *Set) Keys() []string { return s.keys }
+
+// Topic names the topic file a key lives in.
+func (s *Set) Topic(key string) string { return s.topic[key] }
 
 // Has reports whether key exists.
 func (s *Set) Has(key string) bool { return s.byLang[Default][key] != nil }

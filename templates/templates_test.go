@@ -74,39 +74,66 @@ func sample(n int) map[string]any {
 	}
 }
 
+// topicSamples adds a topic's own sample fields to sample(n); each topic's
+// test file registers its function in an init, next to its texts.
+var topicSamples = map[string]func(n int) map[string]any{}
+
+func sampleFor(topic string, n int) map[string]any {
+	data := sample(n)
+	if f := topicSamples[topic]; f != nil {
+		for k, v := range f(n) {
+			data[k] = v
+		}
+	}
+	return data
+}
+
+// TestGolden renders every key of every topic in every locale, twice (n=1
+// and n=3 for plurals and optional parts), into testdata/<lang>/<topic>.golden.
 func TestGolden(t *testing.T) {
 	s, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, lang := range Locales {
-		var b strings.Builder
+		byTopic := map[string]*strings.Builder{}
+		for _, topic := range Topics() {
+			byTopic[topic] = &strings.Builder{}
+		}
 		for _, key := range s.Keys() {
+			topic := s.Topic(key)
+			b := byTopic[topic]
 			for _, n := range []int{1, 3} {
-				got := s.Text(lang, key, sample(n))
+				got := s.Text(lang, key, sampleFor(topic, n))
 				if got == key {
 					t.Errorf("%s/%s does not render", lang, key)
 				}
 				b.WriteString("## " + key + " n=" + string(rune('0'+n)) + "\n" + got + "\n\n")
 			}
 		}
-		path := filepath.Join("testdata", lang+".golden")
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
+		for topic, b := range byTopic {
+			checkGolden(t, filepath.Join("testdata", lang, topic+".golden"), b.String())
 		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./templates -update)", err)
+	}
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		if b.String() != string(want) {
-			t.Errorf("%s texts differ from %s; run go test ./templates -update and review the diff", lang, path)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./templates -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("texts differ from %s; run go test ./templates -update and review the diff", path)
 	}
 }
 
