@@ -44,6 +44,11 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 	}
 	text := strings.TrimSpace(m.Text)
 	if len(m.Photo) > 0 {
+		for _, f := range extPhotos {
+			if r, ok, err := f(t, text); ok || err != nil {
+				return r, err
+			}
+		}
 		return t.photo(text)
 	}
 	if len(text) > maxTextLen {
@@ -63,6 +68,14 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 		return t.enterName(text)
 	case stepPhone:
 		return t.enterPhone(text)
+	}
+	if f := extSteps[s.Step]; f != nil && s.Step != "" {
+		return f(t, text)
+	}
+	for _, f := range extTexts {
+		if r, ok, err := f(t, text); ok || err != nil {
+			return r, err
+		}
 	}
 	return t.help("help_unknown")
 }
@@ -149,6 +162,9 @@ func (t *turn) command(text string) ([]Reply, error) {
 	case "/points", "/point":
 		return t.pointCommand(cmd, arg)
 	}
+	if f := extCommands[cmd]; f != nil {
+		return f(t, arg)
+	}
 	return t.help("help_unknown")
 }
 
@@ -156,6 +172,9 @@ func (t *turn) command(text string) ([]Reply, error) {
 // category, "pt_<id>" a pickup point (QR codes at the counter, links in groups).
 func (t *turn) deepLink(payload string) ([]Reply, bool, error) {
 	kind, idText, _ := strings.Cut(payload, "_")
+	if f := extDeepLinks[kind]; f != nil {
+		return f(t, idText)
+	}
 	id, ok := parseID(idText)
 	if !ok {
 		return nil, false, nil
@@ -337,6 +356,9 @@ func (t *turn) action(a string) ([]Reply, error) {
 			return t.stale()
 		}
 		return t.decideReturn(verb == "sa", id, ret)
+	}
+	if f := extActions[verb]; f != nil {
+		return f(t, rest, args)
 	}
 	return t.stale()
 }
