@@ -21,8 +21,11 @@ func (OrderPlaced) EventName() string { return "order_placed" }
 // EventName implements Event.
 func (OrderStatusChanged) EventName() string { return "order_status_changed" }
 
-// DropReservationMade: units of a drop are held for a buyer until ExpiresAt.
-type DropReservationMade struct{ Reservation DropReservation }
+// DropReservationsMade: units of a drop are held for buyers, each until its
+// ExpiresAt. A rush reserves in batches (one transaction for many buyers),
+// so one event carries them all: its consumers insert their jobs with one
+// statement.
+type DropReservationsMade struct{ Reservations []DropReservation }
 
 // EventName implements Event.
-func (DropReservationMade) EventName() string { return "drop_reservation_made" }
+func (DropReservationsMade) EventName() string { return "drop_reservations_made" }

@@ -198,9 +198,16 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
 		return err
-	case commerce.DropReservationMade:
-		_, err := q.client.InsertTx(ctx, tx, ExpireDropArgs{ReservationID: e.Reservation.ID},
-			&river.InsertOpts{ScheduledAt: e.Reservation.ExpiresAt})
+	case commerce.DropReservationsMade:
+		if len(e.Reservations) == 0 {
+			return nil
+		}
+		params := make([]river.InsertManyParams, len(e.Reservations))
+		for i, r := range e.Reservations {
+			params[i] = river.InsertManyParams{Args: ExpireDropArgs{ReservationID: r.ID},
+				InsertOpts: &river.InsertOpts{ScheduledAt: r.ExpiresAt}}
+		}
+		_, err := q.client.InsertManyTx(ctx, tx, params)
 		return err
 	}
 	_, err := q.insertPickupJobs(ctx, tx, e)

@@ -5,6 +5,7 @@
 package sqlstore
 
 import (
+	"sync"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -37,6 +38,8 @@ type Store struct {
 	db   *sql.DB
 	d    Dialect
 	opts Options
+
+	reserves sync.Map // drop id → *batch.Batcher[reserveReq, reserveRes]
 }
 
 // New wraps an open, migrated database.

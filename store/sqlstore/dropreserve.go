@@ -1,0 +1,314 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"shopbot/commerce"
+	"shopbot/internal/batch"
+)
+
+// reserveReq is one Reserve call waiting for its batch.
+type reserveReq struct {
+	buyer commerce.Buyer
+	qty   int
+	key   string
+	now   time.Time
+}
+
+// reserveRes is its answer: a reservation or the refusal (a sentinel).
+type reserveRes struct {
+	r   commerce.DropReservation
+	err error
+}
+
+// maxReserveBatch bounds one transaction, and so how long the drop's row
+// lock is held by it and how many parameters a statement carries.
+const maxReserveBatch = 128
+
+// Reserve implements commerce.DropStore. A drop's row is the hot spot of a
+// rush: every sale changes it, and its lock is held until commit. So
+// concurrent calls for one drop share a transaction (internal/batch; a lone
+// call is a batch of one), which locks the drop's row first, decides every
+// call in order as if it were alone, and writes them all with a handful of
+// set-based statements before the one commit. Taking the drop's lock first
+// also orders locks the same way in every transaction, across replicas, so
+// they cannot deadlock. A refused call writes nothing; a failing statement
+// fails the batch, and each of its callers may retry (every call is
+// idempotent on its key).
+func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer, qty int, key string, now time.Time) (commerce.DropReservation, error) {
+	if key == "" {
+		return commerce.DropReservation{}, fmt.Errorf("reserve: empty key: %w", commerce.ErrInvalid)
+	}
+	if qty < 1 {
+		return commerce.DropReservation{}, fmt.Errorf("reserve %d: %w", qty, commerce.ErrQuantity)
+	}
+	b, ok := s.reserves.Load(dropID)
+	if !ok {
+		b, _ = s.reserves.LoadOrStore(dropID, batch.New(maxReserveBatch, func(ctx context.Context, reqs []reserveReq) ([]reserveRes, error) {
+			return s.reserveBatch(ctx, dropID, reqs)
+		}))
+	}
+	res, err := b.(*batch.Batcher[reserveReq, reserveRes]).Do(ctx, reserveReq{buyer, qty, key, now})
+	if err != nil {
+		return commerce.DropReservation{}, err
+	}
+	return res.r, res.err
+}
+
+// dropTerms is what a batch reads once, under the drop's lock.
+type dropTerms struct {
+	id, startsMS, ttlMS int64
+	code                string
+	left, limit         int
+}
+
+func (s *Store) reserveBatch(ctx context.Context, dropID int64, reqs []reserveReq) ([]reserveRes, error) {
+	out := make([]reserveRes, len(reqs))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		d := dropTerms{id: dropID}
+		// A no-op update takes the row lock on every database (SQLite has
+		// no FOR UPDATE; its writer lock is exclusive anyway).
+		err := tx.QueryRowContext(ctx, `UPDATE drops SET units_left = units_left WHERE id = $1
+			RETURNING code, units_left, per_buyer_limit, reservation_ms, starts_at`, dropID).
+			Scan(&d.code, &d.left, &d.limit, &d.ttlMS, &d.startsMS)
+		if errors.Is(err, sql.ErrNoRows) {
+			for i := range out {
+				out[i].err = fmt.Errorf("reserve drop %d: %w", dropID, commerce.ErrNotFound)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reserve drop %d: %w", dropID, s.mapErr(err))
+		}
+		return s.decideBatch(ctx, tx, &d, reqs, out)
+	})
+	return out, err
+}
+
+// decideBatch answers reqs in order while the drop's row is locked. With
+// the lock held, nothing else changes the drop's units or its buyers'
+// counts (every such change takes the drop's row first or waits for it),
+// so the counts read once are the truth for the whole batch; the writes
+// still carry their conditions, and a write that finds the truth moved
+// fails the batch rather than oversell.
+func (s *Store) decideBatch(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs []reserveReq, out []reserveRes) error {
+	keys := make([]any, 0, len(reqs))
+	buyers := make([]any, 0, len(reqs))
+	for _, q := range reqs {
+		keys = append(keys, q.key)
+		buyers = append(buyers, q.buyer.Key())
+	}
+	known, err := s.reservationsByKeys(ctx, tx, keys)
+	if err != nil {
+		return err
+	}
+	taken, err := s.buyerCounts(ctx, tx, d.id, buyers)
+	if err != nil {
+		return err
+	}
+
+	var made []commerce.DropReservation
+	var madeAt []int // index in reqs of each of made
+	for i, q := range reqs {
+		if r, ok := known[q.key]; ok {
+			if r.DropID != d.id || r.Buyer != q.buyer {
+				out[i].err = fmt.Errorf("drop reservation key %q belongs to another drop or buyer: %w", q.key, commerce.ErrConflict)
+				continue
+			}
+			if r.ID == 0 {
+				madeAt = append(madeAt, -1-i) // the same key earlier in this batch: answered after the insert
+				continue
+			}
+			r.Replayed = true
+			out[i].r = r
+			continue
+		}
+		switch {
+		case q.qty > d.limit || taken[q.buyer.Key()]+q.qty > d.limit:
+			out[i].err = fmt.Errorf("reserve %d of drop %s, limit %d: %w", q.qty, d.code, d.limit, commerce.ErrDropLimit)
+			continue
+		case d.startsMS > ms(q.now):
+			out[i].err = fmt.Errorf("drop %s starts %s: %w", d.code, fromMS(d.startsMS).Format(time.RFC3339), commerce.ErrDropNotStarted)
+			continue
+		case d.left < q.qty:
+			out[i].err = fmt.Errorf("reserve %d of drop %s: %w", q.qty, d.code, commerce.ErrSoldOut)
+			continue
+		}
+		r := commerce.DropReservation{DropID: d.id, Buyer: q.buyer, Qty: q.qty, Key: q.key, Status: commerce.DropReserved}
+		r.CreatedAt = q.now.UTC().Truncate(time.Millisecond)
+		r.ExpiresAt = r.CreatedAt.Add(time.Duration(d.ttlMS) * time.Millisecond)
+		known[q.key] = r
+		taken[q.buyer.Key()] += q.qty
+		d.left -= q.qty
+		made = append(made, r)
+		madeAt = append(madeAt, i)
+	}
+	if len(made) == 0 {
+		return nil
+	}
+	if err := s.insertReservations(ctx, tx, made); err != nil {
+		return err
+	}
+	units := 0
+	for _, r := range made {
+		units += r.Qty
+	}
+	if err := s.raiseBuyerCounts(ctx, tx, d, made); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE drops SET units_left = units_left - $1 WHERE id = $2 AND units_left >= $1`, units, d.id)
+	if err != nil {
+		return fmt.Errorf("reserve drop %d: %w", d.id, s.mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("reserve drop %d: units changed under the lock (%d rows, %v)", d.id, n, err)
+	}
+	// Hand out the answers: new reservations, then repeats of their keys
+	// within the batch (double taps that arrived together).
+	byKey := make(map[string]commerce.DropReservation, len(made))
+	j := 0
+	for _, at := range madeAt {
+		if at >= 0 {
+			out[at].r = made[j]
+			byKey[made[j].Key] = made[j]
+			j++
+		}
+	}
+	for _, at := range madeAt {
+		if at < 0 {
+			i := -1 - at
+			r := byKey[reqs[i].key]
+			r.Replayed = true
+			out[i].r = r
+		}
+	}
+	return s.emit(ctx, tx, commerce.DropReservationsMade{Reservations: made})
+}
+
+// placeholders returns "$from, $from+1, …" for n parameters.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+func (s *Store) reservationsByKeys(ctx context.Context, tx *sql.Tx, keys []any) (map[string]commerce.DropReservation, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations
+		WHERE idem_key IN (`+placeholders(1, len(keys))+`)`, keys...)
+	if err != nil {
+		return nil, fmt.Errorf("drop reservations by key: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	out := make(map[string]commerce.DropReservation, len(keys))
+	for rows.Next() {
+		r, err := scanDropReservation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("drop reservations by key: %w", err)
+		}
+		out[r.Key] = r
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) buyerCounts(ctx context.Context, tx *sql.Tx, dropID int64, buyers []any) (map[string]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT buyer, taken FROM drop_buyers WHERE drop_id = $1
+		AND buyer IN (`+placeholders(2, len(buyers))+`)`, append([]any{dropID}, buyers...)...)
+	if err != nil {
+		return nil, fmt.Errorf("drop buyer counts: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	out := make(map[string]int, len(buyers))
+	for rows.Next() {
+		var b string
+		var n int
+		if err := rows.Scan(&b, &n); err != nil {
+			return nil, fmt.Errorf("drop buyer counts: %w", err)
+		}
+		out[b] = n
+	}
+	return out, rows.Err()
+}
+
+// insertReservations inserts made with one statement and sets their ids.
+func (s *Store) insertReservations(ctx context.Context, tx *sql.Tx, made []commerce.DropReservation) error {
+	const cols = 7
+	args := make([]any, 0, cols*len(made))
+	var values strings.Builder
+	for i, r := range made {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		n := i * cols
+		fmt.Fprintf(&values, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+6)
+		args = append(args, r.DropID, r.Buyer.Key(), r.Qty, r.Key, string(commerce.DropReserved), ms(r.CreatedAt), ms(r.ExpiresAt))
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO drop_reservations (drop_id, buyer, qty, idem_key, status, created_at, expires_at, updated_at)
+		VALUES `+values.String()+` RETURNING id, idem_key`, args...)
+	if err != nil {
+		return fmt.Errorf("insert drop reservations: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	ids := make(map[string]int64, len(made))
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return fmt.Errorf("insert drop reservations: %w", err)
+		}
+		ids[key] = id
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert drop reservations: %w", s.mapErr(err))
+	}
+	for i := range made {
+		if made[i].ID = ids[made[i].Key]; made[i].ID == 0 {
+			return fmt.Errorf("insert drop reservations: no id for key %q", made[i].Key)
+		}
+	}
+	return nil
+}
+
+// raiseBuyerCounts adds each buyer's new units to their count with one
+// conditional upsert; a buyer whose count would pass the limit fails the
+// batch (the lock makes that impossible; the condition makes it certain).
+func (s *Store) raiseBuyerCounts(ctx context.Context, tx *sql.Tx, d *dropTerms, made []commerce.DropReservation) error {
+	per := map[string]int{}
+	var order []string
+	for _, r := range made {
+		k := r.Buyer.Key()
+		if _, ok := per[k]; !ok {
+			order = append(order, k)
+		}
+		per[k] += r.Qty
+	}
+	args := []any{d.id, d.limit}
+	var values strings.Builder
+	for i, k := range order {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "($1, $%d, $%d)", 3+2*i, 4+2*i)
+		args = append(args, k, per[k])
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO drop_buyers (drop_id, buyer, taken) VALUES `+values.String()+`
+		ON CONFLICT (drop_id, buyer) DO UPDATE SET taken = drop_buyers.taken + excluded.taken
+		WHERE drop_buyers.taken + excluded.taken <= $2`, args...)
+	if err != nil {
+		return fmt.Errorf("reserve drop %d buyer counts: %w", d.id, s.mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(order)) {
+		return fmt.Errorf("reserve drop %d: buyer counts changed under the lock (%d of %d rows, %v)", d.id, n, len(order), err)
+	}
+	return nil
+}
