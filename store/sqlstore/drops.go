@@ -93,23 +93,6 @@ func (s *Store) dropReservationByKey(ctx context.Context, q querier, key string)
 	return r, nil
 }
 
-// replay returns the reservation made earlier with key, when there is one
-// for this drop and buyer.
-func (s *Store) replay(ctx context.Context, q querier, dropID int64, buyer commerce.Buyer, key string) (commerce.DropReservation, bool, error) {
-	r, err := s.dropReservationByKey(ctx, q, key)
-	if errors.Is(err, commerce.ErrNotFound) {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, err
-	}
-	if r.DropID != dropID || r.Buyer != buyer {
-		return r, false, fmt.Errorf("drop reservation key %q belongs to another drop or buyer: %w", key, commerce.ErrConflict)
-	}
-	r.Replayed = true
-	return r, true, nil
-}
-
 // ExpireReservation implements commerce.DropStore: the status update is
 // conditional on 'reserved', so only one caller returns the units.
 func (s *Store) ExpireReservation(ctx context.Context, id int64, now time.Time) (commerce.DropReservation, bool, error) {

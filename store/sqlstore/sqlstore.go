@@ -5,12 +5,12 @@
 package sqlstore
 
 import (
-	"sync"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"shopbot/commerce"
