@@ -71,3 +71,7 @@ func TestPickupStore(t *testing.T) {
 func TestSettingsInbox(t *testing.T) {
 	storetest.RunSettingsInbox(t, func(t *testing.T) storetest.SettingsInbox { return open(t) })
 }
+
+func TestSellerStore(t *testing.T) {
+	storetest.RunSellerStore(t, func(t *testing.T) storetest.SellerTestStore { return open(t) })
+}

@@ -96,3 +96,7 @@ func TestInboxPruned(t *testing.T) {
 		t.Fatalf("pruned notice still there: %q", left)
 	}
 }
+
+func TestSellerStore(t *testing.T) {
+	storetest.RunSellerStore(t, func(t *testing.T) storetest.SellerTestStore { return open(t) })
+}

@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"shopbot/commerce"
+)
+
+var _ commerce.SellerStore = (*Store)(nil)
+
+// CreateProduct implements commerce.SellerStore. The insert does nothing on
+// a taken SKU, so two racing publishes of one listing make one product.
+func (s *Store) CreateProduct(ctx context.Context, p commerce.Product) (commerce.Product, bool, error) {
+	if err := p.Validate(); err != nil {
+		return p, false, err
+	}
+	now := s.opts.Now()
+	created := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
+		}
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO products (sku, category_id, title, description, price_amount, currency, origin, stock, image, active, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (sku) DO NOTHING
+			RETURNING id`,
+			p.SKU, p.CategoryID, textJSON(p.Title), textJSON(p.Description), p.Price.Amount, p.Price.Currency,
+			string(p.Origin), p.Stock, p.Image, p.Active, ms(now)).Scan(&p.ID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows): // the SKU exists: this is a retry
+			p, err = scanProduct(tx.QueryRowContext(ctx, `SELECT `+productCols+` FROM products WHERE sku = $1`, p.SKU))
+			return s.mapErr(err)
+		case err != nil:
+			return s.mapErr(err)
+		}
+		created = true
+		p.UpdatedAt = fromMS(ms(now))
+		return nil
+	})
+	if err != nil {
+		return commerce.Product{}, false, fmt.Errorf("create product %s: %w", p.SKU, err)
+	}
+	return p, created, nil
+}
+
+// ProductBySKU implements commerce.SellerStore.
+func (s *Store) ProductBySKU(ctx context.Context, sku string) (commerce.Product, error) {
+	p, err := scanProduct(s.db.QueryRowContext(ctx, `SELECT `+productCols+` FROM products WHERE sku = $1`, sku))
+	if err != nil {
+		return p, fmt.Errorf("product %q: %w", sku, s.mapErr(err))
+	}
+	return p, nil
+}
+
+// UpdateProduct implements commerce.SellerStore. A no-op UPDATE takes the
+// row lock first (Postgres row lock, SQLite's write lock), so two edits of
+// one product run one after the other instead of the later overwriting the
+// earlier's fields with what it read before.
+func (s *Store) UpdateProduct(ctx context.Context, id int64, edit func(*commerce.Product) error) (commerce.Product, error) {
+	var out commerce.Product
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE products SET updated_at = updated_at WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return commerce.ErrNotFound
+		}
+		cur, err := scanProduct(tx.QueryRowContext(ctx, `SELECT `+productCols+` FROM products WHERE id = $1`, id))
+		if err != nil {
+			return s.mapErr(err)
+		}
+		p := cur
+		if err := edit(&p); err != nil {
+			return err
+		}
+		p.ID, p.SKU, p.Stock = cur.ID, cur.SKU, cur.Stock
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if p.CategoryID != cur.CategoryID {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
+			}
+		}
+		now := ms(s.opts.Now())
+		if _, err := tx.ExecContext(ctx, `UPDATE products SET title = $1, description = $2, price_amount = $3, currency = $4,
+				category_id = $5, origin = $6, image = $7, active = $8, updated_at = $9 WHERE id = $10`,
+			textJSON(p.Title), textJSON(p.Description), p.Price.Amount, p.Price.Currency, p.CategoryID, string(p.Origin),
+			p.Image, p.Active, now, id); err != nil {
+			return s.mapErr(err)
+		}
+		p.UpdatedAt = fromMS(now)
+		out = p
+		return nil
+	})
+	if err != nil {
+		return commerce.Product{}, fmt.Errorf("update product %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// AdjustStock implements commerce.SellerStore with one conditional UPDATE,
+// the same kind of statement that sales take stock with, so a sale and an
+// adjustment never overwrite each other.
+func (s *Store) AdjustStock(ctx context.Context, id int64, delta int) (commerce.Product, error) {
+	p, err := scanProduct(s.db.QueryRowContext(ctx, `UPDATE products SET stock = stock + $1, updated_at = $2
+		WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4
+		RETURNING `+productCols, delta, ms(s.opts.Now()), id, commerce.MaxStock))
+	if err == nil {
+		return p, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("adjust stock of product %d: %w", id, s.mapErr(err))
+	}
+	cur, err := s.Product(ctx, id)
+	switch {
+	case err != nil:
+		return commerce.Product{}, fmt.Errorf("adjust stock: %w", err)
+	case cur.Stock+delta < 0:
+		return cur, fmt.Errorf("take %d of product %d with %d left: %w", -delta, id, cur.Stock, commerce.ErrSoldOut)
+	}
+	return cur, fmt.Errorf("stock of product %d over %d: %w", id, commerce.MaxStock, commerce.ErrInvalid)
+}
+
+// SaveImage implements commerce.SellerStore.
+func (s *Store) SaveImage(ctx context.Context, img commerce.StoredImage) error {
+	if !commerce.ValidImageKey(img.Key) || len(img.Data) == 0 {
+		return fmt.Errorf("save image %q: %w", img.Key, commerce.ErrInvalid)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO images (key, content_type, data, width, height, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
+		img.Key, img.ContentType, img.Data, img.Width, img.Height, ms(img.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("save image %s: %w", img.Key, s.mapErr(err))
+	}
+	return nil
+}
+
+// Image implements commerce.SellerStore.
+func (s *Store) Image(ctx context.Context, key string) (commerce.StoredImage, error) {
+	img := commerce.StoredImage{Key: key}
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT content_type, data, width, height, created_at FROM images WHERE key = $1`, key).
+		Scan(&img.ContentType, &img.Data, &img.Width, &img.Height, &created)
+	if err != nil {
+		return commerce.StoredImage{}, fmt.Errorf("image %s: %w", key, s.mapErr(err))
+	}
+	img.CreatedAt = fromMS(created)
+	return img, nil
+}
