@@ -71,7 +71,7 @@ var originTags = map[string]Origin{
 	"海外直邮": OriginDirectMail, "прямаяпочта": OriginDirectMail,
 	"dutypaid": OriginDutyPaid, "duty_paid": OriginDutyPaid, "完税": OriginDutyPaid, "一般贸易": OriginDutyPaid,
 	"пошлинаоплачена": OriginDutyPaid,
-	"local": OriginLocal, "local_stock": OriginLocal, "localstock": OriginLocal, "现货": OriginLocal,
+	"local":           OriginLocal, "local_stock": OriginLocal, "localstock": OriginLocal, "现货": OriginLocal,
 	"本地现货": OriginLocal, "вналичии": OriginLocal,
 }
 

@@ -29,10 +29,10 @@ func TestParseCaption(t *testing.T) {
 		{"Serum\n129\n20", Listing{Title: "Serum", Price: cny(12900), Stock: 20, HasStock: true}},
 		{"Serum 30 ml\n¥1,299.00 ×2\nMade in Korea.\nShelf life 24 months. #直邮",
 			Listing{Title: "Serum 30 ml", Description: "Made in Korea.\nShelf life 24 months.", Price: cny(129900), Stock: 2, HasStock: true, Origin: OriginDirectMail}},
-		{"iPhone 15 case", Listing{Title: "iPhone 15 case"}},                             // a number in a title is no price
-		{"Box20 serum", Listing{Title: "Box20 serum"}},                                   // nor is a letter-x-number word
+		{"iPhone 15 case", Listing{Title: "iPhone 15 case"}},                               // a number in a title is no price
+		{"Box20 serum", Listing{Title: "Box20 serum"}},                                     // nor is a letter-x-number word
 		{"Gift set #sale #Bonded", Listing{Title: "Gift set #sale", Origin: OriginBonded}}, // other tags stay
-		{"Serum ¥0 x0", Listing{Title: "Serum ¥0", Stock: 0, HasStock: true}},           // zero is no price, but stock may be 0
+		{"Serum ¥0 x0", Listing{Title: "Serum ¥0", Stock: 0, HasStock: true}},              // zero is no price, but stock may be 0
 		{"Serum 100 usdt", Listing{Title: "Serum 100 usdt"}},
 		{"¥129", Listing{Price: cny(12900)}},
 		{"", Listing{}},

@@ -180,7 +180,7 @@ func shrink(src *image.RGBA, side int) *image.RGBA {
 			x0, x1 := dx*w/dw, max((dx+1)*w/dw, dx*w/dw+1)
 			var sum [4]uint64
 			for y := y0; y < y1; y++ {
-				row := src.Pix[src.PixOffset(x0, y):src.PixOffset(x1-1, y)+4]
+				row := src.Pix[src.PixOffset(x0, y) : src.PixOffset(x1-1, y)+4]
 				for i := 0; i < len(row); i += 4 {
 					sum[0] += uint64(row[i])
 					sum[1] += uint64(row[i+1])

@@ -80,7 +80,7 @@ func RunSellerStore(t *testing.T, newStore func(t *testing.T) SellerTestStore) {
 		p, err := s.UpdateProduct(ctx, id, func(p *commerce.Product) error {
 			p.Title["zh-CN"] = "精华"
 			p.Price = commerce.CNY(9900)
-			p.Stock = 1000 // ignored
+			p.Stock = 1000  // ignored
 			p.SKU = "OTHER" // ignored
 			return nil
 		})
