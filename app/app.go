@@ -35,6 +35,7 @@ type App struct {
 	Shop    *commerce.Shop
 	pickup  *commerce.Pickup
 	drops   *commerce.DropService
+	seller  *commerce.Seller
 	secret  []byte // pickup tokens and staff logins
 	Router  *bot.Router
 	staff   *web.Staff
@@ -72,6 +73,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Clock: cfg.clock, Secret: a.secret}); err != nil {
 		return nil, err
 	}
+	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock})
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log}
 
 	var sessions bot.SessionStore = a.Store
@@ -120,7 +122,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 	a.Router = bot.NewRouter(bot.Options{
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
-		Events: a.metrics.event, DecodeQR: qrscan.Decode,
+		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller,
 	})
 	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
@@ -275,6 +277,10 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /metrics", a.metrics.handler())
 	wh := web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
 		Image: func(key string) ([]byte, error) { return demo.RenderImage(key, 640) },
+		Upload: func(ctx context.Context, file string) ([]byte, string, error) {
+			img, err := a.seller.Image(ctx, file)
+			return img.Data, img.ContentType, err
+		},
 	})
 	wh.Register(mux)
 	pages := dropPages{a}

@@ -469,10 +469,7 @@ func (t *turn) product(id int64, qty int, edit bool) ([]Reply, error) {
 	}
 	limit := min(t.r.o.Shop.MaxQtyPerLine(), p.Stock)
 	qty = max(1, min(qty, limit))
-	text := t.text("product_card", map[string]any{
-		"Title": p.Title.In(t.lang), "Description": p.Description.In(t.lang), "Price": p.Price,
-		"Origin": t.text("origin_"+string(p.Origin), nil), "Stock": p.Stock, "Low": p.Stock > 0 && p.Stock <= 5,
-	})
+	text := t.productCardText(p)
 	var rows [][]Button
 	if p.Stock > 0 {
 		rows = append(rows,
@@ -485,11 +482,22 @@ func (t *turn) product(id int64, qty int, edit bool) ([]Reply, error) {
 				Action: fmt.Sprintf("add:%d:%d:%d", p.ID, qty, p.Price.Amount)}})
 	}
 	rows = append(rows, []Button{{Text: t.text("btn_back", nil), Action: fmt.Sprintf("cat:%d:0", p.CategoryID)}, t.cartButton()})
+	if t.isSeller() {
+		rows = append(rows, []Button{t.btn("btn_seller_manage", fmt.Sprintf("am:%d", p.ID))})
+	}
 	reply := Reply{Text: text, Buttons: rows, Edit: edit}
 	if p.Image != "" {
 		reply.Image = t.r.o.ImageURL(p.Image)
 	}
 	return []Reply{reply}, nil
+}
+
+// productCardText is a product's card as buyers see it.
+func (t *turn) productCardText(p commerce.Product) string {
+	return t.text("product_card", map[string]any{
+		"Title": p.Title.In(t.lang), "Description": p.Description.In(t.lang), "Price": p.Price,
+		"Origin": t.text("origin_"+string(p.Origin), nil), "Stock": p.Stock, "Low": p.Stock > 0 && p.Stock <= 5,
+	})
 }
 
 func (t *turn) add(id int64, qty int, shownPrice int64) ([]Reply, error) {

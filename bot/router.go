@@ -30,7 +30,8 @@ type Options struct {
 	// Events receives notable outcomes (orders placed, errors) for metrics.
 	Events func(Event)
 	// ImageURL maps a product image key to a site-relative URL; default
-	// "/img/" + key + ".png".
+	// "/img/" + key + ".png", or "/img/" + key for an uploaded picture
+	// (whose key ends in its file type).
 	ImageURL func(key string) string
 	// Pickup is the offline half of the shop: slot booking, pickup codes,
 	// staff redemption, returns, arrival notices. Nil turns those features
@@ -50,6 +51,10 @@ type Options struct {
 	// pickup QR; nil means photos cannot be read (staff are asked for the
 	// typed code). Only staff photos are decoded.
 	DecodeQR func(img []byte) (string, error)
+	// Seller is the catalog tools of Admins in a private chat: add a
+	// product by sending its photo, edit, hide and show products,
+	// /products. Nil turns them off.
+	Seller *commerce.Seller
 }
 
 // Event names an outcome worth counting.
@@ -90,6 +95,9 @@ func NewRouter(o Options) *Router {
 		o.ImageURL = func(key string) string {
 			if strings.HasPrefix(key, "https://") || strings.HasPrefix(key, "http://") {
 				return key // an imported product's picture hosted elsewhere
+			}
+			if commerce.ValidImageKey(key) {
+				return "/img/" + key
 			}
 			return "/img/" + key + ".png"
 		}

@@ -102,7 +102,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	}
 	h.router = bot.NewRouter(bot.Options{
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
-		DecodeQR: decodeQR,
+		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)

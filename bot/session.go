@@ -19,6 +19,10 @@ type Session struct {
 	// Staff is a pickup code a staff member entered, held between showing
 	// the order and handing it over, so the code never travels in a button.
 	Staff StaffDraft `json:"sd,omitzero"`
+	// Listing is a product a seller is adding from a photo; Edit a field of
+	// a product a seller is changing (seller.go).
+	Listing ListingDraft `json:"sl,omitzero"`
+	Edit    ProductEdit  `json:"se,omitzero"`
 
 	version int64
 }

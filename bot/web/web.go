@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
 	"shopbot/bot"
+	"shopbot/commerce"
 )
 
 //go:embed static/index.html
@@ -29,6 +31,12 @@ type Options struct {
 	Log    *slog.Logger
 	// Image renders a product image key as PNG; nil serves no images.
 	Image func(key string) ([]byte, error)
+	// Upload returns a picture a seller uploaded (file is its key, e.g.
+	// "up-….jpg"; commerce.ValidImageKey) with its content type; nil
+	// serves none. They come from the database on every request and are
+	// not kept in memory: a key names its content, so browsers and proxies
+	// cache them for good.
+	Upload func(ctx context.Context, file string) (data []byte, contentType string, err error)
 	// Inbox holds notices for web users (the web has no push); the page
 	// fetches them from GET /api/inbox. Nil disables the route.
 	Inbox Inbox
@@ -217,6 +225,10 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) image(w http.ResponseWriter, r *http.Request) {
+	if file := r.PathValue("file"); strings.HasPrefix(file, commerce.ImageKeyPrefix) {
+		h.upload(w, r, file)
+		return
+	}
 	key, ok := strings.CutSuffix(r.PathValue("file"), ".png")
 	if !ok || h.o.Image == nil || len(key) > 128 {
 		http.NotFound(w, r)
@@ -237,6 +249,37 @@ func (h *Handler) image(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	_, _ = w.Write(png)
+}
+
+// upload serves a seller's picture from the database.
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, file string) {
+	if h.o.Upload == nil || !commerce.ValidImageKey(file) {
+		http.NotFound(w, r)
+		return
+	}
+	etag := `"` + file + `"`
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("ETag", etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	data, ctype, err := h.o.Upload(r.Context(), file)
+	if err != nil {
+		w.Header().Del("Cache-Control")
+		w.Header().Del("ETag")
+		if !errors.Is(err, commerce.ErrNotFound) {
+			h.o.Log.ErrorContext(r.Context(), "uploaded image", "key", file, "err", err)
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(data)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
