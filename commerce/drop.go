@@ -116,6 +116,7 @@ type DropReservation struct {
 // method is one transaction of conditional statements; none reads a count
 // and writes it back.
 type DropStore interface {
+	DropGateSource
 	// CreateDrop inserts d with all its units left and returns it with ID set.
 	// ErrInvalid if d fails Validate, ErrNotFound if the product does not
 	// exist, ErrConflict if the code is taken (retry with a new code).
@@ -158,8 +159,11 @@ type DropGate interface {
 	// means the gate failed and the caller should ask the store (fail open).
 	// A gate that lost its state admits.
 	Try(ctx context.Context, code, buyer string, qty, limit int) (admitted bool, err error)
-	// Return gives back units admitted earlier that the store refused or that expired.
+	// Return gives back units admitted earlier that the store refused or
+	// that expired.
 	Return(ctx context.Context, code, buyer string, qty int) error
+	// Admitted returns the units the gate counts as admitted per buyer.
+	Admitted(ctx context.Context, code string) (map[string]int, error)
 }
 
 // DropServiceOptions configures a DropService.
@@ -178,6 +182,9 @@ type DropService struct {
 	clock Clock
 	log   *slog.Logger
 	drops sync.Map // id → Drop (the immutable fields; Left is stale)
+
+	repairMu sync.Mutex
+	gaps     map[gateGapKey]gateGap // buyers the gate counts above the store, since when
 }
 
 // NewDropService returns a service over o.Store.
@@ -266,7 +273,14 @@ func (s *DropService) Reserve(ctx context.Context, dropID int64, buyer Buyer, qt
 				r.Replayed = true
 				return r, nil
 			}
-			return DropReservation{}, fmt.Errorf("drop %s: %w", d.Code, gerr)
+			// An admission whose call never reached the store (the process
+			// died in between) still counts against the buyer in the gate,
+			// and its unit is missing from the counter. The store's count
+			// is the truth: when it leaves room, the store decides, and a
+			// reservation made now is the one the stale admission stood for.
+			if taken, terr := s.store.DropBuyerTaken(ctx, dropID, buyer); terr != nil || taken+qty > d.PerBuyerLimit {
+				return DropReservation{}, fmt.Errorf("drop %s: %w", d.Code, gerr)
+			}
 		default:
 			s.log.Warn("drop gate failed; the database decides", "drop", d.Code, "err", gerr)
 		}

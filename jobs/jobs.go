@@ -119,6 +119,9 @@ func (w *safetyNetWorker) Work(ctx context.Context, _ *river.Job[SafetyNetArgs])
 		if err != nil {
 			return err
 		}
+		if _, err := w.drops.RepairGates(ctx); err != nil {
+			return err
+		}
 	}
 	if w.pickup != nil {
 		res, err := w.pickup.Sweep(ctx)

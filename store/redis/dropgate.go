@@ -169,6 +169,21 @@ func (g *Gate) Return(ctx context.Context, code, buyer string, qty int) error {
 	return nil
 }
 
+// Admitted implements commerce.DropGate.
+func (g *Gate) Admitted(ctx context.Context, code string) (map[string]int, error) {
+	m, err := g.client.HGetAll(ctx, g.Keys(code)[1]).Result()
+	if err != nil {
+		return nil, fmt.Errorf("drop gate %s admitted: %w", code, err)
+	}
+	out := make(map[string]int, len(m))
+	for b, v := range m {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			out[b] = n
+		}
+	}
+	return out, nil
+}
+
 // Left returns the gate's counter; ok is false when it is missing.
 func (g *Gate) Left(ctx context.Context, code string) (left int, ok bool, err error) {
 	v, err := g.client.Get(ctx, g.Keys(code)[0]).Result()

@@ -277,4 +277,43 @@ func RunDropStore(t *testing.T, newStore func(t *testing.T) DropTestStore) {
 			t.Fatalf("second unit after expiry err = %v; want ErrDropLimit", err)
 		}
 	})
+
+	t.Run("GateSource", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newDropFixture(t, newStore(t))
+		d := f.create(t, 5, 2)
+		soldOut := f.create(t, 1, 1)
+		if live, err := f.s.LiveDrops(ctx, f.start.Add(-time.Second)); err != nil || len(live) != 0 {
+			t.Fatalf("LiveDrops before the start = %v, %v; want none", live, err)
+		}
+		if _, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 2, "g1", f.start); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.Reserve(ctx, d.ID, webBuyer(2), 1, "g2", f.start); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.Reserve(ctx, soldOut.ID, webBuyer(1), 1, "g3", f.start); err != nil {
+			t.Fatal(err)
+		}
+		live, err := f.s.LiveDrops(ctx, f.start)
+		if err != nil || len(live) != 1 || live[0].ID != d.ID || live[0].Left != 2 {
+			t.Fatalf("LiveDrops = %+v, %v; want only drop %d with 2 left", live, err, d.ID)
+		}
+		if live, _ := f.s.LiveDrops(ctx, f.start.Add(31*24*time.Hour)); len(live) != 0 {
+			t.Fatalf("LiveDrops a month later = %+v; want none", live)
+		}
+		counts, err := f.s.DropBuyerCounts(ctx, d.ID)
+		if err != nil || len(counts) != 2 || counts[webBuyer(1).Key()] != 2 || counts[webBuyer(2).Key()] != 1 {
+			t.Fatalf("DropBuyerCounts = %v, %v", counts, err)
+		}
+		for _, tc := range []struct {
+			b    commerce.Buyer
+			want int
+		}{{webBuyer(1), 2}, {webBuyer(2), 1}, {webBuyer(3), 0}} {
+			if n, err := f.s.DropBuyerTaken(ctx, d.ID, tc.b); err != nil || n != tc.want {
+				t.Errorf("DropBuyerTaken(%s) = %d, %v; want %d", tc.b.Key(), n, err, tc.want)
+			}
+		}
+	})
 }
