@@ -39,6 +39,10 @@ func TestDropStore(t *testing.T) {
 	storetest.RunDropStore(t, func(t *testing.T) storetest.DropTestStore { return open(t) })
 }
 
+func TestDropPostStore(t *testing.T) {
+	storetest.RunDropPostStore(t, func(t *testing.T) storetest.DropPostTestStore { return open(t) })
+}
+
 func TestSessionStore(t *testing.T) {
 	storetest.RunSessionStore(t, func(t *testing.T) bot.SessionStore { return open(t) })
 }
