@@ -36,6 +36,7 @@ type App struct {
 	pickup  *commerce.Pickup
 	drops   *commerce.DropService
 	seller  *commerce.Seller
+	posts   *bot.GroupPosts
 	secret  []byte // pickup tokens and staff logins
 	Router  *bot.Router
 	staff   *web.Staff
@@ -120,9 +121,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	if a.posts, err = a.newGroupPosts(locker, texts); err != nil {
+		return nil, err
+	}
 	a.Router = bot.NewRouter(bot.Options{
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
-		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller,
+		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts,
 	})
 	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
@@ -148,7 +152,7 @@ func (a *App) openTelegram(ctx context.Context) error {
 	if a.cfg.telegramLimits != nil {
 		limits = *a.cfg.telegramLimits
 	}
-	tg, err := telegram.New(ctx, telegram.Options{Limits: limits,
+	tg, err := telegram.New(ctx, telegram.Options{Limits: limits, Clock: a.cfg.telegramClock, Sleep: a.cfg.telegramSleep,
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
 		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"),
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
@@ -159,6 +163,7 @@ func (a *App) openTelegram(ctx context.Context) error {
 		return fmt.Errorf("telegram: %w", err)
 	}
 	a.tg = tg
+	a.posts.SetPoster(bot.ChannelTelegram, tg)
 	a.log.Info("telegram enabled", "bot", tg.Username(), "mode", tg.Mode())
 	return nil
 }
@@ -343,6 +348,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	pctx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	polling := a.startTelegram(pctx)
+	posting := make(chan struct{})
+	go func() {
+		defer close(posting)
+		a.posts.Run(pctx) // drop posts in groups follow their drops
+	}()
 	var serveErr error
 	select {
 	case serveErr = <-errc:
@@ -354,6 +364,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopPolling()
 	select { // long polling finishes the batch in hand
 	case <-polling:
+	case <-sctx.Done():
+	}
+	select { // an edit in progress finishes
+	case <-posting:
 	case <-sctx.Done():
 	}
 	if err := srv.Shutdown(sctx); err != nil {

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -31,6 +32,7 @@ type Config struct {
 	PickupSecret   string        // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs pickup QR tokens and staff logins; default: generated once, kept in the database
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
+	GroupPosts     GroupPostsConfig
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
@@ -42,6 +44,10 @@ type Config struct {
 	// telegramLimits overrides the sender limits (benchmarks measure the
 	// webhook path without Telegram's flood limits).
 	telegramLimits *telegram.SendLimits
+	// telegramClock and telegramSleep replace the Telegram sender's clock
+	// (tests run it on the shop's simulated time).
+	telegramClock func() time.Time
+	telegramSleep func(ctx context.Context, d time.Duration) error
 }
 
 // TelegramConfig enables the Telegram bot when Token is set.
@@ -152,6 +158,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		default:
 			return c, fmt.Errorf("TELEGRAM_MODE %q: want webhook or polling", c.Telegram.Mode)
 		}
+	}
+	if c.GroupPosts, err = groupPostsConfig(getenv); err != nil {
+		return c, err
 	}
 	c.WeChat = WeChatConfig{
 		AppID: getenv("WECHAT_APPID"), Secret: getenv("WECHAT_SECRET"), Token: getenv("WECHAT_TOKEN"),

@@ -26,6 +26,8 @@ Usage:
                                 QR code opening p_<id>, c_<id> or pt_<id> in WeChat
   shopbot pickup points|ship|arrived|staff …
                                 pickup points, shipments arriving, staff lists
+  shopbot drop post CODE --chat CHAT_ID [--lang zh-CN|en|ru]
+                                post drop CODE into a Telegram group or channel (kept current by serve)
   shopbot staff link IDENTITY [-ttl 24h]
                                 print a login link to the staff page (/staff)
   shopbot bench chat [-users N] [-duration D]
@@ -73,6 +75,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = pickupCommand(ctx, cfg, log, args, stdout)
 	case "staff":
 		err = staffCommand(ctx, cfg, log, args, stdout)
+	case "drop":
+		err = dropCommand(ctx, cfg, log, args, stdout)
 	case "bench":
 		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
 			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart, "drop": benchDrop,

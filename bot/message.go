@@ -56,6 +56,16 @@ type Reply struct {
 	// AskPhone asks platforms that can (Telegram's request_contact keyboard)
 	// to offer sharing the user's own phone number as the answer.
 	AskPhone bool `json:"ask_phone,omitempty"`
+	// Toast answers a button press with a short notification instead of a
+	// message (Telegram's answerCallbackQuery text, up to 200 characters).
+	// A reply with a Toast and no Text sends no message. The router gives
+	// toasts only to button presses in groups, which only Telegram has.
+	Toast string `json:"toast,omitempty"`
+	// Private sends the reply to the sender's private chat with the bot
+	// instead of the group the message came from, where the platform can
+	// (Telegram: only to users who started the bot; otherwise it is
+	// dropped quietly). In a private chat it changes nothing.
+	Private bool `json:"private,omitempty"`
 }
 
 // Notice is something the shop tells a user unprompted: an order arrived, a

@@ -55,6 +55,9 @@ type Options struct {
 	// product by sending its photo, edit, hide and show products,
 	// /products. Nil turns them off.
 	Seller *commerce.Seller
+	// GroupPosts posts drops into groups and channels (/post) and takes
+	// "+1" taps on those posts; nil turns both off.
+	GroupPosts *GroupPosts
 }
 
 // Event names an outcome worth counting.

@@ -12,7 +12,11 @@ import (
 	"shopbot/bot"
 )
 
-var _ bot.Poster = (*Adapter)(nil)
+var (
+	_ bot.Poster      = (*Adapter)(nil)
+	_ bot.PostDeleter = (*Adapter)(nil)
+	_ bot.DeepLinker  = (*Adapter)(nil)
+)
 
 // Post implements bot.Poster: one message (a photo with the text as its
 // caption when r has an image, else text), cut to Telegram's size limits
@@ -84,6 +88,23 @@ func (a *Adapter) Edit(ctx context.Context, chatID, messageID string, r bot.Repl
 		return fmt.Errorf("telegram: message %d in chat %d cannot be edited: %w", id, chat, bot.ErrGone)
 	}
 	return nil
+}
+
+// Delete implements bot.PostDeleter with deleteMessage (bots may delete
+// their own messages in groups for 48 hours, in channels always).
+func (a *Adapter) Delete(ctx context.Context, chatID, messageID string) error {
+	chat, err := parseChat(chatID)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.Atoi(messageID)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("telegram: message id %q: %w", messageID, errInvalidPost)
+	}
+	c := tgbotapi.NewDeleteMessage(chat, id)
+	_, err = a.sender.run(ctx, call{method: "deleteMessage", chatID: chat, tolerant: true,
+		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(c) }})
+	return err
 }
 
 func parseChat(chatID string) (int64, error) {

@@ -50,6 +50,11 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 			return
 		}
 	}
+	replies, private := a.splitPrivate(replies, in)
+	defer a.sendPrivate(ctx, in, private)
+	if len(replies) == 0 {
+		return
+	}
 	for _, r := range replies {
 		r = a.forChat(r, in.chatID, kb.hint)
 		if r.Edit && editable != nil {
@@ -74,6 +79,45 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 	}
 	if kb.remove {
 		_ = a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
+	}
+}
+
+// splitPrivate takes out of replies the toast-only ones (answered with
+// the callback) and, in groups, those for the sender's private chat.
+func (a *Adapter) splitPrivate(replies []bot.Reply, in incoming) (here, private []bot.Reply) {
+	for _, r := range replies {
+		switch {
+		case r.Toast != "" && strings.TrimSpace(r.Text) == "":
+		case r.Private && in.chatID < 0:
+			private = append(private, r)
+		default:
+			here = append(here, r)
+		}
+	}
+	return here, private
+}
+
+// sendPrivate sends replies to the sender's private chat. A user who never
+// started the bot cannot be written to (403): that is expected here, so it
+// is only logged at debug level.
+func (a *Adapter) sendPrivate(ctx context.Context, in incoming, replies []bot.Reply) {
+	if len(replies) == 0 {
+		return
+	}
+	user, err := strconv.ParseInt(in.msg.UserID, 10, 64)
+	if err != nil || user <= 0 {
+		return // a channel or an anonymous admin has no private chat
+	}
+	for _, r := range replies {
+		r.Private = false
+		err := a.sendReply(ctx, user, a.forChat(r, user, in.msg.Lang), 0, &replyKeyboard{hint: in.msg.Lang})
+		if errors.Is(err, ErrBlocked) {
+			a.log.DebugContext(ctx, "telegram private reply not delivered: the user has not started the bot", "user_id", user)
+			return
+		}
+		if stop(ctx, err) {
+			return
+		}
 	}
 }
 

@@ -365,12 +365,21 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 		a.chatMember(ctx, u.MyChatMember)
 		return
 	}
+	// A pressed button's spinner stops whatever happens (duplicates and
+	// errors included): right after routing, with the reply's toast if it
+	// has one, in parallel with sending the replies.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	answer := func(string) {}
 	if cb := u.CallbackQuery; cb != nil && cb.ID != "" {
-		// Stop the button's spinner whatever happens next (duplicates and
-		// errors included), in parallel with the work.
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		wg.Go(func() { a.answerCallback(ctx, cb.ID) })
+		answered := false
+		answer = func(toast string) {
+			if !answered {
+				answered = true
+				wg.Go(func() { a.answerCallback(ctx, cb.ID, toast) })
+			}
+		}
+		defer answer("")
 	}
 	in, why := a.convert(u)
 	if why != "" {
@@ -390,11 +399,26 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 		// The router turned it into a localized "try again" reply, sent below.
 		a.log.ErrorContext(ctx, "telegram update failed", "update_id", u.UpdateID, "chat_id", in.chatID, "err", err)
 	}
+	answer(toastOf(replies))
 	a.render(ctx, in, replies)
 }
 
-func (a *Adapter) answerCallback(ctx context.Context, id string) {
-	c := tgbotapi.NewCallback(id, "")
+// toastOf is the first toast among replies (one notification per press).
+func toastOf(replies []bot.Reply) string {
+	for _, r := range replies {
+		if r.Toast != "" {
+			return r.Toast
+		}
+	}
+	return ""
+}
+
+// maxToastLen is answerCallbackQuery's text limit, in characters.
+const maxToastLen = 200
+
+func (a *Adapter) answerCallback(ctx context.Context, id, toast string) {
+	toast, _ = cutText(clean(toast), maxToastLen)
+	c := tgbotapi.NewCallback(id, toast)
 	// Tolerant: a redelivered callback is "query is too old" (400).
 	_, _ = a.sender.run(ctx, call{method: "answerCallbackQuery", tolerant: true,
 		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(c) }})

@@ -146,7 +146,7 @@ type KeyButton struct {
 
 // FakeAPI is an httptest fake of the Bot API: getMe, setWebhook,
 // deleteWebhook, setMyCommands, sendMessage, sendPhoto, editMessageText,
-// editMessageCaption, editMessageReplyMarkup, answerCallbackQuery,
+// editMessageCaption, editMessageReplyMarkup, deleteMessage, answerCallbackQuery,
 // getUpdates (long polling over updates queued with PushUpdate) and
 // getFile, with file downloads from /file/bot<token>/<file_path> (files
 // users "sent", added with AddFile). Requests may be form-encoded (as the
@@ -488,6 +488,29 @@ func (f *FakeAPI) find(chat int64, id int) *Message {
 	return nil
 }
 
+// remove deletes a message; false when there is none with that id.
+func (f *FakeAPI) remove(chat int64, id int) bool {
+	c := f.chats[chat]
+	if c == nil {
+		return false
+	}
+	for i, m := range c.msgs {
+		if m.ID == id {
+			c.msgs = append(c.msgs[:i], c.msgs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteMessage deletes a message as a user (a group admin) would: it
+// disappears, and editing it fails like editing an unknown message.
+func (f *FakeAPI) DeleteMessage(chat int64, id int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.remove(chat, id)
+}
+
 func (f *FakeAPI) chat(id int64) *chatState {
 	c := f.chats[id]
 	if c == nil {
@@ -580,6 +603,13 @@ func (f *FakeAPI) handle(method string, p url.Values, at time.Time, r *http.Requ
 		return f.send(method, p, at)
 	case "editMessageText", "editMessageCaption", "editMessageReplyMarkup":
 		return f.edit(method, p, at)
+	case "deleteMessage":
+		chat, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+		id, _ := strconv.Atoi(p.Get("message_id"))
+		if !f.remove(chat, id) {
+			return nil, 400, "Bad Request: message to delete not found"
+		}
+		return true, 200, ""
 	case "answerCallbackQuery":
 		if p.Get("callback_query_id") == "" {
 			return nil, 400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
