@@ -274,6 +274,8 @@ func groupPostRush(t *testing.T, cfg Config) {
 
 	interval := e.app.posts.Interval()
 	edits := editsIn(api, postGroup, rushStart, rushEnd)
+	t.Logf("rush minute: %d web reservations and %d +1 taps (%d more double taps): %d edits of the group post, %d flood violations",
+		web, takers, takers/10, edits, api.Violations())
 	if max := int(time.Minute / interval); edits > max || edits < max-2 {
 		t.Errorf("%d edits in the rush minute; want about %d and never more (one per %s)", edits, max, interval)
 	}
@@ -472,5 +474,28 @@ func TestGroupPostReplicasRestartAndGone(t *testing.T) {
 	}
 	if v := api.Violations(); v != 0 {
 		t.Errorf("%d flood violations", v)
+	}
+}
+
+func TestGroupPostsConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		names, interval string
+		want            GroupPostsConfig
+		bad             bool
+	}{
+		{"", "", GroupPostsConfig{Names: bot.NamesFirst, Interval: 5 * time.Second}, false},
+		{"initials", "10s", GroupPostsConfig{Names: bot.NamesInitials, Interval: 10 * time.Second}, false},
+		{"none", "3s", GroupPostsConfig{Names: bot.NamesNone, Interval: 3 * time.Second}, false},
+		{"full", "", GroupPostsConfig{}, true},
+		{"", "2s", GroupPostsConfig{}, true}, // 30 edits a minute would break Telegram's 20
+		{"", "soon", GroupPostsConfig{}, true},
+	} {
+		got, err := groupPostsConfig(func(k string) string {
+			return map[string]string{"SHOPBOT_CHAIN_NAMES": tc.names, "SHOPBOT_POST_INTERVAL": tc.interval}[k]
+		})
+		if (err != nil) != tc.bad || !tc.bad && got != tc.want {
+			t.Errorf("names %q interval %q: %+v, %v", tc.names, tc.interval, got, err)
+		}
 	}
 }

@@ -260,6 +260,12 @@ func (g *GroupPosts) Run(ctx context.Context) {
 // is free, the oldest post showing an outdated state is edited to the
 // current one. It returns the number of edits made.
 func (g *GroupPosts) Refresh(ctx context.Context) (int, error) {
+	g.mu.RLock()
+	none := len(g.posters) == 0
+	g.mu.RUnlock()
+	if none {
+		return 0, nil // no platform to post on (Telegram off): nothing to read either
+	}
 	now := g.o.Clock.Now()
 	live, err := g.o.Store.LiveDropPosts(ctx, now.Add(-g.o.Horizon))
 	if err != nil {
