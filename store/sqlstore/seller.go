@@ -127,12 +127,15 @@ func (s *Store) AdjustStock(ctx context.Context, id int64, delta int) (commerce.
 	if !errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("adjust stock of product %d: %w", id, s.mapErr(err))
 	}
+	// No row: the product is missing, or the condition failed. Which bound
+	// it failed follows from the sign of delta; the stock read here may have
+	// moved since and is only reported.
 	cur, err := s.Product(ctx, id)
 	switch {
 	case err != nil:
 		return commerce.Product{}, fmt.Errorf("adjust stock: %w", err)
-	case cur.Stock+delta < 0:
-		return cur, fmt.Errorf("take %d of product %d with %d left: %w", -delta, id, cur.Stock, commerce.ErrSoldOut)
+	case delta < 0:
+		return cur, fmt.Errorf("take %d of product %d (%d left): %w", -delta, id, cur.Stock, commerce.ErrSoldOut)
 	}
 	return cur, fmt.Errorf("stock of product %d over %d: %w", id, commerce.MaxStock, commerce.ErrInvalid)
 }
