@@ -20,13 +20,25 @@ var (
 
 // Post implements bot.Poster: one message (a photo with the text as its
 // caption when r has an image, else text), cut to Telegram's size limits
-// rather than split, so that it stays one editable message.
+// rather than split, so that it stays one editable message. A photo
+// Telegram refuses (400: it cannot fetch or use the picture) is posted as
+// text; Edit copes with either kind.
 func (a *Adapter) Post(ctx context.Context, chatID string, r bot.Reply) (string, error) {
 	chat, err := parseChat(chatID)
 	if err != nil {
 		return "", err
 	}
-	r = a.forChat(r, chat, "")
+	id, err := a.post(ctx, chat, a.forChat(r, chat, ""))
+	if code, _ := classify(err); code == 400 && a.imageURL(r.Image) != "" {
+		a.event(EventPhotoFallback)
+		a.log.WarnContext(ctx, "telegram photo post refused, posting text", "chat_id", chat, "image", r.Image, "err", err)
+		r.Image = ""
+		id, err = a.post(ctx, chat, a.forChat(r, chat, ""))
+	}
+	return id, err
+}
+
+func (a *Adapter) post(ctx context.Context, chat int64, r bot.Reply) (string, error) {
 	text := clean(r.Text)
 	var c tgbotapi.Chattable
 	if photo := a.imageURL(r.Image); photo != "" {
@@ -59,7 +71,8 @@ func (a *Adapter) Post(ctx context.Context, chatID string, r bot.Reply) (string,
 var errInvalidPost = errors.New("invalid post")
 
 // Edit implements bot.Poster. The message keeps its kind: a photo post has
-// its caption edited, a text post its text.
+// its caption edited, a text post its text (also when r has an image but
+// Post had to fall back to text).
 func (a *Adapter) Edit(ctx context.Context, chatID, messageID string, r bot.Reply) error {
 	chat, err := parseChat(chatID)
 	if err != nil {
@@ -70,15 +83,13 @@ func (a *Adapter) Edit(ctx context.Context, chatID, messageID string, r bot.Repl
 		return fmt.Errorf("telegram: message id %q: %w", messageID, errInvalidPost)
 	}
 	r = a.forChat(r, chat, "")
-	target := &tgbotapi.Message{MessageID: id}
-	if a.imageURL(r.Image) != "" {
-		target.Photo = []tgbotapi.PhotoSize{{}}
-		caption, _ := cutText(clean(r.Text), MaxCaptionLen)
-		r.Text = caption
-	} else {
-		r.Text, _ = cutText(clean(r.Text), MaxTextLen)
+	photo := a.imageURL(r.Image) != ""
+	done, err := a.editAs(ctx, chat, id, r, photo)
+	if err == nil && !done && photo {
+		// The post may have been made as text (Post's fallback).
+		r.Image = ""
+		done, err = a.editAs(ctx, chat, id, r, false)
 	}
-	done, err := a.edit(ctx, chat, target, r)
 	switch {
 	case errors.Is(err, ErrBlocked):
 		return fmt.Errorf("%w: %w", bot.ErrGone, err)
@@ -105,6 +116,18 @@ func (a *Adapter) Delete(ctx context.Context, chatID, messageID string) error {
 	_, err = a.sender.run(ctx, call{method: "deleteMessage", chatID: chat, tolerant: true,
 		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(c) }})
 	return err
+}
+
+// editAs edits message id as a photo's caption or as text.
+func (a *Adapter) editAs(ctx context.Context, chat int64, id int, r bot.Reply, photo bool) (bool, error) {
+	target := &tgbotapi.Message{MessageID: id}
+	if photo {
+		target.Photo = []tgbotapi.PhotoSize{{}}
+		r.Text, _ = cutText(clean(r.Text), MaxCaptionLen)
+	} else {
+		r.Text, _ = cutText(clean(r.Text), MaxTextLen)
+	}
+	return a.edit(ctx, chat, target, r)
 }
 
 func parseChat(chatID string) (int64, error) {

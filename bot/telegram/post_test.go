@@ -69,3 +69,41 @@ func TestPostAndEditInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A picture Telegram refuses leaves a text post, which later edits with
+// the image still in the reply update in place; a deleted post is gone.
+func TestPostPhotoFallbackAndDelete(t *testing.T) {
+	e := newEnv(t, noRouter())
+	ctx := context.Background()
+	const group = int64(-100124)
+	e.api.Inject("sendPhoto", telegramtest.Fault{Code: 400, Desc: "Bad Request: wrong file identifier/HTTP URL specified"})
+	id, err := e.a.Post(ctx, "-100124", bot.Reply{Text: "Serum — 5 left", Image: "/img/serum.png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgID int
+	if _, err := fmt.Sscan(id, &msgID); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := e.api.Message(group, msgID); !ok || m.Photo != "" || m.Text != "Serum — 5 left" {
+		t.Fatalf("fallback post = %+v, %v; want the text alone", m, ok)
+	}
+	if err := e.a.Edit(ctx, "-100124", id, bot.Reply{Text: "Serum — 4 left", Image: "/img/serum.png"}); err != nil {
+		t.Fatalf("edit of the text fallback: %v", err)
+	}
+	if m, _ := e.api.Message(group, msgID); m.Text != "Serum — 4 left" {
+		t.Fatalf("after edit: %q", m.Text)
+	}
+	if err := e.a.Delete(ctx, "-100124", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.api.Message(group, msgID); ok {
+		t.Fatal("deleted post still there")
+	}
+	if err := e.a.Edit(ctx, "-100124", id, bot.Reply{Text: "Serum — 3 left", Image: "/img/serum.png"}); !errors.Is(err, bot.ErrGone) {
+		t.Fatalf("edit of a deleted post: %v; want ErrGone", err)
+	}
+	if err := e.a.Delete(ctx, "-100124", id); err == nil {
+		t.Fatal("deleting twice succeeded")
+	}
+}
