@@ -117,8 +117,10 @@ type DropReservation struct {
 // and writes it back.
 type DropStore interface {
 	DropGateSource
-	// CreateDrop inserts d with all its units left and returns it with ID set.
-	// ErrInvalid if d fails Validate, ErrNotFound if the product does not
+	// CreateDrop inserts d with all its units left, emits DropCreated, and
+	// returns it with ID set. Drop units are set aside apart from the
+	// product's stock (which CreateDrop does not touch). ErrInvalid if d
+	// fails Validate, ErrNotFound if the product does not
 	// exist, ErrConflict if the code is taken (retry with a new code).
 	CreateDrop(ctx context.Context, d Drop) (Drop, error)
 	// Drop returns one drop with its current Left. ErrNotFound if absent.
@@ -141,10 +143,11 @@ type DropStore interface {
 	// before now expired and returns its units to the drop and to the buyer's
 	// count, in one transaction. It does so exactly once: expired is false
 	// (and nothing changes) when the reservation is already expired or not
-	// yet due. ErrNotFound if absent.
+	// yet due. An expiry emits DropUnitsFreed. ErrNotFound if absent.
 	ExpireReservation(ctx context.Context, id int64, now time.Time) (r DropReservation, expired bool, err error)
 	// DueDropReservations lists reserved reservations with ExpiresAt at or before now.
 	DueDropReservations(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	DropFlowStore
 }
 
 // DropGate is a fast, rebuildable filter in front of DropStore.Reserve (the

@@ -72,6 +72,12 @@ func TestPickupStore(t *testing.T) {
 	})
 }
 
+func TestDropFlows(t *testing.T) {
+	storetest.RunDropFlows(t, func(t *testing.T, hook func(commerce.Event) error) storetest.DropFlowTestStore {
+		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+	})
+}
+
 func TestSettingsInbox(t *testing.T) {
 	storetest.RunSettingsInbox(t, func(t *testing.T) storetest.SettingsInbox { return open(t) })
 }

@@ -48,18 +48,29 @@ func (s *Store) CreateDrop(ctx context.Context, d commerce.Drop) (commerce.Drop,
 	if err := d.Validate(); err != nil {
 		return d, err
 	}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO drops (code, product_id, units, units_left, price_amount, currency,
-			starts_at, per_buyer_limit, reservation_ms, created_at)
-		SELECT $1, id, $2, $2, $3, $4, $5, $6, $7, $8 FROM products WHERE id = $9 RETURNING id`,
-		d.Code, d.Units, d.Price.Amount, d.Price.Currency, ms(d.StartsAt), d.PerBuyerLimit,
-		d.ReservationTTL.Milliseconds(), ms(d.CreatedAt), d.ProductID).Scan(&d.ID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("create drop: product %d: %w", d.ProductID, commerce.ErrNotFound)
-	}
+	var created commerce.Drop
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO drops (code, product_id, units, units_left, price_amount, currency,
+				starts_at, per_buyer_limit, reservation_ms, created_at)
+			SELECT $1, id, $2, $2, $3, $4, $5, $6, $7, $8 FROM products WHERE id = $9 RETURNING id`,
+			d.Code, d.Units, d.Price.Amount, d.Price.Currency, ms(d.StartsAt), d.PerBuyerLimit,
+			d.ReservationTTL.Milliseconds(), ms(d.CreatedAt), d.ProductID).Scan(&d.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("create drop: product %d: %w", d.ProductID, commerce.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("create drop %s: %w", d.Code, s.mapErr(err))
+		}
+		if created, err = s.dropWhere(ctx, tx, `id = $1`, d.ID); err != nil {
+			return err
+		}
+		// The start notice job commits with the drop.
+		return s.emit(ctx, tx, commerce.DropCreated{Drop: created})
+	})
 	if err != nil {
-		return d, fmt.Errorf("create drop %s: %w", d.Code, s.mapErr(err))
+		return d, err
 	}
-	return s.Drop(ctx, d.ID)
+	return created, nil
 }
 
 // Drop implements commerce.DropStore.
@@ -121,7 +132,9 @@ func (s *Store) ExpireReservation(ctx context.Context, id int64, now time.Time) 
 			return fmt.Errorf("return buyer count of drop %d: %w", r.DropID, s.mapErr(err))
 		}
 		expired = true
-		return nil
+		r.Status = commerce.DropExpired
+		// The service returns the gate's units itself, right after the commit.
+		return s.emit(ctx, tx, commerce.DropUnitsFreed{DropID: r.DropID, Buyer: r.Buyer, Qty: r.Qty})
 	})
 	return r, expired, err
 }

@@ -175,6 +175,10 @@ func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.
 			return err
 		}
 		if from.HoldsStock() && to == commerce.StatusCancelled {
+			// A drop order's units came from its drop: they go back there.
+			if isDrop, err := s.returnDropUnits(ctx, tx, id); err != nil || isDrop {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + l.qty, updated_at = $1
 				FROM (SELECT product_id, SUM(qty) AS qty FROM order_lines WHERE order_id = $2 GROUP BY product_id) AS l
 				WHERE products.id = l.product_id`, ms(at), id); err != nil {

@@ -1,0 +1,332 @@
+package commerce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DropOrdered: the reservation became an order; it never expires.
+const DropOrdered DropReservationStatus = "ordered"
+
+// DropFollower is someone to tell about a drop: a buyer and where to reach them.
+type DropFollower struct {
+	Buyer  Buyer
+	ChatID string
+	Lang   string
+}
+
+// DropWaiterStatus is the state of a waitlist entry.
+type DropWaiterStatus string
+
+const (
+	DropWaiting DropWaiterStatus = "waiting" // in the queue
+	DropOffered DropWaiterStatus = "offered" // a unit was reserved for them
+	DropSkipped DropWaiterStatus = "skipped" // could not be offered (already holds the limit)
+)
+
+// DropWaiter is one place on a drop's waitlist.
+type DropWaiter struct {
+	ID     int64
+	DropID int64
+	DropFollower
+	Status        DropWaiterStatus
+	ReservationID int64 // the reservation made for them once offered
+	CreatedAt     time.Time
+}
+
+// DropStats are a drop's live figures for the seller.
+type DropStats struct {
+	Drop        Drop
+	Sold        int   // units in orders that are not cancelled
+	Orders      int   // such orders
+	Reserved    int   // units held by live reservations
+	Waitlisted  int   // buyers waiting
+	Subscribers int   // buyers who asked to be told at the start
+	Revenue     Money // total of the sold units at the drop price
+}
+
+// DropOrder is what a buyer entered to turn a reservation into an order.
+type DropOrder struct {
+	ReservationID int64
+	Buyer         Buyer
+	ChatID        string
+	Lang          string
+	PickupPointID int64
+	ContactName   string
+	Phone         string
+	Key           string // same key → same order
+}
+
+// DropFlowStore is the part of DropStore behind the chat flows: orders from
+// reservations, subscriptions, the waitlist and the seller's figures.
+type DropFlowStore interface {
+	// Drops lists drops, newest start first.
+	Drops(ctx context.Context, limit int) ([]Drop, error)
+	// DropReservation returns one reservation. ErrNotFound if absent.
+	DropReservation(ctx context.Context, id int64) (DropReservation, error)
+	// ActiveDropReservation returns the buyer's newest reservation of the
+	// drop that is reserved and not expired at now. ErrNotFound if none.
+	ActiveDropReservation(ctx context.Context, dropID int64, buyer Buyer, now time.Time) (DropReservation, error)
+	// OrderDropReservation turns a reservation into an order, in one
+	// transaction: the reservation moves reserved → ordered only if it
+	// belongs to o.Buyer and has not expired at now; the phone's units in
+	// the drop rise only if they stay within the drop's per-buyer limit; the
+	// order is inserted with one line of the drop's product at the drop
+	// price (o's lines and total are set here) and OrderPlaced is emitted.
+	// Drop units are separate from the product's stock: nothing is taken
+	// from it. Idempotent: the key or the reservation having made an order
+	// before returns that order with created=false. Errors (nothing
+	// changes): ErrNotFound (no such reservation of this buyer), ErrExpired,
+	// ErrDropLimit (the phone's limit), ErrInvalid (pickup point missing or
+	// closed), ErrConflict (the order number collided: retry with another).
+	OrderDropReservation(ctx context.Context, o Order, reservationID int64, now time.Time) (placed Order, created bool, err error)
+	// SubscribeDrop adds f to the drop's start notice; created=false when
+	// already subscribed. ErrNotFound if the drop is absent.
+	SubscribeDrop(ctx context.Context, dropID int64, f DropFollower, now time.Time) (created bool, err error)
+	// UnsubscribeDrop removes a subscription; removed=false when there was none.
+	UnsubscribeDrop(ctx context.Context, dropID int64, b Buyer) (removed bool, err error)
+	// DropSubscribed reports whether b is subscribed.
+	DropSubscribed(ctx context.Context, dropID int64, b Buyer) (bool, error)
+	// StartDrop marks every subscriber not yet notified as notified and
+	// emits DropStarted with them, in one transaction: a second call
+	// returns no one.
+	StartDrop(ctx context.Context, dropID int64, now time.Time) ([]DropFollower, error)
+	// JoinWaitlist appends f to the drop's waitlist; created=false (and the
+	// existing entry) when b is on it already. ErrNotFound if the drop is absent.
+	JoinWaitlist(ctx context.Context, dropID int64, f DropFollower, now time.Time) (w DropWaiter, created bool, err error)
+	// WaitlistEntry returns b's entry. ErrNotFound if none.
+	WaitlistEntry(ctx context.Context, dropID int64, b Buyer) (DropWaiter, error)
+	// NextWaiter returns the earliest waiting entry. ErrNotFound if none.
+	NextWaiter(ctx context.Context, dropID int64) (DropWaiter, error)
+	// SetWaiterOffered moves a waiting entry to offered with r and emits
+	// DropOfferMade, once: ok=false (nothing emitted) when it is no longer waiting.
+	SetWaiterOffered(ctx context.Context, waiterID int64, r DropReservation) (ok bool, err error)
+	// SkipWaiter moves a waiting entry to skipped.
+	SkipWaiter(ctx context.Context, waiterID int64) error
+	// DropStats returns the drop's figures at now. ErrNotFound if absent.
+	DropStats(ctx context.Context, dropID int64, now time.Time) (DropStats, error)
+}
+
+// Drop events.
+type (
+	// DropCreated: a drop was scheduled (its start job is due at StartsAt).
+	DropCreated struct{ Drop Drop }
+	// DropStarted: these subscribers are to be told the drop started.
+	DropStarted struct {
+		Drop        Drop
+		Subscribers []DropFollower
+	}
+	// DropUnitsFreed: units went back to the drop (an expired reservation,
+	// a cancelled drop order); the waitlist is next. Gate is set when the
+	// gate has not been given the units back yet (a cancelled order).
+	DropUnitsFreed struct {
+		DropID int64
+		Buyer  Buyer
+		Qty    int
+		Gate   bool
+	}
+	// DropOfferMade: a unit was reserved for a waitlisted buyer.
+	DropOfferMade struct {
+		Waiter      DropWaiter
+		Reservation DropReservation
+	}
+)
+
+// EventName implements Event.
+func (DropCreated) EventName() string { return "drop_created" }
+
+// EventName implements Event.
+func (DropStarted) EventName() string { return "drop_started" }
+
+// EventName implements Event.
+func (DropUnitsFreed) EventName() string { return "drop_units_freed" }
+
+// EventName implements Event.
+func (DropOfferMade) EventName() string { return "drop_offer_made" }
+
+// Get returns one drop (with its current Left).
+func (s *DropService) Get(ctx context.Context, id int64) (Drop, error) { return s.store.Drop(ctx, id) }
+
+// ByCode returns one drop by code; a malformed code is ErrNotFound.
+func (s *DropService) ByCode(ctx context.Context, code string) (Drop, error) {
+	if !ValidDropCode(code) {
+		return Drop{}, fmt.Errorf("drop code %q: %w", code, ErrNotFound)
+	}
+	return s.store.DropByCode(ctx, code)
+}
+
+// List returns the newest drops.
+func (s *DropService) List(ctx context.Context, limit int) ([]Drop, error) {
+	return s.store.Drops(ctx, limit)
+}
+
+// Stats returns a drop's live figures.
+func (s *DropService) Stats(ctx context.Context, id int64) (DropStats, error) {
+	return s.store.DropStats(ctx, id, s.clock.Now())
+}
+
+// Reservation returns one reservation.
+func (s *DropService) Reservation(ctx context.Context, id int64) (DropReservation, error) {
+	return s.store.DropReservation(ctx, id)
+}
+
+// Active returns the buyer's live reservation of a drop. ErrNotFound if none.
+func (s *DropService) Active(ctx context.Context, dropID int64, b Buyer) (DropReservation, error) {
+	return s.store.ActiveDropReservation(ctx, dropID, b, s.clock.Now())
+}
+
+// Order turns the buyer's reservation into a confirmed order at the drop
+// price, exactly once (see DropFlowStore.OrderDropReservation). The order is
+// placed confirmed: the reservation was its hold and the buyer's details
+// are the confirmation, so no second countdown starts. ErrInvalid for a bad
+// name, phone or key.
+func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, error) {
+	if in.Key == "" {
+		return Order{}, false, fmt.Errorf("drop order: missing key: %w", ErrInvalid)
+	}
+	name, err := NormalizeName(in.ContactName)
+	if err != nil {
+		return Order{}, false, err
+	}
+	phone, err := NormalizePhone(in.Phone)
+	if err != nil {
+		return Order{}, false, err
+	}
+	now := s.clock.Now()
+	o := Order{Buyer: in.Buyer, ChatID: in.ChatID, Lang: in.Lang, Status: StatusConfirmed,
+		PickupPointID: in.PickupPointID, ContactName: name, Phone: phone, IdempotencyKey: in.Key,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now}
+	for attempt := 0; ; attempt++ {
+		o.Number = NewOrderNumber()
+		placed, created, err := s.store.OrderDropReservation(ctx, o, in.ReservationID, now)
+		if errors.Is(err, ErrConflict) && attempt < 5 {
+			continue
+		}
+		return placed, created, err
+	}
+}
+
+// Subscribe asks for a notice when the drop starts. ErrDropStarted-like
+// answers are the caller's: a started drop needs no subscription, so
+// subscribing to one is refused with ErrInvalid.
+func (s *DropService) Subscribe(ctx context.Context, dropID int64, f DropFollower) (bool, error) {
+	d, err := s.store.Drop(ctx, dropID)
+	if err != nil {
+		return false, err
+	}
+	if !s.clock.Now().Before(d.StartsAt) {
+		return false, fmt.Errorf("drop %s already started: %w", d.Code, ErrInvalid)
+	}
+	return s.store.SubscribeDrop(ctx, dropID, f, s.clock.Now())
+}
+
+// Unsubscribe cancels a subscription (harmless when there is none).
+func (s *DropService) Unsubscribe(ctx context.Context, dropID int64, b Buyer) (bool, error) {
+	return s.store.UnsubscribeDrop(ctx, dropID, b)
+}
+
+// Subscribed reports whether b asked to be told at the start.
+func (s *DropService) Subscribed(ctx context.Context, dropID int64, b Buyer) (bool, error) {
+	return s.store.DropSubscribed(ctx, dropID, b)
+}
+
+// JoinWaitlist queues f for units that come back. ErrInvalid when the drop
+// has not started or still has units (buy them instead).
+func (s *DropService) JoinWaitlist(ctx context.Context, dropID int64, f DropFollower) (DropWaiter, bool, error) {
+	d, err := s.store.Drop(ctx, dropID)
+	if err != nil {
+		return DropWaiter{}, false, err
+	}
+	if s.clock.Now().Before(d.StartsAt) || d.Left > 0 {
+		return DropWaiter{}, false, fmt.Errorf("drop %s is not sold out: %w", d.Code, ErrInvalid)
+	}
+	return s.store.JoinWaitlist(ctx, dropID, f, s.clock.Now())
+}
+
+// WaitlistEntry returns b's place on the waitlist. ErrNotFound if none.
+func (s *DropService) WaitlistEntry(ctx context.Context, dropID int64, b Buyer) (DropWaiter, error) {
+	return s.store.WaitlistEntry(ctx, dropID, b)
+}
+
+// Start tells the subscribers the drop started (once; see
+// DropFlowStore.StartDrop). ErrDropNotStarted before StartsAt, so a job
+// that runs early (clock skew) waits.
+func (s *DropService) Start(ctx context.Context, dropID int64) (int, error) {
+	d, err := s.store.Drop(ctx, dropID)
+	if err != nil {
+		return 0, err
+	}
+	if s.clock.Now().Before(d.StartsAt) {
+		return 0, fmt.Errorf("drop %s starts %s: %w", d.Code, d.StartsAt.Format(time.RFC3339), ErrDropNotStarted)
+	}
+	subs, err := s.store.StartDrop(ctx, dropID, s.clock.Now())
+	return len(subs), err
+}
+
+// waitlistKey is the reservation key of an offer: a retried offer replays it.
+func waitlistKey(w DropWaiter) string { return fmt.Sprintf("wl:%d", w.ID) }
+
+// OfferWaitlist reserves freed units, one each, for the earliest waiting
+// buyers, and reports how many it offered. Each offer is idempotent on a
+// key derived from the waitlist entry, so a retried or concurrent call
+// reserves nothing twice. It reserves in the store directly: the gate may
+// not have its units back yet, and the store decides anyway.
+func (s *DropService) OfferWaitlist(ctx context.Context, dropID int64) (int, error) {
+	offered := 0
+	for range 1000 {
+		d, err := s.store.Drop(ctx, dropID)
+		if err != nil {
+			return offered, err
+		}
+		if d.Left <= 0 {
+			return offered, nil
+		}
+		w, err := s.store.NextWaiter(ctx, dropID)
+		if errors.Is(err, ErrNotFound) {
+			return offered, nil
+		}
+		if err != nil {
+			return offered, err
+		}
+		r, err := s.store.Reserve(ctx, dropID, w.Buyer, 1, waitlistKey(w), s.clock.Now())
+		switch {
+		case errors.Is(err, ErrDropLimit), errors.Is(err, ErrConflict):
+			// They hold the limit already (they bought meanwhile): next one.
+			if err := s.store.SkipWaiter(ctx, w.ID); err != nil {
+				return offered, err
+			}
+			continue
+		case errors.Is(err, ErrSoldOut):
+			return offered, nil // someone else was quicker
+		case err != nil:
+			return offered, err
+		}
+		if s.gate != nil && !r.Replayed {
+			// Account the unit in the gate, so its expiry returns what it took.
+			if _, gerr := s.gate.Try(ctx, d.Code, w.Buyer.Key(), 1, d.PerBuyerLimit); gerr != nil {
+				s.log.Debug("drop gate did not take an offered unit", "drop", d.Code, "err", gerr)
+			}
+		}
+		ok, err := s.store.SetWaiterOffered(ctx, w.ID, r)
+		if err != nil {
+			return offered, err
+		}
+		if ok {
+			offered++
+		}
+	}
+	return offered, nil
+}
+
+// UnitsFreed handles DropUnitsFreed after its transaction: the gate gets
+// back the units it does not know about yet, then the waitlist is offered.
+func (s *DropService) UnitsFreed(ctx context.Context, e DropUnitsFreed) (int, error) {
+	if e.Gate && s.gate != nil && e.Qty > 0 {
+		if d, err := s.drop(ctx, e.DropID); err == nil {
+			s.giveBack(ctx, d.Code, e.Buyer, e.Qty)
+		}
+	}
+	return s.OfferWaitlist(ctx, e.DropID)
+}

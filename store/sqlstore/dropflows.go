@@ -1,0 +1,390 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"shopbot/commerce"
+)
+
+// Drops implements commerce.DropFlowStore.
+func (s *Store) Drops(ctx context.Context, limit int) ([]commerce.Drop, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+dropCols+` FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("drops: %w", err)
+	}
+	defer rows.Close()
+	var out []commerce.Drop
+	for rows.Next() {
+		d, err := scanDrop(rows)
+		if err != nil {
+			return nil, fmt.Errorf("drops: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DropReservation implements commerce.DropFlowStore.
+func (s *Store) DropReservation(ctx context.Context, id int64) (commerce.DropReservation, error) {
+	r, err := scanDropReservation(s.db.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations WHERE id = $1`, id))
+	if err != nil {
+		return r, fmt.Errorf("drop reservation %d: %w", id, s.mapErr(err))
+	}
+	return r, nil
+}
+
+// ActiveDropReservation implements commerce.DropFlowStore.
+func (s *Store) ActiveDropReservation(ctx context.Context, dropID int64, b commerce.Buyer, now time.Time) (commerce.DropReservation, error) {
+	r, err := scanDropReservation(s.db.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations
+		WHERE drop_id = $1 AND buyer = $2 AND status = $3 AND expires_at > $4 ORDER BY id DESC LIMIT 1`,
+		dropID, b.Key(), string(commerce.DropReserved), ms(now)))
+	if err != nil {
+		return r, fmt.Errorf("active reservation of drop %d: %w", dropID, s.mapErr(err))
+	}
+	return r, nil
+}
+
+// OrderDropReservation implements commerce.DropFlowStore. The reservation's
+// row is changed first: of two concurrent confirmations the second waits
+// for it, finds it ordered, and returns the first one's order.
+func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, reservationID int64, now time.Time) (commerce.Order, bool, error) {
+	if o.IdempotencyKey == "" {
+		return o, false, fmt.Errorf("drop order: empty key: %w", commerce.ErrInvalid)
+	}
+	var existing *commerce.Order
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if prev, err := s.orderWhere(ctx, tx, `idem_key = $1`, o.IdempotencyKey); err == nil {
+			existing = &prev
+			return nil
+		} else if !errors.Is(err, commerce.ErrNotFound) {
+			return err
+		}
+		var dropID int64
+		var qty int
+		err := tx.QueryRowContext(ctx, `UPDATE drop_reservations SET status = $1, updated_at = $2
+			WHERE id = $3 AND buyer = $4 AND status = $5 AND expires_at > $2 RETURNING drop_id, qty`,
+			string(commerce.DropOrdered), ms(now), reservationID, o.Buyer.Key(), string(commerce.DropReserved)).Scan(&dropID, &qty)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.whyNotOrdered(ctx, tx, reservationID, o.Buyer, &existing)
+		}
+		if err != nil {
+			return fmt.Errorf("order drop reservation %d: %w", reservationID, s.mapErr(err))
+		}
+		var limit int
+		var line commerce.OrderLine
+		err = tx.QueryRowContext(ctx, `SELECT d.per_buyer_limit, d.price_amount, d.currency, p.id, p.sku, p.title
+			FROM drops d JOIN products p ON p.id = d.product_id WHERE d.id = $1`, dropID).
+			Scan(&limit, &line.UnitPrice.Amount, &line.UnitPrice.Currency, &line.ProductID, &line.SKU, jsonText{&line.Title})
+		if err != nil {
+			return fmt.Errorf("drop %d of reservation %d: %w", dropID, reservationID, s.mapErr(err))
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM pickup_points WHERE id = $1 AND active`, o.PickupPointID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("pickup point %d missing or closed: %w", o.PickupPointID, commerce.ErrInvalid)
+		}
+		if err != nil {
+			return fmt.Errorf("pickup point %d: %w", o.PickupPointID, s.mapErr(err))
+		}
+		// The same person on two channels is one phone number: its units in
+		// the drop rise only within the limit.
+		res, err := tx.ExecContext(ctx, `INSERT INTO drop_phones (drop_id, phone, taken) VALUES ($1, $2, $3)
+			ON CONFLICT (drop_id, phone) DO UPDATE SET taken = drop_phones.taken + excluded.taken
+			WHERE drop_phones.taken + excluded.taken <= $4`, dropID, o.Phone, qty, limit)
+		if err != nil {
+			return fmt.Errorf("drop %d phone count: %w", dropID, s.mapErr(err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("drop %d phone count: %w", dropID, err)
+		} else if n == 0 || qty > limit {
+			return fmt.Errorf("drop %d: phone over the limit of %d: %w", dropID, limit, commerce.ErrDropLimit)
+		}
+		line.Qty = qty
+		o.Lines = []commerce.OrderLine{line}
+		o.Total = line.UnitPrice.Mul(qty)
+		err = tx.QueryRowContext(ctx, `INSERT INTO orders (number, channel, user_id, chat_id, lang, status,
+				total_amount, currency, pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			o.Number, o.Buyer.Channel, o.Buyer.UserID, o.ChatID, o.Lang, string(o.Status),
+			o.Total.Amount, o.Total.Currency, o.PickupPointID, o.ContactName, o.Phone, o.IdempotencyKey,
+			ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.ExpiresAt)).Scan(&o.ID)
+		if err != nil {
+			return fmt.Errorf("insert drop order: %w", s.mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, title, unit_amount, qty)
+			VALUES ($1, 1, $2, $3, $4, $5, $6)`, o.ID, line.ProductID, line.SKU, textJSON(line.Title), line.UnitPrice.Amount, qty); err != nil {
+			return fmt.Errorf("insert drop order line: %w", s.mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO drop_orders (order_id, drop_id, reservation_id, phone, qty)
+			VALUES ($1, $2, $3, $4, $5)`, o.ID, dropID, reservationID, o.Phone, qty); err != nil {
+			return fmt.Errorf("insert drop order link: %w", s.mapErr(err))
+		}
+		return s.emit(ctx, tx, commerce.OrderPlaced{Order: o})
+	})
+	if errors.Is(err, commerce.ErrConflict) {
+		// The key's order committed meanwhile (a concurrent retry), or the number collided.
+		if prev, kerr := s.OrderByKey(ctx, o.IdempotencyKey); kerr == nil {
+			return prev, false, nil
+		}
+		return o, false, err
+	}
+	if err != nil {
+		return o, false, err
+	}
+	if existing != nil {
+		return *existing, false, nil
+	}
+	placed, err := s.Order(ctx, o.ID)
+	return placed, true, err
+}
+
+// whyNotOrdered explains a reservation the conditional update did not
+// take: ordered before (existing is set to that order), someone else's or
+// absent, or expired.
+func (s *Store) whyNotOrdered(ctx context.Context, tx *sql.Tx, id int64, b commerce.Buyer, existing **commerce.Order) error {
+	r, err := scanDropReservation(tx.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations WHERE id = $1`, id))
+	if err != nil {
+		return fmt.Errorf("drop reservation %d: %w", id, s.mapErr(err))
+	}
+	if r.Buyer != b {
+		return fmt.Errorf("drop reservation %d of another buyer: %w", id, commerce.ErrNotFound)
+	}
+	if r.Status == commerce.DropOrdered {
+		o, err := s.orderWhere(ctx, tx, `id = (SELECT order_id FROM drop_orders WHERE reservation_id = $1)`, id)
+		if err != nil {
+			return err
+		}
+		*existing = &o
+		return nil
+	}
+	return fmt.Errorf("drop reservation %d is %s: %w", id, r.Status, commerce.ErrExpired)
+}
+
+// returnDropUnits gives a cancelled drop order's units back to its drop,
+// its phone and its buyer, and emits DropUnitsFreed. ok is false when the
+// order is not a drop order (its stock is the product's).
+func (s *Store) returnDropUnits(ctx context.Context, tx *sql.Tx, orderID int64) (ok bool, err error) {
+	var dropID, resID int64
+	var phone string
+	var qty int
+	err = tx.QueryRowContext(ctx, `SELECT drop_id, reservation_id, phone, qty FROM drop_orders WHERE order_id = $1`, orderID).
+		Scan(&dropID, &resID, &phone, &qty)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("drop of order %d: %w", orderID, err)
+	}
+	var buyer string
+	if err := tx.QueryRowContext(ctx, `SELECT buyer FROM drop_reservations WHERE id = $1`, resID).Scan(&buyer); err != nil {
+		return false, fmt.Errorf("reservation of order %d: %w", orderID, err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE drops SET units_left = units_left + $1 WHERE id = $2`, []any{qty, dropID}},
+		{`UPDATE drop_phones SET taken = taken - $1 WHERE drop_id = $2 AND phone = $3`, []any{qty, dropID, phone}},
+		{`UPDATE drop_buyers SET taken = taken - $1 WHERE drop_id = $2 AND buyer = $3`, []any{qty, dropID, buyer}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			return false, fmt.Errorf("return units of order %d to drop %d: %w", orderID, dropID, s.mapErr(err))
+		}
+	}
+	return true, s.emit(ctx, tx, commerce.DropUnitsFreed{DropID: dropID, Buyer: parseBuyer(buyer), Qty: qty, Gate: true})
+}
+
+// SubscribeDrop implements commerce.DropFlowStore.
+func (s *Store) SubscribeDrop(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO drop_subscribers (drop_id, buyer, chat_id, lang, created_at)
+		SELECT id, $2, $3, $4, $5 FROM drops WHERE id = $1
+		ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, ms(now))
+	if err != nil {
+		return false, fmt.Errorf("subscribe to drop %d: %w", dropID, s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		if _, err := s.Drop(ctx, dropID); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, nil
+}
+
+// UnsubscribeDrop implements commerce.DropFlowStore.
+func (s *Store) UnsubscribeDrop(ctx context.Context, dropID int64, b commerce.Buyer) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM drop_subscribers WHERE drop_id = $1 AND buyer = $2`, dropID, b.Key())
+	if err != nil {
+		return false, fmt.Errorf("unsubscribe from drop %d: %w", dropID, s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// DropSubscribed implements commerce.DropFlowStore.
+func (s *Store) DropSubscribed(ctx context.Context, dropID int64, b commerce.Buyer) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_subscribers WHERE drop_id = $1 AND buyer = $2`, dropID, b.Key()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("drop %d subscription: %w", dropID, err)
+	}
+	return n > 0, nil
+}
+
+// StartDrop implements commerce.DropFlowStore.
+func (s *Store) StartDrop(ctx context.Context, dropID int64, now time.Time) ([]commerce.DropFollower, error) {
+	var subs []commerce.DropFollower
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		d, err := s.dropWhere(ctx, tx, `id = $1`, dropID)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE drop_subscribers SET notified_at = $1
+			WHERE drop_id = $2 AND notified_at IS NULL RETURNING buyer, chat_id, lang`, ms(now), dropID)
+		if err != nil {
+			return fmt.Errorf("start drop %d: %w", dropID, s.mapErr(err))
+		}
+		for rows.Next() {
+			var f commerce.DropFollower
+			var buyer string
+			if err := rows.Scan(&buyer, &f.ChatID, &f.Lang); err != nil {
+				rows.Close()
+				return fmt.Errorf("start drop %d: %w", dropID, err)
+			}
+			f.Buyer = parseBuyer(buyer)
+			subs = append(subs, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("start drop %d: %w", dropID, err)
+		}
+		if len(subs) == 0 {
+			return nil
+		}
+		return s.emit(ctx, tx, commerce.DropStarted{Drop: d, Subscribers: subs})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return subs, nil
+}
+
+const waiterCols = `id, drop_id, buyer, chat_id, lang, status, COALESCE(reservation_id, 0), created_at`
+
+func scanWaiter(sc interface{ Scan(...any) error }) (commerce.DropWaiter, error) {
+	var w commerce.DropWaiter
+	var buyer string
+	var created int64
+	err := sc.Scan(&w.ID, &w.DropID, &buyer, &w.ChatID, &w.Lang, &w.Status, &w.ReservationID, &created)
+	w.Buyer, w.CreatedAt = parseBuyer(buyer), fromMS(created)
+	return w, err
+}
+
+// JoinWaitlist implements commerce.DropFlowStore.
+func (s *Store) JoinWaitlist(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time) (commerce.DropWaiter, bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO drop_waitlist (drop_id, buyer, chat_id, lang, status, created_at)
+		SELECT id, $2, $3, $4, $5, $6 FROM drops WHERE id = $1
+		ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, string(commerce.DropWaiting), ms(now))
+	if err != nil {
+		return commerce.DropWaiter{}, false, fmt.Errorf("join waitlist of drop %d: %w", dropID, s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return commerce.DropWaiter{}, false, err
+	}
+	w, err := s.WaitlistEntry(ctx, dropID, f.Buyer)
+	if errors.Is(err, commerce.ErrNotFound) {
+		if _, derr := s.Drop(ctx, dropID); derr != nil {
+			return w, false, derr
+		}
+	}
+	return w, n > 0, err
+}
+
+// WaitlistEntry implements commerce.DropFlowStore.
+func (s *Store) WaitlistEntry(ctx context.Context, dropID int64, b commerce.Buyer) (commerce.DropWaiter, error) {
+	w, err := scanWaiter(s.db.QueryRowContext(ctx, `SELECT `+waiterCols+` FROM drop_waitlist WHERE drop_id = $1 AND buyer = $2`, dropID, b.Key()))
+	if err != nil {
+		return w, fmt.Errorf("waitlist of drop %d: %w", dropID, s.mapErr(err))
+	}
+	return w, nil
+}
+
+// NextWaiter implements commerce.DropFlowStore.
+func (s *Store) NextWaiter(ctx context.Context, dropID int64) (commerce.DropWaiter, error) {
+	w, err := scanWaiter(s.db.QueryRowContext(ctx, `SELECT `+waiterCols+` FROM drop_waitlist
+		WHERE drop_id = $1 AND status = $2 ORDER BY id LIMIT 1`, dropID, string(commerce.DropWaiting)))
+	if err != nil {
+		return w, fmt.Errorf("next on waitlist of drop %d: %w", dropID, s.mapErr(err))
+	}
+	return w, nil
+}
+
+// SetWaiterOffered implements commerce.DropFlowStore.
+func (s *Store) SetWaiterOffered(ctx context.Context, waiterID int64, r commerce.DropReservation) (bool, error) {
+	ok := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		w, err := scanWaiter(tx.QueryRowContext(ctx, `UPDATE drop_waitlist SET status = $1, reservation_id = $2
+			WHERE id = $3 AND status = $4 RETURNING `+waiterCols,
+			string(commerce.DropOffered), r.ID, waiterID, string(commerce.DropWaiting)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("offer to waiter %d: %w", waiterID, s.mapErr(err))
+		}
+		ok = true
+		return s.emit(ctx, tx, commerce.DropOfferMade{Waiter: w, Reservation: r})
+	})
+	return ok, err
+}
+
+// SkipWaiter implements commerce.DropFlowStore.
+func (s *Store) SkipWaiter(ctx context.Context, waiterID int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE drop_waitlist SET status = $1 WHERE id = $2 AND status = $3`,
+		string(commerce.DropSkipped), waiterID, string(commerce.DropWaiting))
+	if err != nil {
+		return fmt.Errorf("skip waiter %d: %w", waiterID, s.mapErr(err))
+	}
+	return nil
+}
+
+// DropStats implements commerce.DropFlowStore. Units add up: Units = Left +
+// Reserved + Sold (cancelled orders gave theirs back).
+func (s *Store) DropStats(ctx context.Context, dropID int64, now time.Time) (commerce.DropStats, error) {
+	d, err := s.Drop(ctx, dropID)
+	if err != nil {
+		return commerce.DropStats{}, err
+	}
+	st := commerce.DropStats{Drop: d, Revenue: commerce.Money{Currency: d.Price.Currency}}
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(d.qty), 0), COUNT(*), COALESCE(SUM(o.total_amount), 0)
+		FROM drop_orders d JOIN orders o ON o.id = d.order_id
+		WHERE d.drop_id = $1 AND o.status <> $2`, dropID, string(commerce.StatusCancelled)).
+		Scan(&st.Sold, &st.Orders, &st.Revenue.Amount)
+	if err != nil {
+		return st, fmt.Errorf("drop %d sales: %w", dropID, err)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(qty), 0) FROM drop_reservations WHERE drop_id = $1 AND status = $2`,
+		dropID, string(commerce.DropReserved)).Scan(&st.Reserved)
+	if err != nil {
+		return st, fmt.Errorf("drop %d reservations: %w", dropID, err)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM drop_waitlist WHERE drop_id = $1 AND status = $2),
+		(SELECT COUNT(*) FROM drop_subscribers WHERE drop_id = $1)`, dropID, string(commerce.DropWaiting)).
+		Scan(&st.Waitlisted, &st.Subscribers)
+	if err != nil {
+		return st, fmt.Errorf("drop %d followers: %w", dropID, err)
+	}
+	return st, nil
+}
