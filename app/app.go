@@ -127,6 +127,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.Router = bot.NewRouter(bot.Options{
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts,
+		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
 	})
 	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {

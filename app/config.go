@@ -18,18 +18,19 @@ import (
 
 // Config is the operator interface (see DESIGN.md).
 type Config struct {
-	HTTPAddr       string        // SHOPBOT_HTTP_ADDR
-	PublicURL      string        // SHOPBOT_PUBLIC_URL
-	DatabaseURL    string        // DATABASE_URL: postgres://… or sqlite:PATH
-	RedisURL       string        // REDIS_URL; empty = embedded
-	RedisPrefix    string        // SHOPBOT_REDIS_PREFIX, default "shopbot:" (several shops can share one Redis)
-	Admins         []string      // SHOPBOT_ADMINS
-	LogLevel       slog.Level    // SHOPBOT_LOG_LEVEL
-	ReservationTTL time.Duration // SHOPBOT_RESERVATION_TTL, default 15m
-	MaxQtyPerLine  int           // SHOPBOT_MAX_QTY, default 10
-	SeedDemo       bool          // SHOPBOT_SEED_DEMO, default true: seed the demo catalog into an empty database
-	DBMaxConns     int32         // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
-	PickupSecret   string        // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs pickup QR tokens and staff logins; default: generated once, kept in the database
+	HTTPAddr       string         // SHOPBOT_HTTP_ADDR
+	PublicURL      string         // SHOPBOT_PUBLIC_URL
+	DatabaseURL    string         // DATABASE_URL: postgres://… or sqlite:PATH
+	RedisURL       string         // REDIS_URL; empty = embedded
+	RedisPrefix    string         // SHOPBOT_REDIS_PREFIX, default "shopbot:" (several shops can share one Redis)
+	Admins         []string       // SHOPBOT_ADMINS
+	LogLevel       slog.Level     // SHOPBOT_LOG_LEVEL
+	ReservationTTL time.Duration  // SHOPBOT_RESERVATION_TTL, default 15m
+	MaxQtyPerLine  int            // SHOPBOT_MAX_QTY, default 10
+	SeedDemo       bool           // SHOPBOT_SEED_DEMO, default true: seed the demo catalog into an empty database
+	DBMaxConns     int32          // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
+	PickupSecret   string         // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs pickup QR tokens and staff logins; default: generated once, kept in the database
+	TimeZone       *time.Location // SHOPBOT_TIMEZONE, default Asia/Shanghai: the seller's zone (drop start times)
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
 	GroupPosts     GroupPostsConfig
@@ -131,6 +132,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.PickupSecret = getenv("SHOPBOT_PICKUP_SECRET"); c.PickupSecret != "" && len(c.PickupSecret) < 32 {
 		return c, fmt.Errorf("SHOPBOT_PICKUP_SECRET must be at least 32 bytes")
 	}
+	zone := or(getenv("SHOPBOT_TIMEZONE"), "Asia/Shanghai")
+	if c.TimeZone, err = time.LoadLocation(zone); err != nil || zone == "Local" {
+		return c, fmt.Errorf("SHOPBOT_TIMEZONE %q: want an IANA zone such as Asia/Shanghai", zone)
+	}
 	if v := getenv("SHOPBOT_SEED_DEMO"); v != "" {
 		if c.SeedDemo, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("SHOPBOT_SEED_DEMO %q: want true or false", v)
@@ -180,6 +185,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// zone is the seller's time zone (SHOPBOT_TIMEZONE; Asia/Shanghai when unset).
+func (c Config) zone() *time.Location {
+	if c.TimeZone != nil {
+		return c.TimeZone
+	}
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.UTC
 }
 
 func validSecretToken(s string) bool {

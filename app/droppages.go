@@ -8,15 +8,13 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"shopbot/bot"
 	"shopbot/bot/web"
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/poster"
 	"shopbot/templates"
 )
-
-// dropZone is where drop times are shown: the shop sells to buyers in China.
-const dropZone = "Asia/Shanghai"
 
 // dropPages serves the shareable drop pages (web.DropPages).
 type dropPages struct{ a *App }
@@ -32,16 +30,45 @@ func (p dropPages) load(ctx context.Context, code string) (commerce.Drop, commer
 
 func (p dropPages) pageURL(code string) string { return p.a.cfg.PublicURL + "/d/" + code }
 
+// botURL opens the drop in the Telegram bot; "" when Telegram is off.
+func (p dropPages) botURL(code string) string {
+	if p.a.tg == nil || p.a.tg.Username() == "" {
+		return ""
+	}
+	return "https://t.me/" + p.a.tg.Username() + "?start=d_" + code
+}
+
+// qrTarget is what the drop's QR code opens: the drop in the bot when
+// Telegram is on (one scan to the buy button), else its page.
+func (p dropPages) qrTarget(code string) string {
+	if u := p.botURL(code); u != "" {
+		return u
+	}
+	return p.pageURL(code)
+}
+
+// links are the drop's shareable links shown to the seller (bot.Options.DropLinks).
+func (p dropPages) links(code string) bot.DropLinks {
+	return bot.DropLinks{Page: p.pageURL(code), Poster: p.pageURL(code) + "/poster.png", Bot: p.botURL(code)}
+}
+
+// zone is where a drop's times are shown: its own zone, else the seller's.
+func (p dropPages) zone(d commerce.Drop) *time.Location {
+	if d.TimeZone != "" {
+		if loc, err := time.LoadLocation(d.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return p.a.cfg.zone()
+}
+
 // DropPage implements web.DropPages.
 func (p dropPages) DropPage(ctx context.Context, code, lang string) (web.DropPageData, error) {
 	d, prod, err := p.load(ctx, code)
 	if err != nil {
 		return web.DropPageData{}, err
 	}
-	loc, err := time.LoadLocation(dropZone)
-	if err != nil {
-		return web.DropPageData{}, err
-	}
+	loc := p.zone(d)
 	data := web.DropPageData{
 		Code: d.Code, Title: prod.Title.In(lang), Description: prod.Description.In(lang),
 		PageURL: p.pageURL(d.Code), QRURL: p.pageURL(d.Code) + "/qr.png", BotURL: p.a.cfg.PublicURL + "/",
@@ -68,7 +95,7 @@ func (p dropPages) qr(ctx context.Context, code string) ([]byte, error) {
 	if _, err := p.a.Store.DropByCode(ctx, code); err != nil {
 		return nil, err
 	}
-	return qrcode.Encode(p.pageURL(code), qrcode.Medium, 320)
+	return qrcode.Encode(p.qrTarget(code), qrcode.Medium, 320)
 }
 
 // poster draws the drop's poster for Moments in the buyer's language.
@@ -80,11 +107,8 @@ func (p dropPages) poster(ctx context.Context, code, lang string) ([]byte, error
 	if lang == "" {
 		lang = templates.Default
 	}
-	loc, err := time.LoadLocation(dropZone)
-	if err != nil {
-		return nil, err
-	}
-	qr, err := qrcode.Encode(p.pageURL(d.Code), qrcode.Medium, 320)
+	loc := p.zone(d)
+	qr, err := qrcode.Encode(p.qrTarget(d.Code), qrcode.Medium, 320)
 	if err != nil {
 		return nil, err
 	}

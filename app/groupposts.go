@@ -52,10 +52,7 @@ func groupPostsConfig(getenv func(string) string) (GroupPostsConfig, error) {
 // newGroupPosts builds the group posts service; the Telegram adapter
 // becomes its poster once it exists (openTelegram).
 func (a *App) newGroupPosts(locker bot.Locker, texts *templates.Set) (*bot.GroupPosts, error) {
-	zone, err := time.LoadLocation(dropZone)
-	if err != nil {
-		return nil, err
-	}
+	zone := a.cfg.zone()
 	return bot.NewGroupPosts(bot.GroupPostsOptions{
 		Store: a.Store, Drops: a.drops, Texts: texts, Clock: a.cfg.clock, Locker: locker,
 		Interval: a.cfg.GroupPosts.Interval, Tick: a.cfg.GroupPosts.tick, Names: a.cfg.GroupPosts.Names,

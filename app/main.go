@@ -26,6 +26,8 @@ Usage:
                                 QR code opening p_<id>, c_<id> or pt_<id> in WeChat
   shopbot pickup points|ship|arrived|staff …
                                 pickup points, shipments arriving, staff lists
+  shopbot drop create --product ID|SKU --units N --starts TIME [--price P] [--tz Z] [--limit N] [--reserve 15m]
+  shopbot drop list | show CODE  drops and their figures (sold, reserved, left, waitlist, revenue)
   shopbot drop post CODE --chat CHAT_ID [--lang zh-CN|en|ru]
                                 post drop CODE into a Telegram group or channel (kept current by serve)
   shopbot staff link IDENTITY [-ttl 24h]
@@ -76,7 +78,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	case "staff":
 		err = staffCommand(ctx, cfg, log, args, stdout)
 	case "drop":
-		err = dropCommand(ctx, cfg, log, args, stdout)
+		if len(args) > 0 && args[0] == "post" {
+			err = dropCommand(ctx, cfg, log, args, stdout)
+			break
+		}
+		return dropsCommand(ctx, cfg, log, args, stdout, stderr)
 	case "bench":
 		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
 			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart, "drop": benchDrop,

@@ -81,6 +81,10 @@ type Notice struct {
 	OrderID   int64  `json:"order_id,omitempty"`
 	BookingID int64  `json:"booking_id,omitempty"`
 	ReturnID  int64  `json:"return_id,omitempty"`
+	// Drop notices (NoticeDrop…) name the drop and, for an offer, the
+	// reservation held for the buyer.
+	DropID        int64 `json:"drop_id,omitempty"`
+	ReservationID int64 `json:"reservation_id,omitempty"`
 }
 
 // Notice kinds.
@@ -94,6 +98,8 @@ const (
 	NoticeCodeReissued = "code_reissued" // a new pickup code
 	NoticeReturn       = "return"        // a return/exchange/repair changed status
 	NoticeHoldExpired  = "hold_expired"  // to the seller: not collected within the hold period
+	NoticeDropStarted  = "drop_started"  // to a subscriber: the drop is on sale
+	NoticeDropOffer    = "drop_offer"    // to a waitlisted buyer: a unit is held for them
 )
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the

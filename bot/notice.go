@@ -22,6 +22,9 @@ var errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
 // nil error. Errors are for the job to retry (storage) or to give up on (a
 // malformed notice).
 func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
+	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
+		return r.renderDropNotice(ctx, n)
+	}
 	p := r.o.Pickup
 	if p == nil {
 		return nil, errNoPickup

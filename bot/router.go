@@ -58,6 +58,17 @@ type Options struct {
 	// GroupPosts posts drops into groups and channels (/post) and takes
 	// "+1" taps on those posts; nil turns both off.
 	GroupPosts *GroupPosts
+	// Drops enables drops in the chat: buyer cards (/drop CODE, d_<code>
+	// links), reservations, the waitlist and the sellers' /newdrop and
+	// /drops. Nil turns them off.
+	Drops *commerce.DropService
+	// TimeZone is the seller's zone: drop start times are typed and shown
+	// in it (a drop with a zone of its own is shown in that). Default
+	// Asia/Shanghai.
+	TimeZone *time.Location
+	// DropLinks returns the shareable links of a drop shown to the seller
+	// after scheduling; nil or empty fields are left out.
+	DropLinks func(code string) DropLinks
 }
 
 // Event names an outcome worth counting.
@@ -107,6 +118,9 @@ func NewRouter(o Options) *Router {
 	}
 	if o.Locker == nil {
 		o.Locker = NewLocalLocker()
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = defaultZone()
 	}
 	admins := make(map[string]bool, len(o.Admins))
 	for _, a := range o.Admins {

@@ -36,9 +36,10 @@ type harness struct {
 	cats   map[string]int64            // slug → id
 	prods  map[string]commerce.Product // SKU → product as seeded
 	points []commerce.PickupPoint
-	pickup *commerce.Pickup // nil unless harnessOptions.pickup
-	placed atomic.Int64     // EventOrderPlaced count
-	upd    atomic.Int64     // update id sequence
+	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
+	drops  *commerce.DropService // nil unless harnessOptions.drops
+	placed atomic.Int64          // EventOrderPlaced count
+	upd    atomic.Int64          // update id sequence
 }
 
 type harnessOptions struct {
@@ -52,6 +53,8 @@ type harnessOptions struct {
 	// noQR leaves Options.DecodeQR unset (photos cannot be read); by
 	// default the router decodes with qrscan.Decode, as the app wires it.
 	noQR bool
+	// drops turns on drops: a commerce.DropService on the same store and clock.
+	drops bool
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -100,9 +103,13 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.noQR {
 		decodeQR = nil
 	}
+	if o.drops {
+		h.drops = commerce.NewDropService(commerce.DropServiceOptions{Store: st, Clock: h.clock})
+	}
 	h.router = bot.NewRouter(bot.Options{
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
+		Drops: h.drops, DropLinks: testDropLinks,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)

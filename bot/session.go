@@ -23,6 +23,10 @@ type Session struct {
 	// a product a seller is changing (seller.go).
 	Listing ListingDraft `json:"sl,omitzero"`
 	Edit    ProductEdit  `json:"se,omitzero"`
+	// DropBuy is a drop reservation being turned into an order; DropNew a
+	// drop a seller is putting together.
+	DropBuy DropCheckout `json:"dco,omitzero"`
+	DropNew DropWizard   `json:"dnw,omitzero"`
 
 	version int64
 }

@@ -21,6 +21,7 @@ type Drop struct {
 	Left           int // units not reserved now (read from the store; ignored by CreateDrop)
 	Price          Money
 	StartsAt       time.Time
+	TimeZone       string // IANA zone the start was set in and is shown in; "" = the shop's
 	PerBuyerLimit  int
 	ReservationTTL time.Duration
 	CreatedAt      time.Time
@@ -79,6 +80,8 @@ func (d Drop) Validate() error {
 		problem = "price must be positive with an ISO 4217 currency"
 	case d.StartsAt.IsZero():
 		problem = "no start time"
+	case !validZone(d.TimeZone):
+		problem = fmt.Sprintf("unknown time zone %q", d.TimeZone)
 	case d.PerBuyerLimit <= 0 || d.PerBuyerLimit > d.Units:
 		problem = fmt.Sprintf("per-buyer limit %d not in 1..%d", d.PerBuyerLimit, d.Units)
 	case d.ReservationTTL < time.Minute || d.ReservationTTL > 7*24*time.Hour:
@@ -335,4 +338,12 @@ func (s *DropService) giveBack(ctx context.Context, code string, buyer Buyer, qt
 		// The gate then refuses a little early until reloaded; the store still decides.
 		s.log.Warn("drop gate return failed", "drop", code, "err", err)
 	}
+}
+
+func validZone(name string) bool {
+	if name == "" {
+		return true
+	}
+	_, err := time.LoadLocation(name)
+	return err == nil
 }

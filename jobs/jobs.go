@@ -52,6 +52,7 @@ type Queue struct {
 	driver riverdriver.Driver[*sql.Tx]
 	pickup *commerce.Pickup
 	admins []string
+	drops  bool // drop events become jobs
 }
 
 // ExpireReservationArgs releases a pending order's stock when its reservation ends.
@@ -166,12 +167,17 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	river.AddWorker(workers, &safetyNetWorker{shop: o.Shop, pickup: o.Pickup, drops: o.Drops, sweep: o.Sweep, log: o.Log})
 	if o.Drops != nil {
 		river.AddWorker(workers, &expireDropWorker{drops: o.Drops})
+		river.AddWorker(workers, &startDropWorker{drops: o.Drops})
+		river.AddWorker(workers, &offerDropWorker{drops: o.Drops})
 	}
-	if o.Pickup != nil {
+	if o.Pickup != nil || o.Drops != nil {
+		// Pickup and drops tell users things through notices.
 		if o.Render == nil || o.Deliver == nil {
-			return nil, errors.New("jobs: Pickup needs Render and Deliver")
+			return nil, errors.New("jobs: Pickup and Drops need Render and Deliver")
 		}
 		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver})
+	}
+	if o.Pickup != nil {
 		river.AddWorker(workers, &releaseMissedWorker{pickup: o.Pickup})
 	}
 	every := o.SafetyNetInterval
@@ -191,7 +197,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	return &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins}, nil
+	return &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil}, nil
 }
 
 // OnEvent turns domain events into durable jobs inside the transaction that
@@ -211,6 +217,9 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 				InsertOpts: &river.InsertOpts{ScheduledAt: r.ExpiresAt}}
 		}
 		_, err := q.client.InsertManyTx(ctx, tx, params)
+		return err
+	}
+	if ok, err := q.insertDropJobs(ctx, tx, e); ok || err != nil {
 		return err
 	}
 	_, err := q.insertPickupJobs(ctx, tx, e)

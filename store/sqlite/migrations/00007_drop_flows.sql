@@ -2,6 +2,9 @@
 -- Drops in the chat: reservations turned into orders, per-person limits by
 -- phone, "notify me" subscriptions and the waitlist. Times are unix ms.
 
+-- The IANA zone the seller set the start time in; drop cards show it there.
+ALTER TABLE drops ADD COLUMN tz TEXT NOT NULL DEFAULT '';
+
 -- A drop order: the order a reservation became (exactly one per
 -- reservation). Its units came from the drop, not from the product's stock,
 -- so cancelling the order returns them to the drop.
@@ -54,3 +57,4 @@ DROP TABLE drop_waitlist;
 DROP TABLE drop_subscribers;
 DROP TABLE drop_phones;
 DROP TABLE drop_orders;
+ALTER TABLE drops DROP COLUMN tz;
