@@ -30,6 +30,8 @@ Usage:
   shopbot drop list | show CODE  drops and their figures (sold, reserved, left, waitlist, revenue)
   shopbot drop post CODE --chat CHAT_ID [--lang zh-CN|en|ru]
                                 post drop CODE into a Telegram group or channel (kept current by serve)
+  shopbot product add|edit|hide|show|list …
+                                the seller's catalog: add (with a picture), edit, hide, list
   shopbot staff link IDENTITY [-ttl 24h]
                                 print a login link to the staff page (/staff)
   shopbot bench chat [-users N] [-duration D]
@@ -77,6 +79,17 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = pickupCommand(ctx, cfg, log, args, stdout)
 	case "staff":
 		err = staffCommand(ctx, cfg, log, args, stdout)
+	case "product":
+		// Its errors are for the person at the shell: plain lines, and exit
+		// code 2 for bad input (nothing was changed then).
+		if err := productCommand(ctx, cfg, log, args, stdout); err != nil {
+			fmt.Fprintln(stderr, "shopbot product:", err)
+			if errors.As(err, new(usageError)) {
+				return 2
+			}
+			return 1
+		}
+		return 0
 	case "drop":
 		if len(args) > 0 && args[0] == "post" {
 			err = dropCommand(ctx, cfg, log, args, stdout)

@@ -241,44 +241,70 @@ func (s *Seller) Publish(ctx context.Context, np NewProduct) (Product, bool, err
 	return s.store.CreateProduct(ctx, p)
 }
 
-// SetPrice changes a product's price. Buyers holding the old price in a
-// cart are stopped at checkout (PriceChangedError).
-func (s *Seller) SetPrice(ctx context.Context, id int64, m Money) (Product, error) {
-	if err := s.CheckPrice(m); err != nil {
-		return Product{}, err
+// ProductChange is edits of one product applied together: nil fields stay.
+type ProductChange struct {
+	Lang        string // of Title and Description; the other languages stay
+	Title       *string
+	Description *string // "" removes the description in Lang
+	Price       *Money
+}
+
+// Change applies c in one transaction: all of it or, on any error, nothing.
+// Errors: ErrInvalid naming the field, ErrCurrencyMismatch for a price in
+// another currency than the product's or the shop's, ErrNotFound.
+func (s *Seller) Change(ctx context.Context, id int64, c ProductChange) (Product, error) {
+	var title, desc string
+	var err error
+	if c.Title != nil {
+		if title, err = CleanTitle(*c.Title); err != nil {
+			return Product{}, err
+		}
+	}
+	if c.Description != nil {
+		if desc, err = CleanDescription(*c.Description); err != nil {
+			return Product{}, err
+		}
+	}
+	if c.Price != nil {
+		if err := s.CheckPrice(*c.Price); err != nil {
+			return Product{}, err
+		}
+	}
+	if (c.Title != nil || c.Description != nil) && c.Lang == "" {
+		return Product{}, fmt.Errorf("text without a language: %w", ErrInvalid)
 	}
 	return s.store.UpdateProduct(ctx, id, func(p *Product) error {
-		if p.Price.Currency != m.Currency {
-			return fmt.Errorf("product %d sells in %s: %w", id, p.Price.Currency, ErrCurrencyMismatch)
+		if c.Price != nil {
+			if p.Price.Currency != c.Price.Currency {
+				return fmt.Errorf("product %d sells in %s: %w", id, p.Price.Currency, ErrCurrencyMismatch)
+			}
+			p.Price = *c.Price
 		}
-		p.Price = m
+		if c.Title != nil {
+			p.Title = withText(p.Title, c.Lang, title)
+		}
+		if c.Description != nil {
+			p.Description = withText(p.Description, c.Lang, desc)
+		}
 		return nil
 	})
 }
 
+// SetPrice changes a product's price. Buyers holding the old price in a
+// cart are stopped at checkout (PriceChangedError).
+func (s *Seller) SetPrice(ctx context.Context, id int64, m Money) (Product, error) {
+	return s.Change(ctx, id, ProductChange{Price: &m})
+}
+
 // SetTitle changes a product's title in one language; the others stay.
 func (s *Seller) SetTitle(ctx context.Context, id int64, lang, title string) (Product, error) {
-	title, err := CleanTitle(title)
-	if err != nil {
-		return Product{}, err
-	}
-	return s.store.UpdateProduct(ctx, id, func(p *Product) error {
-		p.Title = withText(p.Title, lang, title)
-		return nil
-	})
+	return s.Change(ctx, id, ProductChange{Lang: lang, Title: &title})
 }
 
 // SetDescription changes a product's description in one language; the
 // others stay. An empty text removes that language's description.
 func (s *Seller) SetDescription(ctx context.Context, id int64, lang, desc string) (Product, error) {
-	desc, err := CleanDescription(desc)
-	if err != nil {
-		return Product{}, err
-	}
-	return s.store.UpdateProduct(ctx, id, func(p *Product) error {
-		p.Description = withText(p.Description, lang, desc)
-		return nil
-	})
+	return s.Change(ctx, id, ProductChange{Lang: lang, Description: &desc})
 }
 
 func withText(t Text, lang, s string) Text {
