@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +212,25 @@ func TestFileEndpointFor(t *testing.T) {
 		if got := fileEndpointFor(api); got != want {
 			t.Errorf("fileEndpointFor(%q) = %q; want %q", api, got, want)
 		}
+	}
+}
+
+// TestPhotoFromSeller: an admin's photo with a caption in the private chat
+// reaches the router with its caption, and starts a listing there.
+func TestPhotoFromSeller(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withRouter(func(e *testEnv, o *bot.Options) {
+		o.Admins = []string{"tg:" + itoa(boris.ID)}
+		o.Seller = commerce.NewSeller(commerce.SellerOptions{Store: e.store})
+	}))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 64, 48)), nil); err != nil {
+		t.Fatal(err)
+	}
+	id := e.api.AddFile(buf.Bytes())
+	e.postRaw(t, telegramtest.PhotoUpdate(701, boris.ID, boris.ID, id, buf.Len(), "Serum 30 ml ¥129 x20 #dutypaid", "en"))
+	want := templates.MustLoad().Text("en", "seller_ask_category", map[string]any{"Title": "Serum 30 ml"})
+	if got := e.lastText(t, boris.ID); got != want {
+		t.Fatalf("reply = %q; want %q", got, want)
 	}
 }

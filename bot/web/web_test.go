@@ -449,3 +449,62 @@ func FuzzParseChatRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestUploadedImages: a seller's picture comes from the Upload function on
+// every request, with its type and cache headers; unknown, malformed and
+// failing keys are not served.
+func TestUploadedImages(t *testing.T) {
+	t.Parallel()
+	const key = "up-0123456789abcdef0123456789abcdef.jpg"
+	var calls atomic.Int64
+	h := web.New(web.Options{Upload: func(_ context.Context, file string) ([]byte, string, error) {
+		calls.Add(1)
+		switch file {
+		case key:
+			return []byte("\xff\xd8jpeg"), "image/jpeg", nil
+		case "up-ffffffffffffffffffffffffffffffff.png":
+			return nil, "", errors.New("database down")
+		}
+		return nil, "", commerce.ErrNotFound
+	}})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		if len(hdr) == 2 {
+			req.Header.Set(hdr[0], hdr[1])
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := get("/img/" + key)
+	if rec.Code != 200 || rec.Body.String() != "\xff\xd8jpeg" || rec.Header().Get("Content-Type") != "image/jpeg" ||
+		rec.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("GET: %d %v %q", rec.Code, rec.Header(), rec.Body.String())
+	}
+	if rec := get("/img/"+key, "If-None-Match", rec.Header().Get("ETag")); rec.Code != http.StatusNotModified {
+		t.Fatalf("revalidation: %d", rec.Code)
+	}
+	before := calls.Load()
+	for _, path := range []string{"/img/up-00000000000000000000000000000000.jpg", "/img/up-0123.jpg", "/img/up-0123456789abcdef0123456789abcdef.gif",
+		"/img/up-0123456789ABCDEF0123456789ABCDEF.jpg"} {
+		if rec := get(path); rec.Code != http.StatusNotFound || rec.Header().Get("Cache-Control") != "" {
+			t.Errorf("GET %s: %d %v; want 404 without caching", path, rec.Code, rec.Header())
+		}
+	}
+	if calls.Load() != before+1 {
+		t.Errorf("malformed keys reached the database: %d calls", calls.Load()-before)
+	}
+	if rec := get("/img/up-ffffffffffffffffffffffffffffffff.png"); rec.Code != http.StatusServiceUnavailable || strings.Contains(rec.Body.String(), "database") {
+		t.Errorf("failing store: %d %q", rec.Code, rec.Body.String())
+	}
+	// Without Upload nothing of the kind is served.
+	mux2 := http.NewServeMux()
+	web.New(web.Options{}).Register(mux2)
+	rec = httptest.NewRecorder()
+	mux2.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/img/"+key, nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("without Upload: %d", rec.Code)
+	}
+}
