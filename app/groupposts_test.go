@@ -320,6 +320,16 @@ func groupPostRush(t *testing.T, cfg Config) {
 	if msgs := api.Messages(blocked); len(msgs) != 0 {
 		t.Errorf("the user who never started the bot has messages %+v", msgs)
 	}
+	// The finish link opens the drop in the private chat with the unit the
+	// tap held, ready to be finished.
+	held, err := e.app.Store.DropReservationByKey(ctx, "chain:"+strconv.FormatInt(d.ID, 10)+":tg:1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.text(1000, 1000, "/start d_"+d.Code)
+	if _, data, ok := api.WithButton(1000, "dfo:"); !ok || data != fmt.Sprint("dfo:", held.ID) {
+		t.Errorf("the drop card in private offers no finish for the held reservation %d: %+v", held.ID, api.Messages(1000))
+	}
 }
 
 func TestGroupPostRushSQLite(t *testing.T) {
