@@ -15,6 +15,12 @@ func TestConfigFromEnv(t *testing.T) {
 		def.ReservationTTL != 15*time.Minute || def.RedisURL != "" || def.Postgres() || def.Telegram.Mode != "polling" {
 		t.Fatalf("defaults = %+v", def)
 	}
+	if def.TimeZone.String() != "Asia/Shanghai" {
+		t.Fatalf("default SHOPBOT_TIMEZONE = %s", def.TimeZone)
+	}
+	if c, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_TIMEZONE": "Europe/Moscow"})); err != nil || c.TimeZone.String() != "Europe/Moscow" {
+		t.Fatalf("SHOPBOT_TIMEZONE=Europe/Moscow: %v, %v", c.TimeZone, err)
+	}
 	for _, tc := range []struct {
 		vars    map[string]string
 		wantErr string
@@ -29,6 +35,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "bad secret!"}, "TELEGRAM_WEBHOOK_SECRET"},
 		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "carrier-pigeon"}, "TELEGRAM_MODE"},
 		{map[string]string{"WECHAT_APPID": "wx1"}, "WECHAT_SECRET"},
+		{map[string]string{"SHOPBOT_TIMEZONE": "Mars/Olympus"}, "SHOPBOT_TIMEZONE"},
+		{map[string]string{"SHOPBOT_TIMEZONE": "Local"}, "SHOPBOT_TIMEZONE"},
 		{map[string]string{"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_TOKEN": "t"}, "WECHAT_AES_KEY"},
 	} {
 		_, err := ConfigFromEnv(env(tc.vars))

@@ -148,19 +148,12 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 		return usage("unknown subcommand %q", args[0])
 	}
 	if err := withApp(ctx, cfg, log, run); err != nil {
-		fmt.Fprintln(stderr, "shopbot drop:", userMessage(err))
+		msg := err.Error()
+		if errors.Is(err, commerce.ErrNotFound) {
+			msg += " (see shopbot drop list)"
+		}
+		fmt.Fprintln(stderr, "shopbot drop:", msg)
 		return 1
 	}
 	return 0
-}
-
-// userMessage adds a hint to the store's sentinel errors.
-func userMessage(err error) string {
-	switch {
-	case errors.Is(err, commerce.ErrNotFound):
-		return err.Error() + " (see shopbot drop list)"
-	case errors.Is(err, commerce.ErrInvalid):
-		return err.Error()
-	}
-	return err.Error()
 }
