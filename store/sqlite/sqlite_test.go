@@ -110,3 +110,9 @@ func TestInboxPruned(t *testing.T) {
 func TestSellerStore(t *testing.T) {
 	storetest.RunSellerStore(t, func(t *testing.T) storetest.SellerTestStore { return open(t) })
 }
+
+func TestBroadcastStore(t *testing.T) {
+	storetest.RunBroadcastStore(t, func(t *testing.T, hook func(commerce.Event) error) storetest.BroadcastTestStore {
+		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+	})
+}
