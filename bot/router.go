@@ -69,6 +69,11 @@ type Options struct {
 	// DropLinks returns the shareable links of a drop shown to the seller
 	// after scheduling; nil or empty fields are left out.
 	DropLinks func(code string) DropLinks
+	// Audience records who may receive broadcasts (users of private chats,
+	// once a day at most) and keeps their opt-out; Broadcasts stores the
+	// sellers' broadcasts (/broadcast). Nil turns broadcasts off.
+	Audience   commerce.AudienceStore
+	Broadcasts commerce.BroadcastStore
 }
 
 // Event names an outcome worth counting.
@@ -229,6 +234,7 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 			r.o.Log.WarnContext(ctx, "unreadable session reset", "key", key, "err", err)
 			sess = Session{version: version}
 		}
+		r.seen(ctx, &sess, m)
 		replies, err := r.step(ctx, &sess, m)
 		if err != nil {
 			return nil, err

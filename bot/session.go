@@ -27,6 +27,10 @@ type Session struct {
 	// drop a seller is putting together.
 	DropBuy DropCheckout `json:"dco,omitzero"`
 	DropNew DropWizard   `json:"dnw,omitzero"`
+	// Seen is the day (unix days) the user was last recorded in the
+	// broadcast audience; Broadcast is a seller's draft in the wizard.
+	Seen      int64          `json:"seen,omitzero"`
+	Broadcast BroadcastDraft `json:"bc,omitzero"`
 
 	version int64
 }

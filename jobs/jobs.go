@@ -44,6 +44,8 @@ type Options struct {
 	Render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
 	Deliver Deliverer
 	Admins  []string
+	// Broadcast enables the fan-out of broadcasts (see BroadcastOptions).
+	Broadcast *BroadcastOptions
 }
 
 // Queue is the River client of the process.
@@ -52,7 +54,9 @@ type Queue struct {
 	driver riverdriver.Driver[*sql.Tx]
 	pickup *commerce.Pickup
 	admins []string
-	drops  bool // drop events become jobs
+	drops  bool    // drop events become jobs
+	fanout *Fanout // nil: no broadcasts
+	bstore commerce.BroadcastStore
 }
 
 // ExpireReservationArgs releases a pending order's stock when its reservation ends.
@@ -180,6 +184,11 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if o.Pickup != nil {
 		river.AddWorker(workers, &releaseMissedWorker{pickup: o.Pickup})
 	}
+	var fanout *Fanout
+	if o.Broadcast != nil {
+		fanout = NewFanout(*o.Broadcast)
+		river.AddWorker(workers, &broadcastWorker{f: fanout})
+	}
 	every := o.SafetyNetInterval
 	if every <= 0 {
 		every = time.Minute
@@ -197,7 +206,11 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	return &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil}, nil
+	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout}
+	if o.Broadcast != nil {
+		q.bstore = o.Broadcast.Store
+	}
+	return q, nil
 }
 
 // OnEvent turns domain events into durable jobs inside the transaction that
@@ -206,6 +219,12 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 	switch e := e.(type) {
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
+		return err
+	case commerce.BroadcastStarted:
+		if q.fanout == nil {
+			return errors.New("jobs: a broadcast started but broadcasts are not enabled")
+		}
+		_, err := q.client.InsertTx(ctx, tx, BroadcastArgs{BroadcastID: e.Broadcast.ID}, nil)
 		return err
 	case commerce.DropReservationsMade:
 		if len(e.Reservations) == 0 {
@@ -226,11 +245,25 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 	return err
 }
 
-// Start begins working jobs.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start begins working jobs, and resumes running broadcasts.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return err
+	}
+	if q.fanout != nil {
+		return q.resumeBroadcasts(ctx, q.bstore)
+	}
+	return nil
+}
 
-// Stop finishes jobs in progress (until ctx ends) and stops.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+// Stop finishes jobs in progress (until ctx ends) and stops. Broadcasts
+// finish their in-flight sends and are resumed at the next start.
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.fanout != nil {
+		q.fanout.Stop()
+	}
+	return q.client.Stop(ctx)
+}
 
 // ExpireDropArgs returns a drop reservation's units when it was not turned
 // into an order in time.
