@@ -107,7 +107,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
 		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
-		Sweep:  sweep, PollInterval: cfg.JobPollInterval}); err != nil {
+		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions()}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnEvent(a.queue.OnEvent)
@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 	a.Router = bot.NewRouter(bot.Options{
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
-		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts,
+		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
 	})
 	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
@@ -158,6 +158,7 @@ func (a *App) openTelegram(ctx context.Context) error {
 		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"),
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
 			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat_id", chatID, "reachable", reachable)
+			a.markReachable(ctx, chatID, reachable)
 		},
 	})
 	if err != nil {
@@ -302,6 +303,7 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write(png)
 	})
 	a.staff.Register(mux)
+	mux.HandleFunc("GET /b/{id}", a.broadcastImage)
 	if a.wechat != nil {
 		a.wechat.Register(mux)
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
+	// BroadcastLease is how long a broadcast's worker may go silent before
+	// another process resumes it (SHOPBOT_BROADCAST_LEASE, default 30s).
+	BroadcastLease time.Duration
 
 	// clock replaces the wall clock of the shop, pickup and drop services
 	// (tests move time forward).
@@ -49,6 +52,9 @@ type Config struct {
 	// (tests run it on the shop's simulated time).
 	telegramClock func() time.Time
 	telegramSleep func(ctx context.Context, d time.Duration) error
+	// broadcast overrides the fan-out's lanes and progress interval
+	// (benchmarks and tests).
+	broadcast *broadcastTuning
 }
 
 // TelegramConfig enables the Telegram bot when Token is set.
@@ -89,6 +95,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DBMaxConns:      16,
 		JobPollInterval: time.Second,
 		ShutdownTimeout: 20 * time.Second,
+		BroadcastLease:  30 * time.Second,
 	}
 	c.PublicURL = strings.TrimRight(or(getenv("SHOPBOT_PUBLIC_URL"), "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -115,6 +122,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.ShutdownTimeout, err = duration(getenv, "SHOPBOT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout); err != nil {
+		return c, err
+	}
+	if c.BroadcastLease, err = duration(getenv, "SHOPBOT_BROADCAST_LEASE", c.BroadcastLease); err != nil {
 		return c, err
 	}
 	if v := getenv("SHOPBOT_MAX_QTY"); v != "" {

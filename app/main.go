@@ -38,11 +38,17 @@ Usage:
                                 web chat throughput and latency on the configured stores
   shopbot bench wechat [-messages N] [-concurrency C]
                                 encrypted WeChat callbacks against a fake WeChat API
+  shopbot broadcast send -text "…" [-image FILE] [-channel telegram|wechat|web|all] [-button "Label | URL"] [-wait]
+  shopbot broadcast status [-watch] ID | shopbot broadcast list
+                                message the audience; progress of a broadcast
   shopbot bench start           time to ready and idle memory on the embedded default
   shopbot bench telegram [-updates N] [-send-duration D]
                                 webhook updates and the rate-limited sender against a fake Bot API
   shopbot bench drop [-buyers N] [-units U]
                                 N buyers rush U units of a drop on the configured stores (+ Redis gate)
+  shopbot bench broadcast [-recipients N] [-rate R]
+                                a broadcast to N Telegram users through the real worker and sender
+                                against a fake Bot API limited to R msgs/s (default Telegram's 30)
 
 Configuration is read from the environment; see README.md.
 `
@@ -96,9 +102,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			break
 		}
 		return dropsCommand(ctx, cfg, log, args, stdout, stderr)
+	case "broadcast":
+		err = broadcastCommand(ctx, cfg, log, args, stdout)
 	case "bench":
 		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
 			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart, "drop": benchDrop,
+			"broadcast": benchBroadcast,
 		}
 		if len(args) < 1 || bench[args[0]] == nil {
 			fmt.Fprint(stderr, usage)

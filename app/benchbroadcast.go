@@ -1,0 +1,187 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"shopbot/bot"
+	"shopbot/bot/telegram"
+	"shopbot/bot/telegram/telegramtest"
+	"shopbot/commerce"
+	"shopbot/jobs"
+)
+
+// benchFirstChat numbers the bench's Telegram users; benchSeen marks them
+// (first_seen = 1 ms) so a later run on the same database replaces them.
+const (
+	benchFirstChat = 9_000_000_000
+	benchSeen      = 1
+)
+
+// benchBroadcast sends one broadcast to n Telegram users through the real
+// fan-out job, adapter and Sender against an in-process fake Bot API whose
+// flood limit is rate messages/s, on the configured Postgres (else a
+// temporary SQLite). It prints what the fake saw: the rate achieved against
+// the allowed one, limit violations, duplicates and missed users, and the
+// process's peak RSS.
+func benchBroadcast(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench broadcast", flag.ContinueOnError)
+	n := fs.Int("recipients", 10000, "Telegram users to broadcast to")
+	rate := fs.Int("rate", 30, "allowed messages per second (the fake's and the sender's limit; Telegram's is 30)")
+	conc := fs.Int("concurrency", 0, "sends in flight (default: enough for the rate)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *rate < 1 {
+		return errors.New("bench broadcast: recipients and rate must be positive")
+	}
+	if *conc <= 0 {
+		*conc = max(16, *rate/20)
+	}
+	if !cfg.Postgres() {
+		dir, err := os.MkdirTemp("", "shopbot-bench-broadcast")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DatabaseURL = "sqlite:" + filepath.Join(dir, "bench.db")
+	}
+	limit := telegramtest.Limit{N: *rate, Per: time.Second}
+	fake := telegramtest.NewFakeAPIWith(telegramtest.Options{Lean: true, Limits: telegramtest.Limits{Global: limit}})
+	defer fake.Close()
+	cfg.SeedDemo = false
+	cfg.JobPollInterval = 100 * time.Millisecond
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: fake.Endpoint(), Mode: telegram.ModePolling}
+	cfg.telegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: *rate, Per: time.Second}}
+	cfg.broadcast = &broadcastTuning{lanes: map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: *conc}}}
+	quiet := slog.New(quietHandler{log.Handler(), slog.LevelWarn})
+	a, err := Open(ctx, cfg, quiet)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := seedBenchAudience(ctx, a, *n); err != nil {
+		return err
+	}
+	rssBefore := rssKB("VmRSS")
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = a.queue.Stop(sctx)
+	}()
+	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "bench", Channels: []string{bot.ChannelTelegram},
+		Content: commerce.BroadcastContent{Text: "Bench broadcast: spring sale, 20% off everything."}})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if b, err = a.Store.StartBroadcast(ctx, b.ID, start); err != nil {
+		return err
+	}
+	for b.Status == commerce.BroadcastRunning {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if b, err = a.Store.Broadcast(ctx, b.ID); err != nil {
+			return err
+		}
+	}
+	wall := time.Since(start)
+
+	var times []time.Time
+	missed, dups := 0, 0
+	for i := range *n {
+		ts := fake.SendTimes(benchFirstChat + int64(i))
+		switch {
+		case len(ts) == 0:
+			missed++
+		case len(ts) > 1:
+			dups += len(ts) - 1
+		}
+		times = append(times, ts...)
+	}
+	slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
+	var span time.Duration
+	if len(times) > 1 {
+		span = times[len(times)-1].Sub(times[0])
+	}
+	// The shortest span the limit allows for this many messages (a sliding
+	// window lets the first N go at once): (⌈m/N⌉−1)·Per. ratio = that / span.
+	achieved, ratio := 0.0, 0.0
+	if m := len(times); span > 0 {
+		achieved = float64(m-1) / span.Seconds()
+		best := time.Duration((m+limit.N-1)/limit.N-1) * limit.Per
+		ratio = float64(best) / float64(span)
+	}
+	store := "sqlite"
+	if cfg.Postgres() {
+		store = "postgres"
+	}
+	fmt.Fprintf(out, "store=%s recipients=%d sent=%d status=%s wall=%v send_span=%v achieved_per_s=%.1f allowed_per_s=%d ratio=%.3f violations=%d duplicates=%d missed=%d rss_before_mb=%.1f peak_rss_mb=%.1f\n",
+		store, b.Counts.Total, b.Counts.Sent, b.Status, wall.Round(time.Millisecond), span.Round(time.Millisecond), achieved,
+		*rate, ratio, fake.Violations(), dups, missed, float64(rssBefore)/1024, float64(rssKB("VmHWM"))/1024)
+	return nil
+}
+
+// seedBenchAudience replaces the bench users with n fresh ones, 500 rows
+// per statement.
+func seedBenchAudience(ctx context.Context, a *App, n int) error {
+	db := a.Store.DB()
+	if _, err := db.ExecContext(ctx, `DELETE FROM chat_users WHERE first_seen = $1`, benchSeen); err != nil {
+		return err
+	}
+	langs := []string{"en", "ru", "zh-CN"}
+	for from := 0; from < n; from += 500 {
+		to := min(n, from+500)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO chat_users (channel, user_id, chat_id, lang, first_seen, last_seen) VALUES `)
+		args := make([]any, 0, 3*(to-from))
+		for i := from; i < to; i++ {
+			if i > from {
+				q.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&q, "('tg', $%d, $%d, $%d, %d, %d)", k+1, k+2, k+3, benchSeen, benchSeen)
+			id := strconv.FormatInt(benchFirstChat+int64(i), 10)
+			args = append(args, id, id, langs[i%len(langs)])
+		}
+		if _, err := db.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("seed bench audience: %w", err)
+		}
+	}
+	return nil
+}
+
+// rssKB reads a memory figure of this process from /proc/self/status
+// ("VmRSS" now, "VmHWM" the peak), 0 where there is none.
+func rssKB(field string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"shopbot/bot"
+	"shopbot/bot/telegram"
+	"shopbot/bot/wechat"
+	"shopbot/commerce"
+	"shopbot/jobs"
+)
+
+// broadcastTuning overrides the fan-out's defaults (benchmarks, tests).
+type broadcastTuning struct {
+	lanes         map[string]jobs.Lane
+	progressEvery time.Duration
+}
+
+// Default lanes: Telegram's Sender paces itself (30/s overall, 1/s per
+// chat), so its lane only needs enough sends in flight to cover the
+// request latency; WeChat customer-service messages are paced well under
+// the API's frequency limits; the web inbox is a database insert.
+var defaultLanes = map[string]jobs.Lane{
+	bot.ChannelTelegram: {Concurrency: 16},
+	bot.ChannelWeChat:   {Concurrency: 4, Rate: 20},
+	bot.ChannelWeb:      {Concurrency: 4, Rate: 500},
+}
+
+// broadcastOptions wires the fan-out to the platforms' senders.
+func (a *App) broadcastOptions() *jobs.BroadcastOptions {
+	o := &jobs.BroadcastOptions{Store: a.Store, Send: a.broadcastSend, Progress: a.broadcastProgress,
+		Lanes: defaultLanes, Lease: a.cfg.BroadcastLease, Log: a.log}
+	if t := a.cfg.broadcast; t != nil {
+		if t.lanes != nil {
+			o.Lanes = t.lanes
+		}
+		o.ProgressEvery = t.progressEvery
+	}
+	return o
+}
+
+// broadcastImagePath is where platforms fetch a broadcast's picture.
+func broadcastImagePath(id int64) string { return "/b/" + strconv.FormatInt(id, 10) }
+
+// broadcastSend delivers b to one recipient on its platform.
+func (a *App) broadcastSend(ctx context.Context, b commerce.Broadcast, r commerce.BroadcastRecipient) error {
+	image := ""
+	if b.Content.Image != nil {
+		image = broadcastImagePath(b.ID)
+	}
+	reply := a.Router.BroadcastMessage(b, r.Lang, image)
+	switch r.Channel {
+	case bot.ChannelTelegram:
+		if a.tg == nil {
+			return jobs.Skip("channel_off")
+		}
+		err := a.tg.SendReply(ctx, r.ChatID, reply)
+		if errors.Is(err, telegram.ErrBlocked) {
+			return fmt.Errorf("%w: %w", jobs.ErrUnreachable, err)
+		}
+		return err
+	case bot.ChannelWeChat:
+		if a.wechat == nil {
+			return jobs.Skip("channel_off")
+		}
+		text := reply.Text
+		if b.Content.ButtonURL != "" { // no buttons in a kf text: the link goes in the words
+			text = strings.TrimSpace(b.Content.Text) + "\n" + b.Content.ButtonText + ": " + b.Content.ButtonURL +
+				strings.TrimPrefix(reply.Text, strings.TrimSpace(b.Content.Text))
+		}
+		err := a.wechat.SendInWindow(ctx, r.ChatID, text)
+		switch {
+		case errors.Is(err, wechat.ErrOutsideWindow):
+			return jobs.Skip("outside_window")
+		case errors.Is(err, wechat.ErrInvalidOpenID):
+			return fmt.Errorf("%w: %w", jobs.ErrUnreachable, err)
+		}
+		return err
+	case bot.ChannelWeb:
+		payload, err := json.Marshal([]bot.Reply{reply})
+		if err != nil {
+			return err
+		}
+		return a.Store.Push(ctx, bot.ChannelWeb+":"+r.ChatID, payload)
+	}
+	return jobs.Skip("unknown_channel")
+}
+
+// broadcastProgress shows the seller where a broadcast stands: on
+// Telegram one message edited in place; elsewhere (no edits) a message when
+// it starts and one when it ends. Failures are logged: progress is a
+// courtesy, the fan-out goes on.
+func (a *App) broadcastProgress(ctx context.Context, b commerce.Broadcast, final bool) {
+	if b.AuthorChat == "" {
+		return // from the CLI
+	}
+	ch, user, _ := strings.Cut(b.Author, ":")
+	lang := ""
+	if u, err := a.Store.ChatUser(ctx, ch, user); err == nil {
+		lang = u.Lang
+	}
+	reply := a.Router.BroadcastProgress(b, lang, final)
+	var err error
+	if ch == bot.ChannelTelegram && a.tg != nil {
+		err = a.progressEdit(ctx, b, reply)
+	} else if b.ProgressMessage == "" || final {
+		if err = (deliverer{a}).Deliver(ctx, ch, b.AuthorChat, []bot.Reply{{Text: reply.Text}}); err == nil && !final {
+			err = a.Store.SetProgressMessage(ctx, b.ID, "posted")
+		}
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "broadcast progress not shown", "broadcast", b.ID, "err", err)
+	}
+}
+
+// progressEdit posts the progress message once and edits it afterwards; a
+// message that can no longer be edited is posted anew.
+func (a *App) progressEdit(ctx context.Context, b commerce.Broadcast, reply bot.Reply) error {
+	if b.ProgressMessage != "" {
+		err := a.tg.Edit(ctx, b.AuthorChat, b.ProgressMessage, reply)
+		if !errors.Is(err, bot.ErrGone) {
+			return err
+		}
+	}
+	id, err := a.tg.Post(ctx, b.AuthorChat, reply)
+	if err != nil {
+		return err
+	}
+	return a.Store.SetProgressMessage(ctx, b.ID, id)
+}
+
+// markReachable follows Telegram's word on a chat: 403 (blocked) marks its
+// user blocked, so later broadcasts skip them; my_chat_member "member"
+// unmarks them.
+func (a *App) markReachable(ctx context.Context, chatID int64, reachable bool) {
+	if chatID <= 0 { // groups are not the audience
+		return
+	}
+	if err := a.Store.MarkBlocked(ctx, bot.ChannelTelegram, strconv.FormatInt(chatID, 10), !reachable); err != nil {
+		a.log.WarnContext(ctx, "telegram reachability not recorded", "chat_id", chatID, "err", err)
+	}
+}
+
+// broadcastImage serves a broadcast's picture (GET /b/{id}) to the
+// platforms that fetch pictures by URL.
+func (a *App) broadcastImage(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		http.NotFound(w, r)
+		return
+	}
+	img, err := a.Store.BroadcastImage(r.Context(), id)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", commerce.ImageType(img))
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(img)
+}
