@@ -47,7 +47,7 @@ var ErrSkipped = errors.New("recipient skipped")
 
 type skipError struct{ reason string }
 
-func (e skipError) Error() string { return "recipient skipped: " + e.reason }
+func (e skipError) Error() string   { return "recipient skipped: " + e.reason }
 func (e skipError) Is(t error) bool { return t == ErrSkipped }
 
 // Skip is ErrSkipped with a short reason code for the seller
@@ -264,7 +264,6 @@ var (
 	errClaim     = errors.New("claiming recipients failed")
 	errCancelled = errors.New("broadcast cancelled")
 )
-
 
 // keepLease renews the lease every third of it; losing it stops the
 // fan-out (another worker took over, or the broadcast was cancelled).
