@@ -28,7 +28,7 @@ type broadcastTuning struct {
 // request latency; WeChat customer-service messages are paced well under
 // the API's frequency limits; the web inbox is a database insert.
 var defaultLanes = map[string]jobs.Lane{
-	bot.ChannelTelegram: {Concurrency: 16},
+	bot.ChannelTelegram: {Concurrency: 16, Batch: 16},
 	bot.ChannelWeChat:   {Concurrency: 4, Rate: 20},
 	bot.ChannelWeb:      {Concurrency: 4, Rate: 500},
 }

@@ -1,0 +1,273 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"shopbot/bot"
+	"shopbot/bot/telegram"
+	"shopbot/bot/telegram/telegramtest"
+	"shopbot/commerce"
+	"shopbot/internal/testenv"
+	"shopbot/jobs"
+)
+
+// waitFor polls cond every 20 ms until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startBroadcast seeds n Telegram users (chats benchFirstChat…) and starts
+// a broadcast to them from author.
+func startBroadcast(t *testing.T, a *App, n int, author, authorChat string) commerce.Broadcast {
+	t.Helper()
+	ctx := context.Background()
+	if err := seedBenchAudience(ctx, a, n); err != nil {
+		t.Fatal(err)
+	}
+	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: author, AuthorChat: authorChat,
+		Channels: []string{bot.ChannelTelegram}, Content: commerce.BroadcastContent{Text: "Spring sale"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = a.Store.StartBroadcast(ctx, b.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A broadcast in the chat: the fake answers 403 for some users, who are
+// recorded as blocked and skipped by the next broadcast. A Telegram
+// seller's progress message is posted once and edited in place at most
+// once per progress interval, ending with the summary; a web seller gets a
+// start and an end message.
+func TestBroadcastTelegram(t *testing.T) {
+	t.Parallel()
+	api := telegramtest.NewFakeAPIWith(telegramtest.Options{Limits: telegramtest.Limits{Global: telegramtest.Limit{N: 200, Per: time.Second}}})
+	defer api.Close()
+	cfg := sqliteConfig(t)
+	cfg.SeedDemo = false
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), Mode: telegram.ModePolling}
+	cfg.telegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: 200, Per: time.Second}}
+	const every = 100 * time.Millisecond
+	cfg.broadcast = &broadcastTuning{lanes: map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: 1, Batch: 4}}, progressEvery: every}
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := t.Context()
+	if err := a.queue.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.queue.Stop(context.Background())
+
+	const n = 120
+	// The first two sends are refused: those users blocked the bot.
+	api.Inject("sendMessage", telegramtest.Fault{Code: 403, Desc: "Forbidden: bot was blocked by the user"},
+		telegramtest.Fault{Code: 403, Desc: "Forbidden: bot was blocked by the user"})
+	b := startBroadcast(t, a, n, "web:seller", "seller")
+	waitFor(t, 30*time.Second, "the broadcast to end", func() bool {
+		b, _ = a.Store.Broadcast(ctx, b.ID)
+		return b.Status == commerce.BroadcastDone
+	})
+	if b.Counts.Sent != n-2 || b.Counts.Blocked != 2 || b.Counts.Total != n {
+		t.Fatalf("counts = %+v; want %d sent, 2 blocked", b.Counts, n-2)
+	}
+	blocked := 0
+	for i := range n {
+		u, err := a.Store.ChatUser(ctx, "tg", strconv.FormatInt(benchFirstChat+int64(i), 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Blocked {
+			blocked++
+			if len(api.Messages(benchFirstChat+int64(i))) != 0 {
+				t.Fatalf("user %s marked blocked but received the message", u.UserID)
+			}
+		}
+	}
+	if blocked != 2 {
+		t.Fatalf("%d users marked blocked, want 2", blocked)
+	}
+	// The next broadcast skips the blocked users without sending to them.
+	before := len(api.Calls("sendMessage"))
+	var inbox []string
+	waitFor(t, 10*time.Second, "the web seller's start and end messages", func() bool {
+		got, _ := a.Store.Pull(ctx, "web:seller", 10)
+		for _, p := range got {
+			inbox = append(inbox, string(p))
+		}
+		return len(inbox) == 2
+	})
+	started := time.Now()
+	b2, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "tg:777", AuthorChat: "777", Channels: []string{"tg"},
+		Content: commerce.BroadcastContent{Text: "Again"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b2, err = a.Store.StartBroadcast(ctx, b2.ID, time.Now()); err != nil || b2.Counts.Blocked != 2 {
+		t.Fatalf("second broadcast = %+v, %v; want 2 blocked at the snapshot", b2.Counts, err)
+	}
+	waitFor(t, 30*time.Second, "the second broadcast", func() bool {
+		b2, _ = a.Store.Broadcast(ctx, b2.ID)
+		return b2.Status == commerce.BroadcastDone
+	})
+	took := time.Since(started)
+	// Progress: one message in the seller's chat (in the seller's language,
+	// the default here), edited at a bounded rate, ending with the summary.
+	summary := a.Router.BroadcastProgress(b2, "", true).Text
+	waitFor(t, 10*time.Second, "the summary", func() bool {
+		m, ok := api.Last(777)
+		return ok && m.Text == summary
+	})
+	if msgs := api.Messages(777); len(msgs) != 1 {
+		t.Fatalf("seller's chat = %+v; want one progress message", msgs)
+	}
+	edits := len(api.Calls("editMessageText"))
+	if limit := int(took/every) + 2; edits > limit || edits == 0 {
+		t.Fatalf("%d progress edits in %v; want 1..%d (one per %v at most, plus the summary)", edits, took, limit, every)
+	}
+	if sent := len(api.Calls("sendMessage")) - before - 1; sent != n-2 || b2.Counts.Sent != n-2 {
+		t.Fatalf("second broadcast sent %d (counted %d), want %d", sent, b2.Counts.Sent, n-2)
+	}
+}
+
+// killChildEnv marks the child process of TestBroadcastSurvivesKill.
+const killChildEnv = "SHOPBOT_TEST_BROADCAST_CHILD"
+
+// TestBroadcastChildProcess is the shopbot the kill test starts and kills:
+// the real serve command with the parent's environment.
+func TestBroadcastChildProcess(t *testing.T) {
+	if os.Getenv(killChildEnv) == "" {
+		t.Skip("run by TestBroadcastSurvivesKill")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(Main(ctx, []string{"serve"}, os.Getenv, os.Stdout, os.Stderr))
+}
+
+// The worker runs in a child process (this test binary re-executed as
+// shopbot serve) that is SIGKILLed mid-broadcast; a second child finishes
+// the broadcast. Every recipient gets the message at least once, and the
+// duplicates are at most the sends in flight (recipients "sending") at the
+// kill.
+func TestBroadcastSurvivesKill(t *testing.T) {
+	t.Parallel()
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		killAndResume(t, "sqlite:"+filepath.Join(t.TempDir(), "shop.db"))
+	})
+	t.Run("Postgres", func(t *testing.T) {
+		t.Parallel()
+		killAndResume(t, testenv.PostgresSchema(t))
+	})
+}
+
+func killAndResume(t *testing.T, dbURL string) {
+	const n = 150
+	api := telegramtest.NewFakeAPI() // Telegram's real limits: 30/s
+	defer api.Close()
+	env := map[string]string{"DATABASE_URL": dbURL, "SHOPBOT_SEED_DEMO": "false"}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startBroadcast(t, a, n, "cli", "")
+	a.Close()
+
+	var logs bytes.Buffer
+	child := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBroadcastChildProcess$", "-test.v")
+		cmd.Env = append(os.Environ(), killChildEnv+"=1", "DATABASE_URL="+dbURL, "SHOPBOT_SEED_DEMO=false",
+			"SHOPBOT_HTTP_ADDR=127.0.0.1:0", "TELEGRAM_TOKEN="+telegramtest.Token, "TELEGRAM_API_ENDPOINT="+api.Endpoint(),
+			"TELEGRAM_MODE=polling", "SHOPBOT_BROADCAST_LEASE=2s", "REDIS_URL=")
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	sent := func() int { return len(api.Calls("sendMessage")) }
+
+	first := child()
+	waitFor(t, 60*time.Second, "a third of the broadcast", func() bool { return sent() >= n/3 })
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	atKill := sent()
+
+	a, err = Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	counts, err := a.Store.RecipientCounts(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := counts[commerce.RecipientSending]
+	t.Logf("at the kill: %d messages at the fake, recipients %v", sent(), counts)
+	if atKill >= n {
+		t.Fatalf("the broadcast was over (%d sent) before the kill; nothing tested", atKill)
+	}
+
+	second := child()
+	defer func() {
+		_ = second.Process.Signal(syscall.SIGTERM)
+		_ = second.Wait()
+		if t.Failed() {
+			t.Logf("children's output:\n%s", logs.String())
+		}
+	}()
+	waitFor(t, 90*time.Second, "the resumed broadcast to end", func() bool {
+		got, err := a.Store.Broadcast(ctx, b.ID)
+		return err == nil && got.Status == commerce.BroadcastDone
+	})
+	missed, dups := 0, 0
+	for i := range n {
+		switch k := len(api.Messages(benchFirstChat + int64(i))); {
+		case k == 0:
+			missed++
+		case k > 1:
+			dups += k - 1
+		}
+	}
+	got, _ := a.Store.Broadcast(ctx, b.ID)
+	t.Logf("%s: %d sent at the kill, %d in flight, %d duplicates, %d missed, counts %+v", cfg.DatabaseURL[:6], atKill, inFlight, dups, missed, got.Counts)
+	if missed != 0 {
+		t.Fatalf("%d recipients missed", missed)
+	}
+	if dups > inFlight {
+		t.Fatalf("%d duplicates, more than the %d sends in flight at the kill", dups, inFlight)
+	}
+	if got.Counts.Sent != n {
+		t.Fatalf("counts = %+v; want all %d sent", got.Counts, n)
+	}
+	if v := api.Violations(); v != 0 {
+		t.Fatalf("%d flood-limit violations across the two processes", v)
+	}
+}
