@@ -395,8 +395,9 @@ func outcomeOf(id int64, err error) commerce.RecipientOutcome {
 	return out
 }
 
-// pacer spaces sends at least every apart (a channel without a
-// rate-limited sender of its own).
+// pacer spaces sends every apart on average.
+const paceSlack = 50 * time.Millisecond
+
 type pacer struct {
 	every time.Duration
 	mu    sync.Mutex
@@ -406,9 +407,11 @@ type pacer struct {
 func (p *pacer) wait(ctx context.Context) error {
 	p.mu.Lock()
 	now := time.Now()
+	// A sender that fell behind (all busy, a slow request) may catch up by
+	// a little; more would be a burst the platform's limiter then holds.
 	at := p.next
-	if at.Before(now) {
-		at = now
+	if slack := now.Add(-min(paceSlack, p.every)); at.Before(slack) {
+		at = slack
 	}
 	p.next = at.Add(p.every)
 	p.mu.Unlock()
