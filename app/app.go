@@ -95,6 +95,20 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		log.Info("redis connected", "addr", redisAddr(client))
 	}
 
+	// Pictures of listings never published go with the periodic sweep.
+	storeSweep := sweep
+	sweep = func(ctx context.Context) (int64, error) {
+		n, err := storeSweep(ctx)
+		if err != nil {
+			return n, err
+		}
+		m, err := a.seller.PruneImages(ctx)
+		if m > 0 {
+			log.InfoContext(ctx, "pruned unused uploaded pictures", "count", m)
+		}
+		return n + m, err
+	}
+
 	dialect := "sqlite"
 	if cfg.Postgres() {
 		dialect = "postgres"

@@ -404,3 +404,21 @@ func TestSellerPublishSurvivesRetry(t *testing.T) {
 		t.Fatalf("%d products; want %d", h.countProducts(), products+1)
 	}
 }
+
+// TestSellerWhoIsStaff: an admin who also staffs a counter photographs a
+// buyer's pass (handled as staff) and a product (a listing).
+func TestSellerWhoIsStaff(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, admins: []string{"web:" + seller, "web:staff-jingan"}})
+	pt := h.point("SH-JINGAN")
+	u := h.user(t, "buyer-of-staff-seller", "en")
+	o := u.readyOrder(pt)
+	st := h.staff(t, "staff-jingan")
+	r := st.sendPhoto(passPhoto(t, u, o), "")
+	findAction(t, r[0], "rd:")
+	if h.countImages() != 0 {
+		t.Fatal("a pickup pass was stored as a product picture")
+	}
+	r = st.sendPhoto(productJPEG(t), "Serum ¥129 x20 #local")
+	findAction(t, r[0], "lc:")
+}

@@ -63,7 +63,14 @@ type SellerStore interface {
 	SaveImage(ctx context.Context, img StoredImage) error
 	// Image returns a stored image. ErrNotFound if absent.
 	Image(ctx context.Context, key string) (StoredImage, error)
+	// PruneImages deletes up to limit images stored before that no product
+	// names, and returns how many it deleted.
+	PruneImages(ctx context.Context, before time.Time, limit int) (int64, error)
 }
+
+// ImageGrace is how long an uploaded picture no product uses is kept: a
+// listing in progress has that long to be published.
+const ImageGrace = 7 * 24 * time.Hour
 
 // SellerOptions configures a Seller.
 type SellerOptions struct {
@@ -376,4 +383,10 @@ func (s *Seller) Image(ctx context.Context, key string) (StoredImage, error) {
 		return StoredImage{}, fmt.Errorf("image %q: %w", key, ErrNotFound)
 	}
 	return s.store.Image(ctx, key)
+}
+
+// PruneImages deletes pictures uploaded more than ImageGrace ago that no
+// product uses (listings cancelled or never finished), a batch at a time.
+func (s *Seller) PruneImages(ctx context.Context) (int64, error) {
+	return s.store.PruneImages(ctx, s.clock.Now().Add(-ImageGrace), 500)
 }

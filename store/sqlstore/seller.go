@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"shopbot/commerce"
 )
@@ -152,6 +153,18 @@ func (s *Store) SaveImage(ctx context.Context, img commerce.StoredImage) error {
 		return fmt.Errorf("save image %s: %w", img.Key, s.mapErr(err))
 	}
 	return nil
+}
+
+// PruneImages implements commerce.SellerStore.
+func (s *Store) PruneImages(ctx context.Context, before time.Time, limit int) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM images WHERE key IN (
+		SELECT key FROM images i WHERE i.created_at < $1
+			AND NOT EXISTS (SELECT 1 FROM products p WHERE p.image = i.key)
+		LIMIT $2)`, ms(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune images: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // Image implements commerce.SellerStore.

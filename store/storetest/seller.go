@@ -71,6 +71,49 @@ func RunSellerStore(t *testing.T, newStore func(t *testing.T) SellerTestStore) {
 		}
 	})
 
+	// Two devices (or a redelivered webhook) publish one listing at once:
+	// one product.
+	t.Run("ConcurrentCreatesMakeOne", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		s := newStore(t)
+		f := newFixture(t, s)
+		const n = 16
+		var created atomic.Int64
+		ids := make(chan int64, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				p, c, err := s.CreateProduct(ctx, newProduct(f, "S-RACE", 5))
+				if err != nil {
+					t.Errorf("CreateProduct: %v", err)
+					return
+				}
+				if c {
+					created.Add(1)
+				}
+				ids <- p.ID
+			})
+		}
+		wg.Wait()
+		close(ids)
+		first := int64(0)
+		for id := range ids {
+			if first == 0 {
+				first = id
+			}
+			if id != first {
+				t.Fatalf("racing creates returned products %d and %d", first, id)
+			}
+		}
+		if created.Load() != 1 {
+			t.Fatalf("%d creates reported created; want 1", created.Load())
+		}
+		if n, _ := s.CountProducts(ctx); n != 1 {
+			t.Fatalf("%d products; want 1", n)
+		}
+	})
+
 	t.Run("UpdateNeverWritesStock", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
@@ -193,6 +236,33 @@ func RunSellerStore(t *testing.T, newStore func(t *testing.T) SellerTestStore) {
 		}
 		if err := s.SaveImage(ctx, commerce.StoredImage{Key: "../etc/passwd", Data: []byte("x")}); !errors.Is(err, commerce.ErrInvalid) {
 			t.Fatalf("SaveImage(bad key) err = %v; want ErrInvalid", err)
+		}
+
+		// Pruning takes old pictures no product names; a product's stays.
+		f := newFixture(t, s)
+		used := img
+		used.Key = "up-0123456789abcdef0123456789abcdef.jpg" // newProduct's image
+		young := img
+		young.Key, young.CreatedAt = "up-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png", img.CreatedAt.Add(48*time.Hour)
+		for _, im := range []commerce.StoredImage{used, young} {
+			if err := s.SaveImage(ctx, im); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := s.CreateProduct(ctx, newProduct(f, "S-IMG", 1)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PruneImages(ctx, img.CreatedAt.Add(time.Hour), 100)
+		if err != nil || n != 1 {
+			t.Fatalf("PruneImages = %d, %v; want 1", n, err)
+		}
+		if _, err := s.Image(ctx, img.Key); !errors.Is(err, commerce.ErrNotFound) {
+			t.Fatalf("unused old picture kept: %v", err)
+		}
+		for _, k := range []string{used.Key, young.Key} {
+			if _, err := s.Image(ctx, k); err != nil {
+				t.Fatalf("picture %s pruned: %v", k, err)
+			}
 		}
 	})
 
