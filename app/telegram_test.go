@@ -13,6 +13,8 @@ import (
 
 	"shopbot/bot/telegram"
 	"shopbot/bot/telegram/telegramtest"
+	"shopbot/commerce"
+	"shopbot/qrscan"
 )
 
 // The app serves the Telegram webhook when TELEGRAM_TOKEN is set: it
@@ -59,5 +61,43 @@ func TestTelegramWiring(t *testing.T) {
 	}
 	if code := post("wiring-secret", update); code != http.StatusOK || len(api.Messages(777)) != 1 {
 		t.Fatalf("redelivered update: HTTP %d, %d messages; want 200 and still 1", code, len(api.Messages(777)))
+	}
+}
+
+// With Telegram on, a drop's QR code opens the drop in the bot, and the
+// seller is shown that link too.
+func TestDropQROpensTheBot(t *testing.T) {
+	t.Parallel()
+	api := telegramtest.NewFakeAPI()
+	defer api.Close()
+	cfg := sqliteConfig(t)
+	cfg.PublicURL = "https://shop.example"
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "qr-secret", Mode: telegram.ModeWebhook}
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	products, err := a.Store.Products(ctx, commerce.ProductFilter{Limit: 1})
+	if err != nil || len(products) == 0 {
+		t.Fatalf("products: %v", err)
+	}
+	d, err := a.drops.Create(ctx, commerce.Drop{ProductID: products[0].ID, Units: 10, Price: products[0].Price,
+		StartsAt: time.Now().Add(time.Hour), PerBuyerLimit: 1, ReservationTTL: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := dropPages{a}.qr(ctx, d.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := qrscan.Decode(png)
+	want := "https://t.me/" + a.tg.Username() + "?start=d_" + d.Code
+	if err != nil || text != want {
+		t.Fatalf("QR = %q, %v; want %q", text, err, want)
+	}
+	if links := (dropPages{a}).links(d.Code); links.Bot != want || links.Page != "https://shop.example/d/"+d.Code {
+		t.Fatalf("links %+v", links)
 	}
 }

@@ -498,7 +498,7 @@ func (r *Router) renderDropNotice(ctx context.Context, n Notice) ([]Reply, error
 		if err != nil {
 			return nil, err
 		}
-		card[0].Text = t.text("notice_drop_started", nil) + "\n\n" + card[0].Text
+		card[0].Text = t.text("notice_drop_started", map[string]any{"Code": d.Code}) + "\n\n" + card[0].Text
 		return card, nil
 	default: // NoticeDropOffer
 		res, err := r.o.Drops.Reservation(ctx, n.ReservationID)
@@ -511,7 +511,7 @@ func (r *Router) renderDropNotice(ctx context.Context, n Notice) ([]Reply, error
 		if res.Status != commerce.DropReserved || !r.o.Drops.Now().Before(res.ExpiresAt) {
 			return nil, nil
 		}
-		return say(t.text("notice_drop_offer", map[string]any{"Qty": res.Qty, "Title": t.dropTitle(d),
+		return say(t.text("notice_drop_offer", map[string]any{"Qty": res.Qty, "Title": t.dropTitle(d), "Code": d.Code,
 			"Until": res.ExpiresAt.In(t.dropZone(d))}), []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", res.ID))}), nil
 	}
 }

@@ -206,7 +206,7 @@ func TestDropWaitlistAndNotices(t *testing.T) {
 	// The start notice shows the live card to the subscriber.
 	n := bot.Notice{Kind: bot.NoticeDropStarted, Channel: bot.ChannelWeb, ChatID: "bob", UserID: "bob", Lang: "ru", DropID: d.ID}
 	got, err := h.router.RenderNotice(h.ctx, n)
-	if err != nil || len(got) != 1 || !strings.HasPrefix(got[0].Text, bob.tx("notice_drop_started", nil)) || findAction(t, got[0], "dby:") == "" {
+	if err != nil || len(got) != 1 || !strings.HasPrefix(got[0].Text, bob.tx("notice_drop_started", map[string]any{"Code": d.Code})) || findAction(t, got[0], "dby:") == "" {
 		t.Fatalf("start notice = %+v, %v", got, err)
 	}
 	res := ann.press(findAction(t, ann.press(fmt.Sprintf("dc:%d", d.ID))[0], "dby:"))
@@ -238,7 +238,7 @@ func TestDropWaitlistAndNotices(t *testing.T) {
 	}
 	offer := bot.Notice{Kind: bot.NoticeDropOffer, Channel: bot.ChannelWeb, ChatID: "bob", UserID: "bob", Lang: "ru", DropID: d.ID, ReservationID: held.ID}
 	got, err = h.router.RenderNotice(h.ctx, offer)
-	want := bob.tx("notice_drop_offer", map[string]any{"Qty": 1, "Title": h.product(sku).Title.In("ru"), "Until": held.ExpiresAt.In(shanghai)})
+	want := bob.tx("notice_drop_offer", map[string]any{"Qty": 1, "Title": h.product(sku).Title.In("ru"), "Code": d.Code, "Until": held.ExpiresAt.In(shanghai)})
 	if err != nil || len(got) != 1 || got[0].Text != want || !hasAction(got[0], fmt.Sprintf("dfo:%d", held.ID)) {
 		t.Fatalf("offer notice = %+v, %v; want %q", got, err, want)
 	}
