@@ -270,7 +270,10 @@ func TestSellerEditsProduct(t *testing.T) {
 	// The buyer's card of an admin leads to it too.
 	findAction(t, s.press(fmt.Sprintf("p:%d", id))[0], fmt.Sprintf("am:%d", id))
 
-	// Price.
+	// Price, while a buyer is checking out with the old one.
+	pricey := h.user(t, "buyer-at-old-price", "en")
+	pricey.add("COS-001", 1)
+	pricey.toPhoneStep(h.points[0])
 	s.press(fmt.Sprintf("ae:%d:price", id))
 	wantText(t, s.send("cheap"), 0, s.tx("seller_bad_price", map[string]any{"Currency": "CNY"}))
 	if h.product("COS-001").Price != p.Price {
@@ -279,6 +282,10 @@ func TestSellerEditsProduct(t *testing.T) {
 	r = s.send("99.90")
 	if got := h.product("COS-001").Price; got != commerce.CNY(9990) || !strings.HasPrefix(r[0].Text, s.tx("seller_saved", nil)) {
 		t.Fatalf("price %v after editing; reply %q", got, r[0].Text)
+	}
+	wantText(t, pricey.send(phone), 0, pricey.tx("err_price_changed", nil))
+	if n := h.countOrders(); n != 0 {
+		t.Fatalf("%d orders at the old price", n)
 	}
 
 	// Stock: a buyer orders while the seller types; the seller's count

@@ -169,3 +169,20 @@ func plainQuery(h *harness) url.Values {
 	ts := strconv.FormatInt(h.clock.Now().Unix(), 10)
 	return url.Values{"timestamp": {ts}, "nonce": {"78"}, "signature": {sign(token, ts, "78")}}
 }
+
+// TestImageFromSeller: a seller's picture (WeChat images have no caption)
+// starts a listing that asks for the title.
+func TestImageFromSeller(t *testing.T) {
+	t.Parallel()
+	const sellerOpenID = "oSellerOwner1"
+	h := newRouterHarness(t, func(h *harness, o *bot.Options) {
+		o.Admins = []string{bot.ChannelWeChat + ":" + sellerOpenID}
+		o.Seller = commerce.NewSeller(commerce.SellerOptions{Store: h.store})
+	})
+	ih := &imageHarness{harness: h}
+	u := ih.api.AddImage(qrPNG(t, "a product, not a pass"))
+	want := zh("seller_ask_title", map[string]any{"Max": commerce.MaxTitleRunes})
+	if got := ih.sendImage(sellerOpenID, u); !strings.HasPrefix(got, want) {
+		t.Errorf("seller photo answered %q; want %q…", got, want)
+	}
+}
