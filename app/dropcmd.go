@@ -126,7 +126,7 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 		run = func(a *App) error {
 			d, err := a.drops.ByCode(ctx, code)
 			if err != nil {
-				return fmt.Errorf("drop %q: %w", code, err)
+				return err
 			}
 			st, err := a.drops.Stats(ctx, d.ID)
 			if err != nil {

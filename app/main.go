@@ -23,7 +23,7 @@ Usage:
   shopbot demo seed             load the demo catalog (upserts by SKU)
   shopbot wechat menu           create the WeChat Official Account menu
   shopbot wechat qr SCENE [-temporary]
-                                QR code opening p_<id>, c_<id> or pt_<id> in WeChat
+                                QR code opening p_<id>, c_<id>, pt_<id> or d_<code> in WeChat
   shopbot pickup points|ship|arrived|staff …
                                 pickup points, shipments arriving, staff lists
   shopbot drop create --product ID|SKU --units N --starts TIME [--price P] [--tz Z] [--limit N] [--reserve 15m]

@@ -21,7 +21,7 @@ import (
 // wechatCommand runs "shopbot wechat menu" (creates the Official Account's
 // custom menu: Shop, Cart, My orders) and "shopbot wechat qr SCENE" (prints
 // the picture URL of a parametric QR code: p_<id> product, c_<id> category,
-// pt_<id> pickup point; scanning opens that flow for new and existing
+// pt_<id> pickup point, d_<code> drop; scanning opens that flow for new and existing
 // followers).
 func wechatCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
 	const usage = "usage: shopbot wechat menu | shopbot wechat qr SCENE [-temporary]"
