@@ -22,6 +22,7 @@ import (
 //	dby:<drop>:<qty>:<nonce>     reserve; nonce is the card's, so a double tap reserves once
 //	dwl:<drop>                   join the waitlist
 //	dfo:<reservation>            finish the order
+//	drx:<reservation>            give the reservation back
 //	dpt:<nonce>:<point>          pickup point chosen
 //	dnm:<nonce> / dph:<nonce>    use the remembered name / phone
 //	dxo                          leave the drop checkout
@@ -60,6 +61,13 @@ func init() {
 			return t.stale()
 		}
 		return t.dropFinish(id)
+	})
+	registerAction("drx", func(t *turn, _ string, args []string) ([]Reply, error) {
+		id, ok := parseID(args[0])
+		if !ok || len(args) != 1 || t.r.o.Drops == nil {
+			return t.stale()
+		}
+		return t.dropRelease(id)
 	})
 	registerAction("dpt", func(t *turn, _ string, args []string) ([]Reply, error) {
 		pt, ok := parseID(arg(args, 1))
@@ -238,7 +246,8 @@ func (t *turn) dropCardButtons(d commerce.Drop, st buyerDropState) [][]Button {
 	var rows [][]Button
 	switch {
 	case st.held.ID != 0:
-		rows = append(rows, []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", st.held.ID))})
+		rows = append(rows, []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", st.held.ID)),
+			t.btn("btn_drop_release", fmt.Sprintf("drx:%d", st.held.ID))})
 	case now.Before(d.StartsAt):
 		if st.subscribed {
 			rows = append(rows, []Button{t.btn("btn_drop_unnotify", fmt.Sprintf("dus:%d", d.ID))})
@@ -328,7 +337,7 @@ func (t *turn) dropReserve(d commerce.Drop, qty int, nonce string) ([]Reply, err
 		return t.dropCard(d, false) // a replayed tap of a reservation that ran out or became an order
 	}
 	return say(t.text("drop_reserved", map[string]any{"Qty": r.Qty, "Title": t.dropTitle(d), "Until": r.ExpiresAt.In(loc)}),
-		[]Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", r.ID))}), nil
+		[]Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", r.ID)), t.btn("btn_drop_release", fmt.Sprintf("drx:%d", r.ID))}), nil
 }
 
 // liveReservation loads the buyer's own reservation and says why it cannot
@@ -355,6 +364,25 @@ func (t *turn) liveReservation(id int64) (commerce.DropReservation, commerce.Dro
 		return r, d, rep, err
 	}
 	return r, d, nil, nil
+}
+
+// dropRelease gives the buyer's reservation back (it is theirs, and live).
+func (t *turn) dropRelease(id int64) ([]Reply, error) {
+	_, d, rep, err := t.liveReservation(id)
+	if rep != nil || err != nil {
+		return rep, err
+	}
+	if _, err := t.r.o.Drops.Release(t.ctx, id, t.buyer()); err != nil {
+		return t.fail(err)
+	}
+	if t.s.DropBuy.Res == id {
+		t.leaveDropCheckout()
+	}
+	d, err = t.r.o.Drops.Get(t.ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	return t.dropNote(d, "drop_released", nil)
 }
 
 // dropFinish starts turning a reservation into an order: the pickup point first.
@@ -450,7 +478,8 @@ func (t *turn) dropPhone(text string) ([]Reply, error) {
 			return nil, derr
 		}
 		return say(t.text("drop_phone_limit", map[string]any{"Limit": d.PerBuyerLimit, "Until": r.ExpiresAt.In(t.dropZone(d))}),
-			[]Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", r.ID))}, []Button{t.btn("btn_drop_refresh", fmt.Sprintf("dc:%d", d.ID))}), nil
+			[]Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", r.ID)), t.btn("btn_drop_release", fmt.Sprintf("drx:%d", r.ID))},
+			[]Button{t.btn("btn_drop_refresh", fmt.Sprintf("dc:%d", d.ID))}), nil
 	case errors.Is(err, commerce.ErrExpired):
 		t.leaveDropCheckout()
 		_, _, rep, lerr := t.liveReservation(co.Res)

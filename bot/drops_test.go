@@ -193,6 +193,14 @@ func TestDropPhoneLimitAcrossChannels(t *testing.T) {
 	if st := h.dropStats(d); st.Sold != 1 || st.Reserved != 1 {
 		t.Fatalf("stats %+v; want 1 sold, 1 still reserved", st)
 	}
+	// The refused person gives the unit back; a second tap changes nothing.
+	release := fmt.Sprintf("drx:%d", res.ID)
+	wantReply(t, "release", c.press(release), 0, c.tx("drop_released", nil))
+	wantReply(t, "release again", c.press(release), 0, c.tx("drop_expired", nil))
+	wantReply(t, "release by another", h.user(t, "li-web", "en").press(release), 0, c.tx("err_stale", nil))
+	if st := h.dropStats(d); st.Sold != 1 || st.Reserved != 0 || st.Drop.Left != 4 {
+		t.Fatalf("stats after the release %+v", st)
+	}
 }
 
 func TestDropWaitlistAndNotices(t *testing.T) {

@@ -7,8 +7,12 @@ import (
 	"time"
 )
 
-// DropOrdered: the reservation became an order; it never expires.
-const DropOrdered DropReservationStatus = "ordered"
+const (
+	// DropOrdered: the reservation became an order; it never expires.
+	DropOrdered DropReservationStatus = "ordered"
+	// DropReleased: the buyer gave the units back before the expiry.
+	DropReleased DropReservationStatus = "released"
+)
 
 // DropFollower is someone to tell about a drop: a buyer and where to reach them.
 type DropFollower struct {
@@ -82,6 +86,11 @@ type DropFlowStore interface {
 	// ErrDropLimit (the phone's limit), ErrInvalid (pickup point missing or
 	// closed), ErrConflict (the order number collided: retry with another).
 	OrderDropReservation(ctx context.Context, o Order, reservationID int64, now time.Time) (placed Order, created bool, err error)
+	// ReleaseDropReservation gives a reserved reservation of b back before
+	// its expiry, like ExpireReservation (DropUnitsFreed, once: released is
+	// false when it is no longer reserved). ErrNotFound if absent or another
+	// buyer's.
+	ReleaseDropReservation(ctx context.Context, id int64, b Buyer, now time.Time) (r DropReservation, released bool, err error)
 	// SubscribeDrop adds f to the drop's start notice; created=false when
 	// already subscribed. ErrNotFound if the drop is absent.
 	SubscribeDrop(ctx context.Context, dropID int64, f DropFollower, now time.Time) (created bool, err error)
@@ -206,6 +215,22 @@ func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, err
 		}
 		return placed, created, err
 	}
+}
+
+// Release gives the buyer's reservation back at once (a buyer who will
+// not order, or who is over the phone limit); the units go to the drop, the
+// gate and then the waitlist. Releasing twice is harmless.
+func (s *DropService) Release(ctx context.Context, id int64, b Buyer) (bool, error) {
+	r, released, err := s.store.ReleaseDropReservation(ctx, id, b, s.clock.Now())
+	if err != nil || !released {
+		return false, err
+	}
+	if s.gate != nil {
+		if d, err := s.drop(ctx, r.DropID); err == nil {
+			s.giveBack(ctx, d.Code, r.Buyer, r.Qty)
+		}
+	}
+	return true, nil
 }
 
 // Subscribe asks for a notice when the drop starts. ErrDropStarted-like

@@ -107,22 +107,43 @@ func (s *Store) dropReservationByKey(ctx context.Context, q querier, key string)
 // ExpireReservation implements commerce.DropStore: the status update is
 // conditional on 'reserved', so only one caller returns the units.
 func (s *Store) ExpireReservation(ctx context.Context, id int64, now time.Time) (commerce.DropReservation, bool, error) {
+	return s.endReservation(ctx, id, now, commerce.DropExpired, `expires_at <= $2`, nil)
+}
+
+// ReleaseDropReservation implements commerce.DropFlowStore like
+// ExpireReservation, for the buyer's own reservation whatever its expiry.
+func (s *Store) ReleaseDropReservation(ctx context.Context, id int64, b commerce.Buyer, now time.Time) (commerce.DropReservation, bool, error) {
+	r, released, err := s.endReservation(ctx, id, now, commerce.DropReleased, `buyer = $5`, b.Key())
+	if err == nil && r.Buyer != b {
+		return commerce.DropReservation{}, false, fmt.Errorf("drop reservation %d of another buyer: %w", id, commerce.ErrNotFound)
+	}
+	return r, released, err
+}
+
+// endReservation moves a reserved reservation to status when cond holds
+// ($1 status, $2 now, $3 id, $4 reserved, $5 arg) and returns its units to
+// the drop and to the buyer's count, once: ended is false (and nothing
+// changes) when the update takes nothing.
+func (s *Store) endReservation(ctx context.Context, id int64, now time.Time, status commerce.DropReservationStatus, cond string, arg any) (commerce.DropReservation, bool, error) {
 	var r commerce.DropReservation
-	expired := false
+	ended := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		args := []any{string(status), ms(now), id, string(commerce.DropReserved)}
+		if arg != nil {
+			args = append(args, arg)
+		}
 		var err error
 		r, err = scanDropReservation(tx.QueryRowContext(ctx, `UPDATE drop_reservations SET status = $1, updated_at = $2
-			WHERE id = $3 AND status = $4 AND expires_at <= $2 RETURNING `+dropReservationCols,
-			string(commerce.DropExpired), ms(now), id, string(commerce.DropReserved)))
+			WHERE id = $3 AND status = $4 AND `+cond+` RETURNING `+dropReservationCols, args...))
 		if errors.Is(err, sql.ErrNoRows) {
 			r, err = scanDropReservation(tx.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations WHERE id = $1`, id))
 			if err != nil {
 				return fmt.Errorf("drop reservation %d: %w", id, s.mapErr(err))
 			}
-			return nil // already expired, or not due yet
+			return nil // ended before, or not due yet
 		}
 		if err != nil {
-			return fmt.Errorf("expire drop reservation %d: %w", id, s.mapErr(err))
+			return fmt.Errorf("end drop reservation %d: %w", id, s.mapErr(err))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE drops SET units_left = units_left + $1 WHERE id = $2`, r.Qty, r.DropID); err != nil {
 			return fmt.Errorf("return units to drop %d: %w", r.DropID, s.mapErr(err))
@@ -131,12 +152,11 @@ func (s *Store) ExpireReservation(ctx context.Context, id int64, now time.Time) 
 			r.Qty, r.DropID, r.Buyer.Key()); err != nil {
 			return fmt.Errorf("return buyer count of drop %d: %w", r.DropID, s.mapErr(err))
 		}
-		expired = true
-		r.Status = commerce.DropExpired
+		ended = true
 		// The service returns the gate's units itself, right after the commit.
 		return s.emit(ctx, tx, commerce.DropUnitsFreed{DropID: r.DropID, Buyer: r.Buyer, Qty: r.Qty})
 	})
-	return r, expired, err
+	return r, ended, err
 }
 
 // DueDropReservations implements commerce.DropStore.

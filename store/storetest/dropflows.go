@@ -269,6 +269,34 @@ func RunDropFlows(t *testing.T, open OpenDropFlowStore) {
 		}
 	})
 
+	t.Run("Release", func(t *testing.T) {
+		t.Parallel()
+		e := newDropFlowEnv(t, open)
+		ctx := context.Background()
+		d := e.create(t, 2, 2)
+		b := webBuyer(7)
+		r := e.reserve(t, d, b, 2, "k")
+		if _, err := e.svc.Release(ctx, r.ID, webBuyer(8)); !errors.Is(err, commerce.ErrNotFound) {
+			t.Fatalf("Release by another buyer err = %v; want ErrNotFound", err)
+		}
+		e.log.reset()
+		for i, want := range []bool{true, false} {
+			if ok, err := e.svc.Release(ctx, r.ID, b); err != nil || ok != want {
+				t.Fatalf("Release #%d = %v, %v; want %v", i, ok, err, want)
+			}
+		}
+		if left := e.left(t, d.ID); left != 2 || len(e.log.named("drop_units_freed")) != 1 {
+			t.Fatalf("after release: left %d, events %+v", left, e.log.named("drop_units_freed"))
+		}
+		if _, _, err := e.order(r, b, "13800007777", "o"); !errors.Is(err, commerce.ErrExpired) {
+			t.Fatalf("order of a released reservation err = %v; want ErrExpired", err)
+		}
+		if ok, err := e.svc.Expire(ctx, r.ID); err != nil || ok {
+			t.Fatalf("Expire after release = %v, %v; want false", ok, err)
+		}
+		e.reserve(t, d, b, 2, "k2") // the buyer's count came back too
+	})
+
 	t.Run("Subscribe", func(t *testing.T) {
 		t.Parallel()
 		e := newDropFlowEnv(t, open)
