@@ -296,6 +296,9 @@ func findCategory(ctx context.Context, a *App, ref string) (commerce.Category, e
 	if len(found) == 1 {
 		return found[0], nil
 	}
+	if len(cats) == 0 {
+		return commerce.Category{}, usageError{"there are no categories yet: load some with shopbot catalog import or shopbot demo seed"}
+	}
 	var known []string
 	for _, c := range cats {
 		known = append(known, fmt.Sprintf("%d %s", c.ID, c.Slug))
