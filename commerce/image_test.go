@@ -176,3 +176,14 @@ func FuzzNormalizeImage(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNormalizeImage: a 12-megapixel phone photo (4000×3000 JPEG).
+func BenchmarkNormalizeImage(b *testing.B) {
+	src := exifJPEG(b, 4000, 3000, 6)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := NormalizeImage(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
