@@ -37,6 +37,7 @@ const (
 // process's peak RSS.
 func benchBroadcast(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench broadcast", flag.ContinueOnError)
+	fs.SetOutput(out)
 	n := fs.Int("recipients", 10000, "Telegram users to broadcast to")
 	rate := fs.Int("rate", 30, "allowed messages per second (the fake's and the sender's limit; Telegram's is 30)")
 	conc := fs.Int("concurrency", 0, "sends in flight (default: enough for the rate)")
@@ -46,37 +47,67 @@ func benchBroadcast(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	if *n < 1 || *rate < 1 {
 		return errors.New("bench broadcast: recipients and rate must be positive")
 	}
-	if *conc <= 0 {
-		*conc = max(16, *rate/20)
+	res, err := runBroadcastBench(ctx, cfg, log, *n, *rate, *conc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, res)
+	return nil
+}
+
+// broadcastBenchResult is what one bench broadcast measured.
+type broadcastBenchResult struct {
+	store                    string
+	recipients, sent, rate   int
+	status                   commerce.BroadcastStatus
+	wall, span               time.Duration
+	achieved                 float64 // messages/s over the span from the fake's first to its last message
+	violations, dups, missed int
+	rssBeforeKB, peakKB      int64
+}
+
+// ratio is the achieved rate against the allowed one.
+func (r broadcastBenchResult) ratio() float64 { return r.achieved / float64(r.rate) }
+
+func (r broadcastBenchResult) String() string {
+	return fmt.Sprintf("store=%s recipients=%d sent=%d status=%s wall=%v send_span=%v achieved_per_s=%.1f allowed_per_s=%d ratio=%.3f violations=%d duplicates=%d missed=%d rss_before_mb=%.1f peak_rss_mb=%.1f",
+		r.store, r.recipients, r.sent, r.status, r.wall.Round(time.Millisecond), r.span.Round(time.Millisecond), r.achieved,
+		r.rate, r.ratio(), r.violations, r.dups, r.missed, float64(r.rssBeforeKB)/1024, float64(r.peakKB)/1024)
+}
+
+func runBroadcastBench(ctx context.Context, cfg Config, log *slog.Logger, n, rate, conc int) (broadcastBenchResult, error) {
+	var res broadcastBenchResult
+	if conc <= 0 {
+		conc = max(16, rate/20)
 	}
 	if !cfg.Postgres() {
 		dir, err := os.MkdirTemp("", "shopbot-bench-broadcast")
 		if err != nil {
-			return err
+			return res, err
 		}
 		defer os.RemoveAll(dir)
 		cfg.DatabaseURL = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	limit := telegramtest.Limit{N: *rate, Per: time.Second}
+	limit := telegramtest.Limit{N: rate, Per: time.Second}
 	fake := telegramtest.NewFakeAPIWith(telegramtest.Options{Lean: true, Limits: telegramtest.Limits{Global: limit}})
 	defer fake.Close()
 	cfg.SeedDemo = false
 	cfg.JobPollInterval = 100 * time.Millisecond
 	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: fake.Endpoint(), Mode: telegram.ModePolling}
-	cfg.telegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: *rate, Per: time.Second}}
-	cfg.broadcast = &broadcastTuning{lanes: map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: *conc}}}
+	cfg.telegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: rate, Per: time.Second}}
+	cfg.broadcast = &broadcastTuning{lanes: map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: conc}}}
 	quiet := slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	a, err := Open(ctx, cfg, quiet)
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer a.Close()
-	if err := seedBenchAudience(ctx, a, *n); err != nil {
-		return err
+	if err := seedBenchAudience(ctx, a, n); err != nil {
+		return res, err
 	}
 	rssBefore := rssKB("VmRSS")
 	if err := a.queue.Start(ctx); err != nil {
-		return err
+		return res, err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -86,27 +117,27 @@ func benchBroadcast(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "bench", Channels: []string{bot.ChannelTelegram},
 		Content: commerce.BroadcastContent{Text: "Bench broadcast: spring sale, 20% off everything."}})
 	if err != nil {
-		return err
+		return res, err
 	}
 	start := time.Now()
 	if b, err = a.Store.StartBroadcast(ctx, b.ID, start); err != nil {
-		return err
+		return res, err
 	}
 	for b.Status == commerce.BroadcastRunning {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return res, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 		if b, err = a.Store.Broadcast(ctx, b.ID); err != nil {
-			return err
+			return res, err
 		}
 	}
 	wall := time.Since(start)
 
 	var times []time.Time
 	missed, dups := 0, 0
-	for i := range *n {
+	for i := range n {
 		ts := fake.SendTimes(benchFirstChat + int64(i))
 		switch {
 		case len(ts) == 0:
@@ -121,18 +152,15 @@ func benchBroadcast(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	if len(times) > 1 {
 		span = times[len(times)-1].Sub(times[0])
 	}
-	achieved := 0.0
+	res = broadcastBenchResult{store: "sqlite", recipients: b.Counts.Total, sent: b.Counts.Sent, rate: rate, status: b.Status,
+		wall: wall, span: span, violations: fake.Violations(), dups: dups, missed: missed, rssBeforeKB: rssBefore, peakKB: rssKB("VmHWM")}
 	if m := len(times); span > 0 {
-		achieved = float64(m-1) / span.Seconds()
+		res.achieved = float64(m-1) / span.Seconds()
 	}
-	store := "sqlite"
 	if cfg.Postgres() {
-		store = "postgres"
+		res.store = "postgres"
 	}
-	fmt.Fprintf(out, "store=%s recipients=%d sent=%d status=%s wall=%v send_span=%v achieved_per_s=%.1f allowed_per_s=%d ratio=%.3f violations=%d duplicates=%d missed=%d rss_before_mb=%.1f peak_rss_mb=%.1f\n",
-		store, b.Counts.Total, b.Counts.Sent, b.Status, wall.Round(time.Millisecond), span.Round(time.Millisecond), achieved,
-		*rate, achieved/float64(*rate), fake.Violations(), dups, missed, float64(rssBefore)/1024, float64(rssKB("VmHWM"))/1024)
-	return nil
+	return res, nil
 }
 
 // seedBenchAudience replaces the bench users with n fresh ones, 500 rows

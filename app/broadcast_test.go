@@ -3,13 +3,18 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +22,7 @@ import (
 	"shopbot/bot"
 	"shopbot/bot/telegram"
 	"shopbot/bot/telegram/telegramtest"
+	"shopbot/bot/wechat/wechattest"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
 	"shopbot/jobs"
@@ -269,5 +275,136 @@ func killAndResume(t *testing.T, dbURL string) {
 	}
 	if v := api.Violations(); v != 0 {
 		t.Fatalf("%d flood-limit violations across the two processes", v)
+	}
+}
+
+// WeChat followers get a customer-service message only inside their
+// 48-hour window (never a template message); the others are recorded as
+// skipped. Web users find the broadcast in their inbox.
+func TestBroadcastWeChatAndWeb(t *testing.T) {
+	t.Parallel()
+	var key [32]byte
+	_, _ = rand.Read(key[:])
+	client := wechattest.Client{AppID: "wxbroadcast000001", Token: "bctoken", GhID: "gh_bc",
+		AESKey: strings.TrimRight(base64.StdEncoding.EncodeToString(key[:]), "=")}
+	api := wechattest.NewFakeAPI(client.AppID, "bcsecret")
+	defer api.Close()
+	cfg := sqliteConfig(t)
+	cfg.SeedDemo = false
+	cfg.WeChat = WeChatConfig{AppID: client.AppID, Secret: "bcsecret", Token: client.Token, AESKey: client.AESKey, APIBase: api.URL()}
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := t.Context()
+	if err := a.queue.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.queue.Stop(context.Background())
+
+	// oInWindow01 writes (its window opens, the router records it);
+	// oOutside02 is in the audience from long ago; alice uses the web chat.
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, client.Request(client.TextXML("oInWindow01", "/start", 5001, time.Now().Unix()), time.Now()))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("callback = %d", rec.Code)
+	}
+	for _, u := range []commerce.ChatUser{
+		{Channel: "wx", UserID: "oOutside02", ChatID: "oOutside02", Lang: "zh-CN", LastSeen: time.Now().Add(-72 * time.Hour)},
+		{Channel: "web", UserID: "alice", ChatID: "alice", Lang: "ru"},
+	} {
+		if err := a.Store.SeeChatUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Store.ChatUser(ctx, "wx", "oInWindow01"); err != nil {
+		t.Fatalf("the follower who wrote is not in the audience: %v", err)
+	}
+	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "cli", Content: commerce.BroadcastContent{
+		Text: "新品上架", ButtonText: "进店", ButtonURL: "https://shop.example/d/X1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = a.Store.StartBroadcast(ctx, b.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the broadcast to end", func() bool {
+		b, _ = a.Store.Broadcast(ctx, b.ID)
+		return b.Status == commerce.BroadcastDone
+	})
+	if want := (commerce.BroadcastCounts{Total: 3, Sent: 2, Skipped: 1}); b.Counts != want {
+		t.Fatalf("counts = %+v, want %+v", b.Counts, want)
+	}
+	kf := api.KF()
+	if len(kf) != 1 || kf[0]["touser"] != "oInWindow01" {
+		t.Fatalf("kf messages = %v; want one to oInWindow01", kf)
+	}
+	text, _ := kf[0]["text"].(map[string]any)["content"].(string)
+	if !strings.Contains(text, "新品上架") || !strings.Contains(text, "https://shop.example/d/X1") || !strings.Contains(text, "TD") {
+		t.Fatalf("kf text = %q; want the words, the link and the opt-out line", text)
+	}
+	if n := len(api.Templates()); n != 0 {
+		t.Fatalf("%d template messages sent for a broadcast", n)
+	}
+	inbox, err := a.Store.Pull(ctx, "web:alice", 10)
+	if err != nil || len(inbox) != 1 || !strings.Contains(string(inbox[0]), "新品上架") || !strings.Contains(string(inbox[0]), "СТОП") {
+		t.Fatalf("web inbox = %q, %v; want the broadcast with the Russian opt-out line", inbox, err)
+	}
+}
+
+// shopbot broadcast send -wait works the queue itself and prints the
+// progress; status, list and cancel read and change what it left.
+func TestBroadcastCommands(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "shop.db"), "SHOPBOT_SEED_DEMO": "false"}
+	ctx := context.Background()
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(ctx, args, env(vars), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, errOut := run("migrate"); code != 0 {
+		t.Fatalf("migrate: %s", errOut)
+	}
+	cfg, _ := ConfigFromEnv(env(vars))
+	a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"ann", "bob"} {
+		if err := a.Store.SeeChatUser(ctx, commerce.ChatUser{Channel: "web", UserID: u, ChatID: u, Lang: "en"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+
+	code, out, errOut := run("broadcast", "send", "-text", "Sale today", "-channel", "web", "-button", "Shop | https://shop.example", "-wait")
+	if code != 0 || !strings.Contains(out, "broadcast #1 started: 2 recipients") || !strings.Contains(out, "#1 done 100% sent 2 / 2") {
+		t.Fatalf("send -wait = %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, _ = run("broadcast", "status", "1"); code != 0 || !strings.Contains(out, "#1 done 100% sent 2 / 2") {
+		t.Fatalf("status = %d %q", code, out)
+	}
+	if code, out, _ = run("broadcast", "list"); code != 0 || !strings.HasPrefix(out, "#1 done") {
+		t.Fatalf("list = %d %q", code, out)
+	}
+	// Without -wait nothing sends here: cancel it.
+	if code, out, _ = run("broadcast", "send", "-text", "Later", "-channel", "telegram,web"); code != 0 || !strings.Contains(out, "#2 started") {
+		t.Fatalf("send = %d %q", code, out)
+	}
+	if code, out, _ = run("broadcast", "cancel", "2"); code != 0 || !strings.Contains(out, "cancelled") {
+		t.Fatalf("cancel = %d %q", code, out)
+	}
+	if code, _, _ = run("broadcast", "cancel", "2"); code != 1 {
+		t.Fatalf("second cancel exit %d, want 1", code)
+	}
+	for _, bad := range [][]string{
+		{"broadcast"}, {"broadcast", "send"}, {"broadcast", "send", "-text", "x", "-channel", "fax"},
+		{"broadcast", "send", "-text", "x", "-button", "no link"}, {"broadcast", "status", "x"}, {"broadcast", "frob"},
+	} {
+		if code, _, _ := run(bad...); code == 0 {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }

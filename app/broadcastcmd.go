@@ -18,6 +18,7 @@ import (
 const broadcastUsage = `usage:
   shopbot broadcast send -text "…" [-image FILE] [-channel telegram|wechat|web|all] [-wait]
   shopbot broadcast status [-watch] ID
+  shopbot broadcast cancel ID
   shopbot broadcast list`
 
 // broadcastCommand runs "shopbot broadcast …".
@@ -41,6 +42,21 @@ func broadcastCommand(ctx context.Context, cfg Config, log *slog.Logger, args []
 		}
 		return withApp(ctx, cfg, log, func(a *App) error {
 			return showBroadcast(ctx, a.Store, id, *watch, stdout, isTerminal(stdout))
+		})
+	case "cancel":
+		if len(args) != 2 {
+			return errors.New(broadcastUsage)
+		}
+		id, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("broadcast id %q: want a number", args[1])
+		}
+		return withApp(ctx, cfg, log, func(a *App) error {
+			if err := a.Store.CancelBroadcast(ctx, id, time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "broadcast #%d cancelled; recipients not reached yet stay pending\n", id)
+			return nil
 		})
 	case "list":
 		return withApp(ctx, cfg, log, func(a *App) error {

@@ -39,7 +39,7 @@ Usage:
   shopbot bench wechat [-messages N] [-concurrency C]
                                 encrypted WeChat callbacks against a fake WeChat API
   shopbot broadcast send -text "…" [-image FILE] [-channel telegram|wechat|web|all] [-button "Label | URL"] [-wait]
-  shopbot broadcast status [-watch] ID | shopbot broadcast list
+  shopbot broadcast status [-watch] ID | cancel ID | list
                                 message the audience; progress of a broadcast
   shopbot bench start           time to ready and idle memory on the embedded default
   shopbot bench telegram [-updates N] [-send-duration D]
