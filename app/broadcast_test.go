@@ -408,3 +408,59 @@ func TestBroadcastCommands(t *testing.T) {
 		}
 	}
 }
+
+// A broadcast with a picture goes to Telegram as a photo fetched from
+// GET /b/{id} on the public URL, with the text and opt-out line as its
+// caption: one message per recipient.
+func TestBroadcastImage(t *testing.T) {
+	t.Parallel()
+	api := telegramtest.NewFakeAPI()
+	defer api.Close()
+	cfg := sqliteConfig(t)
+	cfg.SeedDemo = false
+	cfg.PublicURL = "https://shop.example"
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), Mode: telegram.ModePolling}
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := t.Context()
+	if err := a.queue.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.queue.Stop(context.Background())
+	if err := seedBenchAudience(ctx, a, 2); err != nil {
+		t.Fatal(err)
+	}
+	png := []byte("\x89PNG\r\n\x1a\n-a-picture-")
+	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "cli", Content: commerce.BroadcastContent{Text: string([]rune(strings.Repeat("Большая распродажа ", 60))[:commerce.MaxBroadcastText]), Image: png}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = a.Store.StartBroadcast(ctx, b.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the broadcast", func() bool {
+		b, _ = a.Store.Broadcast(ctx, b.ID)
+		return b.Status == commerce.BroadcastDone
+	})
+	for i := range 2 {
+		msgs := api.Messages(benchFirstChat + int64(i))
+		if len(msgs) != 1 || msgs[0].Photo != "https://shop.example/b/"+strconv.FormatInt(b.ID, 10) || !strings.Contains(msgs[0].Caption, "СТОП") && !strings.Contains(msgs[0].Caption, "STOP") && !strings.Contains(msgs[0].Caption, "TD") {
+			t.Fatalf("chat %d got %+v; want one photo with the text and opt-out line as caption", i, msgs)
+		}
+	}
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/b/"+strconv.FormatInt(b.ID, 10), nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" || !bytes.Equal(rec.Body.Bytes(), png) {
+		t.Fatalf("GET /b/%d = %d %q", b.ID, rec.Code, rec.Header().Get("Content-Type"))
+	}
+	for _, path := range []string{"/b/999", "/b/x"} {
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound {
+			t.Fatalf("GET %s = %d, want 404", path, rec.Code)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -66,7 +67,10 @@ var BroadcastChannels = []string{"tg", "wx", "web"}
 
 // Broadcast limits.
 const (
-	MaxBroadcastText   = 1000 // characters: fits a Telegram caption with the footer
+	// MaxBroadcastText is in UTF-16 code units, as Telegram counts: the
+	// text, a blank line and the longest opt-out footer fit one photo
+	// caption (1024), so a broadcast is one message per recipient.
+	MaxBroadcastText   = 960
 	MaxBroadcastImage  = 10 << 20
 	MaxButtonTextChars = 40
 )
@@ -84,11 +88,11 @@ type BroadcastContent struct {
 
 // Validate checks content a seller typed.
 func (c BroadcastContent) Validate() error {
-	switch n := utf8.RuneCountInString(strings.TrimSpace(c.Text)); {
+	switch n := utf16Len(strings.TrimSpace(c.Text)); {
 	case n == 0:
 		return fmt.Errorf("broadcast text is empty: %w", ErrInvalid)
 	case n > MaxBroadcastText:
-		return fmt.Errorf("broadcast text has %d characters, at most %d: %w", n, MaxBroadcastText, ErrInvalid)
+		return fmt.Errorf("broadcast text has %d UTF-16 units, at most %d: %w", n, MaxBroadcastText, ErrInvalid)
 	case !utf8.ValidString(c.Text):
 		return fmt.Errorf("broadcast text is not UTF-8: %w", ErrInvalid)
 	}
@@ -111,6 +115,14 @@ func (c BroadcastContent) Validate() error {
 		}
 	}
 	return nil
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(1, utf16.RuneLen(r))
+	}
+	return n
 }
 
 // ImageType is "image/png" or "image/jpeg" from the data's signature, else "".
