@@ -164,6 +164,7 @@ func (t *turn) dropZone(d commerce.Drop) *time.Location {
 // buyerDropState is what the card shows of this buyer's own standing.
 type buyerDropState struct {
 	held       commerce.DropReservation // ID 0: none
+	atLimit    bool                     // holds (reserved or ordered) the per-buyer limit
 	subscribed bool
 	waiting    bool
 }
@@ -177,6 +178,11 @@ func (t *turn) buyerDropState(d commerce.Drop) (buyerDropState, error) {
 	} else if !errors.Is(err, commerce.ErrNotFound) {
 		return st, err
 	}
+	taken, err := drops.Taken(t.ctx, d.ID, t.buyer())
+	if err != nil {
+		return st, err
+	}
+	st.atLimit = taken >= d.PerBuyerLimit
 	if st.subscribed, err = drops.Subscribed(t.ctx, d.ID, t.buyer()); err != nil {
 		return st, err
 	}
@@ -204,7 +210,7 @@ func (t *turn) dropCardData(d commerce.Drop, p commerce.Product, st buyerDropSta
 		"Start": d.StartsAt.In(loc), "Zone": loc.String(), "Upcoming": upcoming,
 		"Days": mins / (24 * 60), "Hours": mins / 60 % 24, "Mins": mins % 60,
 		"Held": st.held.Qty, "HeldUntil": st.held.ExpiresAt.In(loc),
-		"Subscribed": st.subscribed, "Waiting": st.waiting,
+		"Subscribed": st.subscribed, "Waiting": st.waiting, "AtLimit": st.atLimit && st.held.ID == 0,
 	}
 	if st.held.ID == 0 {
 		data["Held"] = 0
@@ -248,6 +254,8 @@ func (t *turn) dropCardButtons(d commerce.Drop, st buyerDropState) [][]Button {
 	case st.held.ID != 0:
 		rows = append(rows, []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", st.held.ID)),
 			t.btn("btn_drop_release", fmt.Sprintf("drx:%d", st.held.ID))})
+	case st.atLimit:
+		rows = append(rows, []Button{t.btn("btn_orders", "o")})
 	case now.Before(d.StartsAt):
 		if st.subscribed {
 			rows = append(rows, []Button{t.btn("btn_drop_unnotify", fmt.Sprintf("dus:%d", d.ID))})

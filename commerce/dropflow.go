@@ -176,6 +176,11 @@ func (s *DropService) Stats(ctx context.Context, id int64) (DropStats, error) {
 	return s.store.DropStats(ctx, id, s.clock.Now())
 }
 
+// Taken is the units b holds in the drop: live reservations and orders.
+func (s *DropService) Taken(ctx context.Context, dropID int64, b Buyer) (int, error) {
+	return s.store.DropBuyerTaken(ctx, dropID, b)
+}
+
 // Reservation returns one reservation.
 func (s *DropService) Reservation(ctx context.Context, id int64) (DropReservation, error) {
 	return s.store.DropReservation(ctx, id)
