@@ -304,11 +304,21 @@ func RunDropFlows(t *testing.T, open OpenDropFlowStore) {
 		e.clock.Set(e.start.Add(-time.Hour))
 		d := e.create(t, 5, 1)
 		f := commerce.DropFollower{Buyer: webBuyer(1), ChatID: "c1", Lang: "ru"}
-		for i, want := range []bool{true, false} {
-			got, err := e.svc.Subscribe(ctx, d.ID, f)
-			if err != nil || got != want {
-				t.Fatalf("Subscribe #%d = %v, %v; want %v", i, got, err, want)
-			}
+		// A double tap of "notify me" from two devices at once: one subscription.
+		var subWG sync.WaitGroup
+		made := make([]bool, 4)
+		for i := range made {
+			subWG.Go(func() {
+				got, err := e.svc.Subscribe(ctx, d.ID, f)
+				if err != nil {
+					t.Errorf("Subscribe: %v", err)
+				}
+				made[i] = got
+			})
+		}
+		subWG.Wait()
+		if n := countTrue(made); n != 1 {
+			t.Fatalf("concurrent Subscribe created %d; want 1", n)
 		}
 		if _, err := e.svc.Subscribe(ctx, d.ID, commerce.DropFollower{Buyer: webBuyer(2), ChatID: "c2", Lang: "en"}); err != nil {
 			t.Fatal(err)
@@ -336,11 +346,21 @@ func RunDropFlows(t *testing.T, open OpenDropFlowStore) {
 		}
 		e.clock.Set(e.start)
 		e.log.reset()
-		for i, want := range []int{2, 0} {
-			n, err := e.svc.Start(ctx, d.ID)
-			if err != nil || n != want {
-				t.Fatalf("Start #%d = %d, %v; want %d", i, n, err, want)
-			}
+		// The start job and a retry of it at once: the subscribers are told once.
+		var wg sync.WaitGroup
+		counts := make([]int, 4)
+		for i := range counts {
+			wg.Go(func() {
+				n, err := e.svc.Start(ctx, d.ID)
+				if err != nil {
+					t.Errorf("Start: %v", err)
+				}
+				counts[i] = n
+			})
+		}
+		wg.Wait()
+		if total := counts[0] + counts[1] + counts[2] + counts[3]; total != 2 {
+			t.Fatalf("Start told %v subscribers; want 2 in all", counts)
 		}
 		started := e.log.named("drop_started")
 		if len(started) != 1 || len(started[0].(commerce.DropStarted).Subscribers) != 2 {
@@ -368,9 +388,20 @@ func RunDropFlows(t *testing.T, open OpenDropFlowStore) {
 			}
 			waiters = append(waiters, w)
 		}
-		again, created, err := e.svc.JoinWaitlist(ctx, d.ID, commerce.DropFollower{Buyer: webBuyer(2), ChatID: "c2"})
-		if err != nil || created || again.ID != waiters[0].ID {
-			t.Fatalf("JoinWaitlist again = %+v, %v, %v; want the first entry", again, created, err)
+		var joinWG sync.WaitGroup
+		joined := make([]bool, 4)
+		for i := range joined {
+			joinWG.Go(func() {
+				again, created, err := e.svc.JoinWaitlist(ctx, d.ID, commerce.DropFollower{Buyer: webBuyer(2), ChatID: "c2"})
+				if err != nil || again.ID != waiters[0].ID {
+					t.Errorf("JoinWaitlist again = %+v, %v; want the first entry", again, err)
+				}
+				joined[i] = created
+			})
+		}
+		joinWG.Wait()
+		if n := countTrue(joined); n != 0 {
+			t.Fatalf("joining again created %d entries", n)
 		}
 		if st, _ := e.svc.Stats(ctx, d.ID); st.Waitlisted != 3 {
 			t.Fatalf("waitlisted = %d; want 3", st.Waitlisted)
@@ -480,4 +511,14 @@ func RunDropFlows(t *testing.T, open OpenDropFlowStore) {
 			t.Fatalf("events %+v; want one DropCreated", created)
 		}
 	})
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
