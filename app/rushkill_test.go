@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 
 // rushWave is how many buyers tap at the same moment in rushChild: a
 // kill then catches some of them between the gate and the database.
-const rushWave = 40
+const rushWave = 20
 
 // rushBuyer and rushKey name buyer i of a rush, the same in every process.
 func rushBuyer(i int) commerce.Buyer {
@@ -53,10 +53,14 @@ func rushBuyer(i int) commerce.Buyer {
 
 func rushKey(code string, i int) string { return "rush-" + code + "-" + strconv.Itoa(i) }
 
+func rushPhone(i int) string { return fmt.Sprintf("+86 138 %08d", i) }
+
 // rushChild rushes the drop RUSH_DROP with RUSH_BUYERS buyers arriving in
-// waves of rushWave, one wave every RUSH_EVERY, on the stores of the environment, and prints one line
-// per answer as soon as it has it: "ok KEY ID" for a reservation, "no KEY"
-// for a refusal. A line printed is an answer a buyer saw.
+// waves of rushWave, one wave every RUSH_EVERY, on the stores of the
+// environment, and prints one line per answer as soon as it has it: "ok KEY
+// ID" for a reservation, "no KEY" for a refusal, and, for every buyer who
+// got one, "order KEY ORDER_ID" once the buyer finished the order at
+// pickup point RUSH_POINT. A line printed is an answer a buyer saw.
 func rushChild() int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "rush child:", err); return 1 }
 	cfg, err := ConfigFromEnv(os.Getenv)
@@ -66,7 +70,8 @@ func rushChild() int {
 	dropID, err1 := strconv.ParseInt(os.Getenv("RUSH_DROP"), 10, 64)
 	buyers, err2 := strconv.Atoi(os.Getenv("RUSH_BUYERS"))
 	every, err3 := time.ParseDuration(os.Getenv("RUSH_EVERY"))
-	if err := errors.Join(err1, err2, err3); err != nil {
+	point, err4 := strconv.ParseInt(os.Getenv("RUSH_POINT"), 10, 64)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return fail(err)
 	}
 	ctx := context.Background()
@@ -97,6 +102,13 @@ func rushChild() int {
 			switch {
 			case err == nil:
 				say(fmt.Sprintf("ok %s %d", key, r.ID))
+				o, _, err := a.drops.Order(ctx, commerce.DropOrder{ReservationID: r.ID, Buyer: rushBuyer(i), ChatID: rushBuyer(i).UserID,
+					Lang: "en", PickupPointID: point, ContactName: "Rush Buyer", Phone: rushPhone(i), Key: "order-" + key})
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "rush child: order:", err)
+					return
+				}
+				say(fmt.Sprintf("order %s %d", key, o.ID))
 			case errors.Is(err, commerce.ErrSoldOut) || errors.Is(err, commerce.ErrDropLimit):
 				say("no " + key)
 			default:
@@ -116,7 +128,7 @@ func rushChild() int {
 // and its buyer's new tap returns it; with Redis, the gate is repaired to
 // agree with the database.
 func rushKill(t *testing.T, cfg Config, env map[string]string) {
-	const buyers, units, killAfter = 2000, 100, 30
+	const buyers, units, killAfter, killAfterOrders = 2000, 100, 15, 5
 	ctx := context.Background()
 	clock := testenv.NewClock(time.Now())
 	cfg.clock = clock
@@ -129,6 +141,12 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	point, err := setup.Store.UpsertPickupPoint(ctx, commerce.PickupPoint{Code: "RUSH", City: commerce.Text{"en": "Shanghai"},
+		Name: commerce.Text{"en": "Rush counter"}, Address: commerce.Text{"en": "1 Rush Rd"}, Hours: "10:00-21:00",
+		TimeZone: "Asia/Shanghai", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d, err := setup.drops.Create(ctx, commerce.Drop{ProductID: product.ID, Units: units, Price: product.Price,
 		StartsAt: clock.Now().Add(-time.Minute), PerBuyerLimit: 1, ReservationTTL: 15 * time.Minute})
 	setup.Close()
@@ -138,7 +156,7 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), testChildEnv+"=rush", "RUSH_DROP="+strconv.FormatInt(d.ID, 10),
-		"RUSH_BUYERS="+strconv.Itoa(buyers), "RUSH_EVERY=300ms", "SHOPBOT_SEED_DEMO=false")
+		"RUSH_BUYERS="+strconv.Itoa(buyers), "RUSH_EVERY=600ms", "RUSH_POINT="+strconv.FormatInt(point.ID, 10), "SHOPBOT_SEED_DEMO=false")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -151,7 +169,8 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	told := map[string]int64{} // key → reservation id the buyer was told of
+	told := map[string]int64{}   // key → reservation id the buyer was told of
+	ordered := map[string]int64{} // key → order id the buyer was told of
 	refused := 0
 	killed := false
 	sc := bufio.NewScanner(stdout)
@@ -161,12 +180,15 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 		case len(f) == 3 && f[0] == "ok":
 			id, _ := strconv.ParseInt(f[2], 10, 64)
 			told[f[1]] = id
+		case len(f) == 3 && f[0] == "order":
+			id, _ := strconv.ParseInt(f[2], 10, 64)
+			ordered[f[1]] = id
 		case len(f) == 2 && f[0] == "no":
 			refused++
 		default:
 			t.Fatalf("child said %q", sc.Text())
 		}
-		if !killed && len(told) >= killAfter {
+		if !killed && len(told) >= killAfter && len(ordered) >= killAfterOrders {
 			if err := cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Fatal(err)
 			}
@@ -185,7 +207,7 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 	if len(told) >= units {
 		t.Fatalf("the kill came after the sale ended (%d reserved)", len(told))
 	}
-	t.Logf("killed after %d reservations and %d refusals were answered", len(told), refused)
+	t.Logf("killed after %d reservations, %d orders and %d refusals were answered", len(told), len(ordered), refused)
 
 	a, err := Open(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -195,8 +217,20 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 	// Nothing a buyer was told is lost, and the units add up.
 	for key, id := range told {
 		r, err := a.Store.DropReservationByKey(ctx, key)
-		if err != nil || r.ID != id || r.Status != commerce.DropReserved {
+		if err != nil || r.ID != id || r.Status != commerce.DropReserved && r.Status != commerce.DropOrdered {
 			t.Fatalf("reservation %s told to a buyer as %d: %+v, %v", key, id, r, err)
+		}
+	}
+	if len(ordered) == 0 {
+		t.Fatalf("no order was finished before the kill")
+	}
+	for key, id := range ordered {
+		o, err := a.Store.Order(ctx, id)
+		if err != nil || o.Status != commerce.StatusConfirmed || o.Total.Amount != d.Price.Amount {
+			t.Fatalf("order %d (%s) told to a buyer: %+v, %v", id, key, o, err)
+		}
+		if r, _ := a.Store.DropReservationByKey(ctx, key); r.Status != commerce.DropOrdered {
+			t.Fatalf("reservation %s of order %d is %q; want ordered", key, id, r.Status)
 		}
 	}
 	checkRushBooks(t, a, d, -1)
@@ -283,7 +317,7 @@ func checkRushBooks(t *testing.T, a *App, d commerce.Drop, wantLeft int) {
 	db := a.Store.DB()
 	var reserved, rows, buyers, left, counted int
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(qty), 0), COUNT(*), COUNT(DISTINCT buyer) FROM drop_reservations
-		WHERE drop_id = $1 AND status = 'reserved'`, d.ID).Scan(&reserved, &rows, &buyers); err != nil {
+		WHERE drop_id = $1 AND status IN ('reserved', 'ordered')`, d.ID).Scan(&reserved, &rows, &buyers); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.QueryRowContext(ctx, `SELECT units_left FROM drops WHERE id = $1`, d.ID).Scan(&left); err != nil {
