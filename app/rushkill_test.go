@@ -169,7 +169,7 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	told := map[string]int64{}   // key → reservation id the buyer was told of
+	told := map[string]int64{}    // key → reservation id the buyer was told of
 	ordered := map[string]int64{} // key → order id the buyer was told of
 	refused := 0
 	killed := false
