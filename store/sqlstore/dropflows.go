@@ -15,20 +15,7 @@ func (s *Store) Drops(ctx context.Context, limit int) ([]commerce.Drop, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+dropCols+` FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("drops: %w", err)
-	}
-	defer rows.Close()
-	var out []commerce.Drop
-	for rows.Next() {
-		d, err := scanDrop(rows)
-		if err != nil {
-			return nil, fmt.Errorf("drops: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryList(ctx, s.db, "drops", scanDrop, `SELECT `+dropCols+` FROM drops ORDER BY starts_at DESC, id DESC LIMIT $1`, limit)
 }
 
 // DropReservation implements commerce.DropFlowStore.

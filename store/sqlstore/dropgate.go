@@ -48,19 +48,6 @@ const liveDropWindow = 30 * 24 * time.Hour
 // LiveDrops implements commerce.DropGateSource: drops started within the
 // last 30 days with units left.
 func (s *Store) LiveDrops(ctx context.Context, now time.Time) ([]commerce.Drop, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+dropCols+` FROM drops
+	return queryList(ctx, s.db, "live drops", scanDrop, `SELECT `+dropCols+` FROM drops
 		WHERE starts_at <= $1 AND starts_at > $2 AND units_left > 0 ORDER BY id`, ms(now), ms(now.Add(-liveDropWindow)))
-	if err != nil {
-		return nil, fmt.Errorf("live drops: %w", s.mapErr(err))
-	}
-	defer rows.Close()
-	var out []commerce.Drop
-	for rows.Next() {
-		d, err := scanDrop(rows)
-		if err != nil {
-			return nil, fmt.Errorf("live drops: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }

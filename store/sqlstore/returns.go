@@ -36,20 +36,7 @@ func (s *Store) returnWhere(ctx context.Context, q querier, where string, args .
 }
 
 func (s *Store) returnsWhere(ctx context.Context, where string, args ...any) ([]commerce.Return, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+returnCols+returnFrom+`WHERE `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("returns: %w", err)
-	}
-	defer rows.Close()
-	var out []commerce.Return
-	for rows.Next() {
-		r, err := scanReturn(rows)
-		if err != nil {
-			return nil, fmt.Errorf("returns: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryList(ctx, s.db, "returns", scanReturn, `SELECT `+returnCols+returnFrom+`WHERE `+where, args...)
 }
 
 // emitReturn loads the return and its order inside tx and emits ReturnChanged.

@@ -68,6 +68,31 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, e commerce.Event) error {
 	return nil
 }
 
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner = interface{ Scan(...any) error }
+
+// queryList runs a query and scans every row with scan; what names the
+// list in errors.
+func queryList[T any](ctx context.Context, q querier, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 // DB returns the underlying pool.
 func (s *Store) DB() *sql.DB { return s.db }
 
