@@ -86,8 +86,14 @@ func Decode(img []byte) (text string, err error) {
 	return scan(pic)
 }
 
-// hints ask ZXing to spend more time looking for the finder patterns.
-var hints = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+// hints ask ZXing to spend more time looking for the finder patterns;
+// pureHints, tried last, read a code that fills an unrotated picture
+// (a screenshot of the pass, a crop) by its bounds alone, which succeeds
+// on some codes whose finder patterns the detector misses.
+var (
+	hints     = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	pureHints = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_PURE_BARCODE: true}
+)
 
 // scan tries the binarizers ZXing offers: the local-threshold one suits
 // photos with uneven light, the global histogram one low-contrast or
@@ -100,17 +106,19 @@ func scan(pic image.Image) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNoCode, err)
 	}
-	for _, s := range []gozxing.LuminanceSource{src, gozxing.LuminanceSourceInvert(src)} {
-		for _, binarize := range []func(gozxing.LuminanceSource) gozxing.Binarizer{
-			gozxing.NewHybridBinarizer, gozxing.NewGlobalHistgramBinarizer,
-		} {
-			bmp, err := gozxing.NewBinaryBitmap(binarize(s))
-			if err != nil {
-				return "", fmt.Errorf("%w: %w", ErrNoCode, err)
-			}
-			res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-			if err == nil && res.GetText() != "" {
-				return res.GetText(), nil
+	for _, h := range []map[gozxing.DecodeHintType]any{hints, pureHints} {
+		for _, s := range []gozxing.LuminanceSource{src, gozxing.LuminanceSourceInvert(src)} {
+			for _, binarize := range []func(gozxing.LuminanceSource) gozxing.Binarizer{
+				gozxing.NewHybridBinarizer, gozxing.NewGlobalHistgramBinarizer,
+			} {
+				bmp, err := gozxing.NewBinaryBitmap(binarize(s))
+				if err != nil {
+					return "", fmt.Errorf("%w: %w", ErrNoCode, err)
+				}
+				res, err := qrcode.NewQRCodeReader().Decode(bmp, h)
+				if err == nil && res.GetText() != "" {
+					return res.GetText(), nil
+				}
 			}
 		}
 	}
