@@ -250,6 +250,8 @@ func closedOn() []commerce.Date {
 // identity on the web chat ("web:staff-jingan" …) so redemption can be tried
 // without any chat platform. Each call returns fresh values the caller may
 // modify.
+//
+// Addresses leave out the city, which texts show beside them.
 func PickupPoints() []commerce.PickupPoint {
 	shanghai := commerce.Text{"zh-CN": "上海", "en": "Shanghai", "ru": "Шанхай"}
 	hangzhou := commerce.Text{"zh-CN": "杭州", "en": "Hangzhou", "ru": "Ханчжоу"}
@@ -259,9 +261,9 @@ func PickupPoints() []commerce.PickupPoint {
 			City: shanghai,
 			Name: commerce.Text{"zh-CN": "静安寺自提点", "en": "Jing'an Temple pickup point", "ru": "Пункт выдачи «Храм Цзинъань»"},
 			Address: commerce.Text{
-				"zh-CN": "上海市静安区南京西路1618号1楼",
-				"en":    "1F, 1618 West Nanjing Road, Jing'an District, Shanghai",
-				"ru":    "Шанхай, район Цзинъань, Западная Нанкинская ул., 1618, 1 этаж",
+				"zh-CN": "静安区南京西路1618号1楼",
+				"en":    "1F, 1618 West Nanjing Road, Jing'an District",
+				"ru":    "район Цзинъань, Западная Нанкинская ул., 1618, 1 этаж",
 			},
 			Hours: "10:00–21:00", TimeZone: "Asia/Shanghai",
 			Lat: 31.2236, Lon: 121.4457, Active: true,
@@ -274,9 +276,9 @@ func PickupPoints() []commerce.PickupPoint {
 			City: shanghai,
 			Name: commerce.Text{"zh-CN": "陆家嘴自提点", "en": "Lujiazui pickup point", "ru": "Пункт выдачи «Луцзяцзуй»"},
 			Address: commerce.Text{
-				"zh-CN": "上海市浦东新区陆家嘴环路168号B1层",
-				"en":    "B1, 168 Lujiazui Ring Road, Pudong New Area, Shanghai",
-				"ru":    "Шанхай, район Пудун, Кольцевая дорога Луцзяцзуй, 168, цокольный этаж B1",
+				"zh-CN": "浦东新区陆家嘴环路168号B1层",
+				"en":    "B1, 168 Lujiazui Ring Road, Pudong New Area",
+				"ru":    "район Пудун, Кольцевая дорога Луцзяцзуй, 168, цокольный этаж B1",
 			},
 			Hours: "10:00–21:00", TimeZone: "Asia/Shanghai",
 			Lat: 31.2380, Lon: 121.5020, Active: true,
@@ -289,9 +291,9 @@ func PickupPoints() []commerce.PickupPoint {
 			City: hangzhou,
 			Name: commerce.Text{"zh-CN": "武林广场自提点", "en": "Wulin Square pickup point", "ru": "Пункт выдачи «Площадь Улинь»"},
 			Address: commerce.Text{
-				"zh-CN": "浙江省杭州市拱墅区延安路528号1楼",
-				"en":    "1F, 528 Yan'an Road, Gongshu District, Hangzhou",
-				"ru":    "Ханчжоу, район Гуншу, ул. Яньань, 528, 1 этаж",
+				"zh-CN": "拱墅区延安路528号1楼",
+				"en":    "1F, 528 Yan'an Road, Gongshu District",
+				"ru":    "район Гуншу, ул. Яньань, 528, 1 этаж",
 			},
 			Hours: "10:00–21:00", TimeZone: "Asia/Shanghai",
 			Lat: 30.2728, Lon: 120.1630, Active: true,
