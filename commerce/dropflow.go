@@ -103,7 +103,10 @@ type DropFlowStore interface {
 	// returns no one.
 	StartDrop(ctx context.Context, dropID int64, now time.Time) ([]DropFollower, error)
 	// JoinWaitlist appends f to the drop's waitlist; created=false (and the
-	// existing entry) when b is on it already. ErrNotFound if the drop is absent.
+	// existing entry) when b is on it already. An entry whose offer lapsed
+	// unused (its reservation expired or was released, or is past its expiry)
+	// is no place any more: b joins again at the back, under a new id, once
+	// however many calls race. ErrNotFound if the drop is absent.
 	JoinWaitlist(ctx context.Context, dropID int64, f DropFollower, now time.Time) (w DropWaiter, created bool, err error)
 	// WaitlistEntry returns b's entry. ErrNotFound if none.
 	WaitlistEntry(ctx context.Context, dropID int64, b Buyer) (DropWaiter, error)

@@ -277,17 +277,36 @@ func scanWaiter(sc interface{ Scan(...any) error }) (commerce.DropWaiter, error)
 	return w, err
 }
 
-// JoinWaitlist implements commerce.DropFlowStore.
+// JoinWaitlist implements commerce.DropFlowStore. An offered entry whose
+// unit lapsed unused (expired, given back, or past its expiry before the job
+// ran) no longer holds a place: it is deleted and a new row inserted, in one
+// transaction. A new row rather than an updated one, because the queue runs
+// by id (the buyer goes to the back) and the offer's reservation key is
+// derived from the id (the old key would replay the dead reservation). The
+// UNIQUE (drop_id, buyer) keeps one entry per buyer: of concurrent taps one
+// deletes and inserts, the others find nothing to delete and their insert
+// does nothing, waiting for the first one's commit on Postgres.
 func (s *Store) JoinWaitlist(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time) (commerce.DropWaiter, bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO drop_waitlist (drop_id, buyer, chat_id, lang, status, created_at)
-		SELECT id, $2, $3, $4, $5, $6 FROM drops WHERE id = $1
-		ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, string(commerce.DropWaiting), ms(now))
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM drop_waitlist WHERE drop_id = $1 AND buyer = $2 AND status = $3
+			AND reservation_id IN (SELECT id FROM drop_reservations WHERE status IN ($4, $5) OR (status = $6 AND expires_at <= $7))`,
+			dropID, f.Buyer.Key(), string(commerce.DropOffered), string(commerce.DropExpired), string(commerce.DropReleased),
+			string(commerce.DropReserved), ms(now))
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO drop_waitlist (drop_id, buyer, chat_id, lang, status, created_at)
+			SELECT id, $2, $3, $4, $5, $6 FROM drops WHERE id = $1
+			ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, string(commerce.DropWaiting), ms(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return commerce.DropWaiter{}, false, fmt.Errorf("join waitlist of drop %d: %w", dropID, s.mapErr(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return commerce.DropWaiter{}, false, err
 	}
 	w, err := s.WaitlistEntry(ctx, dropID, f.Buyer)
 	if errors.Is(err, commerce.ErrNotFound) {

@@ -465,6 +465,87 @@ func RunDropFlows(t *testing.T, open OpenDropFlowStore) {
 		}
 	})
 
+	t.Run("WaitlistRejoinAfterLapse", func(t *testing.T) {
+		t.Parallel()
+		e := newDropFlowEnv(t, open)
+		ctx := context.Background()
+		d := e.create(t, 1, 1)
+		first := e.reserve(t, d, webBuyer(1), 1, "k1")
+		join := func(i int) (commerce.DropWaiter, bool) {
+			t.Helper()
+			w, created, err := e.svc.JoinWaitlist(ctx, d.ID, commerce.DropFollower{Buyer: webBuyer(i), ChatID: fmt.Sprint("c", i), Lang: "en"})
+			if err != nil {
+				t.Fatalf("JoinWaitlist %d: %v", i, err)
+			}
+			return w, created
+		}
+		w2, _ := join(2)
+		e.clock.Advance(10 * time.Minute)
+		if _, err := e.svc.Expire(ctx, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.svc.OfferWaitlist(ctx, d.ID); err != nil || n != 1 {
+			t.Fatalf("offer = %d, %v", n, err)
+		}
+		offer, err := e.svc.Active(ctx, d.ID, webBuyer(2))
+		if err != nil {
+			t.Fatalf("offered buyer holds nothing: %v", err)
+		}
+		w3, _ := join(3)
+		// While the offer is live, joining again changes nothing.
+		if again, created := join(2); created || again.ID != w2.ID || again.Status != commerce.DropOffered {
+			t.Fatalf("join with a live offer = %+v, %v; want the offered entry", again, created)
+		}
+		// The offer lapses unused (before the expiry job ran): buyer 2 may
+		// queue again, behind buyer 3, once however often they tap.
+		e.clock.Advance(10 * time.Minute)
+		var wg sync.WaitGroup
+		entries := make([]commerce.DropWaiter, 4)
+		created := make([]bool, 4)
+		for i := range entries {
+			wg.Go(func() {
+				w, c, err := e.svc.JoinWaitlist(ctx, d.ID, commerce.DropFollower{Buyer: webBuyer(2), ChatID: "c2", Lang: "en"})
+				if err != nil {
+					t.Errorf("rejoin: %v", err)
+				}
+				entries[i], created[i] = w, c
+			})
+		}
+		wg.Wait()
+		if n := countTrue(created); n != 1 {
+			t.Fatalf("rejoining created %d entries; want 1", n)
+		}
+		for _, w := range entries {
+			if w.ID != entries[0].ID || w.Status != commerce.DropWaiting || w.ID <= w3.ID {
+				t.Fatalf("rejoined entries %+v; want one waiting entry behind %d", entries, w3.ID)
+			}
+		}
+		if st, _ := e.svc.Stats(ctx, d.ID); st.Waitlisted != 2 {
+			t.Fatalf("waitlisted = %d; want 2", st.Waitlisted)
+		}
+		if _, err := e.svc.Expire(ctx, offer.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.svc.OfferWaitlist(ctx, d.ID); err != nil || n != 1 {
+			t.Fatalf("offer after the lapse = %d, %v", n, err)
+		}
+		r3, err := e.svc.Active(ctx, d.ID, webBuyer(3))
+		if err != nil {
+			t.Fatalf("buyer 3, ahead in the queue, holds nothing: %v", err)
+		}
+		// Buyer 3 gives the unit back: buyer 2's new place gets a new offer,
+		// not a replay of the lapsed one.
+		if ok, err := e.svc.Release(ctx, r3.ID, webBuyer(3)); err != nil || !ok {
+			t.Fatalf("Release = %v, %v", ok, err)
+		}
+		if n, err := e.svc.OfferWaitlist(ctx, d.ID); err != nil || n != 1 {
+			t.Fatalf("offer to the rejoined buyer = %d, %v", n, err)
+		}
+		if r, err := e.svc.Active(ctx, d.ID, webBuyer(2)); err != nil || r.ID == offer.ID {
+			t.Fatalf("rejoined buyer's offer = %+v, %v; want a new reservation", r, err)
+		}
+	})
+
 	t.Run("Stats", func(t *testing.T) {
 		t.Parallel()
 		e := newDropFlowEnv(t, open)
