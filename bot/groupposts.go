@@ -29,7 +29,9 @@ import (
 //	j:<drop id>   take one unit in the chain (a callback on the group post)
 //
 // A tap reserves one unit for the member (DropService.Reserve, key
-// "chain:<drop>:<buyer>", so double taps make one reservation), lists them
+// "chain:<drop>:<buyer>[:<gen>]", so double taps make one reservation; gen
+// counts the member's earlier "+1" units that lapsed unused, so a tap after
+// one ran out or was given back reserves again), lists them once
 // on the post and answers with a toast (Reply.Toast), never a group
 // message; the member finishes privately (Reply.Private, and the Buy link).
 //
@@ -63,6 +65,9 @@ const (
 	maxTakersListed = 20
 	// maxTakerName bounds one listed name, in characters.
 	maxTakerName = 16
+	// maxChainGenerations bounds the "+1" units one member may let lapse
+	// in one drop (and so the keys a tap looks up).
+	maxChainGenerations = 50
 	// refreshWorkers edits that many chats at once.
 	refreshWorkers = 8
 )
@@ -89,6 +94,7 @@ type GroupPostStore interface {
 	commerce.DropPostStore
 	Drop(ctx context.Context, id int64) (commerce.Drop, error)
 	DropByCode(ctx context.Context, code string) (commerce.Drop, error)
+	DropReservationByKey(ctx context.Context, key string) (commerce.DropReservation, error)
 	Product(ctx context.Context, id int64) (commerce.Product, error)
 }
 
@@ -539,13 +545,54 @@ type TakeOutcome struct {
 	FinishURL string
 }
 
-// chainKey is the reservation key of a member's "+1": one per drop and buyer.
-func chainKey(dropID int64, b commerce.Buyer) string {
-	return "chain:" + strconv.FormatInt(dropID, 10) + ":" + b.Key()
+// chainKey is the reservation key of a member's "+1" in a drop after gen
+// earlier ones lapsed unused (generation 0 has no suffix).
+func chainKey(dropID int64, b commerce.Buyer, gen int) string {
+	k := "chain:" + strconv.FormatInt(dropID, 10) + ":" + b.Key()
+	if gen > 0 {
+		k += ":" + strconv.Itoa(gen)
+	}
+	return k
+}
+
+// chainTakeKey is the key a member's tap reserves with: the first
+// generation that has no reservation yet or one that still stands (live,
+// or ordered). Lapsed generations (expired, released, or past their expiry
+// before the job ran) are stepped over. Racing taps walk the same keys in
+// the same order and stop at the same one, so the key's uniqueness in the
+// store still makes one reservation of them; a tap steps past a key only
+// once its reservation exists and is dead, which no later tap can undo.
+// ok=false when the member let maxChainGenerations units lapse.
+func (g *GroupPosts) chainTakeKey(ctx context.Context, dropID int64, b commerce.Buyer) (key string, ok bool, err error) {
+	now := g.o.Clock.Now()
+	for gen := range maxChainGenerations {
+		key := chainKey(dropID, b, gen)
+		r, err := g.o.Store.DropReservationByKey(ctx, key)
+		if errors.Is(err, commerce.ErrNotFound) {
+			return key, true, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		switch {
+		case r.Status == commerce.DropExpired, r.Status == commerce.DropReleased:
+		case r.Status == commerce.DropReserved && !now.Before(r.ExpiresAt):
+			// Ran out but its expiry job has not run: expire it now (once,
+			// whoever is first), so its unit counts against the member's
+			// limit no more when the next generation reserves.
+			if _, err := g.o.Drops.Expire(ctx, r.ID); err != nil {
+				return "", false, err
+			}
+		default:
+			return key, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // Take handles a "+1" on the drop's post in chatID: one unit reserved for
-// the member (the same reservation on every repeated tap) and their name
+// the member (the same reservation on every repeated tap while it stands,
+// a new one once it lapsed unused) and their name (once)
 // added to the post's takers. Refusals (not started, sold out, limit
 // reached, an old post) come back as an outcome with a toast key and
 // change nothing; an error is returned only for failures.
@@ -558,7 +605,14 @@ func (g *GroupPosts) Take(ctx context.Context, dropID int64, channel, chatID, us
 		return TakeOutcome{}, err
 	}
 	buyer := commerce.Buyer{Channel: channel, UserID: userID}
-	r, err := g.o.Drops.Reserve(ctx, dropID, buyer, 1, chainKey(dropID, buyer))
+	key, ok, err := g.chainTakeKey(ctx, dropID, buyer)
+	if err != nil {
+		return TakeOutcome{}, err
+	}
+	if !ok {
+		return TakeOutcome{Key: "gp_toast_expired"}, nil
+	}
+	r, err := g.o.Drops.Reserve(ctx, dropID, buyer, 1, key)
 	switch {
 	case errors.Is(err, commerce.ErrDropNotStarted):
 		return TakeOutcome{Key: "gp_toast_not_started"}, nil

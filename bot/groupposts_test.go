@@ -209,6 +209,78 @@ func TestChainTaps(t *testing.T) {
 	}
 }
 
+// A member whose "+1" unit lapsed (ran out, or was given back) takes one
+// again with a new tap; racing taps still make one reservation, and the
+// post lists the member once.
+func TestChainRetakeAfterLapse(t *testing.T) {
+	t.Parallel()
+	e := newGPEnv(t, bot.NamesFirst, true)
+	ctx := t.Context()
+	p, err := e.gp.Publish(ctx, e.drop.Code, bot.ChannelTelegram, "-5", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drops := commerce.NewDropService(commerce.DropServiceOptions{Store: e.store, Clock: e.clock})
+	anna := commerce.Buyer{Channel: bot.ChannelTelegram, UserID: "10"}
+	taps := func(n int) []bot.TakeOutcome {
+		t.Helper()
+		outs := make([]bot.TakeOutcome, n)
+		var wg sync.WaitGroup
+		for i := range outs {
+			wg.Go(func() {
+				out, err := e.gp.Take(ctx, e.drop.ID, bot.ChannelTelegram, "-5", "10", "Anna", "en")
+				if err != nil {
+					t.Errorf("Take: %v", err)
+				}
+				outs[i] = out
+			})
+		}
+		wg.Wait()
+		return outs
+	}
+	held := func() commerce.DropReservation {
+		t.Helper()
+		var r commerce.DropReservation
+		for _, o := range taps(4) {
+			if o.Position != 1 || o.Key != "gp_toast_taken" && o.Key != "gp_toast_already" {
+				t.Fatalf("tap outcome %+v; want taken or already at place 1", o)
+			}
+			if o.New {
+				if r.ID != 0 {
+					t.Fatalf("two new reservations from racing taps: %d and %d", r.ID, o.Reservation.ID)
+				}
+				r = o.Reservation
+			}
+		}
+		if r.ID == 0 {
+			t.Fatal("no tap reserved")
+		}
+		if got, _ := e.store.Drop(ctx, e.drop.ID); got.Left != 2 {
+			t.Fatalf("units left %d; want 2 (one held)", got.Left)
+		}
+		return r
+	}
+	first := held()
+	// The hour runs out; the expiry job has not run yet.
+	e.clock.Advance(2 * time.Hour)
+	second := held()
+	if second.ID == first.ID {
+		t.Fatal("the tap after the expiry replayed the lapsed reservation")
+	}
+	if ok, err := drops.Release(ctx, second.ID, anna); err != nil || !ok {
+		t.Fatalf("Release = %v, %v", ok, err)
+	}
+	if third := held(); third.ID == second.ID || third.ID == first.ID {
+		t.Fatalf("the tap after a release got %d again", third.ID)
+	}
+	if n, err := e.gp.Refresh(ctx); err != nil || n != 1 {
+		t.Fatalf("refresh = %d, %v; want 1 edit", n, err)
+	}
+	if text := e.poster.shown("-5", p.MessageID).Text; !strings.Contains(text, "1. Anna") || strings.Count(text, "Anna") != 1 {
+		t.Fatalf("post =\n%s\nwant Anna listed once", text)
+	}
+}
+
 func e2eJoined(n int) string {
 	return templates.MustLoad().Text("en", "gp_takers_count", map[string]any{"Joined": n})
 }
