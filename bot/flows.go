@@ -121,7 +121,12 @@ func (t *turn) mainMenu() [][]Button {
 }
 
 func (t *turn) help(key string) ([]Reply, error) {
-	return say(t.text(key, nil), t.mainMenu()...), nil
+	text := t.text(key, nil)
+	if key == "help" && t.isAdmin() && !t.m.Group {
+		// Sellers' commands are in no menu button: /help is where they find them.
+		text += "\n\n" + t.text("help_seller", nil)
+	}
+	return say(text, t.mainMenu()...), nil
 }
 
 func (t *turn) stale() ([]Reply, error) { return t.help("err_stale") }

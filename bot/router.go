@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,6 +135,17 @@ func NewRouter(o Options) *Router {
 		}
 	}
 	return &Router{o: o, admins: admins}
+}
+
+// Admins returns the seller identities ("tg:123", …) the router was given,
+// for adapters that show sellers more (Telegram's command menu).
+func (r *Router) Admins() []string {
+	out := make([]string, 0, len(r.admins))
+	for a := range r.admins {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ImageURL maps a product image key to the URL replies use.
