@@ -32,7 +32,12 @@ const MaxCaption = 1024
 // Prices carry a currency sign or code (¥129, 129元, CNY 129, $12.50,
 // 990 руб), a keyword (price 129, 价格129, цена 129), or are a decimal with
 // two places (129.00), or a number alone on its line. Quantities carry a
-// marker (x20, ×20, 20 pcs, 20件, 20 шт, 库存20, qty 20, stock: 20).
+// marker (x20, ×20, 20x, 20×, 20 pcs, 20件, 20 шт, 库存20, qty 20, stock: 20).
+//
+// ¥ and ￥ read as CNY although the yen uses the same sign: the sellers are
+// selling into China, and a shop that does price in yen sets JPY as its
+// currency (defaultCurrency, for bare amounts) — a caption cannot tell the
+// two apart, so the sign follows the market, and "JPY 1200" names the yen.
 // Origins are hashtags. What is left of the first line is the title; the
 // other lines left over are the description.
 
@@ -55,6 +60,9 @@ var (
 	qtyEnd = `(?:$|[^\d%a-zA-Zа-яА-ЯёЁ.,]|[.,](?:\s|$))`
 	// x20, ×20 (2 count).
 	qtyX = regexp.MustCompile(`(?i)(?:^|[^a-zA-Zа-яА-ЯёЁ\d])([x×]\s?(\d{1,7}))` + qtyEnd)
+	// 20x, 20 x, 20× (2 count). No number may follow ("20x30", "20 x 30"
+	// are sizes) nor a letter touch the x ("2XL").
+	qtyXAfter = regexp.MustCompile(`(?i)(?:^|` + notWord + `)((\d{1,7})\s?[x×])(?:$|\s+[^\d\s]|[^\d\s%a-zA-Zа-яА-ЯёЁ.,]|[.,](?:\s|$))`)
 	// 20 pcs, 20件, 20 шт (2 count).
 	qtyUnit = regexp.MustCompile(`(?i)(?:^|` + notWord + `)((\d{1,7})\s?(pcs|pc|pieces|units|шт\.?|штук[аи]?|件|个))(?:$|[^a-zA-Zа-яА-ЯёЁ])`)
 	// 库存20, qty: 20 (3 count).
@@ -101,7 +109,7 @@ var pricePatterns = []pricePattern{{priceBefore, 3, 2}, {priceAfter, 2, 3}, {pri
 var qtyPatterns = []struct {
 	re    *regexp.Regexp
 	count int
-}{{qtyX, 2}, {qtyUnit, 2}, {qtyWord, 3}}
+}{{qtyX, 2}, {qtyXAfter, 2}, {qtyUnit, 2}, {qtyWord, 3}}
 
 // ParseAmount reads a price as a seller types it, in defaultCurrency unless
 // it names another: "129", "129.50", "12,50", "1,299.00", "¥129", "129元",

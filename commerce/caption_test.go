@@ -41,6 +41,20 @@ func TestParseCaption(t *testing.T) {
 		{"Serum ￥59 ¥99", Listing{Title: "Serum ¥99", Price: cny(5900)}}, // the first price counts
 		{"Vitamin C 12.5% x 30", Listing{Title: "Vitamin C 12.5%", Stock: 30, HasStock: true}},
 		{"Serum\u200b ¥59\x00", Listing{Title: "Serum", Price: cny(5900)}},
+		{"Serum ¥129 20x", Listing{Title: "Serum", Price: cny(12900), Stock: 20, HasStock: true}},
+		{"Serum ¥129 20 x", Listing{Title: "Serum", Price: cny(12900), Stock: 20, HasStock: true}},
+		{"20X Serum ¥129", Listing{Title: "Serum", Price: cny(12900), Stock: 20, HasStock: true}},
+		{"面霜 129元 20×", Listing{Title: "面霜", Price: cny(12900), Stock: 20, HasStock: true}},
+		{"面霜20×，¥129", Listing{Title: "面霜", Price: cny(12900), Stock: 20, HasStock: true}},
+		{"Serum ×20 ¥129", Listing{Title: "Serum", Price: cny(12900), Stock: 20, HasStock: true}},
+		{"Serum 20x, #local", Listing{Title: "Serum", Stock: 20, HasStock: true, Origin: OriginLocal}},
+		{"Poster 20x30 ¥59", Listing{Title: "Poster 20x30", Price: cny(5900)}}, // a size is no count
+		{"Hoodie 2XL ¥299", Listing{Title: "Hoodie 2XL", Price: cny(29900)}},
+		{"Serum 3x5", Listing{Title: "Serum 3x5"}},
+		// ¥ is yuan: the sign is shared with the yen, but a shop selling in
+		// yen sets its currency (the default here), so a caption's ¥ means CNY.
+		{"Matcha ¥1,200", Listing{Title: "Matcha", Price: cny(120000)}},
+		{"Matcha 1200¥ x3", Listing{Title: "Matcha", Price: cny(120000), Stock: 3, HasStock: true}},
 	} {
 		got := ParseCaption(tc.in, "CNY")
 		if got != tc.want {
@@ -73,7 +87,8 @@ func TestParseAmountAndStock(t *testing.T) {
 		ok   bool
 	}{
 		{"20", 20, true}, {"0", 0, true}, {"20 pcs", 20, true}, {"x20", 20, true}, {"库存20", 20, true}, {"20件", 20, true},
-		{"20 шт", 20, true}, {"-1", 0, false}, {"2.5", 0, false}, {"1000001", 0, false}, {"twenty", 0, false}, {"", 0, false},
+		{"20 шт", 20, true}, {"20x", 20, true}, {"20 x", 20, true}, {"20×", 20, true}, {"×20", 20, true}, {"20X", 20, true},
+		{"20x30", 0, false}, {"20 x 30", 0, false}, {"x", 0, false}, {"-1", 0, false}, {"2.5", 0, false}, {"1000001", 0, false}, {"twenty", 0, false}, {"", 0, false},
 	} {
 		got, ok := ParseStock(tc.in)
 		if got != tc.want || ok != tc.ok {
@@ -84,7 +99,7 @@ func TestParseAmountAndStock(t *testing.T) {
 
 func FuzzParseCaption(f *testing.F) {
 	for _, s := range []string{"Serum ¥129 x20 #dutypaid", "面霜129元20件#完税", "Сыворотка\n990 руб. · 20 шт", "1,299.00", "x", "#",
-		"¥1,2,3", "12,5,0元", "qty:9999999", "\xff\xfe¥9", strings.Repeat("¥1 ", 400)} {
+		"¥1,2,3", "12,5,0元", "qty:9999999", "20x", "20 x 30", "面霜20×，¥129", "2XL", "\xff\xfe¥9", strings.Repeat("¥1 ", 400)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
