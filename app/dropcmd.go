@@ -15,12 +15,16 @@ import (
 
 const dropUsage = `usage:
   shopbot drop create --product ID|SKU --units N --starts "2026-11-27 20:00" [--price 129.00]
-                      [--tz Asia/Shanghai] [--limit 1] [--reserve 15m]
+                      [--tz Asia/Shanghai] [--limit 1] [--reserve 15m] [--key K]
+  shopbot drop edit CODE [--starts …] [--price …] [--units N] [--limit N] [--reserve 15m]
+  shopbot drop cancel CODE
   shopbot drop list
   shopbot drop show CODE
   shopbot drop post CODE --chat CHAT_ID [--lang zh-CN|en|ru]
 --starts takes "YYYY-MM-DD HH:MM", "HH:MM" (the next one), "now" or "+2h" in --tz
-(default SHOPBOT_TIMEZONE); --price defaults to the product's price.`
+(default SHOPBOT_TIMEZONE); --price defaults to the product's price. --key makes create
+idempotent: the same key prints the drop made before. edit changes a drop before its
+start (after it, only --units, and only up); cancel stops its sales at once.`
 
 // dropsCommand runs "shopbot drop …" and returns the exit code: 2 for
 // usage errors, 1 when the drop cannot be made or found.
@@ -35,6 +39,11 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 	if len(args) == 0 {
 		return usage("")
 	}
+	rest := args[1:]
+	if (args[0] == "edit" || args[0] == "cancel") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		// The code first, then the flags (flag stops at the first argument).
+		rest = append(rest[1:len(rest):len(rest)], rest[0])
+	}
 	fs := flag.NewFlagSet("drop "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	product := fs.String("product", "", "product ID or SKU")
@@ -44,9 +53,12 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 	tz := fs.String("tz", "", "IANA time zone of --starts")
 	limit := fs.Int("limit", 1, "units per buyer")
 	reserve := fs.Duration("reserve", 15*time.Minute, "how long a reservation holds units")
-	if err := fs.Parse(args[1:]); err != nil {
+	key := fs.String("key", "", "idempotency key of create")
+	if err := fs.Parse(rest); err != nil {
 		return usage("%v", err)
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var run func(a *App) error
 	switch args[0] {
 	case "create":
@@ -62,6 +74,9 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 		}
 		if *reserve < time.Minute || *reserve > 7*24*time.Hour {
 			return usage("--reserve %s: want 1m to 168h", *reserve)
+		}
+		if len(*key) > commerce.MaxDropKeyLen {
+			return usage("--key: at most %d bytes", commerce.MaxDropKeyLen)
 		}
 		run = func(a *App) error {
 			p, err := commerce.FindProduct(ctx, a.Store, *product)
@@ -82,10 +97,13 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 			if loc != nil && loc.String() != "Local" {
 				zone = loc.String()
 			}
-			d, err := a.drops.Create(ctx, commerce.Drop{ProductID: p.ID, Units: *units, Price: money, StartsAt: at,
-				TimeZone: zone, PerBuyerLimit: *limit, ReservationTTL: *reserve})
+			d, created, err := a.drops.CreateKeyed(ctx, commerce.Drop{ProductID: p.ID, Units: *units, Price: money, StartsAt: at,
+				TimeZone: zone, PerBuyerLimit: *limit, ReservationTTL: *reserve}, *key)
 			if err != nil {
 				return err
+			}
+			if !created {
+				fmt.Fprintf(stdout, "key %q: drop made before\n", *key)
 			}
 			links := dropPages{a}.links(d.Code)
 			fmt.Fprintf(stdout, "drop %s: %d × %s (%s) at %s, starts %s, limit %d, reservation %s\n", d.Code, d.Units, p.SKU,
@@ -144,9 +162,109 @@ func dropsCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 			fmt.Fprintf(stdout, "page:   %s\nposter: %s\n", links.Page, links.Poster)
 			return nil
 		}
+	case "edit":
+		if fs.NArg() != 1 {
+			return usage("edit needs the drop's CODE")
+		}
+		if !set["starts"] && !set["price"] && !set["units"] && !set["limit"] && !set["reserve"] {
+			return usage("edit needs at least one of --starts, --price, --units, --limit, --reserve")
+		}
+		if set["product"] || set["tz"] || set["key"] {
+			return usage("edit changes --starts, --price, --units, --limit and --reserve only")
+		}
+		if set["units"] && (*units < 1 || *units > commerce.MaxDropUnits) {
+			return usage("--units %d: want 1 to %d", *units, commerce.MaxDropUnits)
+		}
+		if set["limit"] && *limit < 1 {
+			return usage("--limit %d: want 1 or more", *limit)
+		}
+		if set["reserve"] && (*reserve < time.Minute || *reserve > 7*24*time.Hour) {
+			return usage("--reserve %s: want 1m to 168h", *reserve)
+		}
+		dropCode := strings.TrimSpace(fs.Arg(0))
+		var bad error
+		run = func(a *App) error {
+			d, err := a.drops.ByCode(ctx, dropCode)
+			if err != nil {
+				return err
+			}
+			var e commerce.DropEdit
+			if set["starts"] {
+				at, err := commerce.ParseDropStart(*starts, a.drops.Now(), dropPages{a}.zone(d))
+				if err != nil {
+					bad = fmt.Errorf("--starts %q: want YYYY-MM-DD HH:MM, HH:MM, now or +2h, from now to a year ahead", *starts)
+					return bad
+				}
+				e.StartsAt = &at
+			}
+			if set["price"] {
+				m, err := commerce.ParseMoney(*price, d.Price.Currency)
+				if err != nil || m.Amount <= 0 {
+					bad = fmt.Errorf("--price %q: want a positive amount in %s", *price, d.Price.Currency)
+					return bad
+				}
+				e.Price = &m
+			}
+			if set["units"] {
+				e.Units = units
+			}
+			if set["limit"] {
+				e.PerBuyerLimit = limit
+			}
+			if set["reserve"] {
+				e.ReservationTTL = reserve
+			}
+			d, err = a.drops.Edit(ctx, d.ID, e)
+			switch {
+			case errors.Is(err, commerce.ErrDropStarted):
+				return fmt.Errorf("drop %s has started: only --units may change, and only up", dropCode)
+			case errors.Is(err, commerce.ErrDropCancelled):
+				return fmt.Errorf("drop %s is cancelled", dropCode)
+			case err != nil:
+				return err
+			}
+			fmt.Fprintf(stdout, "drop %s: %d units (%d left) at %s, starts %s, limit %d, reservation %s\n", d.Code, d.Units, d.Left,
+				d.Price, d.StartsAt.In(dropPages{a}.zone(d)).Format("2006-01-02 15:04 MST"), d.PerBuyerLimit, d.ReservationTTL)
+			return nil
+		}
+		code := runDrop(ctx, cfg, log, run, stderr)
+		if code != 0 && bad != nil {
+			return 2 // a value that does not parse is a usage error
+		}
+		return code
+	case "cancel":
+		if fs.NArg() != 1 || len(set) != 0 {
+			return usage("cancel needs the drop's CODE and no flags")
+		}
+		code := strings.TrimSpace(fs.Arg(0))
+		run = func(a *App) error {
+			d, err := a.drops.ByCode(ctx, code)
+			if err != nil {
+				return err
+			}
+			d, cancelled, err := a.drops.Cancel(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			if !cancelled {
+				fmt.Fprintf(stdout, "drop %s was cancelled before (%s)\n", d.Code, d.CancelledAt.In(dropPages{a}.zone(d)).Format("2006-01-02 15:04 MST"))
+				return nil
+			}
+			st, err := a.drops.Stats(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "drop %s cancelled: sales stopped; %d orders (%d units) stay, handle them as orders\n", d.Code, st.Orders, st.Sold)
+			return nil
+		}
 	default:
 		return usage("unknown subcommand %q", args[0])
 	}
+	return runDrop(ctx, cfg, log, run, stderr)
+}
+
+// runDrop runs a drop subcommand in an App: 1 when it fails.
+func runDrop(ctx context.Context, cfg Config, log *slog.Logger, run func(a *App) error, stderr io.Writer) int {
 	if err := withApp(ctx, cfg, log, run); err != nil {
 		msg := err.Error()
 		if errors.Is(err, commerce.ErrNotFound) {

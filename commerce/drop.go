@@ -25,6 +25,8 @@ type Drop struct {
 	PerBuyerLimit  int
 	ReservationTTL time.Duration
 	CreatedAt      time.Time
+	CancelledAt    time.Time // zero while the drop stands; set once by CancelDrop
+	Key            string    // the creator's idempotency key; "" for none
 }
 
 // Limits of a drop.
@@ -151,6 +153,7 @@ type DropStore interface {
 	// DueDropReservations lists reserved reservations with ExpiresAt at or before now.
 	DueDropReservations(ctx context.Context, now time.Time, limit int) ([]int64, error)
 	DropFlowStore
+	DropAdminStore
 }
 
 // DropGate is a fast, rebuildable filter in front of DropStore.Reserve (the
@@ -158,6 +161,9 @@ type DropStore interface {
 type DropGate interface {
 	// Load sets the drop's unit counter unless it is already set.
 	Load(ctx context.Context, code string, units int) error
+	// Reset sets the drop's unit counter and forgets its admissions: for a
+	// drop that has not started (and so admitted no one) whose units changed.
+	Reset(ctx context.Context, code string, units int) error
 	// Try admits qty units for buyer. Refusals return admitted=false with an
 	// error matching ErrSoldOut (the buyer holds no units the gate admitted,
 	// so a reservation of theirs is not to be expected) or ErrDropLimit (the
@@ -187,7 +193,7 @@ type DropService struct {
 	gate  DropGate
 	clock Clock
 	log   *slog.Logger
-	drops sync.Map // id → Drop (the immutable fields; Left is stale)
+	drops sync.Map // id → cachedDrop: started drops only (Left is stale)
 
 	repairMu sync.Mutex
 	gaps     map[gateGapKey]gateGap // buyers the gate counts above the store, since when
@@ -231,21 +237,32 @@ func (s *DropService) Create(ctx context.Context, d Drop) (Drop, error) {
 				s.log.Warn("drop gate load failed", "drop", created.Code, "err", gerr)
 			}
 		}
-		s.drops.Store(created.ID, created)
 		return created, nil
 	}
 	return d, fmt.Errorf("create drop: codes kept colliding: %w", err)
 }
 
+// cachedDrop is a drop read at or after its start. A seller may change a
+// drop's terms only before its start, so such a copy stays right but for
+// its units (the gate's business) and a cancel (the store refuses, and
+// Reserve then drops the copy). A copy read before the start could be
+// outdated by an edit on another replica, so it is never kept.
+type cachedDrop struct {
+	d  Drop
+	at time.Time
+}
+
 func (s *DropService) drop(ctx context.Context, id int64) (Drop, error) {
-	if d, ok := s.drops.Load(id); ok {
-		return d.(Drop), nil
+	if c, ok := s.drops.Load(id); ok {
+		return c.(cachedDrop).d, nil
 	}
 	d, err := s.store.Drop(ctx, id)
 	if err != nil {
 		return d, err
 	}
-	s.drops.Store(id, d)
+	if now := s.clock.Now(); !now.Before(d.StartsAt) {
+		s.drops.Store(id, cachedDrop{d: d, at: now})
+	}
 	return d, nil
 }
 
@@ -256,6 +273,9 @@ func (s *DropService) Reserve(ctx context.Context, dropID int64, buyer Buyer, qt
 	d, err := s.drop(ctx, dropID)
 	if err != nil {
 		return DropReservation{}, err
+	}
+	if !d.CancelledAt.IsZero() {
+		return DropReservation{}, fmt.Errorf("drop %s: %w", d.Code, ErrDropCancelled)
 	}
 	if now.Before(d.StartsAt) {
 		return DropReservation{}, fmt.Errorf("drop %s starts %s: %w", d.Code, d.StartsAt.Format(time.RFC3339), ErrDropNotStarted)
@@ -292,6 +312,9 @@ func (s *DropService) Reserve(ctx context.Context, dropID int64, buyer Buyer, qt
 		}
 	}
 	r, err := s.store.Reserve(ctx, dropID, buyer, qty, key, now)
+	if errors.Is(err, ErrDropCancelled) || errors.Is(err, ErrDropNotStarted) {
+		s.drops.Delete(dropID) // changed on another replica: read it afresh next time
+	}
 	if admitted && (err != nil || r.Replayed) {
 		s.giveBack(ctx, d.Code, buyer, qty)
 	}
@@ -334,7 +357,11 @@ func (s *DropService) ExpireDue(ctx context.Context) (int, error) {
 }
 
 func (s *DropService) giveBack(ctx context.Context, code string, buyer Buyer, qty int) {
-	if err := s.gate.Return(ctx, code, buyer.Key(), qty); err != nil {
+	key := buyer.Key()
+	if buyer == (Buyer{}) {
+		key = "" // new units (AddUnits): only the counter rises
+	}
+	if err := s.gate.Return(ctx, code, key, qty); err != nil {
 		// The gate then refuses a little early until reloaded; the store still decides.
 		s.log.Warn("drop gate return failed", "drop", code, "err", err)
 	}

@@ -249,8 +249,8 @@ func (s *DropService) Subscribe(ctx context.Context, dropID int64, f DropFollowe
 	if err != nil {
 		return false, err
 	}
-	if !s.clock.Now().Before(d.StartsAt) {
-		return false, fmt.Errorf("drop %s already started: %w", d.Code, ErrInvalid)
+	if !s.clock.Now().Before(d.StartsAt) || !d.CancelledAt.IsZero() {
+		return false, fmt.Errorf("drop %s already started or cancelled: %w", d.Code, ErrInvalid)
 	}
 	return s.store.SubscribeDrop(ctx, dropID, f, s.clock.Now())
 }
@@ -272,7 +272,7 @@ func (s *DropService) JoinWaitlist(ctx context.Context, dropID int64, f DropFoll
 	if err != nil {
 		return DropWaiter{}, false, err
 	}
-	if s.clock.Now().Before(d.StartsAt) || d.Left > 0 {
+	if s.clock.Now().Before(d.StartsAt) || d.Left > 0 || !d.CancelledAt.IsZero() {
 		return DropWaiter{}, false, fmt.Errorf("drop %s is not sold out: %w", d.Code, ErrInvalid)
 	}
 	return s.store.JoinWaitlist(ctx, dropID, f, s.clock.Now())
@@ -290,6 +290,9 @@ func (s *DropService) Start(ctx context.Context, dropID int64) (int, error) {
 	d, err := s.store.Drop(ctx, dropID)
 	if err != nil {
 		return 0, err
+	}
+	if !d.CancelledAt.IsZero() {
+		return 0, fmt.Errorf("drop %s: %w", d.Code, ErrDropCancelled)
 	}
 	if s.clock.Now().Before(d.StartsAt) {
 		return 0, fmt.Errorf("drop %s starts %s: %w", d.Code, d.StartsAt.Format(time.RFC3339), ErrDropNotStarted)
@@ -313,7 +316,7 @@ func (s *DropService) OfferWaitlist(ctx context.Context, dropID int64) (int, err
 		if err != nil {
 			return offered, err
 		}
-		if d.Left <= 0 {
+		if d.Left <= 0 || !d.CancelledAt.IsZero() {
 			return offered, nil
 		}
 		w, err := s.store.NextWaiter(ctx, dropID)
@@ -331,8 +334,8 @@ func (s *DropService) OfferWaitlist(ctx context.Context, dropID int64) (int, err
 				return offered, err
 			}
 			continue
-		case errors.Is(err, ErrSoldOut):
-			return offered, nil // someone else was quicker
+		case errors.Is(err, ErrSoldOut), errors.Is(err, ErrDropCancelled):
+			return offered, nil // someone else was quicker, or the sale is off
 		case err != nil:
 			return offered, err
 		}

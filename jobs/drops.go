@@ -30,10 +30,13 @@ type startDropWorker struct {
 func (w *startDropWorker) Work(ctx context.Context, j *river.Job[StartDropArgs]) error {
 	_, err := w.drops.Start(ctx, j.Args.DropID)
 	switch {
-	case errors.Is(err, commerce.ErrNotFound):
+	case errors.Is(err, commerce.ErrNotFound), errors.Is(err, commerce.ErrDropCancelled):
 		return river.JobCancel(err)
 	case errors.Is(err, commerce.ErrDropNotStarted):
-		// This replica's clock is behind the one that scheduled the job.
+		// The start moved later (an edit), or this replica's clock is
+		// behind the one that scheduled the job: wait for the start read
+		// now. A start moved earlier has a job of its own (DropRescheduled);
+		// of two jobs that both run, the second notifies no one.
 		d, derr := w.drops.Get(ctx, j.Args.DropID)
 		if derr != nil {
 			return derr
@@ -85,6 +88,9 @@ func (q *Queue) insertDropJobs(ctx context.Context, tx *sql.Tx, e commerce.Event
 	var jobs []river.InsertManyParams
 	switch e := e.(type) {
 	case commerce.DropCreated:
+		jobs = append(jobs, river.InsertManyParams{Args: StartDropArgs{DropID: e.Drop.ID},
+			InsertOpts: &river.InsertOpts{ScheduledAt: e.Drop.StartsAt}})
+	case commerce.DropRescheduled:
 		jobs = append(jobs, river.InsertManyParams{Args: StartDropArgs{DropID: e.Drop.ID},
 			InsertOpts: &river.InsertOpts{ScheduledAt: e.Drop.StartsAt}})
 	case commerce.DropStarted:

@@ -78,6 +78,12 @@ func TestDropFlows(t *testing.T) {
 	})
 }
 
+func TestDropAdmin(t *testing.T) {
+	storetest.RunDropAdmin(t, func(t *testing.T, hook func(commerce.Event) error) storetest.DropFlowTestStore {
+		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+	})
+}
+
 func TestSettingsInbox(t *testing.T) {
 	storetest.RunSettingsInbox(t, func(t *testing.T) storetest.SettingsInbox { return open(t) })
 }

@@ -118,6 +118,21 @@ func (g *Gate) Load(ctx context.Context, code string, units int) error {
 	return nil
 }
 
+// Reset implements commerce.DropGate: the counter and the admissions are
+// replaced in one MULTI, for a drop whose units changed before its start.
+func (g *Gate) Reset(ctx context.Context, code string, units int) error {
+	keys := g.Keys(code)
+	_, err := g.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Set(ctx, keys[0], units, 0)
+		p.Del(ctx, keys[1])
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("drop gate reset %s: %w", code, err)
+	}
+	return nil
+}
+
 // Try implements commerce.DropGate. Concurrent calls for the same drop are
 // answered by one script call (see batch.Batcher): under a rush, thousands of
 // taps cost a few round trips instead of one each.

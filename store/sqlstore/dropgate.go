@@ -49,5 +49,5 @@ const liveDropWindow = 30 * 24 * time.Hour
 // last 30 days with units left.
 func (s *Store) LiveDrops(ctx context.Context, now time.Time) ([]commerce.Drop, error) {
 	return queryList(ctx, s.db, "live drops", scanDrop, `SELECT `+dropCols+` FROM drops
-		WHERE starts_at <= $1 AND starts_at > $2 AND units_left > 0 ORDER BY id`, ms(now), ms(now.Add(-liveDropWindow)))
+		WHERE starts_at <= $1 AND starts_at > $2 AND units_left > 0 AND cancelled_at = 0 ORDER BY id`, ms(now), ms(now.Add(-liveDropWindow)))
 }

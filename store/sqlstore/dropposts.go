@@ -63,7 +63,7 @@ func (s *Store) dropPostWhere(ctx context.Context, where string, args ...any) (c
 // LiveDropPosts implements commerce.DropPostStore in one query.
 func (s *Store) LiveDropPosts(ctx context.Context, since time.Time) ([]commerce.DropPostState, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+dropPostCols+`, d.id, d.code, d.product_id, d.units, d.units_left,
-			d.price_amount, d.currency, d.starts_at, d.per_buyer_limit, d.reservation_ms, d.created_at, p.takers
+			d.price_amount, d.currency, d.starts_at, d.per_buyer_limit, d.reservation_ms, d.created_at, d.cancelled_at, p.takers
 		FROM drop_posts p JOIN drops d ON d.id = p.drop_id
 		WHERE p.gone_at = 0 AND p.posted_at >= $1 AND p.message_id <> ''
 		ORDER BY p.updated_at, p.id`, ms(since))
@@ -74,16 +74,19 @@ func (s *Store) LiveDropPosts(ctx context.Context, since time.Time) ([]commerce.
 	var out []commerce.DropPostState
 	for rows.Next() {
 		var st commerce.DropPostState
-		var gone, created, updated, starts, ttl, dcreated int64
+		var gone, created, updated, starts, ttl, dcreated, cancelled int64
 		dest := scanDropPost(nil, &st.Post, &gone, &created, &updated)
 		d := &st.Drop
 		dest = append(dest, &d.ID, &d.Code, &d.ProductID, &d.Units, &d.Left, &d.Price.Amount, &d.Price.Currency,
-			&starts, &d.PerBuyerLimit, &ttl, &dcreated, &st.Takers)
+			&starts, &d.PerBuyerLimit, &ttl, &dcreated, &cancelled, &st.Takers)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("live drop posts: %w", err)
 		}
 		finishDropPost(&st.Post, gone, created, updated)
 		d.StartsAt, d.CreatedAt, d.ReservationTTL = fromMS(starts), fromMS(dcreated), time.Duration(ttl)*time.Millisecond
+		if cancelled > 0 {
+			d.CancelledAt = fromMS(cancelled)
+		}
 		out = append(out, st)
 	}
 	return out, rows.Err()

@@ -64,6 +64,7 @@ func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer,
 // dropTerms is what a batch reads once, under the drop's lock.
 type dropTerms struct {
 	id, startsMS, ttlMS int64
+	cancelledMS         int64
 	code                string
 	left, limit         int
 }
@@ -75,8 +76,8 @@ func (s *Store) reserveBatch(ctx context.Context, dropID int64, reqs []reserveRe
 		// A no-op update takes the row lock on every database (SQLite has
 		// no FOR UPDATE; its writer lock is exclusive anyway).
 		err := tx.QueryRowContext(ctx, `UPDATE drops SET units_left = units_left WHERE id = $1
-			RETURNING code, units_left, per_buyer_limit, reservation_ms, starts_at`, dropID).
-			Scan(&d.code, &d.left, &d.limit, &d.ttlMS, &d.startsMS)
+			RETURNING code, units_left, per_buyer_limit, reservation_ms, starts_at, cancelled_at`, dropID).
+			Scan(&d.code, &d.left, &d.limit, &d.ttlMS, &d.startsMS, &d.cancelledMS)
 		if errors.Is(err, sql.ErrNoRows) {
 			for i := range out {
 				out[i].err = fmt.Errorf("reserve drop %d: %w", dropID, commerce.ErrNotFound)
@@ -130,6 +131,9 @@ func (s *Store) decideBatch(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs 
 			continue
 		}
 		switch {
+		case d.cancelledMS > 0:
+			out[i].err = fmt.Errorf("drop %s: %w", d.code, commerce.ErrDropCancelled)
+			continue
 		case q.qty > d.limit || taken[q.buyer.Key()]+q.qty > d.limit:
 			out[i].err = fmt.Errorf("reserve %d of drop %s, limit %d: %w", q.qty, d.code, d.limit, commerce.ErrDropLimit)
 			continue

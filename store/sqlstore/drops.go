@@ -14,14 +14,17 @@ import (
 var _ commerce.DropStore = (*Store)(nil)
 
 const dropCols = `id, code, product_id, units, units_left, price_amount, currency, starts_at,
-	per_buyer_limit, reservation_ms, created_at, tz`
+	per_buyer_limit, reservation_ms, created_at, tz, cancelled_at, COALESCE(create_key, '')`
 
 func scanDrop(sc interface{ Scan(...any) error }) (commerce.Drop, error) {
 	var d commerce.Drop
-	var starts, ttl, created int64
+	var starts, ttl, created, cancelled int64
 	err := sc.Scan(&d.ID, &d.Code, &d.ProductID, &d.Units, &d.Left, &d.Price.Amount, &d.Price.Currency,
-		&starts, &d.PerBuyerLimit, &ttl, &created, &d.TimeZone)
+		&starts, &d.PerBuyerLimit, &ttl, &created, &d.TimeZone, &cancelled, &d.Key)
 	d.StartsAt, d.CreatedAt, d.ReservationTTL = fromMS(starts), fromMS(created), time.Duration(ttl)*time.Millisecond
+	if cancelled > 0 {
+		d.CancelledAt = fromMS(cancelled)
+	}
 	return d, err
 }
 
@@ -51,10 +54,10 @@ func (s *Store) CreateDrop(ctx context.Context, d commerce.Drop) (commerce.Drop,
 	var created commerce.Drop
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO drops (code, product_id, units, units_left, price_amount, currency,
-				starts_at, per_buyer_limit, reservation_ms, created_at, tz)
-			SELECT $1, id, $2, $2, $3, $4, $5, $6, $7, $8, $10 FROM products WHERE id = $9 RETURNING id`,
+				starts_at, per_buyer_limit, reservation_ms, created_at, tz, create_key)
+			SELECT $1, id, $2, $2, $3, $4, $5, $6, $7, $8, $10, $11 FROM products WHERE id = $9 RETURNING id`,
 			d.Code, d.Units, d.Price.Amount, d.Price.Currency, ms(d.StartsAt), d.PerBuyerLimit,
-			d.ReservationTTL.Milliseconds(), ms(d.CreatedAt), d.ProductID, d.TimeZone).Scan(&d.ID)
+			d.ReservationTTL.Milliseconds(), ms(d.CreatedAt), d.ProductID, d.TimeZone, nullString(d.Key)).Scan(&d.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("create drop: product %d: %w", d.ProductID, commerce.ErrNotFound)
 		}
