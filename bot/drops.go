@@ -241,6 +241,9 @@ func (t *turn) dropCard(d commerce.Drop, edit bool) ([]Reply, error) {
 // dropCardReply is the card without buttons (the seller's preview adds its own).
 func (t *turn) dropCardReply(d commerce.Drop, p commerce.Product, st buyerDropState) Reply {
 	reply := Reply{Text: t.text("drop_card", t.dropCardData(d, p, st))}
+	if !d.CancelledAt.IsZero() {
+		reply.Text += "\n\n" + t.text("drop_cancelled_card", nil)
+	}
 	if p.Image != "" {
 		reply.Image = t.r.o.ImageURL(p.Image)
 	}
@@ -251,6 +254,8 @@ func (t *turn) dropCardButtons(d commerce.Drop, st buyerDropState) [][]Button {
 	now := t.r.o.Drops.Now()
 	var rows [][]Button
 	switch {
+	case !d.CancelledAt.IsZero():
+		// Called off: nothing to buy, wait for or be told about.
 	case st.held.ID != 0:
 		rows = append(rows, []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", st.held.ID)),
 			t.btn("btn_drop_release", fmt.Sprintf("drx:%d", st.held.ID))})
@@ -332,6 +337,9 @@ func (t *turn) dropReserve(d commerce.Drop, qty int, nonce string) ([]Reply, err
 	switch {
 	case errors.Is(err, commerce.ErrDropNotStarted):
 		return t.dropNote(d, "drop_not_started", map[string]any{"Title": t.dropTitle(d), "Start": d.StartsAt.In(loc)})
+	case errors.Is(err, commerce.ErrDropCancelled):
+		d.CancelledAt = t.r.o.Drops.Now() // the card below shows it, whatever this copy said
+		return t.dropNote(d, "drop_cancelled", nil)
 	case errors.Is(err, commerce.ErrSoldOut):
 		return t.dropNote(d, "drop_sold_out", nil)
 	case errors.Is(err, commerce.ErrDropLimit):

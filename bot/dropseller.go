@@ -271,14 +271,21 @@ func (t *turn) dnPrice(text string) ([]Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := strings.TrimSpace(strings.NewReplacer("¥", "", "￥", "", "元", "", "₽", "", "$", "", ",", ".", " ", "").Replace(text))
-	s = strings.TrimSuffix(strings.ToUpper(s), p.Price.Currency)
-	m, err := commerce.ParseMoney(s, p.Price.Currency)
-	if err != nil || m.Amount <= 0 || m.Amount > 1e12 {
+	m, ok := parseDropPrice(text, p.Price.Currency)
+	if !ok {
 		return t.dnBad("dn_bad_price", stepDNPrice)
 	}
 	t.s.DropNew.Price, t.s.DropNew.Currency = m.Amount, m.Currency
 	return t.dnNext()
+}
+
+// parseDropPrice reads a typed drop price in currency ("129", "129.50",
+// "¥129", "129 CNY"); ok is false unless it is positive and sane.
+func parseDropPrice(text, currency string) (commerce.Money, bool) {
+	s := strings.TrimSpace(strings.NewReplacer("¥", "", "￥", "", "元", "", "₽", "", "$", "", ",", ".", " ", "").Replace(text))
+	s = strings.TrimSuffix(strings.ToUpper(s), currency)
+	m, err := commerce.ParseMoney(s, currency)
+	return m, err == nil && m.Amount > 0 && m.Amount <= 1e12
 }
 
 func (t *turn) dnStart(text string) ([]Reply, error) {
@@ -420,7 +427,13 @@ func (t *turn) dropStats(id int64) ([]Reply, error) {
 	data := t.dropFigures(st.Drop, p)
 	data["Sold"], data["Reserved"], data["Waitlisted"], data["Subscribers"] = st.Sold, st.Reserved, st.Waitlisted, st.Subscribers
 	data["Revenue"], data["Orders"] = st.Revenue, st.Orders
-	return say(t.text("drop_stats", data),
-		[]Button{t.btn("btn_drop_refresh", fmt.Sprintf("dv:%d", id)), t.btn("btn_drop_card", fmt.Sprintf("dc:%d", id))},
-		[]Button{t.btn("btn_drops", "dl")}), nil
+	text := t.text("drop_stats", data)
+	rows := [][]Button{{t.btn("btn_drop_refresh", fmt.Sprintf("dv:%d", id)), t.btn("btn_drop_card", fmt.Sprintf("dc:%d", id))}}
+	if st.Drop.CancelledAt.IsZero() {
+		rows = append(rows, []Button{t.btn("btn_da_edit", fmt.Sprintf("dae:%d", id)), t.btn("btn_da_cancel", fmt.Sprintf("dax:%d", id))})
+	} else {
+		text += "\n" + t.text("da_stats_cancelled", map[string]any{"At": st.Drop.CancelledAt.In(t.dropZone(st.Drop))})
+	}
+	rows = append(rows, []Button{t.btn("btn_drops", "dl")})
+	return say(text, rows...), nil
 }

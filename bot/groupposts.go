@@ -373,6 +373,9 @@ func (g *GroupPosts) stateOf(st commerce.DropPostState, now time.Time) string {
 }
 
 func encodeShown(d commerce.Drop, takers int, now time.Time) string {
+	if !d.CancelledAt.IsZero() {
+		return "off/" + strconv.Itoa(takers)
+	}
 	if now.Before(d.StartsAt) {
 		return "soon/" + countdownTo(d.StartsAt, now).String() + "/" + strconv.Itoa(takers)
 	}
@@ -387,6 +390,7 @@ type postView struct {
 	Left     int
 	Started  bool
 	SoldOut  bool
+	Off      bool      // the seller cancelled the drop
 	StartsAt time.Time // in the shop's zone
 	Zone     string    // "UTC+8"
 	countdown
@@ -418,6 +422,8 @@ func (g *GroupPosts) postText(lang string, v postView) string {
 	text := func(key string) string { return g.o.Texts.Text(lang, key, v) }
 	parts := []string{text("gp_post_head")}
 	switch {
+	case v.Off:
+		parts = append(parts, text("gp_state_cancelled"))
 	case !v.Started:
 		parts = append(parts, text("gp_state_soon"))
 	case v.SoldOut:
@@ -456,7 +462,8 @@ func (g *GroupPosts) render(ctx context.Context, p commerce.DropPost, d commerce
 		Started: !now.Before(d.StartsAt), StartsAt: d.StartsAt.In(g.o.Zone), Names: g.o.Names != NamesNone, Joined: total}
 	v.Zone = zoneLabel(v.StartsAt)
 	v.SoldOut = v.Started && d.Left == 0
-	if !v.Started {
+	v.Off = !d.CancelledAt.IsZero()
+	if !v.Started && !v.Off {
 		v.countdown = countdownTo(d.StartsAt, now)
 	}
 	if v.Names {
@@ -469,7 +476,7 @@ func (g *GroupPosts) render(ctx context.Context, p commerce.DropPost, d commerce
 	if prod.Image != "" {
 		r.Image = g.o.ImageURL(prod.Image)
 	}
-	if v.Started {
+	if v.Started && !v.Off {
 		var row []Button
 		if link := g.deepLink(p.Channel, "d_"+d.Code); link != "" {
 			key := "gp_btn_buy"
@@ -616,6 +623,8 @@ func (g *GroupPosts) Take(ctx context.Context, dropID int64, channel, chatID, us
 	switch {
 	case errors.Is(err, commerce.ErrDropNotStarted):
 		return TakeOutcome{Key: "gp_toast_not_started"}, nil
+	case errors.Is(err, commerce.ErrDropCancelled):
+		return TakeOutcome{Key: "gp_toast_cancelled"}, nil
 	case errors.Is(err, commerce.ErrSoldOut):
 		return TakeOutcome{Key: "gp_toast_sold_out"}, nil
 	case errors.Is(err, commerce.ErrDropLimit):

@@ -27,6 +27,8 @@ type Session struct {
 	// drop a seller is putting together.
 	DropBuy DropCheckout `json:"dco,omitzero"`
 	DropNew DropWizard   `json:"dnw,omitzero"`
+	// DropEdit is the drop field a seller is changing (bot/dropadmin.go).
+	DropEdit DropEditState `json:"dae,omitzero"`
 	// Seen is the day (unix days) the user was last recorded in the
 	// broadcast audience; Broadcast is a seller's draft in the wizard.
 	Seen      int64          `json:"seen,omitzero"`
