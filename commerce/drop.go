@@ -244,16 +244,22 @@ func (s *DropService) Create(ctx context.Context, d Drop) (Drop, error) {
 
 // cachedDrop is a drop read at or after its start. A seller may change a
 // drop's terms only before its start, so such a copy stays right but for
-// its units (the gate's business) and a cancel (the store refuses, and
-// Reserve then drops the copy). A copy read before the start could be
-// outdated by an edit on another replica, so it is never kept.
+// its units (the gate's business) and a cancel. A copy read before the
+// start could be outdated by an edit on another replica, so it is never
+// kept; a started one is read again after dropCacheTTL, so a cancel on
+// another replica is followed within that time even when the gate answers
+// "sold out" before the store is asked (the store refuses at once anyway).
 type cachedDrop struct {
 	d  Drop
 	at time.Time
 }
 
+// dropCacheTTL bounds how long a replica trusts its copy of a started drop:
+// one read a second per drop and replica, under any rush.
+const dropCacheTTL = time.Second
+
 func (s *DropService) drop(ctx context.Context, id int64) (Drop, error) {
-	if c, ok := s.drops.Load(id); ok {
+	if c, ok := s.drops.Load(id); ok && s.clock.Now().Sub(c.(cachedDrop).at) < dropCacheTTL {
 		return c.(cachedDrop).d, nil
 	}
 	d, err := s.store.Drop(ctx, id)
