@@ -73,6 +73,7 @@ func (p dropPages) DropPage(ctx context.Context, code, lang string) (web.DropPag
 		Code: d.Code, Title: prod.Title.In(lang), Description: prod.Description.In(lang),
 		PageURL: p.pageURL(d.Code), QRURL: p.pageURL(d.Code) + "/qr.png", BotURL: p.a.cfg.PublicURL + "/",
 		Price: d.Price, StartsAt: d.StartsAt.In(loc), Left: d.Left, Units: d.Units, Lang: lang,
+		Cancelled: !d.CancelledAt.IsZero(),
 	}
 	if prod.Image != "" {
 		data.ImageURL = p.a.Router.ImageURL(prod.Image)
@@ -103,6 +104,10 @@ func (p dropPages) poster(ctx context.Context, code, lang string) ([]byte, error
 	d, prod, err := p.load(ctx, code)
 	if err != nil {
 		return nil, err
+	}
+	if !d.CancelledAt.IsZero() {
+		// Nothing to advertise: the page says the drop was called off.
+		return nil, fmt.Errorf("drop %s was cancelled: %w", code, commerce.ErrNotFound)
 	}
 	if lang == "" {
 		lang = templates.Default

@@ -130,4 +130,15 @@ func TestDropPage(t *testing.T) {
 			t.Errorf("GET %s = %d; want 404", path, code)
 		}
 	}
+	// Called off: the page says so, and there is no poster to share.
+	if _, _, err := s.app.drops.Cancel(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := s.get("/d/" + d.Code + "?lang=en"); code != http.StatusOK || !strings.Contains(body, "The seller cancelled this drop") ||
+		strings.Contains(body, "poster.png") {
+		t.Fatalf("GET /d/%s after the cancel = %d\n%s", d.Code, code, body)
+	}
+	if code, _ := s.get("/d/" + d.Code + "/poster.png"); code != http.StatusNotFound {
+		t.Errorf("poster of a cancelled drop = %d; want 404", code)
+	}
 }

@@ -39,7 +39,10 @@ type DropPageData struct {
 	Price       commerce.Money
 	StartsAt    time.Time // shown in its own location (the seller's zone)
 	Left, Units int
-	Lang        string // zh-CN, en or ru; set by the handler when empty
+	// Cancelled: the seller called the drop off. The page says so and
+	// offers nothing to scan, open or save.
+	Cancelled bool
+	Lang      string // zh-CN, en or ru; set by the handler when empty
 }
 
 // DropPages finds the public view of a drop. It returns an error wrapping

@@ -33,6 +33,7 @@ const (
 	dropSold  = "s0ld"
 	dropGone  = "zzzz9999"
 	dropBroke = "brkn2345"
+	dropOff   = "cxr23456"
 )
 
 func dropMux(t *testing.T) *http.ServeMux {
@@ -43,6 +44,12 @@ func dropMux(t *testing.T) *http.ServeMux {
 			ImageURL: "https://shop.example/img/COS-001.png", PageURL: "https://shop.example/d/" + dropKnown,
 			QRURL: "https://shop.example/d/" + dropKnown + "/qr.png", BotURL: "weixin://dl/business/?t=abc",
 			Price: commerce.CNY(12900), StartsAt: time.Now().Add(2 * time.Hour), Left: 23, Units: 100,
+		},
+		dropOff: {
+			Code: dropOff, Title: "云南古树普洱茶饼", Description: "2019 春茶",
+			ImageURL: "https://shop.example/img/COS-001.png", PageURL: "https://shop.example/d/" + dropOff,
+			QRURL: "https://shop.example/d/" + dropOff + "/qr.png", BotURL: "weixin://dl/business/?t=abc",
+			Price: commerce.CNY(12900), StartsAt: time.Now().Add(2 * time.Hour), Left: 23, Units: 100, Cancelled: true,
 		},
 		dropEvil: {
 			Code: dropEvil, Title: `<script>alert(1)</script>" onmouseover="x`, Description: `</title><b>`,
@@ -101,6 +108,32 @@ func TestDropPageOpenGraph(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
+// A cancelled drop's page says so and offers nothing to scan, open or save.
+func TestDropPageCancelled(t *testing.T) {
+	mux := dropMux(t)
+	for _, tc := range []struct{ accept, says, desc string }{
+		{"", "商家已取消本次抢购", "本次抢购已取消"},
+		{"en", "The seller cancelled this drop", "This drop was cancelled"},
+		{"ru", "Дроп отменён продавцом", "Дроп отменён"},
+	} {
+		w := dropGet(mux, "/d/"+dropOff, tc.accept)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		body := w.Body.String()
+		for _, want := range []string{tc.says, `<meta property="og:description" content="` + tc.desc + `">`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%q page lacks %s", tc.accept, want)
+			}
+		}
+		for _, not := range []string{"/qr.png\"", "poster.png", "weixin://", `id="count"`, "剩余 23 件", "23 of 100 left"} {
+			if strings.Contains(body, not) {
+				t.Errorf("%q page of a cancelled drop has %s", tc.accept, not)
+			}
 		}
 	}
 }
