@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,19 @@ func startJobs(t *testing.T, s *shop, dropID int64) []jobs.PendingJob {
 		}
 	}
 	return out
+}
+
+// waitState waits for a job to reach state.
+func waitState(t *testing.T, s *shop, id int64, state string) {
+	t.Helper()
+	got := ""
+	waitFor(t, 30*time.Second, "job to be "+state, func() bool {
+		var err error
+		if got, err = s.app.queue.JobState(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		return got == state
+	})
 }
 
 // notified counts a drop's subscribers told that it started.
@@ -104,29 +118,40 @@ func dropStartJobs(t *testing.T, cfg Config) {
 		t.Fatalf("%d subscribers told before the moved start", n)
 	}
 
-	// At the new start both jobs run: the subscriber is told once.
+	// At the new start both jobs run: the subscriber is told once (the
+	// second job finds everyone told).
 	clock.Advance(time.Hour)
-	for _, p := range startJobs(t, s, moved.ID) {
+	both := startJobs(t, s, moved.ID)
+	for _, p := range both {
 		if err := s.app.queue.RunNow(ctx, p.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 30*time.Second, "both start jobs to finish", func() bool { return len(startJobs(t, s, moved.ID)) == 0 })
+	for _, p := range both {
+		waitState(t, s, p.ID, "completed")
+	}
 	if n := notified(t, s, moved.ID); n != 1 {
 		t.Fatalf("%d subscribers told after the start; want 1", n)
 	}
-	s.inbox(ann, "It's on!")
+	if got := s.inbox(ann, "It's on!"); strings.Count(got.Text, "It's on!") != 1 {
+		t.Fatalf("start notice: %q", got.Text)
+	}
+	if _, body := s.get("/api/inbox?user=" + ann); strings.Contains(body, "It's on!") {
+		t.Fatalf("a second start notice: %s", body)
+	}
 
-	// The other drop was called off before its start: its job tells nobody.
+	// The other drop was called off before its start: its job is
+	// cancelled and tells nobody.
 	if _, _, err := s.app.drops.Cancel(ctx, called.ID); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(time.Hour)
 	for _, p := range startJobs(t, s, called.ID) {
 		if err := s.app.queue.RunNow(ctx, p.ID); err != nil {
 			t.Fatal(err)
 		}
+		waitState(t, s, p.ID, "cancelled")
 	}
-	waitFor(t, 30*time.Second, "the cancelled drop's start job to end", func() bool { return len(startJobs(t, s, called.ID)) == 0 })
 	if n := notified(t, s, called.ID); n != 0 {
 		t.Fatalf("%d subscribers of a cancelled drop told it started", n)
 	}

@@ -211,6 +211,16 @@ func (q *Queue) PendingNotices(ctx context.Context) ([]PendingNotice, error) {
 	return out, nil
 }
 
+// JobState returns a job's state: "scheduled", "available", "running",
+// "completed", "cancelled", "retryable" or "discarded".
+func (q *Queue) JobState(ctx context.Context, jobID int64) (string, error) {
+	j, err := q.client.JobGet(ctx, jobID)
+	if err != nil {
+		return "", fmt.Errorf("job %d: %w", jobID, err)
+	}
+	return string(j.State), nil
+}
+
 // RunNow makes a scheduled job due at once (an operator resending a
 // reminder; tests standing in for the clock).
 func (q *Queue) RunNow(ctx context.Context, jobID int64) error {
