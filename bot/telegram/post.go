@@ -74,13 +74,9 @@ var errInvalidPost = errors.New("invalid post")
 // its caption edited, a text post its text (also when r has an image but
 // Post had to fall back to text).
 func (a *Adapter) Edit(ctx context.Context, chatID, messageID string, r bot.Reply) error {
-	chat, err := parseChat(chatID)
+	chat, id, err := parseMessage(chatID, messageID)
 	if err != nil {
 		return err
-	}
-	id, err := strconv.Atoi(messageID)
-	if err != nil || id <= 0 {
-		return fmt.Errorf("telegram: message id %q: %w", messageID, errInvalidPost)
 	}
 	r = a.forChat(r, chat, "")
 	photo := a.imageURL(r.Image) != ""
@@ -104,13 +100,9 @@ func (a *Adapter) Edit(ctx context.Context, chatID, messageID string, r bot.Repl
 // Delete implements bot.PostDeleter with deleteMessage (bots may delete
 // their own messages in groups for 48 hours, in channels always).
 func (a *Adapter) Delete(ctx context.Context, chatID, messageID string) error {
-	chat, err := parseChat(chatID)
+	chat, id, err := parseMessage(chatID, messageID)
 	if err != nil {
 		return err
-	}
-	id, err := strconv.Atoi(messageID)
-	if err != nil || id <= 0 {
-		return fmt.Errorf("telegram: message id %q: %w", messageID, errInvalidPost)
 	}
 	c := tgbotapi.NewDeleteMessage(chat, id)
 	_, err = a.sender.run(ctx, call{method: "deleteMessage", chatID: chat, tolerant: true,
@@ -128,6 +120,19 @@ func (a *Adapter) editAs(ctx context.Context, chat int64, id int, r bot.Reply, p
 		r.Text, _ = cutText(clean(r.Text), MaxTextLen)
 	}
 	return a.edit(ctx, chat, target, r)
+}
+
+// parseMessage reads the chat and message ids Post returned.
+func parseMessage(chatID, messageID string) (int64, int, error) {
+	chat, err := parseChat(chatID)
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err := strconv.Atoi(messageID)
+	if err != nil || id <= 0 {
+		return 0, 0, fmt.Errorf("telegram: message id %q: %w", messageID, errInvalidPost)
+	}
+	return chat, id, nil
 }
 
 func parseChat(chatID string) (int64, error) {

@@ -401,16 +401,26 @@ func (s *Staff) home(w http.ResponseWriter, r *http.Request) {
 	s.check(w, r, q, pt, t)
 }
 
-// inspect answers POST /staff/inspect (point, code): the order the code
-// collects, with a button to hand it over.
-func (s *Staff) inspect(w http.ResponseWriter, r *http.Request) {
+// atPoint authenticates a staff form and reads its point, which must be
+// one of the staff member's; otherwise it has answered and ok is false.
+func (s *Staff) atPoint(w http.ResponseWriter, r *http.Request) (staffReq, commerce.PickupPoint, bool) {
 	q, ok := s.auth(w, r)
 	if !ok {
-		return
+		return q, commerce.PickupPoint{}, false
 	}
 	pt, ok := q.point(r.PostForm.Get("point"))
 	if !ok {
 		s.counter(w, r, q, q.points[0], http.StatusForbidden, func(p *staffPage) { p.Notice = staffForbidden })
+		return q, pt, false
+	}
+	return q, pt, true
+}
+
+// inspect answers POST /staff/inspect (point, code): the order the code
+// collects, with a button to hand it over.
+func (s *Staff) inspect(w http.ResponseWriter, r *http.Request) {
+	q, pt, ok := s.atPoint(w, r)
+	if !ok {
 		return
 	}
 	input := strings.TrimSpace(r.PostForm.Get("code"))
@@ -452,13 +462,8 @@ func (s *Staff) check(w http.ResponseWriter, r *http.Request, q staffReq, pt com
 
 // redeem answers POST /staff/redeem (point, code): the order is handed over.
 func (s *Staff) redeem(w http.ResponseWriter, r *http.Request) {
-	q, ok := s.auth(w, r)
+	q, pt, ok := s.atPoint(w, r)
 	if !ok {
-		return
-	}
-	pt, ok := q.point(r.PostForm.Get("point"))
-	if !ok {
-		s.counter(w, r, q, q.points[0], http.StatusForbidden, func(p *staffPage) { p.Notice = staffForbidden })
 		return
 	}
 	input := strings.TrimSpace(r.PostForm.Get("code"))
@@ -476,13 +481,8 @@ func (s *Staff) redeem(w http.ResponseWriter, r *http.Request) {
 
 // decide answers POST /staff/returns/{id}/accept|reject (point, note).
 func (s *Staff) decide(w http.ResponseWriter, r *http.Request, accept bool) {
-	q, ok := s.auth(w, r)
+	q, pt, ok := s.atPoint(w, r)
 	if !ok {
-		return
-	}
-	pt, ok := q.point(r.PostForm.Get("point"))
-	if !ok {
-		s.counter(w, r, q, q.points[0], http.StatusForbidden, func(p *staffPage) { p.Notice = staffForbidden })
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
