@@ -16,6 +16,7 @@ import (
 	"shopbot/bot/telegram"
 	"shopbot/bot/web"
 	"shopbot/bot/wechat"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/jobs"
@@ -77,9 +78,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock})
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log}
 
-	var sessions bot.SessionStore = a.Store
-	var dedupe bot.Deduper = a.Store
-	var locker bot.Locker = bot.NewLocalLocker()
+	var sessions chatstate.SessionStore = a.Store
+	var dedupe chatstate.Deduper = a.Store
+	var locker chatstate.Locker = chatstate.NewLocalLocker()
 	var sweep func(context.Context) (int64, error) = a.Store.Sweep
 	if cfg.RedisURL != "" {
 		client, err := redis.Open(ctx, cfg.RedisURL)

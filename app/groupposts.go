@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/templates"
 )
@@ -51,7 +52,7 @@ func groupPostsConfig(getenv func(string) string) (GroupPostsConfig, error) {
 
 // newGroupPosts builds the group posts service; the Telegram adapter
 // becomes its poster once it exists (openTelegram).
-func (a *App) newGroupPosts(locker bot.Locker, texts *templates.Set) (*bot.GroupPosts, error) {
+func (a *App) newGroupPosts(locker chatstate.Locker, texts *templates.Set) (*bot.GroupPosts, error) {
 	zone := a.cfg.zone()
 	return bot.NewGroupPosts(bot.GroupPostsOptions{
 		Store: a.Store, Drops: a.drops, Texts: texts, Clock: a.cfg.clock, Locker: locker,

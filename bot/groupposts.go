@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/templates"
 )
@@ -106,7 +107,7 @@ type GroupPostsOptions struct {
 	Clock commerce.Clock // default commerce.SystemClock
 	// Locker serializes posting one drop into one chat (shared between
 	// replicas when it is Redis); default a local locker.
-	Locker Locker
+	Locker chatstate.Locker
 	// Interval is the least time between two edits in one chat; default
 	// 5 s (12 edits a minute, inside Telegram's 20 messages a minute per
 	// group with room for the bot's replies there).
@@ -140,7 +141,7 @@ func NewGroupPosts(o GroupPostsOptions) *GroupPosts {
 		o.Clock = commerce.SystemClock
 	}
 	if o.Locker == nil {
-		o.Locker = NewLocalLocker()
+		o.Locker = chatstate.NewLocalLocker()
 	}
 	if o.Interval <= 0 {
 		o.Interval = 5 * time.Second

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/templates"
 )
@@ -18,9 +19,9 @@ import (
 // Options configures a Router.
 type Options struct {
 	Shop     *commerce.Shop
-	Sessions SessionStore
-	Dedupe   Deduper
-	Locker   Locker
+	Sessions chatstate.SessionStore
+	Dedupe   chatstate.Deduper
+	Locker   chatstate.Locker
 	Texts    *templates.Set
 	Log      *slog.Logger
 	// SessionTTL is how long an idle session is kept; default 30 days.
@@ -123,7 +124,7 @@ func NewRouter(o Options) *Router {
 		}
 	}
 	if o.Locker == nil {
-		o.Locker = NewLocalLocker()
+		o.Locker = chatstate.NewLocalLocker()
 	}
 	if o.TimeZone == nil {
 		o.TimeZone = defaultZone()
@@ -204,7 +205,7 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 	const lockTTL = 30 * time.Second
 	load := r.o.Sessions.LoadSession
 	save := r.o.Sessions.SaveSession
-	if ls, ok := r.o.Sessions.(LockingSessionStore); ok {
+	if ls, ok := r.o.Sessions.(chatstate.LockingSessionStore); ok {
 		// Lock with the first load and unlock with the last save: two round trips.
 		data, version, token, err := ls.LockAndLoad(ctx, lockKey, lockTTL, key)
 		if err != nil {

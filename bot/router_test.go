@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // dates are shown in the pickup point's zone, as in cmd/shopbot
 
 	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/internal/testenv"
@@ -44,7 +45,7 @@ type harness struct {
 
 type harnessOptions struct {
 	// wrapSessions wraps the SQL session store (to inject failures).
-	wrapSessions func(bot.SessionStore) bot.SessionStore
+	wrapSessions func(chatstate.SessionStore) chatstate.SessionStore
 	// pickup, when set, turns on the pickup features: a commerce.Pickup on
 	// the same store and clock (Store, Clock and a Secret are filled in).
 	pickup *commerce.PickupOptions
@@ -85,7 +86,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 {
 		t.Fatalf("pickup points: %v, %v", h.points, err)
 	}
-	var sessions bot.SessionStore = st
+	var sessions chatstate.SessionStore = st
 	if o.wrapSessions != nil {
 		sessions = o.wrapSessions(st)
 	}
@@ -1459,7 +1460,7 @@ func TestConcurrentBuyersShareStock(t *testing.T) {
 
 // flakySessions wraps a SessionStore with injected failures.
 type flakySessions struct {
-	bot.SessionStore
+	chatstate.SessionStore
 	conflicts atomic.Int64 // saves still to answer with ErrConflict
 	failLoad  atomic.Bool
 	failSave  atomic.Bool
@@ -1488,7 +1489,7 @@ func (f *flakySessions) SaveSession(ctx context.Context, key string, data []byte
 
 func newFlaky(t *testing.T) (*harness, *flakySessions) {
 	var f *flakySessions
-	h := newHarness(t, harnessOptions{wrapSessions: func(s bot.SessionStore) bot.SessionStore {
+	h := newHarness(t, harnessOptions{wrapSessions: func(s chatstate.SessionStore) chatstate.SessionStore {
 		f = &flakySessions{SessionStore: s}
 		return f
 	}})

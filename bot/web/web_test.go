@@ -17,6 +17,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/bot/web"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/internal/testenv"
@@ -28,7 +29,7 @@ var texts = templates.MustLoad()
 
 // brokenSessions fails every load while broken is set.
 type brokenSessions struct {
-	bot.SessionStore
+	chatstate.SessionStore
 	broken atomic.Bool
 }
 

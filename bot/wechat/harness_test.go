@@ -19,6 +19,7 @@ import (
 	"shopbot/bot"
 	"shopbot/bot/wechat"
 	"shopbot/bot/wechat/wechattest"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
 	"shopbot/store/sqlstore"
@@ -72,7 +73,7 @@ func (c *counter) snapshot() map[string]int {
 // slowSessions delays every session load, to make the router overrun the
 // reply budget.
 type slowSessions struct {
-	bot.SessionStore
+	chatstate.SessionStore
 	delay atomic.Int64 // nanoseconds
 }
 

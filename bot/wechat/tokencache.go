@@ -2,12 +2,11 @@ package wechat
 
 import (
 	"context"
+	"shopbot/chatstate"
 	"sync"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
-
-	"shopbot/bot"
 )
 
 // TokenCache holds the access token shared by every replica. It is the
@@ -36,7 +35,7 @@ func TokenCacheKey(appID string) string {
 // MemoryTokenCache is the in-process TokenCache.
 type MemoryTokenCache struct {
 	clock func() time.Time
-	locks *bot.LocalLocker
+	locks *chatstate.LocalLocker
 	mu    sync.Mutex
 	m     map[string]memoryValue
 }
@@ -53,7 +52,7 @@ func NewMemoryTokenCache(clock func() time.Time) *MemoryTokenCache {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &MemoryTokenCache{clock: clock, locks: bot.NewLocalLocker(), m: map[string]memoryValue{}}
+	return &MemoryTokenCache{clock: clock, locks: chatstate.NewLocalLocker(), m: map[string]memoryValue{}}
 }
 
 // Get implements cache.Cache.

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"shopbot/bot"
+	"shopbot/chatstate"
 )
 
 // Defaults.
@@ -133,7 +134,7 @@ type Adapter struct {
 	o       Options
 	aesKey  []byte // decoded EncodingAESKey; nil in plaintext-only mode
 	api     *apiClient
-	locks   *bot.LocalLocker
+	locks   *chatstate.LocalLocker
 	replies *replyCache
 	bg      sync.WaitGroup
 }
@@ -146,7 +147,7 @@ func New(o Options) (*Adapter, error) {
 	if o.AppID == "" || o.AppSecret == "" || o.Token == "" {
 		return nil, errors.New("wechat: AppID, AppSecret and Token are required")
 	}
-	a := &Adapter{locks: bot.NewLocalLocker()}
+	a := &Adapter{locks: chatstate.NewLocalLocker()}
 	switch {
 	case o.AESKey != "":
 		key, err := decodeAESKey(o.AESKey)

@@ -22,14 +22,14 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 )
 
 var (
-	_ bot.SessionStore = (*Store)(nil)
-	_ bot.Deduper      = (*Store)(nil)
-	_ bot.Locker       = (*Store)(nil)
+	_ chatstate.SessionStore = (*Store)(nil)
+	_ chatstate.Deduper      = (*Store)(nil)
+	_ chatstate.Locker       = (*Store)(nil)
 )
 
 // Key namespaces below the store prefix, so that a session, a dedupe claim and
@@ -51,7 +51,7 @@ const (
 // it fails the lock still expires after its ttl.
 const unlockTimeout = 2 * time.Second
 
-// Store implements bot.SessionStore, bot.Deduper and bot.Locker on one Redis
+// Store implements chatstate.SessionStore, chatstate.Deduper and chatstate.Locker on one Redis
 // client. It is safe for concurrent use.
 type Store struct {
 	client goredis.UniversalClient
@@ -142,7 +142,7 @@ end
 return {0}
 `)
 
-// LoadSession implements bot.SessionStore. A missing or expired session
+// LoadSession implements chatstate.SessionStore. A missing or expired session
 // returns nil, 0, nil.
 func (s *Store) LoadSession(ctx context.Context, key string) ([]byte, int64, error) {
 	vals, err := s.client.HMGet(ctx, s.prefix+sessionNS+key, "d", "v").Result()
@@ -177,7 +177,7 @@ func sessionValues(key string, vals []any) ([]byte, int64, error) {
 	return data, version, nil
 }
 
-// SaveSession implements bot.SessionStore: it stores data if the stored
+// SaveSession implements chatstate.SessionStore: it stores data if the stored
 // version equals version (0 = must not exist) and returns version+1, or
 // commerce.ErrConflict. A ttl <= 0 keeps the session until overwritten.
 func (s *Store) SaveSession(ctx context.Context, key string, data []byte, version int64, ttl time.Duration) (int64, error) {
@@ -196,7 +196,7 @@ func (s *Store) SaveSession(ctx context.Context, key string, data []byte, versio
 	return next, nil
 }
 
-// Claim implements bot.Deduper with SET NX PX. A ttl <= 0 claims forever.
+// Claim implements chatstate.Deduper with SET NX PX. A ttl <= 0 claims forever.
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	ok, err := s.setNX(ctx, s.prefix+dedupeNS+key, "1", ttl)
 	if err != nil {
@@ -205,7 +205,7 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	return ok, nil
 }
 
-// Release implements bot.Deduper: it deletes the claim. Releasing a key that
+// Release implements chatstate.Deduper: it deletes the claim. Releasing a key that
 // is not claimed is not an error.
 func (s *Store) Release(ctx context.Context, key string) error {
 	if err := s.client.Del(ctx, s.prefix+dedupeNS+key).Err(); err != nil {
@@ -223,7 +223,7 @@ end
 return 0
 `)
 
-// Lock implements bot.Locker with SET NX PX and a random token, retrying
+// Lock implements chatstate.Locker with SET NX PX and a random token, retrying
 // with a jittered backoff of 5–50 ms until it holds key or ctx ends (the
 // error then matches ctx.Err()). ttl must be positive: a holder that dies
 // loses the lock after ttl. The returned unlock function is safe to call more
@@ -291,7 +291,7 @@ func waitFor(ctx context.Context, try func() (bool, error)) error {
 	}
 }
 
-// LockAndLoad implements bot.LockingSessionStore: one script takes the lock
+// LockAndLoad implements chatstate.LockingSessionStore: one script takes the lock
 // (the one Lock takes for lockKey) and reads the session.
 func (s *Store) LockAndLoad(ctx context.Context, lockKey string, lockTTL time.Duration, key string) ([]byte, int64, string, error) {
 	if lockTTL <= 0 {
@@ -325,7 +325,7 @@ func (s *Store) LockAndLoad(ctx context.Context, lockKey string, lockTTL time.Du
 	return data, version, token, nil
 }
 
-// SaveAndUnlock implements bot.LockingSessionStore.
+// SaveAndUnlock implements chatstate.LockingSessionStore.
 func (s *Store) SaveAndUnlock(ctx context.Context, key string, data []byte, version int64, ttl time.Duration, lockKey, token string) (int64, error) {
 	if version < 0 || version == math.MaxInt64 {
 		return 0, fmt.Errorf("redis: save session %q at version %d: %w", key, version, commerce.ErrConflict)
@@ -342,7 +342,7 @@ func (s *Store) SaveAndUnlock(ctx context.Context, key string, data []byte, vers
 	return next, nil
 }
 
-// Unlock implements bot.LockingSessionStore. It is sent even when ctx has
+// Unlock implements chatstate.LockingSessionStore. It is sent even when ctx has
 // ended; on failure the lock expires after its ttl.
 func (s *Store) Unlock(ctx context.Context, lockKey, token string) {
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)

@@ -10,7 +10,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
-	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
 	"shopbot/store/redis"
@@ -84,7 +84,7 @@ func TestSessionStore(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.RunSessionStore(t, func(t *testing.T) bot.SessionStore { return b.open(t) })
+			storetest.RunSessionStore(t, func(t *testing.T) chatstate.SessionStore { return b.open(t) })
 		})
 	}
 }
@@ -94,7 +94,7 @@ func TestDeduper(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.RunDeduper(t, func(t *testing.T) bot.Deduper { return b.open(t) })
+			storetest.RunDeduper(t, func(t *testing.T) chatstate.Deduper { return b.open(t) })
 		})
 	}
 }
@@ -104,7 +104,7 @@ func TestLocker(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.RunLocker(t, func(t *testing.T) bot.Locker { return b.open(t) })
+			storetest.RunLocker(t, func(t *testing.T) chatstate.Locker { return b.open(t) })
 		})
 	}
 }
@@ -114,7 +114,7 @@ func TestLockingSessionStore(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.RunLockingSessionStore(t, func(t *testing.T) bot.LockingSessionStore { return b.open(t) })
+			storetest.RunLockingSessionStore(t, func(t *testing.T) chatstate.LockingSessionStore { return b.open(t) })
 		})
 	}
 }

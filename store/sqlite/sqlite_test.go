@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
 	"shopbot/store/sqlite"
@@ -44,11 +44,11 @@ func TestDropPostStore(t *testing.T) {
 }
 
 func TestSessionStore(t *testing.T) {
-	storetest.RunSessionStore(t, func(t *testing.T) bot.SessionStore { return open(t) })
+	storetest.RunSessionStore(t, func(t *testing.T) chatstate.SessionStore { return open(t) })
 }
 
 func TestDeduper(t *testing.T) {
-	storetest.RunDeduper(t, func(t *testing.T) bot.Deduper { return open(t) })
+	storetest.RunDeduper(t, func(t *testing.T) chatstate.Deduper { return open(t) })
 }
 
 func TestMigrateTwice(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"shopbot/commerce"
 )
 
-// LoadSession implements bot.SessionStore for the embedded default.
+// LoadSession implements chatstate.SessionStore for the embedded default.
 func (s *Store) LoadSession(ctx context.Context, key string) ([]byte, int64, error) {
 	var data []byte
 	var version int64
@@ -25,7 +25,7 @@ func (s *Store) LoadSession(ctx context.Context, key string) ([]byte, int64, err
 	return data, version, nil
 }
 
-// SaveSession implements bot.SessionStore: one conditional statement, so of
+// SaveSession implements chatstate.SessionStore: one conditional statement, so of
 // two racing saves from the same version exactly one wins.
 func (s *Store) SaveSession(ctx context.Context, key string, data []byte, version int64, ttl time.Duration) (int64, error) {
 	exp := ms(s.opts.Now().Add(ttl))
@@ -53,7 +53,7 @@ func (s *Store) SaveSession(ctx context.Context, key string, data []byte, versio
 	return version + 1, nil
 }
 
-// Claim implements bot.Deduper: the insert succeeds, or revives an expired
+// Claim implements chatstate.Deduper: the insert succeeds, or revives an expired
 // claim, in one statement.
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	now := s.opts.Now()
@@ -70,7 +70,7 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	return n == 1, nil
 }
 
-// Release implements bot.Deduper.
+// Release implements chatstate.Deduper.
 func (s *Store) Release(ctx context.Context, key string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM dedupe WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("release: %w", err)

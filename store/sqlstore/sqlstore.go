@@ -33,7 +33,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store implements commerce.Store, bot.SessionStore and bot.Deduper.
+// Store implements commerce.Store, chatstate.SessionStore and chatstate.Deduper.
 type Store struct {
 	db   *sql.DB
 	d    Dialect

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 )
 
 // RunLockingSessionStore checks the lock-with-load / unlock-with-save fast path.
-func RunLockingSessionStore(t *testing.T, open func(t *testing.T) bot.LockingSessionStore) {
+func RunLockingSessionStore(t *testing.T, open func(t *testing.T) chatstate.LockingSessionStore) {
 	ctx := context.Background()
 	t.Run("lock, load, save and unlock", func(t *testing.T) {
 		t.Parallel()

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 )
 
@@ -23,44 +23,44 @@ import (
 // run out during a test.
 const longTTL = time.Hour
 
-// RunSessionStore runs the bot.SessionStore conformance cases. open must
+// RunSessionStore runs the chatstate.SessionStore conformance cases. open must
 // return a store that shares no keys with stores returned by other calls.
-func RunSessionStore(t *testing.T, open func(t *testing.T) bot.SessionStore) {
+func RunSessionStore(t *testing.T, open func(t *testing.T) chatstate.SessionStore) {
 	t.Helper()
 	cases := []struct {
 		name string
-		run  func(t *testing.T, ctx context.Context, s bot.SessionStore)
+		run  func(t *testing.T, ctx context.Context, s chatstate.SessionStore)
 	}{
-		{"load missing returns nil, 0, nil", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"load missing returns nil, 0, nil", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			data, v, err := s.LoadSession(ctx, "chat:missing")
 			if err != nil || data != nil || v != 0 {
 				t.Fatalf("LoadSession(missing) = %q, %d, %v; want nil, 0, nil", data, v, err)
 			}
 		}},
-		{"save version 0 creates with version 1", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"save version 0 creates with version 1", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			mustSave(t, ctx, s, "chat:1", []byte("hello"), 0, 1)
 			wantSession(t, ctx, s, "chat:1", []byte("hello"), 1)
 		}},
-		{"saves increment the version", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"saves increment the version", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			for v := int64(0); v < 5; v++ {
 				data := fmt.Appendf(nil, "step %d", v)
 				mustSave(t, ctx, s, "chat:1", data, v, v+1)
 				wantSession(t, ctx, s, "chat:1", data, v+1)
 			}
 		}},
-		{"binary data round-trips", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"binary data round-trips", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			data := []byte{0, 1, 2, 0xff, 0xfe, '\n', 0, '"', '\'', 0x80, 'z'}
 			mustSave(t, ctx, s, "chat:bin", data, 0, 1)
 			wantSession(t, ctx, s, "chat:bin", data, 1)
 		}},
-		{"empty data keeps the session", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"empty data keeps the session", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			mustSave(t, ctx, s, "chat:empty", []byte{}, 0, 1)
 			data, v, err := s.LoadSession(ctx, "chat:empty")
 			if err != nil || len(data) != 0 || v != 1 {
 				t.Fatalf("LoadSession = %q, %d, %v; want empty, 1, nil", data, v, err)
 			}
 		}},
-		{"stale version conflicts and changes nothing", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"stale version conflicts and changes nothing", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			mustSave(t, ctx, s, "chat:1", []byte("v1"), 0, 1)
 			mustSave(t, ctx, s, "chat:1", []byte("v2"), 1, 2)
 			for _, stale := range []int64{0, 1, 3, -1} {
@@ -71,7 +71,7 @@ func RunSessionStore(t *testing.T, open func(t *testing.T) bot.SessionStore) {
 			}
 			wantSession(t, ctx, s, "chat:1", []byte("v2"), 2)
 		}},
-		{"non-zero version on missing session conflicts", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"non-zero version on missing session conflicts", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			for _, v := range []int64{1, 5} {
 				_, err := s.SaveSession(ctx, "chat:new", []byte("x"), v, longTTL)
 				if !errors.Is(err, commerce.ErrConflict) {
@@ -83,14 +83,14 @@ func RunSessionStore(t *testing.T, open func(t *testing.T) bot.SessionStore) {
 				t.Fatalf("after conflicts LoadSession = %q, %d, %v; want nil, 0, nil", data, v, err)
 			}
 		}},
-		{"keys are independent", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"keys are independent", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			mustSave(t, ctx, s, "chat:a", []byte("a"), 0, 1)
 			mustSave(t, ctx, s, "chat:a", []byte("a2"), 1, 2)
 			mustSave(t, ctx, s, "chat:b", []byte("b"), 0, 1)
 			wantSession(t, ctx, s, "chat:a", []byte("a2"), 2)
 			wantSession(t, ctx, s, "chat:b", []byte("b"), 1)
 		}},
-		{"ttl is accepted", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"ttl is accepted", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			// Expiry itself is backend-specific and tested there; here every
 			// realistic ttl must store a session that is readable at once.
 			for i, ttl := range []time.Duration{time.Second, 1500 * time.Millisecond, 30 * time.Minute, 7 * 24 * time.Hour} {
@@ -105,7 +105,7 @@ func RunSessionStore(t *testing.T, open func(t *testing.T) bot.SessionStore) {
 				wantSession(t, ctx, s, key, []byte("y"), 2)
 			}
 		}},
-		{"concurrent saves of one version: exactly one wins", func(t *testing.T, ctx context.Context, s bot.SessionStore) {
+		{"concurrent saves of one version: exactly one wins", func(t *testing.T, ctx context.Context, s chatstate.SessionStore) {
 			const key, workers = "chat:race", 20
 			mustSave(t, ctx, s, key, []byte("v1"), 0, 1)
 			mustSave(t, ctx, s, key, []byte("v2"), 1, 2)
@@ -168,7 +168,7 @@ func RunSessionStore(t *testing.T, open func(t *testing.T) bot.SessionStore) {
 	}
 }
 
-func mustSave(t *testing.T, ctx context.Context, s bot.SessionStore, key string, data []byte, version, want int64) {
+func mustSave(t *testing.T, ctx context.Context, s chatstate.SessionStore, key string, data []byte, version, want int64) {
 	t.Helper()
 	got, err := s.SaveSession(ctx, key, data, version, longTTL)
 	if err != nil {
@@ -179,7 +179,7 @@ func mustSave(t *testing.T, ctx context.Context, s bot.SessionStore, key string,
 	}
 }
 
-func wantSession(t *testing.T, ctx context.Context, s bot.SessionStore, key string, data []byte, version int64) {
+func wantSession(t *testing.T, ctx context.Context, s chatstate.SessionStore, key string, data []byte, version int64) {
 	t.Helper()
 	got, v, err := s.LoadSession(ctx, key)
 	if err != nil {
@@ -190,26 +190,26 @@ func wantSession(t *testing.T, ctx context.Context, s bot.SessionStore, key stri
 	}
 }
 
-// RunDeduper runs the bot.Deduper conformance cases. open must return a
+// RunDeduper runs the chatstate.Deduper conformance cases. open must return a
 // deduper that shares no keys with dedupers returned by other calls.
-func RunDeduper(t *testing.T, open func(t *testing.T) bot.Deduper) {
+func RunDeduper(t *testing.T, open func(t *testing.T) chatstate.Deduper) {
 	t.Helper()
 	cases := []struct {
 		name string
-		run  func(t *testing.T, ctx context.Context, d bot.Deduper)
+		run  func(t *testing.T, ctx context.Context, d chatstate.Deduper)
 	}{
-		{"first claim wins, second is a duplicate", func(t *testing.T, ctx context.Context, d bot.Deduper) {
+		{"first claim wins, second is a duplicate", func(t *testing.T, ctx context.Context, d chatstate.Deduper) {
 			wantClaim(t, ctx, d, "tg:update:1", true)
 			wantClaim(t, ctx, d, "tg:update:1", false)
 			wantClaim(t, ctx, d, "tg:update:1", false)
 		}},
-		{"keys are independent", func(t *testing.T, ctx context.Context, d bot.Deduper) {
+		{"keys are independent", func(t *testing.T, ctx context.Context, d chatstate.Deduper) {
 			wantClaim(t, ctx, d, "tg:update:1", true)
 			wantClaim(t, ctx, d, "tg:update:2", true)
 			wantClaim(t, ctx, d, "wx:update:1", true)
 			wantClaim(t, ctx, d, "tg:update:2", false)
 		}},
-		{"release lets the key be claimed again", func(t *testing.T, ctx context.Context, d bot.Deduper) {
+		{"release lets the key be claimed again", func(t *testing.T, ctx context.Context, d chatstate.Deduper) {
 			wantClaim(t, ctx, d, "tg:update:1", true)
 			wantClaim(t, ctx, d, "tg:update:2", true)
 			if err := d.Release(ctx, "tg:update:1"); err != nil {
@@ -219,13 +219,13 @@ func RunDeduper(t *testing.T, open func(t *testing.T) bot.Deduper) {
 			wantClaim(t, ctx, d, "tg:update:1", false)
 			wantClaim(t, ctx, d, "tg:update:2", false) // untouched by the other release
 		}},
-		{"release of an unclaimed key is no error", func(t *testing.T, ctx context.Context, d bot.Deduper) {
+		{"release of an unclaimed key is no error", func(t *testing.T, ctx context.Context, d chatstate.Deduper) {
 			if err := d.Release(ctx, "tg:update:never"); err != nil {
 				t.Fatalf("Release(unclaimed): %v", err)
 			}
 			wantClaim(t, ctx, d, "tg:update:never", true)
 		}},
-		{"ttl is accepted", func(t *testing.T, ctx context.Context, d bot.Deduper) {
+		{"ttl is accepted", func(t *testing.T, ctx context.Context, d chatstate.Deduper) {
 			for i, ttl := range []time.Duration{time.Second, 1500 * time.Millisecond, 24 * time.Hour} {
 				key := fmt.Sprintf("tg:update:ttl:%d", i)
 				ok, err := d.Claim(ctx, key, ttl)
@@ -235,7 +235,7 @@ func RunDeduper(t *testing.T, open func(t *testing.T) bot.Deduper) {
 				wantClaim(t, ctx, d, key, false)
 			}
 		}},
-		{"concurrent claims: exactly one wins", func(t *testing.T, ctx context.Context, d bot.Deduper) {
+		{"concurrent claims: exactly one wins", func(t *testing.T, ctx context.Context, d chatstate.Deduper) {
 			const workers = 50
 			var (
 				start = make(chan struct{})
@@ -275,7 +275,7 @@ func RunDeduper(t *testing.T, open func(t *testing.T) bot.Deduper) {
 	}
 }
 
-func wantClaim(t *testing.T, ctx context.Context, d bot.Deduper, key string, want bool) {
+func wantClaim(t *testing.T, ctx context.Context, d chatstate.Deduper, key string, want bool) {
 	t.Helper()
 	got, err := d.Claim(ctx, key, longTTL)
 	if err != nil {
@@ -286,25 +286,25 @@ func wantClaim(t *testing.T, ctx context.Context, d bot.Deduper, key string, wan
 	}
 }
 
-// RunLocker runs the bot.Locker conformance cases. open must return a locker
+// RunLocker runs the chatstate.Locker conformance cases. open must return a locker
 // that shares no keys with lockers returned by other calls.
 //
 // Besides mutual exclusion the suite requires that Lock, when ctx ends while
 // it waits, returns an error matching ctx.Err() with errors.Is, and that
 // calling an unlock function again never releases a later holder's lock.
-func RunLocker(t *testing.T, open func(t *testing.T) bot.Locker) {
+func RunLocker(t *testing.T, open func(t *testing.T) chatstate.Locker) {
 	t.Helper()
 	cases := []struct {
 		name string
-		run  func(t *testing.T, ctx context.Context, l bot.Locker)
+		run  func(t *testing.T, ctx context.Context, l chatstate.Locker)
 	}{
-		{"lock, unlock, lock again", func(t *testing.T, ctx context.Context, l bot.Locker) {
+		{"lock, unlock, lock again", func(t *testing.T, ctx context.Context, l chatstate.Locker) {
 			for range 3 {
 				unlock := mustLock(t, ctx, l, "chat:1")
 				unlock()
 			}
 		}},
-		{"different keys do not block each other", func(t *testing.T, ctx context.Context, l bot.Locker) {
+		{"different keys do not block each other", func(t *testing.T, ctx context.Context, l chatstate.Locker) {
 			unlockA := mustLock(t, ctx, l, "chat:a")
 			defer unlockA()
 			short, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -315,7 +315,7 @@ func RunLocker(t *testing.T, open func(t *testing.T) bot.Locker) {
 			}
 			unlockB()
 		}},
-		{"second lock waits for unlock", func(t *testing.T, ctx context.Context, l bot.Locker) {
+		{"second lock waits for unlock", func(t *testing.T, ctx context.Context, l chatstate.Locker) {
 			unlock := mustLock(t, ctx, l, "chat:1")
 
 			wait, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -348,7 +348,7 @@ func RunLocker(t *testing.T, open func(t *testing.T) bot.Locker) {
 				t.Fatal("second Lock did not acquire within 5s of the unlock")
 			}
 		}},
-		{"lock gives up when ctx ends", func(t *testing.T, ctx context.Context, l bot.Locker) {
+		{"lock gives up when ctx ends", func(t *testing.T, ctx context.Context, l chatstate.Locker) {
 			unlock := mustLock(t, ctx, l, "chat:1")
 			defer unlock()
 
@@ -391,7 +391,7 @@ func RunLocker(t *testing.T, open func(t *testing.T) bot.Locker) {
 				}
 			}
 		}},
-		{"stale unlock does not release a later holder", func(t *testing.T, ctx context.Context, l bot.Locker) {
+		{"stale unlock does not release a later holder", func(t *testing.T, ctx context.Context, l chatstate.Locker) {
 			first := mustLock(t, ctx, l, "chat:1")
 			first()
 			second := mustLock(t, ctx, l, "chat:1")
@@ -405,7 +405,7 @@ func RunLocker(t *testing.T, open func(t *testing.T) bot.Locker) {
 				t.Fatal("a third Lock succeeded while the second holder held the lock")
 			}
 		}},
-		{"concurrent increments under the lock", func(t *testing.T, ctx context.Context, l bot.Locker) {
+		{"concurrent increments under the lock", func(t *testing.T, ctx context.Context, l chatstate.Locker) {
 			const workers, rounds = 20, 20
 			var (
 				counter int // deliberately not atomic: the lock must serialize it
@@ -446,7 +446,7 @@ func RunLocker(t *testing.T, open func(t *testing.T) bot.Locker) {
 	}
 }
 
-func mustLock(t *testing.T, ctx context.Context, l bot.Locker, key string) func() {
+func mustLock(t *testing.T, ctx context.Context, l chatstate.Locker, key string) func() {
 	t.Helper()
 	short, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -1,4 +1,8 @@
-package bot
+// Package chatstate declares where a conversation keeps its state between
+// messages: sessions, de-duplication of updates and per-chat locks. Both the
+// conversation engine (bot) and the stores (store/redis, store/sqlstore)
+// import it; it imports nothing of the project.
+package chatstate
 
 import (
 	"context"

@@ -1,0 +1,13 @@
+package chatstate_test
+
+import (
+	"testing"
+
+	"shopbot/chatstate"
+	"shopbot/store/storetest"
+)
+
+func TestLocalLocker(t *testing.T) {
+	t.Parallel()
+	storetest.RunLocker(t, func(t *testing.T) chatstate.Locker { return chatstate.NewLocalLocker() })
+}
