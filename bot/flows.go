@@ -96,10 +96,11 @@ func say(text string, rows ...[]Button) []Reply { return []Reply{{Text: text, Bu
 // fail answers a domain error with its localized message and the main menu,
 // or returns it as internal when no user message fits.
 func (t *turn) fail(err error) ([]Reply, error) {
-	key, ok := userError(err)
+	ue, ok := ErrorText(err, InChat)
 	if !ok {
 		return nil, err
 	}
+	key := ue.Key
 	// err_quantity needs the cap; the other keys ignore the data.
 	return say(t.text(key, map[string]any{"Max": t.r.o.Shop.MaxQtyPerLine(), "InCart": 0}), t.menuRow()...), nil
 }

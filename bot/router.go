@@ -269,39 +269,6 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 	}
 }
 
-// userError maps domain errors to a template key; ok is false for errors a
-// user cannot act on (those become "error_internal").
-func userError(err error) (key string, ok bool) {
-	for _, e := range []struct {
-		err error
-		key string
-	}{
-		{commerce.ErrSoldOut, "err_sold_out"},
-		{commerce.ErrPriceChanged, "err_price_changed"},
-		{commerce.ErrUnavailable, "err_unavailable"},
-		{commerce.ErrNotFound, "err_not_found"},
-		{commerce.ErrQuantity, "err_quantity"},
-		{commerce.ErrCartFull, "err_cart_full"},
-		{commerce.ErrEmptyCart, "cart_empty"},
-		{commerce.ErrExpired, "err_expired"},
-		{commerce.ErrInvalidTransition, "err_cannot_change"},
-		{commerce.ErrConflict, "err_cannot_change"},
-		{commerce.ErrSlotFull, "err_slot_full"},
-		{commerce.ErrForbidden, "err_forbidden"},
-		{commerce.ErrAlreadyCollected, "err_already_collected"},
-		{commerce.ErrRateLimited, "err_rate_limited"},
-		{commerce.ErrWrongCode, "err_wrong_code"},
-		{commerce.ErrCodeExpired, "err_code_expired"},
-		{commerce.ErrWrongPoint, "err_wrong_point"},
-		{commerce.ErrReturnWindowClosed, "err_return_window_closed"},
-	} {
-		if errors.Is(err, e.err) {
-			return e.key, true
-		}
-	}
-	return "", false
-}
-
 func newNonce() string {
 	var b [5]byte
 	_, _ = rand.Read(b[:])

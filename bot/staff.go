@@ -58,10 +58,11 @@ func (t *turn) staffPoints() ([]commerce.PickupPoint, error) {
 
 // staffFail explains a redemption error to staff.
 func (t *turn) staffFail(err error) ([]Reply, error) {
-	key, ok := userError(err)
+	ue, ok := ErrorText(err, InChat)
 	if !ok {
 		return nil, err
 	}
+	key := ue.Key
 	return say(t.text(key, nil), t.staffRow()), nil
 }
 

@@ -1,0 +1,7 @@
+package templates
+
+func init() {
+	topicSamples["staffpage"] = func(n int) map[string]any {
+		return map[string]any{"At": "18:40", "Minutes": 10 * n}
+	}
+}
