@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,49 +23,89 @@ import (
 // broadcasts with "stop" (/stop, 退订, TD, стоп) and come back with
 // /subscribe; order and pickup notices are not affected.
 
+// Verbs of broadcasts.
+const (
+	VerbBroadcastSend    Verb = "bcs"
+	VerbBroadcastDiscard Verb = "bcx"
+	VerbBroadcastStop    Verb = "bcc"
+)
+
+// Commands of broadcasts.
+const (
+	CmdBroadcast   Command = "/broadcast"
+	CmdStop        Command = "/stop"
+	CmdUnsubscribe Command = "/unsubscribe"
+	CmdSubscribe   Command = "/subscribe"
+)
+
+// BroadcastState is the broadcasts' part of the session.
+type BroadcastState struct {
+	// Seen is the day (unix days) the user was last recorded in the
+	// audience; Draft a seller's broadcast in the wizard.
+	Seen  int64          `json:"s,omitzero"`
+	Draft BroadcastDraft `json:"d,omitzero"`
+}
+
 // BroadcastDraft is the seller's broadcast in the wizard.
 type BroadcastDraft struct {
 	ID int64 `json:"id,omitempty"` // the draft the preview's buttons act on
 }
 
-const stepBroadcastText = "bc_text"
+const stepBroadcastText Step = "bc_text"
 
-func init() {
-	registerCommand("/broadcast", func(t *turn, arg string) ([]Reply, error) { return t.broadcastStart(arg) })
-	registerCommand("/stop", func(t *turn, _ string) ([]Reply, error) { return t.optOut(true) })
-	registerCommand("/unsubscribe", func(t *turn, _ string) ([]Reply, error) { return t.optOut(true) })
-	registerCommand("/subscribe", func(t *turn, _ string) ([]Reply, error) { return t.optOut(false) })
-	registerText(func(t *turn, text string) ([]Reply, bool, error) {
-		if !commerce.OptOutWord(text) || t.m.Group || t.r.o.Audience == nil {
-			return nil, false, nil
-		}
-		r, err := t.optOut(true)
-		return r, true, err
-	})
-	registerStep(stepBroadcastText, func(t *turn, text string) ([]Reply, error) { return t.broadcastDraft(text, nil) })
-	registerPhoto(func(t *turn, caption string) ([]Reply, bool, error) {
-		if t.s.Step != stepBroadcastText || !t.broadcaster() {
-			return nil, false, nil
-		}
-		r, err := t.broadcastDraft(caption, t.m.Photo)
-		return r, true, err
-	})
-	registerAction("bcs", func(t *turn, _ string, args []string) ([]Reply, error) { return t.broadcastDecide(args, true) })
-	registerAction("bcx", func(t *turn, _ string, args []string) ([]Reply, error) { return t.broadcastDecide(args, false) })
-	registerAction("bcc", func(t *turn, _ string, args []string) ([]Reply, error) { return t.broadcastCancelRunning(args) })
+type broadcastHandler struct {
+	shop     *commerce.Shop
+	audience commerce.AudienceStore
+	store    commerce.BroadcastStore
+}
+
+func (h *broadcastHandler) routes() routes {
+	optOut := func(out bool) commandFunc {
+		return func(t *turn, _ string) ([]Reply, error) { return h.optOut(t, out) }
+	}
+	return routes{
+		commands: map[Command]commandFunc{
+			CmdBroadcast:   h.broadcastStart,
+			CmdStop:        optOut(true),
+			CmdUnsubscribe: optOut(true),
+			CmdSubscribe:   optOut(false),
+		},
+		steps: map[Step]stepFunc{
+			stepBroadcastText: func(t *turn, text string) ([]Reply, error) { return h.broadcastDraft(t, text, nil) },
+		},
+		actions: map[Verb]actionFunc{
+			VerbBroadcastSend:    func(t *turn, a args) ([]Reply, error) { return h.broadcastDecide(t, a, true) },
+			VerbBroadcastDiscard: func(t *turn, a args) ([]Reply, error) { return h.broadcastDecide(t, a, false) },
+			VerbBroadcastStop:    h.broadcastCancelRunning,
+		},
+		photos: []inputFunc{func(t *turn, caption string) ([]Reply, bool, error) {
+			if t.s.Step != stepBroadcastText || !h.broadcaster(t) {
+				return nil, false, nil
+			}
+			r, err := h.broadcastDraft(t, caption, t.m.Photo)
+			return r, true, err
+		}},
+		texts: []inputFunc{func(t *turn, text string) ([]Reply, bool, error) {
+			if !commerce.OptOutWord(text) || t.m.Group {
+				return nil, false, nil
+			}
+			r, err := h.optOut(t, true)
+			return r, true, err
+		}},
+	}
 }
 
 // broadcaster: a seller in a private chat, with broadcasts on.
-func (t *turn) broadcaster() bool {
-	return t.r.o.Broadcasts != nil && t.r.o.Audience != nil && !t.m.Group && t.isAdmin()
+func (h *broadcastHandler) broadcaster(t *turn) bool {
+	return h.store != nil && h.audience != nil && !t.m.Group && t.isAdmin()
 }
 
-func (t *turn) broadcastStart(arg string) ([]Reply, error) {
-	if !t.broadcaster() {
+func (h *broadcastHandler) broadcastStart(t *turn, arg string) ([]Reply, error) {
+	if !h.broadcaster(t) {
 		return t.help("help_unknown")
 	}
 	if arg != "" {
-		return t.broadcastDraft(arg, nil)
+		return h.broadcastDraft(t, arg, nil)
 	}
 	t.s.Step = stepBroadcastText
 	return say(t.text("bc_prompt", map[string]any{"Max": commerce.MaxBroadcastText}),
@@ -100,8 +139,8 @@ func parseBroadcastText(text string) commerce.BroadcastContent {
 }
 
 // broadcastDraft stores what the seller typed as a draft and previews it.
-func (t *turn) broadcastDraft(text string, photo []byte) ([]Reply, error) {
-	if !t.broadcaster() {
+func (h *broadcastHandler) broadcastDraft(t *turn, text string, photo []byte) ([]Reply, error) {
+	if !h.broadcaster(t) {
 		t.s.Step = ""
 		return t.help("help_unknown")
 	}
@@ -114,16 +153,16 @@ func (t *turn) broadcastDraft(text string, photo []byte) ([]Reply, error) {
 		return say(t.text("bc_invalid", map[string]any{"Max": commerce.MaxBroadcastText}),
 			[]Button{t.btn("btn_bc_cancel", "bcx:0")}), nil
 	}
-	b, err := t.r.o.Broadcasts.CreateBroadcast(t.ctx, commerce.Broadcast{Content: c, Author: t.identity(),
-		AuthorChat: t.m.ChatID, CreatedAt: t.r.o.Shop.Now()})
+	b, err := h.store.CreateBroadcast(t.ctx, commerce.Broadcast{Content: c, Author: t.identity(),
+		AuthorChat: t.m.ChatID, CreatedAt: h.shop.Now()})
 	if err != nil {
 		return nil, err
 	}
-	size, err := t.r.o.Audience.AudienceSize(t.ctx)
+	size, err := h.audience.AudienceSize(t.ctx)
 	if err != nil {
 		return nil, err
 	}
-	t.s.Step, t.s.Broadcast = "", BroadcastDraft{ID: b.ID}
+	t.s.Step, t.s.Broadcast.Draft = "", BroadcastDraft{ID: b.ID}
 	total := 0
 	for _, n := range size {
 		total += n
@@ -136,34 +175,34 @@ func (t *turn) broadcastDraft(text string, photo []byte) ([]Reply, error) {
 	data := map[string]any{"Telegram": t.num(size["tg"]), "WeChat": t.num(size["wx"]), "Web": t.num(size["web"]),
 		"Total": t.num(total), "N": total, "Image": len(photo) > 0}
 	if total == 0 {
-		return append(replies, say(t.text("bc_no_audience", data), []Button{t.btn("btn_bc_cancel", fmt.Sprintf("bcx:%d", b.ID))})...), nil
+		return append(replies, say(t.text("bc_no_audience", data), []Button{t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(b.ID))})...), nil
 	}
 	return append(replies, say(t.text("bc_preview", data),
-		[]Button{t.btn("btn_bc_send", fmt.Sprintf("bcs:%d", b.ID)), t.btn("btn_bc_cancel", fmt.Sprintf("bcx:%d", b.ID))})...), nil
+		[]Button{t.btn("btn_bc_send", VerbBroadcastSend.Of(b.ID)), t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(b.ID))})...), nil
 }
 
 // broadcastDecide sends or drops the draft the preview showed.
-func (t *turn) broadcastDecide(args []string, send bool) ([]Reply, error) {
-	id, ok := parseID(arg(args, 0))
-	if !t.broadcaster() {
+func (h *broadcastHandler) broadcastDecide(t *turn, a args, send bool) ([]Reply, error) {
+	id, ok := a.id(0)
+	if !h.broadcaster(t) {
 		return t.stale()
 	}
-	if !send && (arg(args, 0) == "0" || !ok) { // cancel before a draft exists
-		t.s.Step, t.s.Broadcast = "", BroadcastDraft{}
+	if !send && (a.str(0) == "0" || !ok) { // cancel before a draft exists
+		t.s.Step, t.s.Broadcast.Draft = "", BroadcastDraft{}
 		return say(t.text("bc_cancelled", nil)), nil
 	}
-	if !ok || id != t.s.Broadcast.ID {
+	if !ok || id != t.s.Broadcast.Draft.ID {
 		return t.stale()
 	}
-	t.s.Step, t.s.Broadcast = "", BroadcastDraft{}
-	now := t.r.o.Shop.Now()
+	t.s.Step, t.s.Broadcast.Draft = "", BroadcastDraft{}
+	now := h.shop.Now()
 	if !send {
-		if err := t.r.o.Broadcasts.CancelBroadcast(t.ctx, id, now); err != nil && !errors.Is(err, commerce.ErrInvalidTransition) {
+		if err := h.store.CancelBroadcast(t.ctx, id, now); err != nil && !errors.Is(err, commerce.ErrInvalidTransition) {
 			return nil, err
 		}
 		return say(t.text("bc_cancelled", nil)), nil
 	}
-	b, err := t.r.o.Broadcasts.StartBroadcast(t.ctx, id, now)
+	b, err := h.store.StartBroadcast(t.ctx, id, now)
 	if errors.Is(err, commerce.ErrInvalidTransition) {
 		return t.stale()
 	}
@@ -174,12 +213,12 @@ func (t *turn) broadcastDecide(args []string, send bool) ([]Reply, error) {
 }
 
 // broadcastCancelRunning stops a running broadcast from its progress message.
-func (t *turn) broadcastCancelRunning(args []string) ([]Reply, error) {
-	id, ok := parseID(arg(args, 0))
-	if !ok || len(args) != 1 || !t.broadcaster() {
+func (h *broadcastHandler) broadcastCancelRunning(t *turn, a args) ([]Reply, error) {
+	id, ok := a.id(0)
+	if !ok || len(a) != 1 || !h.broadcaster(t) {
 		return t.stale()
 	}
-	err := t.r.o.Broadcasts.CancelBroadcast(t.ctx, id, t.r.o.Shop.Now())
+	err := h.store.CancelBroadcast(t.ctx, id, h.shop.Now())
 	switch {
 	case errors.Is(err, commerce.ErrInvalidTransition), errors.Is(err, commerce.ErrNotFound):
 		return t.stale()
@@ -190,14 +229,14 @@ func (t *turn) broadcastCancelRunning(args []string) ([]Reply, error) {
 }
 
 // optOut sets the user's opt-out of broadcasts and confirms it.
-func (t *turn) optOut(out bool) ([]Reply, error) {
-	a := t.r.o.Audience
+func (h *broadcastHandler) optOut(t *turn, out bool) ([]Reply, error) {
+	a := h.audience
 	if a == nil || t.m.Group || t.m.UserID == "" {
 		return t.help("help_unknown")
 	}
 	err := a.SetOptOut(t.ctx, t.m.Channel, t.m.UserID, out)
 	if errors.Is(err, commerce.ErrNotFound) { // wrote before the audience was recorded
-		if err = a.SeeChatUser(t.ctx, t.chatUser()); err == nil {
+		if err = a.SeeChatUser(t.ctx, h.chatUser(t)); err == nil {
 			err = a.SetOptOut(t.ctx, t.m.Channel, t.m.UserID, out)
 		}
 	}
@@ -210,8 +249,8 @@ func (t *turn) optOut(out bool) ([]Reply, error) {
 	return say(t.text("bc_subscribed", nil), t.menuRow()...), nil
 }
 
-func (t *turn) chatUser() commerce.ChatUser {
-	return commerce.ChatUser{Channel: t.m.Channel, UserID: t.m.UserID, ChatID: t.m.ChatID, Lang: t.lang, LastSeen: t.r.o.Shop.Now()}
+func (h *broadcastHandler) chatUser(t *turn) commerce.ChatUser {
+	return commerce.ChatUser{Channel: t.m.Channel, UserID: t.m.UserID, ChatID: t.m.ChatID, Lang: t.lang, LastSeen: h.shop.Now()}
 }
 
 // seen records the sender in the audience on the first message of a day
@@ -223,7 +262,7 @@ func (r *Router) seen(ctx context.Context, s *Session, m Message) {
 	}
 	now := r.o.Shop.Now()
 	day := now.Unix() / 86400
-	if s.Seen == day && !strings.HasPrefix(strings.TrimSpace(m.Text), "/start") {
+	if s.Broadcast.Seen == day && !strings.HasPrefix(strings.TrimSpace(m.Text), "/start") {
 		return
 	}
 	lang := s.Lang
@@ -235,11 +274,8 @@ func (r *Router) seen(ctx context.Context, s *Session, m Message) {
 		r.o.Log.WarnContext(ctx, "audience not recorded", "channel", m.Channel, "err", err)
 		return
 	}
-	s.Seen = day
+	s.Broadcast.Seen = day
 }
-
-// num formats a count with the locale's digit grouping.
-func (t *turn) num(n int) string { return formatCount(t.lang, n) }
 
 func formatCount(lang string, n int) string {
 	s := strconv.Itoa(n)
@@ -283,7 +319,7 @@ func (r *Router) BroadcastProgress(b commerce.Broadcast, lang string, final bool
 		"Failed": c.Failed, "Cancelled": b.Status == commerce.BroadcastCancelled, "Took": ""}
 	if !final {
 		return Reply{Text: r.o.Texts.Text(lang, "bc_progress", data),
-			Buttons: [][]Button{{{Text: r.o.Texts.Text(lang, "btn_bc_stop", nil), Action: fmt.Sprintf("bcc:%d", b.ID)}}}}
+			Buttons: [][]Button{{{Text: r.o.Texts.Text(lang, "btn_bc_stop", nil), Action: VerbBroadcastStop.Of(b.ID)}}}}
 	}
 	if !b.StartedAt.IsZero() && b.FinishedAt.After(b.StartedAt) {
 		data["Took"] = b.FinishedAt.Sub(b.StartedAt).Round(time.Second).String()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"shopbot/commerce"
@@ -26,80 +27,172 @@ import (
 //	dpt:<nonce>:<point>          pickup point chosen
 //	dnm:<nonce> / dph:<nonce>    use the remembered name / phone
 //	dxo                          leave the drop checkout
-func init() {
-	registerDeepLink("d", func(t *turn, rest string) ([]Reply, bool, error) {
-		if t.r.o.Drops == nil || !commerce.ValidDropCode(rest) {
-			return nil, false, nil
-		}
-		r, err := t.dropByCode(rest)
-		return r, true, err
-	})
-	registerCommand("/drop", func(t *turn, arg string) ([]Reply, error) {
-		if t.r.o.Drops == nil {
-			return t.help("help_unknown")
-		}
-		if arg == "" {
-			return say(t.text("drop_usage", nil), t.mainMenu()...), nil
-		}
-		return t.dropByCode(arg)
-	})
-	registerAction("dc", withDrop(func(t *turn, d commerce.Drop, _ []string) ([]Reply, error) { return t.dropCard(d, true) }))
-	registerAction("dsb", withDrop(func(t *turn, d commerce.Drop, _ []string) ([]Reply, error) { return t.dropSubscribe(d, true) }))
-	registerAction("dus", withDrop(func(t *turn, d commerce.Drop, _ []string) ([]Reply, error) { return t.dropSubscribe(d, false) }))
-	registerAction("dwl", withDrop(func(t *turn, d commerce.Drop, _ []string) ([]Reply, error) { return t.dropWaitlist(d) }))
-	registerAction("dby", withDrop(func(t *turn, d commerce.Drop, args []string) ([]Reply, error) {
-		qty, ok := parseInt(arg(args, 1), 1, d.PerBuyerLimit)
-		nonce := arg(args, 2)
-		if !ok || len(args) != 3 || len(nonce) == 0 || len(nonce) > 16 {
+//
+// The seller's side is in dropseller.go (the /newdrop wizard, /drops and
+// a drop's figures) and dropadmin.go (changing and cancelling a drop);
+// all three are one feature with DropState as its part of the session.
+
+// Verbs of drops for buyers.
+const (
+	VerbDropCard     Verb = "dc"
+	VerbDropNotify   Verb = "dsb"
+	VerbDropUnnotify Verb = "dus"
+	VerbDropWaitlist Verb = "dwl"
+	VerbDropBuy      Verb = "dby"
+	VerbDropFinish   Verb = "dfo"
+	VerbDropRelease  Verb = "drx"
+	VerbDropPoint    Verb = "dpt"
+	VerbDropName     Verb = "dnm"
+	VerbDropPhone    Verb = "dph"
+	VerbDropLeave    Verb = "dxo"
+)
+
+// CmdDrop opens a drop's card: /drop CODE.
+const CmdDrop Command = "/drop"
+
+// LinkDrop opens a drop's card: d_<code>.
+const LinkDrop DeepLink = "d"
+
+// DropState is the drops' part of the session.
+type DropState struct {
+	Buy  DropCheckout  `json:"b,omitzero"` // a reservation being turned into an order
+	New  DropWizard    `json:"n,omitzero"` // a drop a seller is putting together
+	Edit DropEditState `json:"e,omitzero"` // the field of a drop a seller is changing
+}
+
+type dropsHandler struct {
+	shop        *commerce.Shop
+	dropService *commerce.DropService
+	orders      *ordersHandler
+	zone        *time.Location              // the seller's zone (Options.TimeZone)
+	links       func(code string) DropLinks // nil: no links shown
+}
+
+func (h *dropsHandler) routes() routes {
+	return routes{
+		commands: map[Command]commandFunc{
+			CmdDrop: func(t *turn, arg string) ([]Reply, error) {
+				if arg == "" {
+					return say(t.text("drop_usage", nil), t.mainMenu()...), nil
+				}
+				return h.dropByCode(t, arg)
+			},
+			CmdNewDrop: h.newDrop,
+			CmdDrops: func(t *turn, _ string) ([]Reply, error) {
+				if !h.dropSeller(t) {
+					return t.help("help_unknown")
+				}
+				return h.dropList(t)
+			},
+		},
+		links: map[DeepLink]linkFunc{
+			LinkDrop: func(t *turn, rest string) ([]Reply, bool, error) {
+				if !commerce.ValidDropCode(rest) {
+					return nil, false, nil
+				}
+				r, err := h.dropByCode(t, rest)
+				return r, true, err
+			},
+		},
+		actions: map[Verb]actionFunc{
+			// buyers
+			VerbDropCard:     h.withDrop(func(t *turn, d commerce.Drop, _ args) ([]Reply, error) { return h.dropCard(t, d, true) }),
+			VerbDropNotify:   h.withDrop(func(t *turn, d commerce.Drop, _ args) ([]Reply, error) { return h.dropSubscribe(t, d, true) }),
+			VerbDropUnnotify: h.withDrop(func(t *turn, d commerce.Drop, _ args) ([]Reply, error) { return h.dropSubscribe(t, d, false) }),
+			VerbDropWaitlist: h.withDrop(func(t *turn, d commerce.Drop, _ args) ([]Reply, error) { return h.dropWaitlist(t, d) }),
+			VerbDropBuy:      h.withDrop(h.buy),
+			VerbDropFinish:   h.reservation(h.dropFinish),
+			VerbDropRelease:  h.reservation(h.dropRelease),
+			VerbDropPoint: func(t *turn, a args) ([]Reply, error) {
+				pt, ok := a.id(1)
+				if !ok || len(a) != 2 || a.str(0) != t.s.Drops.Buy.Nonce || t.s.Drops.Buy.Nonce == "" {
+					return t.stale()
+				}
+				return h.dropPoint(t, pt)
+			},
+			VerbDropName: func(t *turn, a args) ([]Reply, error) {
+				if strings.Join(a, ":") != t.s.Drops.Buy.Nonce || t.s.Step != stepDropName || t.s.Contact.Name == "" {
+					return t.stale()
+				}
+				return h.dropName(t, t.s.Contact.Name)
+			},
+			VerbDropPhone: func(t *turn, a args) ([]Reply, error) {
+				if strings.Join(a, ":") != t.s.Drops.Buy.Nonce || t.s.Step != stepDropPhone || t.s.Contact.Phone == "" {
+					return t.stale()
+				}
+				return h.dropPhone(t, t.s.Contact.Phone)
+			},
+			VerbDropLeave: func(t *turn, _ args) ([]Reply, error) {
+				h.leaveDropCheckout(t)
+				return t.help("checkout_left")
+			},
+			// sellers: the wizard
+			VerbDropNew:         h.newDropOf,
+			VerbDropNewDefault:  h.wizard(h.dnDefault),
+			VerbDropNewChange:   h.wizard(h.dnChange),
+			VerbDropNewBack:     h.wizard(func(t *turn, _ args) ([]Reply, error) { return h.dnNext(t) }),
+			VerbDropNewField:    h.wizard(h.dnField),
+			VerbDropNewSchedule: h.wizard(func(t *turn, _ args) ([]Reply, error) { return h.dnSchedule(t) }),
+			VerbDropNewDiscard:  h.wizard(h.dnDiscard),
+			// sellers: figures, list, changes
+			VerbDropStats: func(t *turn, a args) ([]Reply, error) {
+				id, ok := a.id(0)
+				if !ok || len(a) != 1 || !h.dropSeller(t) {
+					return t.stale()
+				}
+				return h.dropStats(t, id)
+			},
+			VerbDropList: func(t *turn, _ args) ([]Reply, error) {
+				if !h.dropSeller(t) {
+					return t.stale()
+				}
+				return h.dropList(t)
+			},
+			VerbDropEdit:      h.sellerDrop(func(t *turn, d commerce.Drop, _ args) ([]Reply, error) { return h.daMenu(t, d) }),
+			VerbDropEditField: h.sellerDrop(h.daField),
+			VerbDropCancel:    h.sellerDrop(h.daCancelAsk),
+			VerbDropCancelOK:  h.sellerDrop(h.daCancel),
+		},
+		steps: map[Step]stepFunc{
+			stepDropName:  h.dropName,
+			stepDropPhone: h.dropPhone,
+			stepDNProduct: h.dnStep(h.dnProduct),
+			stepDNUnits:   h.dnStep(h.dnUnits),
+			stepDNPrice:   h.dnStep(h.dnPrice),
+			stepDNStart:   h.dnStep(h.dnStart),
+			stepDNLimit:   h.dnStep(h.dnLimit),
+			stepDNTTL:     h.dnStep(h.dnTTL),
+			stepDAValue:   h.daValueStep,
+		},
+	}
+}
+
+// buy reserves from the card: "<drop>:<qty>:<nonce>"; the nonce is the
+// card's, so a double tap reserves once.
+func (h *dropsHandler) buy(t *turn, d commerce.Drop, a args) ([]Reply, error) {
+	qty, ok := a.num(1, 1, d.PerBuyerLimit)
+	nonce := a.str(2)
+	if !ok || len(a) != 3 || len(nonce) == 0 || len(nonce) > 16 {
+		return t.stale()
+	}
+	return h.dropReserve(t, d, qty, nonce)
+}
+
+// reservation reads a reservation's button: "<reservation>".
+func (h *dropsHandler) reservation(f func(t *turn, id int64) ([]Reply, error)) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		id, ok := a.id(0)
+		if !ok || len(a) != 1 {
 			return t.stale()
 		}
-		return t.dropReserve(d, qty, nonce)
-	}))
-	registerAction("dfo", func(t *turn, _ string, args []string) ([]Reply, error) {
-		id, ok := parseID(args[0])
-		if !ok || len(args) != 1 || t.r.o.Drops == nil {
-			return t.stale()
-		}
-		return t.dropFinish(id)
-	})
-	registerAction("drx", func(t *turn, _ string, args []string) ([]Reply, error) {
-		id, ok := parseID(args[0])
-		if !ok || len(args) != 1 || t.r.o.Drops == nil {
-			return t.stale()
-		}
-		return t.dropRelease(id)
-	})
-	registerAction("dpt", func(t *turn, _ string, args []string) ([]Reply, error) {
-		pt, ok := parseID(arg(args, 1))
-		if !ok || len(args) != 2 || args[0] != t.s.DropBuy.Nonce || t.s.DropBuy.Nonce == "" {
-			return t.stale()
-		}
-		return t.dropPoint(pt)
-	})
-	registerAction("dnm", func(t *turn, rest string, _ []string) ([]Reply, error) {
-		if rest != t.s.DropBuy.Nonce || t.s.Step != stepDropName || t.s.LastName == "" {
-			return t.stale()
-		}
-		return t.dropName(t.s.LastName)
-	})
-	registerAction("dph", func(t *turn, rest string, _ []string) ([]Reply, error) {
-		if rest != t.s.DropBuy.Nonce || t.s.Step != stepDropPhone || t.s.LastPhone == "" {
-			return t.stale()
-		}
-		return t.dropPhone(t.s.LastPhone)
-	})
-	registerAction("dxo", func(t *turn, _ string, _ []string) ([]Reply, error) {
-		t.leaveDropCheckout()
-		return t.help("checkout_left")
-	})
-	registerStep(stepDropName, func(t *turn, text string) ([]Reply, error) { return t.dropName(text) })
-	registerStep(stepDropPhone, func(t *turn, text string) ([]Reply, error) { return t.dropPhone(text) })
+		return f(t, id)
+	}
 }
 
 // Steps of the drop checkout.
 const (
-	stepDropName  = "dco_name"
-	stepDropPhone = "dco_phone"
+	stepDropName  Step = "dco_name"
+	stepDropPhone Step = "dco_phone"
 )
 
 // DropCheckout is a drop reservation being turned into an order. Its
@@ -118,47 +211,40 @@ type DropLinks struct {
 	Bot    string // a link that opens the drop in the bot (t.me/<bot>?start=d_<code>)
 }
 
-func defaultZone() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}
-
 // withDrop parses "<drop id>:…" and loads the drop; a bad or unknown id is a stale button.
-func withDrop(f func(t *turn, d commerce.Drop, args []string) ([]Reply, error)) actionFunc {
-	return func(t *turn, _ string, args []string) ([]Reply, error) {
-		id, ok := parseID(args[0])
-		if !ok || t.r.o.Drops == nil {
+func (h *dropsHandler) withDrop(f func(t *turn, d commerce.Drop, a args) ([]Reply, error)) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		id, ok := a.id(0)
+		if !ok {
 			return t.stale()
 		}
-		d, err := t.r.o.Drops.Get(t.ctx, id)
+		d, err := h.dropService.Get(t.ctx, id)
 		if errors.Is(err, commerce.ErrNotFound) {
 			return t.stale()
 		}
 		if err != nil {
 			return nil, err
 		}
-		return f(t, d, args)
+		return f(t, d, a)
 	}
 }
 
-func (t *turn) dropByCode(code string) ([]Reply, error) {
-	d, err := t.r.o.Drops.ByCode(t.ctx, code)
+func (h *dropsHandler) dropByCode(t *turn, code string) ([]Reply, error) {
+	d, err := h.dropService.ByCode(t.ctx, code)
 	if err != nil {
 		return t.fail(err)
 	}
-	return t.dropCard(d, false)
+	return h.dropCard(t, d, false)
 }
 
 // dropZone is where a drop's times are shown: its own zone, else the shop's.
-func (t *turn) dropZone(d commerce.Drop) *time.Location {
+func (h *dropsHandler) dropZone(t *turn, d commerce.Drop) *time.Location {
 	if d.TimeZone != "" {
 		if loc, err := time.LoadLocation(d.TimeZone); err == nil {
 			return loc
 		}
 	}
-	return t.r.o.TimeZone
+	return h.zone
 }
 
 // buyerDropState is what the card shows of this buyer's own standing.
@@ -169,9 +255,9 @@ type buyerDropState struct {
 	waiting    bool
 }
 
-func (t *turn) buyerDropState(d commerce.Drop) (buyerDropState, error) {
+func (h *dropsHandler) buyerDropState(t *turn, d commerce.Drop) (buyerDropState, error) {
 	var st buyerDropState
-	drops := t.r.o.Drops
+	drops := h.dropService
 	r, err := drops.Active(t.ctx, d.ID, t.buyer())
 	if err == nil {
 		st.held = r
@@ -197,9 +283,9 @@ func (t *turn) buyerDropState(d commerce.Drop) (buyerDropState, error) {
 
 // dropCardData is the buyer card's text data: the same for the buyer, the
 // seller's preview and the start notice.
-func (t *turn) dropCardData(d commerce.Drop, p commerce.Product, st buyerDropState) map[string]any {
-	now := t.r.o.Drops.Now()
-	loc := t.dropZone(d)
+func (h *dropsHandler) dropCardData(t *turn, d commerce.Drop, p commerce.Product, st buyerDropState) map[string]any {
+	now := h.dropService.Now()
+	loc := h.dropZone(t, d)
 	until := d.StartsAt.Sub(now)
 	mins := int((until + time.Minute - 1) / time.Minute) // round up: "in 1 min" until it starts
 	upcoming := now.Before(d.StartsAt)
@@ -219,60 +305,60 @@ func (t *turn) dropCardData(d commerce.Drop, p commerce.Product, st buyerDropSta
 }
 
 // dropCard shows a drop to the buyer with the buttons of its moment.
-func (t *turn) dropCard(d commerce.Drop, edit bool) ([]Reply, error) {
-	p, err := t.r.o.Shop.Store().Product(t.ctx, d.ProductID)
+func (h *dropsHandler) dropCard(t *turn, d commerce.Drop, edit bool) ([]Reply, error) {
+	p, err := h.shop.Store().Product(t.ctx, d.ProductID)
 	if err != nil {
 		return nil, err
 	}
-	st, err := t.buyerDropState(d)
+	st, err := h.buyerDropState(t, d)
 	if err != nil {
 		return nil, err
 	}
-	reply := t.dropCardReply(d, p, st)
+	reply := h.dropCardReply(t, d, p, st)
 	reply.Edit = edit
-	rows := t.dropCardButtons(d, st)
+	rows := h.dropCardButtons(t, d, st)
 	if t.isAdmin() && !t.m.Group {
-		rows = append(rows, []Button{t.btn("btn_drop_stats", fmt.Sprintf("dv:%d", d.ID))})
+		rows = append(rows, []Button{t.btn("btn_drop_stats", VerbDropStats.Of(d.ID))})
 	}
 	reply.Buttons = rows
 	return []Reply{reply}, nil
 }
 
 // dropCardReply is the card without buttons (the seller's preview adds its own).
-func (t *turn) dropCardReply(d commerce.Drop, p commerce.Product, st buyerDropState) Reply {
-	reply := Reply{Text: t.text("drop_card", t.dropCardData(d, p, st))}
+func (h *dropsHandler) dropCardReply(t *turn, d commerce.Drop, p commerce.Product, st buyerDropState) Reply {
+	reply := Reply{Text: t.text("drop_card", h.dropCardData(t, d, p, st))}
 	if !d.CancelledAt.IsZero() {
 		reply.Text += "\n\n" + t.text("drop_cancelled_card", nil)
 	}
 	if p.Image != "" {
-		reply.Image = t.r.o.ImageURL(p.Image)
+		reply.Image = t.imageURL(p.Image)
 	}
 	return reply
 }
 
-func (t *turn) dropCardButtons(d commerce.Drop, st buyerDropState) [][]Button {
-	now := t.r.o.Drops.Now()
+func (h *dropsHandler) dropCardButtons(t *turn, d commerce.Drop, st buyerDropState) [][]Button {
+	now := h.dropService.Now()
 	var rows [][]Button
 	switch {
 	case !d.CancelledAt.IsZero():
 		// Called off: nothing to buy, wait for or be told about.
 	case st.held.ID != 0:
-		rows = append(rows, []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", st.held.ID)),
-			t.btn("btn_drop_release", fmt.Sprintf("drx:%d", st.held.ID))})
+		rows = append(rows, []Button{t.btn("btn_drop_finish", VerbDropFinish.Of(st.held.ID)),
+			t.btn("btn_drop_release", VerbDropRelease.Of(st.held.ID))})
 	case st.atLimit:
-		rows = append(rows, []Button{t.btn("btn_orders", "o")})
+		rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of())})
 	case now.Before(d.StartsAt):
 		if st.subscribed {
-			rows = append(rows, []Button{t.btn("btn_drop_unnotify", fmt.Sprintf("dus:%d", d.ID))})
+			rows = append(rows, []Button{t.btn("btn_drop_unnotify", VerbDropUnnotify.Of(d.ID))})
 		} else {
-			rows = append(rows, []Button{t.btn("btn_drop_notify", fmt.Sprintf("dsb:%d", d.ID))})
+			rows = append(rows, []Button{t.btn("btn_drop_notify", VerbDropNotify.Of(d.ID))})
 		}
 	case d.Left > 0:
 		nonce := newNonce()
 		var row []Button
 		for q := 1; q <= min(d.PerBuyerLimit, d.Left, 5); q++ {
 			row = append(row, Button{Text: t.text("btn_drop_buy", map[string]any{"Qty": q, "Total": d.Price.Mul(q)}),
-				Action: fmt.Sprintf("dby:%d:%d:%s", d.ID, q, nonce)})
+				Action: VerbDropBuy.Of(d.ID, q, nonce)})
 		}
 		if len(row) > 2 { // many choices: one per row reads better on a phone
 			for _, b := range row {
@@ -282,84 +368,84 @@ func (t *turn) dropCardButtons(d commerce.Drop, st buyerDropState) [][]Button {
 			rows = append(rows, row)
 		}
 	case !st.waiting:
-		rows = append(rows, []Button{t.btn("btn_drop_waitlist", fmt.Sprintf("dwl:%d", d.ID))})
+		rows = append(rows, []Button{t.btn("btn_drop_waitlist", VerbDropWaitlist.Of(d.ID))})
 	}
-	rows = append(rows, []Button{t.btn("btn_drop_refresh", fmt.Sprintf("dc:%d", d.ID)), t.btn("btn_shop", "cats")})
+	rows = append(rows, []Button{t.btn("btn_drop_refresh", VerbDropCard.Of(d.ID)), t.btn("btn_shop", VerbCategories.Of())})
 	return rows
 }
 
 // dropNote is a short answer followed by the card.
-func (t *turn) dropNote(d commerce.Drop, key string, data map[string]any) ([]Reply, error) {
-	card, err := t.dropCard(d, false)
+func (h *dropsHandler) dropNote(t *turn, d commerce.Drop, key string, data map[string]any) ([]Reply, error) {
+	card, err := h.dropCard(t, d, false)
 	return append(say(t.text(key, data)), card...), err
 }
 
-func (t *turn) dropTitle(d commerce.Drop) string {
-	if p, err := t.r.o.Shop.Store().Product(t.ctx, d.ProductID); err == nil {
+func (h *dropsHandler) dropTitle(t *turn, d commerce.Drop) string {
+	if p, err := h.shop.Store().Product(t.ctx, d.ProductID); err == nil {
 		return p.Title.In(t.lang)
 	}
 	return d.Code
 }
 
-func (t *turn) dropSubscribe(d commerce.Drop, on bool) ([]Reply, error) {
-	data := map[string]any{"Title": t.dropTitle(d), "Start": d.StartsAt.In(t.dropZone(d))}
+func (h *dropsHandler) dropSubscribe(t *turn, d commerce.Drop, on bool) ([]Reply, error) {
+	data := map[string]any{"Title": h.dropTitle(t, d), "Start": d.StartsAt.In(h.dropZone(t, d))}
 	if !on {
-		if _, err := t.r.o.Drops.Unsubscribe(t.ctx, d.ID, t.buyer()); err != nil {
+		if _, err := h.dropService.Unsubscribe(t.ctx, d.ID, t.buyer()); err != nil {
 			return nil, err
 		}
-		return t.dropNote(d, "drop_unsubscribed", data)
+		return h.dropNote(t, d, "drop_unsubscribed", data)
 	}
-	_, err := t.r.o.Drops.Subscribe(t.ctx, d.ID, commerce.DropFollower{Buyer: t.buyer(), ChatID: t.m.ChatID, Lang: t.lang})
+	_, err := h.dropService.Subscribe(t.ctx, d.ID, commerce.DropFollower{Buyer: t.buyer(), ChatID: t.m.ChatID, Lang: t.lang})
 	if errors.Is(err, commerce.ErrInvalid) { // started meanwhile: the card has the buy button now
-		return t.dropCard(d, false)
+		return h.dropCard(t, d, false)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return t.dropNote(d, "drop_subscribed", data)
+	return h.dropNote(t, d, "drop_subscribed", data)
 }
 
-func (t *turn) dropWaitlist(d commerce.Drop) ([]Reply, error) {
-	_, _, err := t.r.o.Drops.JoinWaitlist(t.ctx, d.ID, commerce.DropFollower{Buyer: t.buyer(), ChatID: t.m.ChatID, Lang: t.lang})
+func (h *dropsHandler) dropWaitlist(t *turn, d commerce.Drop) ([]Reply, error) {
+	_, _, err := h.dropService.JoinWaitlist(t.ctx, d.ID, commerce.DropFollower{Buyer: t.buyer(), ChatID: t.m.ChatID, Lang: t.lang})
 	if errors.Is(err, commerce.ErrInvalid) { // units back or not started: the card says what to do
-		return t.dropCard(d, false)
+		return h.dropCard(t, d, false)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return t.dropNote(d, "drop_waitlisted", nil)
+	return h.dropNote(t, d, "drop_waitlisted", nil)
 }
 
-func (t *turn) dropReserve(d commerce.Drop, qty int, nonce string) ([]Reply, error) {
+func (h *dropsHandler) dropReserve(t *turn, d commerce.Drop, qty int, nonce string) ([]Reply, error) {
 	key := "dr:" + t.buyer().Key() + ":" + strconv.FormatInt(d.ID, 10) + ":" + nonce
-	r, err := t.r.o.Drops.Reserve(t.ctx, d.ID, t.buyer(), qty, key)
-	loc := t.dropZone(d)
+	r, err := h.dropService.Reserve(t.ctx, d.ID, t.buyer(), qty, key)
+	loc := h.dropZone(t, d)
 	switch {
 	case errors.Is(err, commerce.ErrDropNotStarted):
-		return t.dropNote(d, "drop_not_started", map[string]any{"Title": t.dropTitle(d), "Start": d.StartsAt.In(loc)})
+		return h.dropNote(t, d, "drop_not_started", map[string]any{"Title": h.dropTitle(t, d), "Start": d.StartsAt.In(loc)})
 	case errors.Is(err, commerce.ErrDropCancelled):
-		d.CancelledAt = t.r.o.Drops.Now() // the card below shows it, whatever this copy said
-		return t.dropNote(d, "drop_cancelled", nil)
+		d.CancelledAt = h.dropService.Now() // the card below shows it, whatever this copy said
+		return h.dropNote(t, d, "drop_cancelled", nil)
 	case errors.Is(err, commerce.ErrSoldOut):
-		return t.dropNote(d, "drop_sold_out", nil)
+		return h.dropNote(t, d, "drop_sold_out", nil)
 	case errors.Is(err, commerce.ErrDropLimit):
-		return t.dropNote(d, "drop_limit", map[string]any{"Limit": d.PerBuyerLimit})
+		return h.dropNote(t, d, "drop_limit", map[string]any{"Limit": d.PerBuyerLimit})
 	case errors.Is(err, commerce.ErrQuantity), errors.Is(err, commerce.ErrConflict):
 		return t.stale()
 	case err != nil:
 		return t.fail(err)
 	}
-	if r.Status != commerce.DropReserved || !t.r.o.Drops.Now().Before(r.ExpiresAt) {
-		return t.dropCard(d, false) // a replayed tap of a reservation that ran out or became an order
+	if r.Status != commerce.DropReserved || !h.dropService.Now().Before(r.ExpiresAt) {
+		return h.dropCard(t, d, false) // a replayed tap of a reservation that ran out or became an order
 	}
-	return say(t.text("drop_reserved", map[string]any{"Qty": r.Qty, "Title": t.dropTitle(d), "Until": r.ExpiresAt.In(loc)}),
-		[]Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", r.ID)), t.btn("btn_drop_release", fmt.Sprintf("drx:%d", r.ID))}), nil
+	return say(t.text("drop_reserved", map[string]any{"Qty": r.Qty, "Title": h.dropTitle(t, d), "Until": r.ExpiresAt.In(loc)}),
+		[]Button{t.btn("btn_drop_finish", VerbDropFinish.Of(r.ID)), t.btn("btn_drop_release", VerbDropRelease.Of(r.ID))}), nil
 }
 
 // liveReservation loads the buyer's own reservation and says why it cannot
 // be finished when it cannot (replies set).
-func (t *turn) liveReservation(id int64) (commerce.DropReservation, commerce.Drop, []Reply, error) {
-	drops := t.r.o.Drops
+func (h *dropsHandler) liveReservation(t *turn, id int64) (commerce.DropReservation, commerce.Drop, []Reply, error) {
+	drops := h.dropService
 	r, err := drops.Reservation(t.ctx, id)
 	if errors.Is(err, commerce.ErrNotFound) || err == nil && r.Buyer != t.buyer() {
 		rep, err := t.stale()
@@ -374,160 +460,157 @@ func (t *turn) liveReservation(id int64) (commerce.DropReservation, commerce.Dro
 	}
 	switch {
 	case r.Status == commerce.DropOrdered:
-		return r, d, say(t.text("drop_already_ordered", nil), []Button{t.btn("btn_orders", "o")}), nil
+		return r, d, say(t.text("drop_already_ordered", nil), []Button{t.btn("btn_orders", VerbOrders.Of())}), nil
 	case r.Status != commerce.DropReserved || !drops.Now().Before(r.ExpiresAt):
-		rep, err := t.dropNote(d, "drop_expired", nil)
+		rep, err := h.dropNote(t, d, "drop_expired", nil)
 		return r, d, rep, err
 	}
 	return r, d, nil, nil
 }
 
 // dropRelease gives the buyer's reservation back (it is theirs, and live).
-func (t *turn) dropRelease(id int64) ([]Reply, error) {
-	_, d, rep, err := t.liveReservation(id)
+func (h *dropsHandler) dropRelease(t *turn, id int64) ([]Reply, error) {
+	_, d, rep, err := h.liveReservation(t, id)
 	if rep != nil || err != nil {
 		return rep, err
 	}
-	if _, err := t.r.o.Drops.Release(t.ctx, id, t.buyer()); err != nil {
+	if _, err := h.dropService.Release(t.ctx, id, t.buyer()); err != nil {
 		return t.fail(err)
 	}
-	if t.s.DropBuy.Res == id {
-		t.leaveDropCheckout()
+	if t.s.Drops.Buy.Res == id {
+		h.leaveDropCheckout(t)
 	}
-	d, err = t.r.o.Drops.Get(t.ctx, d.ID)
+	d, err = h.dropService.Get(t.ctx, d.ID)
 	if err != nil {
 		return nil, err
 	}
-	return t.dropNote(d, "drop_released", nil)
+	return h.dropNote(t, d, "drop_released", nil)
 }
 
 // dropFinish starts turning a reservation into an order: the pickup point first.
-func (t *turn) dropFinish(id int64) ([]Reply, error) {
+func (h *dropsHandler) dropFinish(t *turn, id int64) ([]Reply, error) {
 	if t.m.Group {
 		return say(t.text("checkout_private", nil)), nil
 	}
-	r, d, rep, err := t.liveReservation(id)
+	r, d, rep, err := h.liveReservation(t, id)
 	if rep != nil || err != nil {
 		return rep, err
 	}
-	points, err := t.r.o.Shop.Store().PickupPoints(t.ctx)
+	points, err := h.shop.Store().PickupPoints(t.ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(points) == 0 {
 		return say(t.text("no_pickup_points", nil), t.mainMenu()...), nil
 	}
-	t.s.Step, t.s.DropBuy = "", DropCheckout{Nonce: newNonce(), Res: r.ID}
+	t.s.Step, t.s.Drops.Buy = "", DropCheckout{Nonce: newNonce(), Res: r.ID}
 	var rows [][]Button
 	for _, p := range points {
 		rows = append(rows, []Button{{
 			Text:   t.text("point_button", map[string]any{"City": p.City.In(t.lang), "Name": p.Name.In(t.lang)}),
-			Action: fmt.Sprintf("dpt:%s:%d", t.s.DropBuy.Nonce, p.ID),
+			Action: VerbDropPoint.Of(t.s.Drops.Buy.Nonce, p.ID),
 		}})
 	}
-	rows = append(rows, []Button{t.btn("btn_cancel_checkout", "dxo")})
-	return say(t.text("drop_checkout_point", map[string]any{"Qty": r.Qty, "Title": t.dropTitle(d),
-		"Total": d.Price.Mul(r.Qty), "Until": r.ExpiresAt.In(t.dropZone(d))}), rows...), nil
+	rows = append(rows, []Button{t.btn("btn_cancel_checkout", VerbDropLeave.Of())})
+	return say(t.text("drop_checkout_point", map[string]any{"Qty": r.Qty, "Title": h.dropTitle(t, d),
+		"Total": d.Price.Mul(r.Qty), "Until": r.ExpiresAt.In(h.dropZone(t, d))}), rows...), nil
 }
 
-func (t *turn) leaveDropCheckout() {
+func (h *dropsHandler) leaveDropCheckout(t *turn) {
 	if t.s.Step == stepDropName || t.s.Step == stepDropPhone {
 		t.s.Step = ""
 	}
-	t.s.DropBuy = DropCheckout{}
+	t.s.Drops.Buy = DropCheckout{}
 }
 
-func (t *turn) dropPoint(id int64) ([]Reply, error) {
-	p, err := t.r.o.Shop.Store().PickupPoint(t.ctx, id)
+func (h *dropsHandler) dropPoint(t *turn, id int64) ([]Reply, error) {
+	p, err := h.shop.Store().PickupPoint(t.ctx, id)
 	if err != nil || !p.Active {
 		if err == nil || errors.Is(err, commerce.ErrNotFound) {
 			return t.stale()
 		}
 		return nil, err
 	}
-	t.s.DropBuy.PointID, t.s.Step = p.ID, stepDropName
+	t.s.Drops.Buy.PointID, t.s.Step = p.ID, stepDropName
 	var rows [][]Button
-	if t.s.LastName != "" {
-		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": t.s.LastName}), Action: "dnm:" + t.s.DropBuy.Nonce}})
+	if t.s.Contact.Name != "" {
+		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": t.s.Contact.Name}), Action: VerbDropName.Of(t.s.Drops.Buy.Nonce)}})
 	}
-	rows = append(rows, []Button{t.btn("btn_cancel_checkout", "dxo")})
+	rows = append(rows, []Button{t.btn("btn_cancel_checkout", VerbDropLeave.Of())})
 	return say(t.text("checkout_name", map[string]any{"Point": p.Name.In(t.lang), "Address": p.Address.In(t.lang)}), rows...), nil
 }
 
-func (t *turn) dropName(text string) ([]Reply, error) {
+func (h *dropsHandler) dropName(t *turn, text string) ([]Reply, error) {
 	name, err := commerce.NormalizeName(text)
 	if err != nil {
-		return say(t.text("err_name", nil), []Button{t.btn("btn_cancel_checkout", "dxo")}), nil
+		return say(t.text("err_name", nil), []Button{t.btn("btn_cancel_checkout", VerbDropLeave.Of())}), nil
 	}
-	t.s.DropBuy.Name, t.s.Step = name, stepDropPhone
+	t.s.Drops.Buy.Name, t.s.Step = name, stepDropPhone
 	var rows [][]Button
-	if t.s.LastPhone != "" {
-		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": maskPhone(t.s.LastPhone)}), Action: "dph:" + t.s.DropBuy.Nonce}})
+	if t.s.Contact.Phone != "" {
+		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": maskPhone(t.s.Contact.Phone)}), Action: VerbDropPhone.Of(t.s.Drops.Buy.Nonce)}})
 	}
-	rows = append(rows, []Button{t.btn("btn_cancel_checkout", "dxo")})
+	rows = append(rows, []Button{t.btn("btn_cancel_checkout", VerbDropLeave.Of())})
 	return []Reply{{Text: t.text("checkout_phone", map[string]any{"Name": name}), Buttons: rows, AskPhone: true}}, nil
 }
 
-func (t *turn) dropPhone(text string) ([]Reply, error) {
+func (h *dropsHandler) dropPhone(t *turn, text string) ([]Reply, error) {
 	phone, err := commerce.NormalizePhone(text)
 	if err != nil {
-		return say(t.text("err_phone", nil), []Button{t.btn("btn_cancel_checkout", "dxo")}), nil
+		return say(t.text("err_phone", nil), []Button{t.btn("btn_cancel_checkout", VerbDropLeave.Of())}), nil
 	}
-	co := t.s.DropBuy
+	co := t.s.Drops.Buy
 	if co.Nonce == "" || co.Res == 0 || co.PointID == 0 || co.Name == "" {
-		t.leaveDropCheckout()
+		h.leaveDropCheckout(t)
 		return t.stale()
 	}
-	o, created, err := t.r.o.Drops.Order(t.ctx, commerce.DropOrder{ReservationID: co.Res, Buyer: t.buyer(),
+	o, created, err := h.dropService.Order(t.ctx, commerce.DropOrder{ReservationID: co.Res, Buyer: t.buyer(),
 		ChatID: t.m.ChatID, Lang: t.lang, PickupPointID: co.PointID, ContactName: co.Name, Phone: phone,
 		Key: "dco:" + SessionKey(t.m) + ":" + co.Nonce})
 	switch {
 	case errors.Is(err, commerce.ErrDropLimit):
 		// Nothing changed: the reservation stands until it runs out.
-		t.leaveDropCheckout()
-		r, rerr := t.r.o.Drops.Reservation(t.ctx, co.Res)
+		h.leaveDropCheckout(t)
+		r, rerr := h.dropService.Reservation(t.ctx, co.Res)
 		if rerr != nil {
 			return nil, rerr
 		}
-		d, derr := t.r.o.Drops.Get(t.ctx, r.DropID)
+		d, derr := h.dropService.Get(t.ctx, r.DropID)
 		if derr != nil {
 			return nil, derr
 		}
-		return say(t.text("drop_phone_limit", map[string]any{"Limit": d.PerBuyerLimit, "Until": r.ExpiresAt.In(t.dropZone(d))}),
-			[]Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", r.ID)), t.btn("btn_drop_release", fmt.Sprintf("drx:%d", r.ID))},
-			[]Button{t.btn("btn_drop_refresh", fmt.Sprintf("dc:%d", d.ID))}), nil
+		return say(t.text("drop_phone_limit", map[string]any{"Limit": d.PerBuyerLimit, "Until": r.ExpiresAt.In(h.dropZone(t, d))}),
+			[]Button{t.btn("btn_drop_finish", VerbDropFinish.Of(r.ID)), t.btn("btn_drop_release", VerbDropRelease.Of(r.ID))},
+			[]Button{t.btn("btn_drop_refresh", VerbDropCard.Of(d.ID))}), nil
 	case errors.Is(err, commerce.ErrExpired):
-		t.leaveDropCheckout()
-		_, _, rep, lerr := t.liveReservation(co.Res)
+		h.leaveDropCheckout(t)
+		_, _, rep, lerr := h.liveReservation(t, co.Res)
 		if rep != nil || lerr != nil {
 			return rep, lerr
 		}
-		return t.dropFinish(co.Res)
+		return h.dropFinish(t, co.Res)
 	case errors.Is(err, commerce.ErrInvalid):
 		// The pickup point closed meanwhile (name and phone were checked): choose again.
-		t.leaveDropCheckout()
-		return t.dropFinish(co.Res)
+		h.leaveDropCheckout(t)
+		return h.dropFinish(t, co.Res)
 	case errors.Is(err, commerce.ErrNotFound):
-		t.leaveDropCheckout()
+		h.leaveDropCheckout(t)
 		return t.stale()
 	case err != nil:
 		return t.fail(err)
 	}
 	if created {
-		t.r.o.Events(EventOrderPlaced)
+		t.event(EventOrderPlaced)
 	}
-	t.leaveDropCheckout()
-	t.s.LastName, t.s.LastPhone = o.ContactName, o.Phone
-	return t.orderView(o, "order_confirmed")
+	h.leaveDropCheckout(t)
+	t.s.Contact.Name, t.s.Contact.Phone = o.ContactName, o.Phone
+	return h.orders.view(t, o, "order_confirmed")
 }
 
-// renderDropNotice renders drop_started (to a subscriber) and drop_offer
+// renderNotice renders drop_started (to a subscriber) and drop_offer
 // (to a waitlisted buyer); a notice overtaken by events says nothing.
-func (r *Router) renderDropNotice(ctx context.Context, n Notice) ([]Reply, error) {
-	if r.o.Drops == nil {
-		return nil, errors.New("bot: drop notices need Options.Drops")
-	}
-	d, err := r.o.Drops.Get(ctx, n.DropID)
+func (h *dropsHandler) renderNotice(r *Router, ctx context.Context, n Notice) ([]Reply, error) {
+	d, err := h.dropService.Get(ctx, n.DropID)
 	if err != nil {
 		return nil, ignoreGone(err)
 	}
@@ -539,24 +622,24 @@ func (r *Router) renderDropNotice(ctx context.Context, n Notice) ([]Reply, error
 		m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
 	switch n.Kind {
 	case NoticeDropStarted:
-		card, err := t.dropCard(d, false)
+		card, err := h.dropCard(t, d, false)
 		if err != nil {
 			return nil, err
 		}
 		card[0].Text = t.text("notice_drop_started", map[string]any{"Code": d.Code}) + "\n\n" + card[0].Text
 		return card, nil
 	default: // NoticeDropOffer
-		res, err := r.o.Drops.Reservation(ctx, n.ReservationID)
+		res, err := h.dropService.Reservation(ctx, n.ReservationID)
 		if err != nil {
 			return nil, ignoreGone(err)
 		}
 		if res.DropID != d.ID || res.Buyer != t.buyer() {
 			return nil, fmt.Errorf("bot: drop offer %d for another drop or buyer: %w", res.ID, commerce.ErrInvalid)
 		}
-		if res.Status != commerce.DropReserved || !r.o.Drops.Now().Before(res.ExpiresAt) {
+		if res.Status != commerce.DropReserved || !h.dropService.Now().Before(res.ExpiresAt) {
 			return nil, nil
 		}
-		return say(t.text("notice_drop_offer", map[string]any{"Qty": res.Qty, "Title": t.dropTitle(d), "Code": d.Code,
-			"Until": res.ExpiresAt.In(t.dropZone(d))}), []Button{t.btn("btn_drop_finish", fmt.Sprintf("dfo:%d", res.ID))}), nil
+		return say(t.text("notice_drop_offer", map[string]any{"Qty": res.Qty, "Title": h.dropTitle(t, d), "Code": d.Code,
+			"Until": res.ExpiresAt.In(h.dropZone(t, d))}), []Button{t.btn("btn_drop_finish", VerbDropFinish.Of(res.ID))}), nil
 	}
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -24,111 +23,131 @@ import (
 //	dns:<nonce> / dnx:<nonce>    schedule / discard
 //	dv:<drop>                    figures
 //	dl                           the list of drops
-func init() {
-	registerCommand("/newdrop", func(t *turn, arg string) ([]Reply, error) {
-		if !t.dropSeller() {
-			return t.help("help_unknown")
-		}
-		t.s.DropNew = DropWizard{Nonce: newNonce()}
-		if arg == "" {
-			return t.dnAsk(stepDNProduct)
-		}
-		return t.dnProduct(arg)
-	})
-	registerCommand("/drops", func(t *turn, _ string) ([]Reply, error) {
-		if !t.dropSeller() {
-			return t.help("help_unknown")
-		}
-		return t.dropList()
-	})
-	registerAction("dn", func(t *turn, rest string, args []string) ([]Reply, error) {
-		if _, ok := parseID(rest); !ok || len(args) != 1 || !t.dropSeller() {
+//
+// Verbs of the drop wizard and the seller's drop list.
+const (
+	VerbDropNew         Verb = "dn"
+	VerbDropNewDefault  Verb = "dnd"
+	VerbDropNewChange   Verb = "dnc"
+	VerbDropNewBack     Verb = "dnb"
+	VerbDropNewField    Verb = "dnf"
+	VerbDropNewSchedule Verb = "dns"
+	VerbDropNewDiscard  Verb = "dnx"
+	VerbDropStats       Verb = "dv"
+	VerbDropList        Verb = "dl"
+)
+
+// Commands of sellers' drops.
+const (
+	CmdNewDrop Command = "/newdrop"
+	CmdDrops   Command = "/drops"
+)
+
+// newDrop runs /newdrop [ID|SKU].
+func (h *dropsHandler) newDrop(t *turn, arg string) ([]Reply, error) {
+	if !h.dropSeller(t) {
+		return t.help("help_unknown")
+	}
+	t.s.Drops.New = DropWizard{Nonce: newNonce()}
+	if arg == "" {
+		return h.dnAsk(t, stepDNProduct)
+	}
+	return h.dnProduct(t, arg)
+}
+
+// newDropOf starts a drop of a product from its seller card: "<product>".
+func (h *dropsHandler) newDropOf(t *turn, a args) ([]Reply, error) {
+	if _, ok := a.id(0); !ok || len(a) != 1 || !h.dropSeller(t) {
+		return t.stale()
+	}
+	t.s.Drops.New = DropWizard{Nonce: newNonce()}
+	return h.dnProduct(t, a.str(0))
+}
+
+// dnDefault takes a field's default: "<nonce>:price|limit|ttl".
+func (h *dropsHandler) dnDefault(t *turn, a args) ([]Reply, error) {
+	w := &t.s.Drops.New
+	switch a.str(1) {
+	case "price":
+		p, err := h.shop.Store().Product(t.ctx, w.Product)
+		if err != nil || w.Product == 0 {
 			return t.stale()
 		}
-		t.s.DropNew = DropWizard{Nonce: newNonce()}
-		return t.dnProduct(rest)
-	})
-	registerAction("dnd", wizardAction(func(t *turn, args []string) ([]Reply, error) {
-		w := &t.s.DropNew
-		switch arg(args, 1) {
-		case "price":
-			p, err := t.r.o.Shop.Store().Product(t.ctx, w.Product)
-			if err != nil || w.Product == 0 {
-				return t.stale()
-			}
-			w.Price, w.Currency = p.Price.Amount, p.Price.Currency
-		case "limit":
-			w.Limit = 1
-		case "ttl":
-			w.TTL = 15
-		default:
-			return t.stale()
-		}
-		return t.dnNext()
-	}))
-	registerAction("dnc", wizardAction(func(t *turn, _ []string) ([]Reply, error) {
-		if !t.s.DropNew.complete() {
-			return t.stale()
-		}
-		n := t.s.DropNew.Nonce
-		b := func(key, field string) Button { return t.btn(key, "dnf:"+n+":"+field) }
-		return say(t.text("dn_change", nil),
-			[]Button{b("btn_dn_product", "product"), b("btn_dn_units", "units"), b("btn_dn_price", "price")},
-			[]Button{b("btn_dn_start", "start"), b("btn_dn_limit", "limit"), b("btn_dn_ttl", "ttl")},
-			[]Button{t.btn("btn_dn_back", "dnb:"+n)}), nil
-	}))
-	registerAction("dnb", wizardAction(func(t *turn, _ []string) ([]Reply, error) { return t.dnNext() }))
-	registerAction("dnf", wizardAction(func(t *turn, args []string) ([]Reply, error) {
-		step, ok := map[string]string{"product": stepDNProduct, "units": stepDNUnits, "price": stepDNPrice,
-			"start": stepDNStart, "limit": stepDNLimit, "ttl": stepDNTTL}[arg(args, 1)]
-		if !ok || !t.s.DropNew.complete() {
-			return t.stale()
-		}
-		return t.dnAsk(step)
-	}))
-	registerAction("dns", wizardAction(func(t *turn, _ []string) ([]Reply, error) { return t.dnSchedule() }))
-	registerAction("dnx", wizardAction(func(t *turn, _ []string) ([]Reply, error) {
-		t.s.DropNew = DropWizard{}
-		if strings.HasPrefix(t.s.Step, "dn_") {
+		w.Price, w.Currency = p.Price.Amount, p.Price.Currency
+	case "limit":
+		w.Limit = 1
+	case "ttl":
+		w.TTL = 15
+	default:
+		return t.stale()
+	}
+	return h.dnNext(t)
+}
+
+// dnChange offers the fields of a complete draft to change.
+func (h *dropsHandler) dnChange(t *turn, _ args) ([]Reply, error) {
+	if !t.s.Drops.New.complete() {
+		return t.stale()
+	}
+	n := t.s.Drops.New.Nonce
+	b := func(key, field string) Button { return t.btn(key, VerbDropNewField.Of(n, field)) }
+	return say(t.text("dn_change", nil),
+		[]Button{b("btn_dn_product", "product"), b("btn_dn_units", "units"), b("btn_dn_price", "price")},
+		[]Button{b("btn_dn_start", "start"), b("btn_dn_limit", "limit"), b("btn_dn_ttl", "ttl")},
+		[]Button{t.btn("btn_dn_back", VerbDropNewBack.Of(n))}), nil
+}
+
+// dnField asks again for one field of a complete draft: "<nonce>:<field>".
+func (h *dropsHandler) dnField(t *turn, a args) ([]Reply, error) {
+	var step Step
+	switch a.str(1) {
+	case "product":
+		step = stepDNProduct
+	case "units":
+		step = stepDNUnits
+	case "price":
+		step = stepDNPrice
+	case "start":
+		step = stepDNStart
+	case "limit":
+		step = stepDNLimit
+	case "ttl":
+		step = stepDNTTL
+	}
+	if step == "" || !t.s.Drops.New.complete() {
+		return t.stale()
+	}
+	return h.dnAsk(t, step)
+}
+
+// dnDiscard throws the draft away.
+func (h *dropsHandler) dnDiscard(t *turn, _ args) ([]Reply, error) {
+	t.s.Drops.New = DropWizard{}
+	if strings.HasPrefix(string(t.s.Step), "dn_") {
+		t.s.Step = ""
+	}
+	return say(t.text("dn_discarded", nil), t.mainMenu()...), nil
+}
+
+// dnStep guards a wizard step: a seller with a draft.
+func (h *dropsHandler) dnStep(f stepFunc) stepFunc {
+	return func(t *turn, text string) ([]Reply, error) {
+		if !h.dropSeller(t) || t.s.Drops.New.Nonce == "" {
 			t.s.Step = ""
+			return t.help("help_unknown")
 		}
-		return say(t.text("dn_discarded", nil), t.mainMenu()...), nil
-	}))
-	registerAction("dv", func(t *turn, rest string, args []string) ([]Reply, error) {
-		id, ok := parseID(rest)
-		if !ok || len(args) != 1 || !t.dropSeller() {
-			return t.stale()
-		}
-		return t.dropStats(id)
-	})
-	registerAction("dl", func(t *turn, _ string, _ []string) ([]Reply, error) {
-		if !t.dropSeller() {
-			return t.stale()
-		}
-		return t.dropList()
-	})
-	for step, f := range map[string]func(t *turn, text string) ([]Reply, error){
-		stepDNProduct: (*turn).dnProduct, stepDNUnits: (*turn).dnUnits, stepDNPrice: (*turn).dnPrice,
-		stepDNStart: (*turn).dnStart, stepDNLimit: (*turn).dnLimit, stepDNTTL: (*turn).dnTTL,
-	} {
-		registerStep(step, func(t *turn, text string) ([]Reply, error) {
-			if !t.dropSeller() || t.s.DropNew.Nonce == "" {
-				t.s.Step = ""
-				return t.help("help_unknown")
-			}
-			return f(t, text)
-		})
+		return f(t, text)
 	}
 }
 
 // Steps of the drop wizard.
 const (
-	stepDNProduct = "dn_product"
-	stepDNUnits   = "dn_units"
-	stepDNPrice   = "dn_price"
-	stepDNStart   = "dn_start"
-	stepDNLimit   = "dn_limit"
-	stepDNTTL     = "dn_ttl"
+	stepDNProduct Step = "dn_product"
+	stepDNUnits   Step = "dn_units"
+	stepDNPrice   Step = "dn_price"
+	stepDNStart   Step = "dn_start"
+	stepDNLimit   Step = "dn_limit"
+	stepDNTTL     Step = "dn_ttl"
 )
 
 // Bounds of what a seller may type.
@@ -156,19 +175,21 @@ func (w DropWizard) complete() bool {
 }
 
 // dropSeller: an admin, in a private chat, with drops on.
-func (t *turn) dropSeller() bool { return t.r.o.Drops != nil && t.isAdmin() && !t.m.Group }
+func (h *dropsHandler) dropSeller(t *turn) bool {
+	return h.dropService != nil && t.isAdmin() && !t.m.Group
+}
 
-// wizardAction guards a wizard button: a seller, the draft's nonce, not scheduled yet.
-func wizardAction(f func(t *turn, args []string) ([]Reply, error)) actionFunc {
-	return func(t *turn, _ string, args []string) ([]Reply, error) {
-		w := t.s.DropNew
-		if !t.dropSeller() || w.Nonce == "" || args[0] != w.Nonce {
+// wizard guards a wizard button: a seller, the draft's nonce, not scheduled yet.
+func (h *dropsHandler) wizard(f actionFunc) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		w := t.s.Drops.New
+		if !h.dropSeller(t) || w.Nonce == "" || a.str(0) != w.Nonce {
 			return t.stale()
 		}
 		if w.Made != 0 {
-			return t.dropScheduled(w.Made)
+			return h.dropScheduled(t, w.Made)
 		}
-		return f(t, args)
+		return f(t, a)
 	}
 }
 
@@ -181,102 +202,102 @@ func zoneName(loc *time.Location) string {
 }
 
 // dnNext asks for the first field not set, or shows the preview.
-func (t *turn) dnNext() ([]Reply, error) {
-	w := t.s.DropNew
+func (h *dropsHandler) dnNext(t *turn) ([]Reply, error) {
+	w := t.s.Drops.New
 	switch {
 	case w.Product == 0:
-		return t.dnAsk(stepDNProduct)
+		return h.dnAsk(t, stepDNProduct)
 	case w.Units == 0:
-		return t.dnAsk(stepDNUnits)
+		return h.dnAsk(t, stepDNUnits)
 	case w.Price == 0:
-		return t.dnAsk(stepDNPrice)
+		return h.dnAsk(t, stepDNPrice)
 	case w.Start == 0:
-		return t.dnAsk(stepDNStart)
+		return h.dnAsk(t, stepDNStart)
 	case w.Limit == 0:
-		return t.dnAsk(stepDNLimit)
+		return h.dnAsk(t, stepDNLimit)
 	case w.TTL == 0:
-		return t.dnAsk(stepDNTTL)
+		return h.dnAsk(t, stepDNTTL)
 	}
-	return t.dnPreview()
+	return h.dnPreview(t)
 }
 
 // dnAsk asks for one field, with its default as a button where there is one.
-func (t *turn) dnAsk(step string) ([]Reply, error) {
-	w := t.s.DropNew
+func (h *dropsHandler) dnAsk(t *turn, step Step) ([]Reply, error) {
+	w := t.s.Drops.New
 	t.s.Step = step
 	n := w.Nonce
 	var rows [][]Button
-	data := map[string]any{"Zone": t.r.o.TimeZone.String(), "Max": maxDropLimit}
+	data := map[string]any{"Zone": h.zone.String(), "Max": maxDropLimit}
 	if w.Product > 0 {
-		p, err := t.r.o.Shop.Store().Product(t.ctx, w.Product)
+		p, err := h.shop.Store().Product(t.ctx, w.Product)
 		if err != nil {
 			return nil, err
 		}
 		data["Title"], data["Regular"], data["Stock"], data["Currency"] = p.Title.In(t.lang), p.Price, p.Stock, p.Price.Currency
 		if step == stepDNPrice {
-			rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": t.moneyText(p.Price)}), Action: "dnd:" + n + ":price"}})
+			rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": h.moneyText(t, p.Price)}), Action: VerbDropNewDefault.Of(n, "price")}})
 		}
 	}
 	switch step {
 	case stepDNLimit:
-		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": "1"}), Action: "dnd:" + n + ":limit"}})
+		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": "1"}), Action: VerbDropNewDefault.Of(n, "limit")}})
 	case stepDNTTL:
-		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": "15"}), Action: "dnd:" + n + ":ttl"}})
+		rows = append(rows, []Button{{Text: t.text("btn_use", map[string]any{"Value": "15"}), Action: VerbDropNewDefault.Of(n, "ttl")}})
 	}
-	rows = append(rows, []Button{t.btn("btn_dn_discard", "dnx:"+n)})
-	return say(t.text("ask_"+step, data), rows...), nil
+	rows = append(rows, []Button{t.btn("btn_dn_discard", VerbDropNewDiscard.Of(n))})
+	return say(t.text("ask_"+string(step), data), rows...), nil
 }
 
-func (t *turn) moneyText(m commerce.Money) string {
+func (h *dropsHandler) moneyText(t *turn, m commerce.Money) string {
 	return t.text("drop_money", map[string]any{"Price": m})
 }
 
 // dnBad answers typed input that does not fit and asks again; nothing changes.
-func (t *turn) dnBad(key, step string) ([]Reply, error) {
-	ask, err := t.dnAsk(step)
+func (h *dropsHandler) dnBad(t *turn, key string, step Step) ([]Reply, error) {
+	ask, err := h.dnAsk(t, step)
 	return append(say(t.text(key, map[string]any{"Max": maxDropLimit, "MaxUnits": commerce.MaxDropUnits})), ask...), err
 }
 
-func (t *turn) dnProduct(text string) ([]Reply, error) {
-	p, err := commerce.FindProduct(t.ctx, t.r.o.Shop.Store(), text)
+func (h *dropsHandler) dnProduct(t *turn, text string) ([]Reply, error) {
+	p, err := commerce.FindProduct(t.ctx, h.shop.Store(), text)
 	if errors.Is(err, commerce.ErrNotFound) {
-		return t.dnBad("dn_bad_product", stepDNProduct)
+		return h.dnBad(t, "dn_bad_product", stepDNProduct)
 	}
 	if err != nil {
 		return nil, err
 	}
-	w := &t.s.DropNew
+	w := &t.s.Drops.New
 	if w.Product != p.ID {
 		w.Product = p.ID
 		w.Price, w.Currency = 0, "" // the old product's price does not carry over
 	}
-	return t.dnNext()
+	return h.dnNext(t)
 }
 
-func (t *turn) dnUnits(text string) ([]Reply, error) {
+func (h *dropsHandler) dnUnits(t *turn, text string) ([]Reply, error) {
 	n, ok := parseInt(strings.TrimSpace(text), 1, commerce.MaxDropUnits)
 	if !ok {
-		return t.dnBad("dn_bad_units", stepDNUnits)
+		return h.dnBad(t, "dn_bad_units", stepDNUnits)
 	}
-	w := &t.s.DropNew
+	w := &t.s.Drops.New
 	w.Units = n
 	if w.Limit > n {
 		w.Limit = 0 // ask again: the limit cannot exceed the units
 	}
-	return t.dnNext()
+	return h.dnNext(t)
 }
 
-func (t *turn) dnPrice(text string) ([]Reply, error) {
-	p, err := t.r.o.Shop.Store().Product(t.ctx, t.s.DropNew.Product)
+func (h *dropsHandler) dnPrice(t *turn, text string) ([]Reply, error) {
+	p, err := h.shop.Store().Product(t.ctx, t.s.Drops.New.Product)
 	if err != nil {
 		return nil, err
 	}
 	m, ok := parseDropPrice(text, p.Price.Currency)
 	if !ok {
-		return t.dnBad("dn_bad_price", stepDNPrice)
+		return h.dnBad(t, "dn_bad_price", stepDNPrice)
 	}
-	t.s.DropNew.Price, t.s.DropNew.Currency = m.Amount, m.Currency
-	return t.dnNext()
+	t.s.Drops.New.Price, t.s.Drops.New.Currency = m.Amount, m.Currency
+	return h.dnNext(t)
 }
 
 // parseDropPrice reads a typed drop price in currency ("129", "129.50",
@@ -288,116 +309,116 @@ func parseDropPrice(text, currency string) (commerce.Money, bool) {
 	return m, err == nil && m.Amount > 0 && m.Amount <= 1e12
 }
 
-func (t *turn) dnStart(text string) ([]Reply, error) {
-	at, err := commerce.ParseDropStart(text, t.r.o.Drops.Now(), t.r.o.TimeZone)
+func (h *dropsHandler) dnStart(t *turn, text string) ([]Reply, error) {
+	at, err := commerce.ParseDropStart(text, h.dropService.Now(), h.zone)
 	if err != nil {
-		return t.dnBad("dn_bad_start", stepDNStart)
+		return h.dnBad(t, "dn_bad_start", stepDNStart)
 	}
-	t.s.DropNew.Start = at.UnixMilli()
-	return t.dnNext()
+	t.s.Drops.New.Start = at.UnixMilli()
+	return h.dnNext(t)
 }
 
-func (t *turn) dnLimit(text string) ([]Reply, error) {
-	n, ok := parseInt(strings.TrimSpace(text), 1, min(maxDropLimit, max(t.s.DropNew.Units, 1)))
+func (h *dropsHandler) dnLimit(t *turn, text string) ([]Reply, error) {
+	n, ok := parseInt(strings.TrimSpace(text), 1, min(maxDropLimit, max(t.s.Drops.New.Units, 1)))
 	if !ok {
-		return t.dnBad("dn_bad_limit", stepDNLimit)
+		return h.dnBad(t, "dn_bad_limit", stepDNLimit)
 	}
-	t.s.DropNew.Limit = n
-	return t.dnNext()
+	t.s.Drops.New.Limit = n
+	return h.dnNext(t)
 }
 
-func (t *turn) dnTTL(text string) ([]Reply, error) {
+func (h *dropsHandler) dnTTL(t *turn, text string) ([]Reply, error) {
 	n, ok := parseInt(strings.TrimSuffix(strings.TrimSpace(text), "m"), 1, maxDropTTLMinutes)
 	if !ok {
-		return t.dnBad("dn_bad_ttl", stepDNTTL)
+		return h.dnBad(t, "dn_bad_ttl", stepDNTTL)
 	}
-	t.s.DropNew.TTL = n
-	return t.dnNext()
+	t.s.Drops.New.TTL = n
+	return h.dnNext(t)
 }
 
 // draftDrop is the drop the wizard would schedule.
-func (t *turn) draftDrop() commerce.Drop {
-	w := t.s.DropNew
+func (h *dropsHandler) draftDrop(t *turn) commerce.Drop {
+	w := t.s.Drops.New
 	return commerce.Drop{ProductID: w.Product, Units: w.Units, Left: w.Units,
 		Price: commerce.Money{Amount: w.Price, Currency: w.Currency}, StartsAt: time.UnixMilli(w.Start),
-		TimeZone: zoneName(t.r.o.TimeZone), PerBuyerLimit: w.Limit, ReservationTTL: time.Duration(w.TTL) * time.Minute}
+		TimeZone: zoneName(h.zone), PerBuyerLimit: w.Limit, ReservationTTL: time.Duration(w.TTL) * time.Minute}
 }
 
 // dnPreview shows the buyer card exactly as buyers will see it (the same
 // renderer and buttons, which do nothing yet), then the seller's choices.
-func (t *turn) dnPreview() ([]Reply, error) {
+func (h *dropsHandler) dnPreview(t *turn) ([]Reply, error) {
 	t.s.Step = ""
-	d := t.draftDrop()
-	p, err := t.r.o.Shop.Store().Product(t.ctx, d.ProductID)
+	d := h.draftDrop(t)
+	p, err := h.shop.Store().Product(t.ctx, d.ProductID)
 	if err != nil {
 		return nil, err
 	}
-	card := t.dropCardReply(d, p, buyerDropState{})
-	card.Buttons = t.dropCardButtons(d, buyerDropState{})
-	n := t.s.DropNew.Nonce
+	card := h.dropCardReply(t, d, p, buyerDropState{})
+	card.Buttons = h.dropCardButtons(t, d, buyerDropState{})
+	n := t.s.Drops.New.Nonce
 	return []Reply{
 		{Text: t.text("dn_preview_head", nil)},
 		card,
-		{Text: t.text("dn_preview", t.dropFigures(d, p)), Buttons: [][]Button{
-			{t.btn("btn_dn_schedule", "dns:"+n)},
-			{t.btn("btn_dn_change", "dnc:"+n), t.btn("btn_dn_discard", "dnx:"+n)},
+		{Text: t.text("dn_preview", h.dropFigures(t, d, p)), Buttons: [][]Button{
+			{t.btn("btn_dn_schedule", VerbDropNewSchedule.Of(n))},
+			{t.btn("btn_dn_change", VerbDropNewChange.Of(n)), t.btn("btn_dn_discard", VerbDropNewDiscard.Of(n))},
 		}},
 	}, nil
 }
 
 // dropFigures is the data of the seller's summary and figures texts.
-func (t *turn) dropFigures(d commerce.Drop, p commerce.Product) map[string]any {
+func (h *dropsHandler) dropFigures(t *turn, d commerce.Drop, p commerce.Product) map[string]any {
 	return map[string]any{
 		"Title": p.Title.In(t.lang), "Code": d.Code, "Units": d.Units, "Left": d.Left, "Price": d.Price,
-		"Start": d.StartsAt.In(t.dropZone(d)), "Zone": t.dropZone(d).String(), "Limit": d.PerBuyerLimit,
-		"Minutes": int(d.ReservationTTL / time.Minute), "Upcoming": t.r.o.Drops.Now().Before(d.StartsAt),
+		"Start": d.StartsAt.In(h.dropZone(t, d)), "Zone": h.dropZone(t, d).String(), "Limit": d.PerBuyerLimit,
+		"Minutes": int(d.ReservationTTL / time.Minute), "Upcoming": h.dropService.Now().Before(d.StartsAt),
 	}
 }
 
-func (t *turn) dnSchedule() ([]Reply, error) {
-	w := t.s.DropNew
+func (h *dropsHandler) dnSchedule(t *turn) ([]Reply, error) {
+	w := t.s.Drops.New
 	if !w.complete() {
-		return t.dnNext()
+		return h.dnNext(t)
 	}
-	if time.UnixMilli(w.Start).Before(t.r.o.Drops.Now().Add(-time.Hour)) {
-		return t.dnBad("dn_bad_start", stepDNStart) // previewed long ago: the time has passed
+	if time.UnixMilli(w.Start).Before(h.dropService.Now().Add(-time.Hour)) {
+		return h.dnBad(t, "dn_bad_start", stepDNStart) // previewed long ago: the time has passed
 	}
-	d, err := t.r.o.Drops.Create(t.ctx, t.draftDrop())
+	d, err := h.dropService.Create(t.ctx, h.draftDrop(t))
 	switch {
 	case errors.Is(err, commerce.ErrInvalid):
-		return t.dnBad("dn_bad_limit", stepDNLimit) // the one rule the steps cannot see alone
+		return h.dnBad(t, "dn_bad_limit", stepDNLimit) // the one rule the steps cannot see alone
 	case errors.Is(err, commerce.ErrNotFound):
-		return t.dnBad("dn_bad_product", stepDNProduct)
+		return h.dnBad(t, "dn_bad_product", stepDNProduct)
 	case err != nil:
 		return nil, err
 	}
-	t.s.DropNew.Made = d.ID
+	t.s.Drops.New.Made = d.ID
 	t.s.Step = ""
-	return t.dropScheduled(d.ID)
+	return h.dropScheduled(t, d.ID)
 }
 
 // dropScheduled tells the seller where to share the drop.
-func (t *turn) dropScheduled(id int64) ([]Reply, error) {
-	d, err := t.r.o.Drops.Get(t.ctx, id)
+func (h *dropsHandler) dropScheduled(t *turn, id int64) ([]Reply, error) {
+	d, err := h.dropService.Get(t.ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	p, err := t.r.o.Shop.Store().Product(t.ctx, d.ProductID)
+	p, err := h.shop.Store().Product(t.ctx, d.ProductID)
 	if err != nil {
 		return nil, err
 	}
-	data := t.dropFigures(d, p)
+	data := h.dropFigures(t, d, p)
 	var links DropLinks
-	if t.r.o.DropLinks != nil {
-		links = t.r.o.DropLinks(d.Code)
+	if h.links != nil {
+		links = h.links(d.Code)
 	}
 	data["PageURL"], data["PosterURL"], data["BotURL"] = links.Page, links.Poster, links.Bot
 	return say(t.text("dn_scheduled", data),
-		[]Button{t.btn("btn_drop_stats", fmt.Sprintf("dv:%d", d.ID)), t.btn("btn_drop_card", fmt.Sprintf("dc:%d", d.ID))}), nil
+		[]Button{t.btn("btn_drop_stats", VerbDropStats.Of(d.ID)), t.btn("btn_drop_card", VerbDropCard.Of(d.ID))}), nil
 }
 
-func (t *turn) dropList() ([]Reply, error) {
-	list, err := t.r.o.Drops.List(t.ctx, 20)
+func (h *dropsHandler) dropList(t *turn) ([]Reply, error) {
+	list, err := h.dropService.List(t.ctx, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -406,34 +427,34 @@ func (t *turn) dropList() ([]Reply, error) {
 	}
 	var rows [][]Button
 	for _, d := range list {
-		rows = append(rows, []Button{{Text: t.text("drop_list_button", map[string]any{"Title": t.dropTitle(d),
-			"Start": d.StartsAt.In(t.dropZone(d)), "Left": d.Left, "Units": d.Units}), Action: fmt.Sprintf("dv:%d", d.ID)}})
+		rows = append(rows, []Button{{Text: t.text("drop_list_button", map[string]any{"Title": h.dropTitle(t, d),
+			"Start": d.StartsAt.In(h.dropZone(t, d)), "Left": d.Left, "Units": d.Units}), Action: VerbDropStats.Of(d.ID)}})
 	}
 	return say(t.text("drops_list", map[string]any{"N": len(list)}), rows...), nil
 }
 
-func (t *turn) dropStats(id int64) ([]Reply, error) {
-	st, err := t.r.o.Drops.Stats(t.ctx, id)
+func (h *dropsHandler) dropStats(t *turn, id int64) ([]Reply, error) {
+	st, err := h.dropService.Stats(t.ctx, id)
 	if errors.Is(err, commerce.ErrNotFound) {
 		return t.stale()
 	}
 	if err != nil {
 		return nil, err
 	}
-	p, err := t.r.o.Shop.Store().Product(t.ctx, st.Drop.ProductID)
+	p, err := h.shop.Store().Product(t.ctx, st.Drop.ProductID)
 	if err != nil {
 		return nil, err
 	}
-	data := t.dropFigures(st.Drop, p)
+	data := h.dropFigures(t, st.Drop, p)
 	data["Sold"], data["Reserved"], data["Waitlisted"], data["Subscribers"] = st.Sold, st.Reserved, st.Waitlisted, st.Subscribers
 	data["Revenue"], data["Orders"] = st.Revenue, st.Orders
 	text := t.text("drop_stats", data)
-	rows := [][]Button{{t.btn("btn_drop_refresh", fmt.Sprintf("dv:%d", id)), t.btn("btn_drop_card", fmt.Sprintf("dc:%d", id))}}
+	rows := [][]Button{{t.btn("btn_drop_refresh", VerbDropStats.Of(id)), t.btn("btn_drop_card", VerbDropCard.Of(id))}}
 	if st.Drop.CancelledAt.IsZero() {
-		rows = append(rows, []Button{t.btn("btn_da_edit", fmt.Sprintf("dae:%d", id)), t.btn("btn_da_cancel", fmt.Sprintf("dax:%d", id))})
+		rows = append(rows, []Button{t.btn("btn_da_edit", VerbDropEdit.Of(id)), t.btn("btn_da_cancel", VerbDropCancel.Of(id))})
 	} else {
-		text += "\n" + t.text("da_stats_cancelled", map[string]any{"At": st.Drop.CancelledAt.In(t.dropZone(st.Drop))})
+		text += "\n" + t.text("da_stats_cancelled", map[string]any{"At": st.Drop.CancelledAt.In(h.dropZone(t, st.Drop))})
 	}
-	rows = append(rows, []Button{t.btn("btn_drops", "dl")})
+	rows = append(rows, []Button{t.btn("btn_drops", VerbDropList.Of())})
 	return say(text, rows...), nil
 }

@@ -20,12 +20,24 @@ import (
 // it, so listing the channel means "its admins". The same holds for a
 // group's anonymous admins, who post as the group.
 
-func init() {
-	registerCommand("/post", (*turn).postDrop)
-	registerAction("j", (*turn).chainTap)
+// VerbChainTap is "+1" on a group post: "j:<drop>".
+const VerbChainTap Verb = "j"
+
+// CmdPost posts a drop into the group or channel it is sent in.
+const CmdPost Command = "/post"
+
+type postsHandler struct {
+	posts *GroupPosts
 }
 
-func (t *turn) postDrop(arg string) ([]Reply, error) {
+func (h *postsHandler) routes() routes {
+	return routes{
+		commands: map[Command]commandFunc{CmdPost: h.postDrop},
+		actions:  map[Verb]actionFunc{VerbChainTap: h.chainTap},
+	}
+}
+
+func (h *postsHandler) postDrop(t *turn, arg string) ([]Reply, error) {
 	if !t.isAdmin() {
 		if !t.m.Group {
 			return t.help("help_unknown")
@@ -45,8 +57,8 @@ func (t *turn) postDrop(arg string) ([]Reply, error) {
 			return say(t.text("gp_usage", nil)), nil
 		}
 	}
-	gp := t.r.o.GroupPosts
-	if gp == nil || !gp.Supports(t.m.Channel) {
+	gp := h.posts
+	if !gp.Supports(t.m.Channel) {
 		return say(t.text("gp_unavailable", nil)), nil
 	}
 	code := strings.ToLower(fields[0])
@@ -67,10 +79,10 @@ func (t *turn) postDrop(arg string) ([]Reply, error) {
 // chainTap is "+1" on a group post. Whatever happens, the group gets no
 // message: the member gets a toast, and a private message when a unit was
 // reserved for them.
-func (t *turn) chainTap(rest string, _ []string) ([]Reply, error) {
-	gp := t.r.o.GroupPosts
-	id, ok := parseID(rest)
-	if gp == nil || !ok {
+func (h *postsHandler) chainTap(t *turn, a args) ([]Reply, error) {
+	gp := h.posts
+	id, ok := parseID(strings.Join(a, ":"))
+	if !ok {
 		return t.toast("gp_toast_stale", nil), nil
 	}
 	out, err := gp.Take(t.ctx, id, t.m.Channel, t.m.ChatID, t.m.UserID, t.m.FirstName, t.lang)
@@ -90,14 +102,4 @@ func (t *turn) chainTap(rest string, _ []string) ([]Reply, error) {
 		replies = append(replies, r)
 	}
 	return replies, nil
-}
-
-// toast answers a button press in a group with a notification only; in a
-// private chat, where a message bothers no one, with a message.
-func (t *turn) toast(key string, data any) []Reply {
-	text := t.text(key, data)
-	if t.m.Group {
-		return []Reply{{Toast: text}}
-	}
-	return say(text)
 }

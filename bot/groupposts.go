@@ -487,7 +487,7 @@ func (g *GroupPosts) render(ctx context.Context, p commerce.DropPost, d commerce
 			row = append(row, Button{Text: g.o.Texts.Text(lang, key, nil), URL: link})
 		}
 		if !v.SoldOut {
-			row = append(row, Button{Text: g.o.Texts.Text(lang, "gp_btn_plus_one", nil), Action: "j:" + strconv.FormatInt(d.ID, 10)})
+			row = append(row, Button{Text: g.o.Texts.Text(lang, "gp_btn_plus_one", nil), Action: VerbChainTap.Of(d.ID)})
 		}
 		r.Buttons = [][]Button{row}
 	}

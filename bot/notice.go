@@ -10,8 +10,11 @@ import (
 	"shopbot/templates"
 )
 
-// errNoPickup: a notice was rendered by a router without Options.Pickup.
-var errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
+// Notices of a feature switched off cannot be rendered.
+var (
+	errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
+	errNoDrops  = errors.New("bot: drop notices need Options.Drops")
+)
 
 // RenderNotice turns a notice into the replies to deliver to n.ChatID on
 // n.Channel, in n.Lang (else the order's language), with the buttons the
@@ -23,12 +26,20 @@ var errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
 // malformed notice).
 func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
-		return r.renderDropNotice(ctx, n)
+		if r.drops == nil {
+			return nil, errNoDrops
+		}
+		return r.drops.renderNotice(r, ctx, n)
 	}
-	p := r.o.Pickup
-	if p == nil {
+	if r.pickup == nil {
 		return nil, errNoPickup
 	}
+	return r.pickup.renderNotice(r, ctx, n)
+}
+
+// renderNotice renders the pickup notices (RenderNotice).
+func (h *pickupHandler) renderNotice(r *Router, ctx context.Context, n Notice) ([]Reply, error) {
+	p := h.pickupService
 	var ret commerce.Return
 	orderID := n.OrderID
 	if n.Kind == NoticeReturn {
@@ -63,18 +74,18 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 	// A turn of its own: the session is a throwaway, never loaded nor saved.
 	t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang,
 		m: Message{Channel: o.Buyer.Channel, ChatID: n.ChatID, UserID: o.Buyer.UserID}}
-	pt, loc, err := t.pointOf(o.PickupPointID)
+	pt, loc, err := h.pointOf(t, o.PickupPointID)
 	if err != nil {
 		return nil, err
 	}
-	data := t.pointData(o, pt)
+	data := h.pointData(t, o, pt)
 	ready := o.Status == commerce.StatusReadyForPickup
 	switch n.Kind {
 	case NoticeArrived:
 		if !ready {
 			return nil, nil
 		}
-		return t.noticeArrived(o, data, loc)
+		return h.noticeArrived(t, o, data, loc)
 	case NoticeBooked, NoticeReminderDay, NoticeReminderHour:
 		if !ready {
 			return nil, nil
@@ -82,27 +93,27 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 		if n.BookingID <= 0 {
 			return nil, fmt.Errorf("bot: %s notice without a booking id: %w", n.Kind, commerce.ErrInvalid)
 		}
-		bk, err := t.activeBooking(o)
+		bk, err := h.activeBooking(t, o)
 		if err != nil || bk == nil || bk.ID != n.BookingID {
 			return nil, err // moved, cancelled, missed or collected meanwhile
 		}
 		if n.Kind != NoticeBooked && !p.Now().Before(bk.Start) {
 			return nil, nil // a reminder that comes too late says nothing
 		}
-		if data["Code"], err = t.passCode(o); err != nil {
+		if data["Code"], err = h.passCode(t, o); err != nil {
 			return nil, err
 		}
 		withSlot(data, bk.Start, bk.End, loc)
-		rows := t.bookingRows(o.ID, true)
+		rows := h.bookingRows(t, o.ID, true)
 		if n.Kind != NoticeBooked {
-			rows = [][]Button{{t.btn("btn_reschedule", fmt.Sprintf("pb:%d", o.ID)), t.btn("btn_show_code", fmt.Sprintf("pc:%d", o.ID))}}
+			rows = [][]Button{{t.btn("btn_reschedule", VerbPickupSlots.Of(o.ID)), t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}}
 		}
 		return say(t.text("notice_"+n.Kind, data), rows...), nil
 	case NoticeMissed:
 		if !ready {
 			return nil, nil
 		}
-		bk, err := t.activeBooking(o)
+		bk, err := h.activeBooking(t, o)
 		if err != nil || bk != nil {
 			return nil, err // rebooked meanwhile
 		}
@@ -116,7 +127,7 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 			}
 			withSlot(data, missed.Start, missed.End, loc)
 		}
-		rows, ok, err := t.slotRows(noticeTarget(o), loc, 0)
+		rows, ok, err := h.slotRows(t, noticeTarget(o), loc, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -133,9 +144,9 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 		data["Deadline"] = deadline.In(loc)
 		var rows [][]Button
 		if p.Now().Before(deadline) {
-			rows = append(rows, []Button{t.btn("btn_return", fmt.Sprintf("rt:%d", o.ID))})
+			rows = append(rows, []Button{t.btn("btn_return", VerbReturnStart.Of(o.ID))})
 		}
-		rows = append(rows, []Button{t.btn("btn_orders", "o"), t.btn("btn_shop", "cats")})
+		rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_shop", VerbCategories.Of())})
 		return say(t.text("notice_collected", data), rows...), nil
 	case NoticeCodeReissued:
 		if !ready {
@@ -146,14 +157,14 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 			return nil, ignoreGone(err)
 		}
 		data["Code"], data["Expires"] = pass.Code, pass.ExpiresAt.In(loc)
-		return say(t.text("notice_code_reissued", data), []Button{t.btn("btn_show_code", fmt.Sprintf("pc:%d", o.ID))}), nil
+		return say(t.text("notice_code_reissued", data), []Button{t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}), nil
 	case NoticeReturn:
 		var rows [][]Button
 		if ret.Status.Open() {
-			rows = t.returnRows(ret)
+			rows = h.returnRows(t, ret)
 		}
-		rows = append(rows, []Button{t.btn("btn_order", fmt.Sprintf("os:%d", o.ID))})
-		return say(t.text("notice_return_"+string(ret.Status), t.returnData(o, pt, ret, loc)), rows...), nil
+		rows = append(rows, []Button{t.btn("btn_order", VerbOrder.Of(o.ID))})
+		return say(t.text("notice_return_"+string(ret.Status), h.returnData(t, o, pt, ret, loc)), rows...), nil
 	case NoticeHoldExpired:
 		if !ready {
 			return nil, nil
@@ -171,27 +182,27 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 
 // noticeArrived tells the buyer the order is at its point, with slots to
 // book (or the booking, when the buyer was quicker than the notice).
-func (t *turn) noticeArrived(o commerce.Order, data map[string]any, loc *time.Location) ([]Reply, error) {
+func (h *pickupHandler) noticeArrived(t *turn, o commerce.Order, data map[string]any, loc *time.Location) ([]Reply, error) {
 	var err error
-	if data["Code"], err = t.passCode(o); err != nil {
+	if data["Code"], err = h.passCode(t, o); err != nil {
 		return nil, err
 	}
-	bk, err := t.activeBooking(o)
+	bk, err := h.activeBooking(t, o)
 	if err != nil {
 		return nil, err
 	}
 	if bk != nil {
 		withSlot(data, bk.Start, bk.End, loc)
 		data["Slots"] = false
-		return say(t.text("notice_arrived", data), t.bookingRows(o.ID, true)...), nil
+		return say(t.text("notice_arrived", data), h.bookingRows(t, o.ID, true)...), nil
 	}
-	rows, ok, err := t.slotRows(noticeTarget(o), loc, 0)
+	rows, ok, err := h.slotRows(t, noticeTarget(o), loc, 0)
 	if err != nil {
 		return nil, err
 	}
 	data["Slots"] = ok
 	if !ok {
-		rows = [][]Button{{t.btn("btn_show_code", fmt.Sprintf("pc:%d", o.ID))}}
+		rows = [][]Button{{t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}}
 	}
 	return say(t.text("notice_arrived", data), rows...), nil
 }

@@ -2,8 +2,8 @@ package bot
 
 import (
 	"errors"
-	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,9 +12,11 @@ import (
 )
 
 // Buyer side of pickup: the pickup section of an order, slot booking,
-// the pickup code, after-sales requests and nearest points.
+// the pickup code, after-sales requests and nearest points (a shared
+// location). The feature is on with Options.Pickup; its notices are in
+// notice.go, the counter's side in staff.go.
 //
-// Action codes (every id is re-checked against the buyer):
+// Buttons (every id is re-checked against the buyer):
 //
 //	pb:<order>[:<page>]        pickup slots of an order
 //	bk:<order>:<unix-minutes>  book (or move to) a pickup slot
@@ -26,6 +28,97 @@ import (
 //	ds:<return>[:<page>]       drop-off slots of a request
 //	db:<return>:<unix-minutes> book (or move) the drop-off
 //	rx:<return>                withdraw the request
+
+// Verbs of pickup.
+const (
+	VerbPickupSlots    Verb = "pb"
+	VerbBookPickup     Verb = "bk"
+	VerbCancelBooking  Verb = "bc"
+	VerbPickupCode     Verb = "pc"
+	VerbReturnStart    Verb = "rt"
+	VerbReturnKind     Verb = "rk"
+	VerbReturnReason   Verb = "rr"
+	VerbDropoffSlots   Verb = "ds"
+	VerbBookDropoff    Verb = "db"
+	VerbReturnWithdraw Verb = "rx"
+)
+
+type pickupHandler struct {
+	shop          *commerce.Shop
+	pickupService *commerce.Pickup
+	orders        *ordersHandler
+}
+
+func (h *pickupHandler) routes() routes {
+	return routes{
+		actions: map[Verb]actionFunc{
+			VerbPickupSlots:    h.slotsPage(h.pickupSlots),
+			VerbDropoffSlots:   h.slotsPage(h.dropoffSlots),
+			VerbBookPickup:     h.slotChosen(h.book),
+			VerbBookDropoff:    h.slotChosen(h.bookDropoff),
+			VerbCancelBooking:  h.byID(h.cancelBooking),
+			VerbPickupCode:     h.byID(h.pickupCode),
+			VerbReturnStart:    h.byID(h.returnStart),
+			VerbReturnWithdraw: h.byID(h.cancelReturn),
+			VerbReturnKind: func(t *turn, a args) ([]Reply, error) {
+				id, ok := a.id(0)
+				kind := commerce.ReturnKind(a.str(1))
+				if !ok || !kind.Valid() || len(a) != 2 {
+					return t.stale()
+				}
+				return h.returnKind(t, id, kind)
+			},
+			VerbReturnReason: func(t *turn, a args) ([]Reply, error) {
+				id, ok := a.id(0)
+				kind, reason := commerce.ReturnKind(a.str(1)), a.str(2)
+				if !ok || !kind.Valid() || !slices.Contains(commerce.ReturnReasons, reason) || len(a) != 3 {
+					return t.stale()
+				}
+				return h.returnReason(t, id, kind, reason)
+			},
+		},
+	}
+}
+
+// byID reads a button of one order or request: "<id>".
+func (h *pickupHandler) byID(f func(t *turn, id int64) ([]Reply, error)) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		id, ok := a.id(0)
+		if !ok || len(a) != 1 {
+			return t.stale()
+		}
+		return f(t, id)
+	}
+}
+
+// slotsPage reads a slot list button: "<id>" (sent anew) or "<id>:<page>"
+// (a page of it, edited in place).
+func (h *pickupHandler) slotsPage(f func(t *turn, id int64, page int, edit bool) ([]Reply, error)) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		id, ok := a.id(0)
+		page, edit := 0, len(a) > 1
+		if edit {
+			p, pageOK := a.num(1, 0, maxSlotPage)
+			ok, page = ok && pageOK, p
+		}
+		if !ok || len(a) > 2 {
+			return t.stale()
+		}
+		return f(t, id, page, edit)
+	}
+}
+
+// slotChosen reads a slot button: "<id>:<unix minutes>".
+func (h *pickupHandler) slotChosen(f func(t *turn, id, minutes int64) ([]Reply, error)) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		id, idOK := a.id(0)
+		minutes, ok := parseMinutes(a.str(1))
+		if !idOK || !ok || len(a) != 2 {
+			return t.stale()
+		}
+		return f(t, id, minutes)
+	}
+}
 
 // slotsPerPage is how many slot buttons one message offers.
 const slotsPerPage = 6
@@ -44,28 +137,19 @@ func parseMinutes(s string) (int64, bool) {
 	return n, err == nil && n > 0 && n < math.MaxInt64/60 && strconv.FormatInt(n, 10) == s
 }
 
-func (t *turn) pickupOff() ([]Reply, error) {
-	return say(t.text("pickup_unavailable", nil), t.mainMenu()...), nil
-}
-
 // pointOf loads an order's pickup point and its time zone.
-func (t *turn) pointOf(id int64) (commerce.PickupPoint, *time.Location, error) {
-	pt, err := t.r.o.Shop.Store().PickupPoint(t.ctx, id)
+func (h *pickupHandler) pointOf(t *turn, id int64) (commerce.PickupPoint, *time.Location, error) {
+	pt, err := h.shop.Store().PickupPoint(t.ctx, id)
 	if err != nil {
 		return pt, nil, err
 	}
-	var loc *time.Location
-	if t.r.o.Pickup != nil {
-		loc, err = t.r.o.Pickup.Location(pt)
-	} else {
-		loc, err = pt.Location()
-	}
+	loc, err := h.pickupService.Location(pt)
 	return pt, loc, err
 }
 
 // pointData is what every pickup text may name: the order and its point.
 // Texts that show a code or a slot get Code, Booked, Start and End too.
-func (t *turn) pointData(o commerce.Order, pt commerce.PickupPoint) map[string]any {
+func (h *pickupHandler) pointData(t *turn, o commerce.Order, pt commerce.PickupPoint) map[string]any {
 	return map[string]any{
 		"Number": o.Number, "Total": o.Total, "Point": pt.Name.In(t.lang), "Address": pt.Address.In(t.lang),
 		"City": pt.City.In(t.lang), "Hours": pt.Hours, "Code": "", "Booked": false, "Start": time.Time{}, "End": time.Time{},
@@ -80,8 +164,8 @@ func withSlot(data map[string]any, start, end time.Time, loc *time.Location) map
 
 // passCode is the order's 6-digit pickup code, or "" while it has none
 // (not arrived) or once collected.
-func (t *turn) passCode(o commerce.Order) (string, error) {
-	pass, err := t.r.o.Pickup.Pass(t.ctx, o.Buyer, o.ID)
+func (h *pickupHandler) passCode(t *turn, o commerce.Order) (string, error) {
+	pass, err := h.pickupService.Pass(t.ctx, o.Buyer, o.ID)
 	if errors.Is(err, commerce.ErrNotFound) || errors.Is(err, commerce.ErrAlreadyCollected) {
 		return "", nil
 	}
@@ -89,8 +173,8 @@ func (t *turn) passCode(o commerce.Order) (string, error) {
 }
 
 // activeBooking is the order's booking, or nil.
-func (t *turn) activeBooking(o commerce.Order) (*commerce.Booking, error) {
-	bk, err := t.r.o.Pickup.ActiveBooking(t.ctx, o.Buyer, o.ID)
+func (h *pickupHandler) activeBooking(t *turn, o commerce.Order) (*commerce.Booking, error) {
+	bk, err := h.pickupService.ActiveBooking(t.ctx, o.Buyer, o.ID)
 	if errors.Is(err, commerce.ErrNotFound) {
 		return nil, nil
 	}
@@ -101,50 +185,47 @@ func (t *turn) activeBooking(o commerce.Order) (*commerce.Booking, error) {
 }
 
 // bookingRows are the buttons of an order waiting at its point.
-func (t *turn) bookingRows(orderID int64, booked bool) [][]Button {
+func (h *pickupHandler) bookingRows(t *turn, orderID int64, booked bool) [][]Button {
 	if booked {
 		return [][]Button{
-			{t.btn("btn_reschedule", fmt.Sprintf("pb:%d", orderID)), t.btn("btn_cancel_booking", fmt.Sprintf("bc:%d", orderID))},
-			{t.btn("btn_show_code", fmt.Sprintf("pc:%d", orderID))},
+			{t.btn("btn_reschedule", VerbPickupSlots.Of(orderID)), t.btn("btn_cancel_booking", VerbCancelBooking.Of(orderID))},
+			{t.btn("btn_show_code", VerbPickupCode.Of(orderID))},
 		}
 	}
-	return [][]Button{{t.btn("btn_book", fmt.Sprintf("pb:%d", orderID))}, {t.btn("btn_show_code", fmt.Sprintf("pc:%d", orderID))}}
+	return [][]Button{{t.btn("btn_book", VerbPickupSlots.Of(orderID))}, {t.btn("btn_show_code", VerbPickupCode.Of(orderID))}}
 }
 
-// pickupSection is what order details add once the order reached its
+// section is what order details add once the order reached its
 // point: the code and booking while it waits, the return period and
 // requests after it was collected.
-func (t *turn) pickupSection(o commerce.Order, pt commerce.PickupPoint) (string, [][]Button, error) {
-	p := t.r.o.Pickup
-	if p == nil {
-		return "", nil, nil
-	}
+func (h *pickupHandler) section(t *turn, o commerce.Order, pt commerce.PickupPoint) (string, [][]Button, error) {
+	p := h.pickupService
 	switch o.Status {
 	case commerce.StatusReadyForPickup:
 		loc, err := p.Location(pt)
 		if err != nil {
 			return "", nil, err
 		}
-		data := t.pointData(o, pt)
-		if data["Code"], err = t.passCode(o); err != nil {
+		data := h.pointData(t, o, pt)
+		if data["Code"], err = h.passCode(t, o); err != nil {
 			return "", nil, err
 		}
-		bk, err := t.activeBooking(o)
+		bk, err := h.activeBooking(t, o)
 		if err != nil {
 			return "", nil, err
 		}
 		if bk != nil {
 			withSlot(data, bk.Start, bk.End, loc)
 		}
-		return t.text("order_pickup", data), t.bookingRows(o.ID, bk != nil), nil
+		return t.text("order_pickup", data), h.bookingRows(t, o.ID, bk != nil), nil
 	case commerce.StatusPickedUp, commerce.StatusReturned:
-		return t.afterSalesSection(o, pt)
+		return h.afterSalesSection(t, o, pt)
 	}
 	return "", nil, nil
 }
 
-func (t *turn) afterSalesSection(o commerce.Order, pt commerce.PickupPoint) (string, [][]Button, error) {
-	p := t.r.o.Pickup
+func (h *pickupHandler) afterSalesSection(t *turn, o commerce.Order, pt commerce.PickupPoint) (string, [][]Button, error) {
+	p := h.pickupService
 	loc, err := p.Location(pt)
 	if err != nil {
 		return "", nil, err
@@ -156,9 +237,9 @@ func (t *turn) afterSalesSection(o commerce.Order, pt commerce.PickupPoint) (str
 	var parts []string
 	var rows [][]Button
 	if len(rets) > 0 { // the latest request
-		parts = append(parts, t.text("order_return", t.returnData(o, pt, rets[0], loc)))
+		parts = append(parts, t.text("order_return", h.returnData(t, o, pt, rets[0], loc)))
 		if rets[0].Status.Open() {
-			return parts[0], t.returnRows(rets[0]), nil
+			return parts[0], h.returnRows(t, rets[0]), nil
 		}
 	}
 	if o.Status == commerce.StatusPickedUp {
@@ -170,7 +251,7 @@ func (t *turn) afterSalesSection(o commerce.Order, pt commerce.PickupPoint) (str
 		default:
 			open := p.Now().Before(deadline)
 			if open {
-				rows = [][]Button{{t.btn("btn_return", fmt.Sprintf("rt:%d", o.ID))}}
+				rows = [][]Button{{t.btn("btn_return", VerbReturnStart.Of(o.ID))}}
 			}
 			parts = append(parts, t.text("order_return_period", map[string]any{"CanReturn": open, "Deadline": deadline.In(loc)}))
 		}
@@ -179,17 +260,17 @@ func (t *turn) afterSalesSection(o commerce.Order, pt commerce.PickupPoint) (str
 }
 
 // canReturn reports whether a new request may still be opened.
-func (t *turn) canReturn(o commerce.Order) bool {
+func (h *pickupHandler) canReturn(t *turn, o commerce.Order) bool {
 	if o.Status != commerce.StatusPickedUp {
 		return false
 	}
-	deadline, err := t.r.o.Pickup.ReturnDeadline(t.ctx, o.Buyer, o.ID)
-	return err == nil && t.r.o.Pickup.Now().Before(deadline)
+	deadline, err := h.pickupService.ReturnDeadline(t.ctx, o.Buyer, o.ID)
+	return err == nil && h.pickupService.Now().Before(deadline)
 }
 
 // returnData describes an after-sales request for texts.
-func (t *turn) returnData(o commerce.Order, pt commerce.PickupPoint, r commerce.Return, loc *time.Location) map[string]any {
-	data := t.pointData(o, pt)
+func (h *pickupHandler) returnData(t *turn, o commerce.Order, pt commerce.PickupPoint, r commerce.Return, loc *time.Location) map[string]any {
+	data := h.pointData(t, o, pt)
 	data["Kind"] = t.text("return_kind_"+string(r.Kind), nil)
 	data["Reason"] = t.text("return_reason_"+r.Reason, nil)
 	data["Status"] = t.text("return_status_"+string(r.Status), nil)
@@ -201,27 +282,28 @@ func (t *turn) returnData(o commerce.Order, pt commerce.PickupPoint, r commerce.
 }
 
 // returnRows are the buttons of an open request.
-func (t *turn) returnRows(r commerce.Return) [][]Button {
+func (h *pickupHandler) returnRows(t *turn, r commerce.Return) [][]Button {
 	key := "btn_book_dropoff"
 	if r.Status == commerce.ReturnDropoffBooked {
 		key = "btn_change_dropoff"
 	}
-	return [][]Button{{t.btn(key, fmt.Sprintf("ds:%d", r.ID)), t.btn("btn_cancel_return", fmt.Sprintf("rx:%d", r.ID))}}
+	return [][]Button{{t.btn(key, VerbDropoffSlots.Of(r.ID)), t.btn("btn_cancel_return", VerbReturnWithdraw.Of(r.ID))}}
 }
 
 // slotTarget says what a slot picker books.
 type slotTarget struct {
 	pointID int64
-	book    string // action prefix of a slot: "bk:<order>" or "db:<return>"
-	more    string // action prefix of a page: "pb:<order>" or "ds:<return>"
+	id      int64  // the order or the request
+	book    Verb   // a slot's button: "bk:<order>:<minutes>" or "db:<return>:<minutes>"
+	more    Verb   // a page's button: "pb:<order>:<page>" or "ds:<return>:<page>"
 	back    string // the back button's action
 	backKey string // its label; default btn_back
 }
 
 // slotRows offers one page of a point's free slots as buttons (two a row)
 // with paging and a back button; ok is false when no slot is free at all.
-func (t *turn) slotRows(st slotTarget, loc *time.Location, page int) (rows [][]Button, ok bool, err error) {
-	slots, err := t.r.o.Pickup.NextSlots(t.ctx, st.pointID, min((page+1)*slotsPerPage+1, 100))
+func (h *pickupHandler) slotRows(t *turn, st slotTarget, loc *time.Location, page int) (rows [][]Button, ok bool, err error) {
+	slots, err := h.pickupService.NextSlots(t.ctx, st.pointID, min((page+1)*slotsPerPage+1, 100))
 	if errors.Is(err, commerce.ErrInvalid) { // the point closed
 		slots, err = nil, nil
 	}
@@ -242,7 +324,7 @@ func (t *turn) slotRows(st slotTarget, loc *time.Location, page int) (rows [][]B
 	to := min(from+slotsPerPage, len(slots))
 	for i, s := range slots[from:to] {
 		b := Button{Text: t.text("slot_button", map[string]any{"Start": s.Start.In(loc)}),
-			Action: fmt.Sprintf("%s:%d", st.book, s.Start.Unix()/60)}
+			Action: st.book.Of(st.id, s.Start.Unix()/60)}
 		if i%2 == 0 {
 			rows = append(rows, []Button{b})
 		} else {
@@ -251,10 +333,10 @@ func (t *turn) slotRows(st slotTarget, loc *time.Location, page int) (rows [][]B
 	}
 	var nav []Button
 	if page > 0 {
-		nav = append(nav, Button{Text: t.text("btn_earlier", nil), Action: fmt.Sprintf("%s:%d", st.more, page-1)})
+		nav = append(nav, Button{Text: t.text("btn_earlier", nil), Action: st.more.Of(st.id, page-1)})
 	}
 	if len(slots) > to && page < maxSlotPage {
-		nav = append(nav, Button{Text: t.text("btn_later", nil), Action: fmt.Sprintf("%s:%d", st.more, page+1)})
+		nav = append(nav, Button{Text: t.text("btn_later", nil), Action: st.more.Of(st.id, page+1)})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)
@@ -263,17 +345,17 @@ func (t *turn) slotRows(st slotTarget, loc *time.Location, page int) (rows [][]B
 }
 
 func pickupTarget(o commerce.Order) slotTarget {
-	return slotTarget{pointID: o.PickupPointID, book: fmt.Sprintf("bk:%d", o.ID), more: fmt.Sprintf("pb:%d", o.ID), back: fmt.Sprintf("os:%d", o.ID)}
+	return slotTarget{pointID: o.PickupPointID, id: o.ID, book: VerbBookPickup, more: VerbPickupSlots, back: VerbOrder.Of(o.ID)}
 }
 
 func dropoffTarget(r commerce.Return) slotTarget {
-	return slotTarget{pointID: r.PointID, book: fmt.Sprintf("db:%d", r.ID), more: fmt.Sprintf("ds:%d", r.ID), back: fmt.Sprintf("os:%d", r.OrderID)}
+	return slotTarget{pointID: r.PointID, id: r.ID, book: VerbBookDropoff, more: VerbDropoffSlots, back: VerbOrder.Of(r.OrderID)}
 }
 
 // slotPicker is one reply offering slots under the text of key, or the
 // "no free slots" text.
-func (t *turn) slotPicker(st slotTarget, key string, data map[string]any, loc *time.Location, page int, edit bool) (Reply, error) {
-	rows, ok, err := t.slotRows(st, loc, page)
+func (h *pickupHandler) slotPicker(t *turn, st slotTarget, key string, data map[string]any, loc *time.Location, page int, edit bool) (Reply, error) {
+	rows, ok, err := h.slotRows(t, st, loc, page)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -285,8 +367,8 @@ func (t *turn) slotPicker(st slotTarget, key string, data map[string]any, loc *t
 
 // readyOrder returns the buyer's order if it waits at its point; otherwise
 // the replies explaining why it does not.
-func (t *turn) readyOrder(id int64) (commerce.Order, []Reply, error) {
-	o, err := t.r.o.Shop.OwnOrder(t.ctx, t.buyer(), id)
+func (h *pickupHandler) readyOrder(t *turn, id int64) (commerce.Order, []Reply, error) {
+	o, err := h.shop.OwnOrder(t.ctx, t.buyer(), id)
 	if err != nil {
 		r, err := t.fail(err)
 		return o, r, err
@@ -295,7 +377,7 @@ func (t *turn) readyOrder(id int64) (commerce.Order, []Reply, error) {
 	case commerce.StatusReadyForPickup:
 		return o, nil, nil
 	case commerce.StatusConfirmed, commerce.StatusShipped, commerce.StatusArrived, commerce.StatusPending:
-		return o, say(t.text("err_not_ready", map[string]any{"Number": o.Number}), []Button{t.btn("btn_orders", "o")}), nil
+		return o, say(t.text("err_not_ready", map[string]any{"Number": o.Number}), []Button{t.btn("btn_orders", VerbOrders.Of())}), nil
 	case commerce.StatusPickedUp, commerce.StatusReturned:
 		r, err := t.fail(commerce.ErrAlreadyCollected)
 		return o, r, err
@@ -305,25 +387,22 @@ func (t *turn) readyOrder(id int64) (commerce.Order, []Reply, error) {
 }
 
 // pickupSlots offers the slots to book (or move) an order's pickup.
-func (t *turn) pickupSlots(id int64, page int, edit bool) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, r, err := t.readyOrder(id)
+func (h *pickupHandler) pickupSlots(t *turn, id int64, page int, edit bool) ([]Reply, error) {
+	o, r, err := h.readyOrder(t, id)
 	if r != nil || err != nil {
 		return r, err
 	}
-	return t.pickupPicker(o, page, edit, nil)
+	return h.pickupPicker(t, o, page, edit, nil)
 }
 
 // pickupPicker is the slot choice for an order, after the notes.
-func (t *turn) pickupPicker(o commerce.Order, page int, edit bool, notes []Reply) ([]Reply, error) {
-	pt, loc, err := t.pointOf(o.PickupPointID)
+func (h *pickupHandler) pickupPicker(t *turn, o commerce.Order, page int, edit bool, notes []Reply) ([]Reply, error) {
+	pt, loc, err := h.pointOf(t, o.PickupPointID)
 	if err != nil {
 		return nil, err
 	}
-	data := t.pointData(o, pt)
-	reply, err := t.slotPicker(pickupTarget(o), "slot_choose", data, loc, page, edit)
+	data := h.pointData(t, o, pt)
+	reply, err := h.slotPicker(t, pickupTarget(o), "slot_choose", data, loc, page, edit)
 	if err != nil {
 		return nil, err
 	}
@@ -333,82 +412,73 @@ func (t *turn) pickupPicker(o commerce.Order, page int, edit bool, notes []Reply
 // book books (or moves) the order's pickup into the slot starting at
 // minutes since the epoch. A full, gone or off-grid slot is explained and
 // fresh slots offered; nothing changes then.
-func (t *turn) book(id, minutes int64) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, r, err := t.readyOrder(id)
+func (h *pickupHandler) book(t *turn, id, minutes int64) ([]Reply, error) {
+	o, r, err := h.readyOrder(t, id)
 	if r != nil || err != nil {
 		return r, err
 	}
 	start := time.Unix(minutes*60, 0)
-	bk, err := t.r.o.Pickup.Book(t.ctx, t.buyer(), o.ID, commerce.PickupSlot{PointID: o.PickupPointID, Start: start})
+	bk, err := h.pickupService.Book(t.ctx, t.buyer(), o.ID, commerce.PickupSlot{PointID: o.PickupPointID, Start: start})
 	switch {
 	case errors.Is(err, commerce.ErrSlotFull):
-		return t.pickupPicker(o, 0, false, say(t.text("err_slot_full", nil)))
+		return h.pickupPicker(t, o, 0, false, say(t.text("err_slot_full", nil)))
 	case errors.Is(err, commerce.ErrInvalid):
-		return t.pickupPicker(o, 0, false, say(t.text("err_slot_gone", nil)))
+		return h.pickupPicker(t, o, 0, false, say(t.text("err_slot_gone", nil)))
 	case err != nil:
 		return t.fail(err)
 	}
-	return t.bookedReply(o, bk)
+	return h.bookedReply(t, o, bk)
 }
 
 // bookedReply confirms a booking: time, place, code.
-func (t *turn) bookedReply(o commerce.Order, bk commerce.Booking) ([]Reply, error) {
-	pt, loc, err := t.pointOf(o.PickupPointID)
+func (h *pickupHandler) bookedReply(t *turn, o commerce.Order, bk commerce.Booking) ([]Reply, error) {
+	pt, loc, err := h.pointOf(t, o.PickupPointID)
 	if err != nil {
 		return nil, err
 	}
-	data := withSlot(t.pointData(o, pt), bk.Start, bk.End, loc)
-	if data["Code"], err = t.passCode(o); err != nil {
+	data := withSlot(h.pointData(t, o, pt), bk.Start, bk.End, loc)
+	if data["Code"], err = h.passCode(t, o); err != nil {
 		return nil, err
 	}
-	rows := append(t.bookingRows(o.ID, true), []Button{t.btn("btn_orders", "o")})
+	rows := append(h.bookingRows(t, o.ID, true), []Button{t.btn("btn_orders", VerbOrders.Of())})
 	return say(t.text("booked", data), rows...), nil
 }
 
 // cancelBooking frees the order's seat.
-func (t *turn) cancelBooking(id int64) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, err := t.r.o.Shop.OwnOrder(t.ctx, t.buyer(), id)
+func (h *pickupHandler) cancelBooking(t *turn, id int64) ([]Reply, error) {
+	o, err := h.shop.OwnOrder(t.ctx, t.buyer(), id)
 	if err != nil {
 		return t.fail(err)
 	}
-	if _, err := t.r.o.Pickup.CancelBooking(t.ctx, t.buyer(), o.ID); errors.Is(err, commerce.ErrNotFound) {
-		return t.orderView(o, "order_details") // nothing booked (any more)
+	if _, err := h.pickupService.CancelBooking(t.ctx, t.buyer(), o.ID); errors.Is(err, commerce.ErrNotFound) {
+		return h.orders.view(t, o, "order_details") // nothing booked (any more)
 	} else if err != nil {
 		return t.fail(err)
 	}
-	rows := t.bookingRows(o.ID, false)
-	rows = append(rows, []Button{t.btn("btn_orders", "o")})
+	rows := h.bookingRows(t, o.ID, false)
+	rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of())})
 	return say(t.text("booking_cancelled", map[string]any{"Number": o.Number}), rows...), nil
 }
 
 // pickupCode shows the code to read out and the QR to scan.
-func (t *turn) pickupCode(id int64) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, r, err := t.readyOrder(id)
+func (h *pickupHandler) pickupCode(t *turn, id int64) ([]Reply, error) {
+	o, r, err := h.readyOrder(t, id)
 	if r != nil || err != nil {
 		return r, err
 	}
-	pass, err := t.r.o.Pickup.Pass(t.ctx, t.buyer(), o.ID)
+	pass, err := h.pickupService.Pass(t.ctx, t.buyer(), o.ID)
 	if err != nil {
 		return t.fail(err)
 	}
-	pt, loc, err := t.pointOf(o.PickupPointID)
+	pt, loc, err := h.pointOf(t, o.PickupPointID)
 	if err != nil {
 		return nil, err
 	}
-	bk, err := t.activeBooking(o)
+	bk, err := h.activeBooking(t, o)
 	if err != nil {
 		return nil, err
 	}
-	data := t.pointData(o, pt)
+	data := h.pointData(t, o, pt)
 	data["Code"], data["Expires"] = pass.Code, pass.ExpiresAt.In(loc)
 	if bk != nil {
 		withSlot(data, bk.Start, bk.End, loc)
@@ -418,43 +488,40 @@ func (t *turn) pickupCode(id int64) ([]Reply, error) {
 		key = "btn_reschedule"
 	}
 	return []Reply{{Text: t.text("pickup_code", data), Image: qrPath(pass.Token), Buttons: [][]Button{
-		{t.btn(key, fmt.Sprintf("pb:%d", o.ID)), t.btn("btn_back", fmt.Sprintf("os:%d", o.ID))},
+		{t.btn(key, VerbPickupSlots.Of(o.ID)), t.btn("btn_back", VerbOrder.Of(o.ID))},
 	}}}, nil
 }
 
 // ---- after-sales ----
 
 // returnStart asks what the buyer needs: a return, an exchange or a repair.
-func (t *turn) returnStart(id int64) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, r, err := t.returnableOrder(id)
+func (h *pickupHandler) returnStart(t *turn, id int64) ([]Reply, error) {
+	o, r, err := h.returnableOrder(t, id)
 	if r != nil || err != nil {
 		return r, err
 	}
-	pt, loc, err := t.pointOf(o.PickupPointID)
+	pt, loc, err := h.pointOf(t, o.PickupPointID)
 	if err != nil {
 		return nil, err
 	}
-	deadline, err := t.r.o.Pickup.ReturnDeadline(t.ctx, t.buyer(), o.ID)
+	deadline, err := h.pickupService.ReturnDeadline(t.ctx, t.buyer(), o.ID)
 	if err != nil {
 		return nil, err
 	}
-	data := t.pointData(o, pt)
+	data := h.pointData(t, o, pt)
 	data["Deadline"] = deadline.In(loc)
 	var row []Button
 	for _, k := range []commerce.ReturnKind{commerce.ReturnRefund, commerce.ReturnExchange, commerce.ReturnRepair} {
-		row = append(row, t.btn("return_kind_"+string(k), fmt.Sprintf("rk:%d:%s", o.ID, k)))
+		row = append(row, t.btn("return_kind_"+string(k), VerbReturnKind.Of(o.ID, k)))
 	}
-	return say(t.text("return_kind_choose", data), row, []Button{t.btn("btn_back", fmt.Sprintf("os:%d", o.ID))}), nil
+	return say(t.text("return_kind_choose", data), row, []Button{t.btn("btn_back", VerbOrder.Of(o.ID))}), nil
 }
 
 // returnableOrder returns the buyer's order if a request may be opened for
 // it now; otherwise the replies explaining why not (an open request is
 // shown instead of opening another).
-func (t *turn) returnableOrder(id int64) (commerce.Order, []Reply, error) {
-	o, err := t.r.o.Shop.OwnOrder(t.ctx, t.buyer(), id)
+func (h *pickupHandler) returnableOrder(t *turn, id int64) (commerce.Order, []Reply, error) {
+	o, err := h.shop.OwnOrder(t.ctx, t.buyer(), id)
 	if err != nil {
 		r, err := t.fail(err)
 		return o, r, err
@@ -463,15 +530,15 @@ func (t *turn) returnableOrder(id int64) (commerce.Order, []Reply, error) {
 		r, err := t.fail(commerce.ErrInvalidTransition)
 		return o, r, err
 	}
-	rets, err := t.r.o.Pickup.Returns(t.ctx, t.buyer(), o.ID)
+	rets, err := h.pickupService.Returns(t.ctx, t.buyer(), o.ID)
 	if err != nil {
 		return o, nil, err
 	}
 	if len(rets) > 0 && rets[0].Status.Open() {
-		r, err := t.orderView(o, "order_details")
+		r, err := h.orders.view(t, o, "order_details")
 		return o, r, err
 	}
-	if !t.canReturn(o) {
+	if !h.canReturn(t, o) {
 		r, err := t.fail(commerce.ErrReturnWindowClosed)
 		return o, r, err
 	}
@@ -479,98 +546,89 @@ func (t *turn) returnableOrder(id int64) (commerce.Order, []Reply, error) {
 }
 
 // returnKind asks for the reason.
-func (t *turn) returnKind(id int64, kind commerce.ReturnKind) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, r, err := t.returnableOrder(id)
+func (h *pickupHandler) returnKind(t *turn, id int64, kind commerce.ReturnKind) ([]Reply, error) {
+	o, r, err := h.returnableOrder(t, id)
 	if r != nil || err != nil {
 		return r, err
 	}
 	var rows [][]Button
 	for i, reason := range commerce.ReturnReasons {
-		b := t.btn("return_reason_"+reason, fmt.Sprintf("rr:%d:%s:%s", o.ID, kind, reason))
+		b := t.btn("return_reason_"+reason, VerbReturnReason.Of(o.ID, kind, reason))
 		if i%2 == 0 {
 			rows = append(rows, []Button{b})
 		} else {
 			rows[len(rows)-1] = append(rows[len(rows)-1], b)
 		}
 	}
-	rows = append(rows, []Button{t.btn("btn_back", fmt.Sprintf("rt:%d", o.ID))})
+	rows = append(rows, []Button{t.btn("btn_back", VerbReturnStart.Of(o.ID))})
 	return say(t.text("return_reason_choose", map[string]any{"Number": o.Number, "Kind": t.text("return_kind_"+string(kind), nil)}), rows...), nil
 }
 
 // returnReason opens the request and offers drop-off slots.
-func (t *turn) returnReason(id int64, kind commerce.ReturnKind, reason string) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	o, r, err := t.returnableOrder(id)
+func (h *pickupHandler) returnReason(t *turn, id int64, kind commerce.ReturnKind, reason string) ([]Reply, error) {
+	o, r, err := h.returnableOrder(t, id)
 	if r != nil || err != nil {
 		return r, err
 	}
-	ret, err := t.r.o.Pickup.StartReturn(t.ctx, t.buyer(), commerce.ReturnRequest{OrderID: o.ID, Kind: kind, Reason: reason})
+	ret, err := h.pickupService.StartReturn(t.ctx, t.buyer(), commerce.ReturnRequest{OrderID: o.ID, Kind: kind, Reason: reason})
 	switch {
 	case errors.Is(err, commerce.ErrInvalid):
 		return t.fail(commerce.ErrInvalidTransition) // no longer picked up
 	case err != nil:
 		return t.fail(err)
 	}
-	pt, loc, err := t.pointOf(ret.PointID)
+	pt, loc, err := h.pointOf(t, ret.PointID)
 	if err != nil {
 		return nil, err
 	}
-	reply, err := t.slotPicker(dropoffTarget(ret), "dropoff_choose", t.returnData(o, pt, ret, loc), loc, 0, false)
+	reply, err := h.slotPicker(t, dropoffTarget(ret), "dropoff_choose", h.returnData(t, o, pt, ret, loc), loc, 0, false)
 	if err != nil {
 		return nil, err
 	}
-	return append(say(t.text("return_started", t.returnData(o, pt, ret, loc))), reply), nil
+	return append(say(t.text("return_started", h.returnData(t, o, pt, ret, loc))), reply), nil
 }
 
 // ownReturn returns the buyer's request and its order; ErrNotFound for
 // anyone else's.
-func (t *turn) ownReturn(id int64) (commerce.Return, commerce.Order, error) {
-	r, err := t.r.o.Pickup.Store().Return(t.ctx, id)
+func (h *pickupHandler) ownReturn(t *turn, id int64) (commerce.Return, commerce.Order, error) {
+	r, err := h.pickupService.Store().Return(t.ctx, id)
 	if err != nil {
 		return r, commerce.Order{}, err
 	}
-	o, err := t.r.o.Shop.OwnOrder(t.ctx, t.buyer(), r.OrderID)
+	o, err := h.shop.OwnOrder(t.ctx, t.buyer(), r.OrderID)
 	return r, o, err
 }
 
 // openReturn returns the buyer's open request, or the replies explaining
 // why there is none.
-func (t *turn) openReturn(id int64) (commerce.Return, commerce.Order, []Reply, error) {
-	r, o, err := t.ownReturn(id)
+func (h *pickupHandler) openReturn(t *turn, id int64) (commerce.Return, commerce.Order, []Reply, error) {
+	r, o, err := h.ownReturn(t, id)
 	if err != nil {
 		rep, err := t.fail(err)
 		return r, o, rep, err
 	}
 	if !r.Status.Open() {
-		rep, err := t.orderView(o, "order_details")
+		rep, err := h.orders.view(t, o, "order_details")
 		return r, o, rep, err
 	}
 	return r, o, nil, nil
 }
 
 // dropoffSlots offers slots to bring a request's goods to the counter.
-func (t *turn) dropoffSlots(id int64, page int, edit bool) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	r, o, rep, err := t.openReturn(id)
+func (h *pickupHandler) dropoffSlots(t *turn, id int64, page int, edit bool) ([]Reply, error) {
+	r, o, rep, err := h.openReturn(t, id)
 	if rep != nil || err != nil {
 		return rep, err
 	}
-	return t.dropoffPicker(r, o, page, edit, nil)
+	return h.dropoffPicker(t, r, o, page, edit, nil)
 }
 
-func (t *turn) dropoffPicker(r commerce.Return, o commerce.Order, page int, edit bool, notes []Reply) ([]Reply, error) {
-	pt, loc, err := t.pointOf(r.PointID)
+func (h *pickupHandler) dropoffPicker(t *turn, r commerce.Return, o commerce.Order, page int, edit bool, notes []Reply) ([]Reply, error) {
+	pt, loc, err := h.pointOf(t, r.PointID)
 	if err != nil {
 		return nil, err
 	}
-	reply, err := t.slotPicker(dropoffTarget(r), "dropoff_choose", t.returnData(o, pt, r, loc), loc, page, edit)
+	reply, err := h.slotPicker(t, dropoffTarget(r), "dropoff_choose", h.returnData(t, o, pt, r, loc), loc, page, edit)
 	if err != nil {
 		return nil, err
 	}
@@ -578,82 +636,40 @@ func (t *turn) dropoffPicker(r commerce.Return, o commerce.Order, page int, edit
 }
 
 // bookDropoff books (or moves) a request's drop-off slot.
-func (t *turn) bookDropoff(id, minutes int64) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	r, o, rep, err := t.openReturn(id)
+func (h *pickupHandler) bookDropoff(t *turn, id, minutes int64) ([]Reply, error) {
+	r, o, rep, err := h.openReturn(t, id)
 	if rep != nil || err != nil {
 		return rep, err
 	}
 	start := time.Unix(minutes*60, 0)
-	saved, err := t.r.o.Pickup.BookDropoff(t.ctx, t.buyer(), r.ID, commerce.PickupSlot{PointID: r.PointID, Start: start})
+	saved, err := h.pickupService.BookDropoff(t.ctx, t.buyer(), r.ID, commerce.PickupSlot{PointID: r.PointID, Start: start})
 	switch {
 	case errors.Is(err, commerce.ErrSlotFull):
-		return t.dropoffPicker(r, o, 0, false, say(t.text("err_slot_full", nil)))
+		return h.dropoffPicker(t, r, o, 0, false, say(t.text("err_slot_full", nil)))
 	case errors.Is(err, commerce.ErrInvalid):
-		return t.dropoffPicker(r, o, 0, false, say(t.text("err_slot_gone", nil)))
+		return h.dropoffPicker(t, r, o, 0, false, say(t.text("err_slot_gone", nil)))
 	case err != nil:
 		return t.fail(err)
 	}
-	pt, loc, err := t.pointOf(saved.PointID)
+	pt, loc, err := h.pointOf(t, saved.PointID)
 	if err != nil {
 		return nil, err
 	}
-	rows := append(t.returnRows(saved), []Button{t.btn("btn_back", fmt.Sprintf("os:%d", o.ID))})
-	return say(t.text("dropoff_booked", t.returnData(o, pt, saved, loc)), rows...), nil
+	rows := append(h.returnRows(t, saved), []Button{t.btn("btn_back", VerbOrder.Of(o.ID))})
+	return say(t.text("dropoff_booked", h.returnData(t, o, pt, saved, loc)), rows...), nil
 }
 
 // cancelReturn withdraws the buyer's open request.
-func (t *turn) cancelReturn(id int64) ([]Reply, error) {
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	r, o, err := t.ownReturn(id)
+func (h *pickupHandler) cancelReturn(t *turn, id int64) ([]Reply, error) {
+	r, o, err := h.ownReturn(t, id)
 	if err != nil {
 		return t.fail(err)
 	}
-	if _, err := t.r.o.Pickup.CancelReturn(t.ctx, t.buyer(), r.ID); err != nil {
+	if _, err := h.pickupService.CancelReturn(t.ctx, t.buyer(), r.ID); err != nil {
 		return t.fail(err)
 	}
 	return say(t.text("return_cancelled", map[string]any{"Number": o.Number}),
-		[]Button{t.btn("btn_back", fmt.Sprintf("os:%d", o.ID)), t.btn("btn_orders", "o")}), nil
+		[]Button{t.btn("btn_back", VerbOrder.Of(o.ID)), t.btn("btn_orders", VerbOrders.Of())}), nil
 }
 
 // ---- location ----
-
-// nearestCount is how many points a shared location lists.
-const nearestCount = 3
-
-// nearest lists the pickup points nearest to a shared location.
-func (t *turn) nearest(lat, lon float64) ([]Reply, error) {
-	if !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
-		return t.help("help_unknown")
-	}
-	var near []commerce.PointDistance
-	if t.r.o.Pickup != nil {
-		var err error
-		if near, err = t.r.o.Pickup.Nearest(t.ctx, lat, lon, nearestCount); err != nil {
-			return nil, err
-		}
-	} else {
-		pts, err := t.r.o.Shop.Store().PickupPoints(t.ctx)
-		if err != nil {
-			return nil, err
-		}
-		near = commerce.NearestPoints(pts, lat, lon, nearestCount)
-	}
-	if len(near) == 0 {
-		return say(t.text("no_pickup_points", nil), t.mainMenu()...), nil
-	}
-	type point struct {
-		Name, City, Address, Hours string
-		Meters                     float64
-	}
-	var list []point
-	for _, d := range near {
-		list = append(list, point{Name: d.Point.Name.In(t.lang), City: d.Point.City.In(t.lang),
-			Address: d.Point.Address.In(t.lang), Hours: d.Point.Hours, Meters: d.Meters})
-	}
-	return say(t.text("nearest", map[string]any{"Points": list}), t.mainMenu()...), nil
-}

@@ -824,13 +824,15 @@ func TestPickupOff(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{admins: []string{"web:" + seller}})
 	u := h.user(t, "off-buyer", "en")
+	// A feature switched off has no routes: its buttons are stale, its
+	// commands unknown.
 	for _, a := range []string{"pb:1", "bk:1:29000000", "bc:1", "pc:1", "rt:1", "rk:1:return", "rr:1:return:other", "ds:1", "db:1:29000000", "rx:1"} {
-		wantText(t, u.press(a), 0, u.tx("pickup_unavailable", nil))
+		wantText(t, u.press(a), 0, u.tx("err_stale", nil))
 	}
 	wantText(t, u.send("123456"), 0, u.tx("help_unknown", nil))
 	wantText(t, u.send("/staff"), 0, u.tx("help_unknown", nil))
 	s := h.user(t, seller, "en")
-	wantText(t, s.send("/arrived SH-JINGAN ABCDEF"), 0, s.tx("pickup_unavailable", nil))
+	wantText(t, s.send("/arrived SH-JINGAN ABCDEF"), 0, s.tx("help_unknown", nil))
 	if _, err := h.router.RenderNotice(h.ctx, bot.Notice{Kind: bot.NoticeArrived, OrderID: 1}); err == nil {
 		t.Fatal("RenderNotice without pickup: no error")
 	}

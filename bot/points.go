@@ -63,7 +63,7 @@ type pointSummary struct {
 	Active                        bool
 }
 
-func (t *turn) pointSummary(p commerce.PickupPoint) pointSummary {
+func (h *staffHandler) pointSummary(t *turn, p commerce.PickupPoint) pointSummary {
 	s := pointSummary{PointCode: p.Code, City: p.City.In(t.lang), Point: p.Name.In(t.lang), Hours: p.Opening.String(),
 		SlotMinutes: p.SlotMinutes, SlotCapacity: p.SlotCapacity, Staff: p.Staff, Active: p.Active}
 	for _, d := range p.Holidays {
@@ -74,43 +74,40 @@ func (t *turn) pointSummary(p commerce.PickupPoint) pointSummary {
 
 // pointCommand runs /points and /point for sellers; anyone else gets the
 // ordinary answer to an unknown command.
-func (t *turn) pointCommand(cmd, arg string) ([]Reply, error) {
+func (h *staffHandler) pointCommand(t *turn, cmd Command, arg string) ([]Reply, error) {
 	if !t.isAdmin() || t.m.Group {
 		return t.help("help_unknown")
 	}
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	if cmd == "/points" {
-		pts, err := t.allPoints()
+	if cmd == CmdPoints {
+		pts, err := h.allPoints(t)
 		if err != nil {
 			return nil, err
 		}
 		list := make([]pointSummary, 0, len(pts))
 		for _, p := range pts {
-			list = append(list, t.pointSummary(p))
+			list = append(list, h.pointSummary(t, p))
 		}
 		return say(t.text("points_list", map[string]any{"N": len(list), "PointList": list})), nil
 	}
-	return t.editPoint(arg)
+	return h.editPoint(t, arg)
 }
 
 // allPoints returns every point, closed ones too, by ID.
-func (t *turn) allPoints() ([]commerce.PickupPoint, error) {
-	return t.r.o.Shop.Store().AllPickupPoints(t.ctx)
+func (h *staffHandler) allPoints(t *turn) ([]commerce.PickupPoint, error) {
+	return h.shop.Store().AllPickupPoints(t.ctx)
 }
 
 // editPoint runs "/point CODE op args…".
-func (t *turn) editPoint(arg string) ([]Reply, error) {
+func (h *staffHandler) editPoint(t *turn, arg string) ([]Reply, error) {
 	code, rest := cutWord(arg)
 	op, rest := cutWord(rest)
 	op = strings.ToLower(op)
-	unlock, err := t.r.o.Locker.Lock(t.ctx, pointsLockKey, 30*time.Second)
+	unlock, err := h.locker.Lock(t.ctx, pointsLockKey, 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("lock pickup points: %w", err)
 	}
 	defer unlock()
-	pts, err := t.allPoints()
+	pts, err := h.allPoints(t)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +126,7 @@ func (t *turn) editPoint(arg string) ([]Reply, error) {
 		return say(t.text("seller_unknown_point", map[string]any{"PointCode": echo(code), "Codes": strings.Join(codes, ", ")})), nil
 	}
 	pt := pts[i]
-	next, problem, data, ok := t.changePoint(pt, op, rest)
+	next, problem, data, ok := h.changePoint(t, pt, op, rest)
 	if !ok {
 		return usage()
 	}
@@ -137,17 +134,17 @@ func (t *turn) editPoint(arg string) ([]Reply, error) {
 		data["PointCode"] = pt.Code
 		return say(t.text(problem, data)), nil
 	}
-	saved, err := t.r.o.Pickup.SavePoint(t.ctx, next)
+	saved, err := h.pickupService.SavePoint(t.ctx, next)
 	if err != nil {
 		return nil, err
 	}
-	return say(t.text("point_updated", t.pointSummary(saved))), nil
+	return say(t.text("point_updated", h.pointSummary(t, saved))), nil
 }
 
 // changePoint applies one edit to a copy of p. ok is false when the
 // command is malformed (the usage is shown); problem names the text
 // explaining why a well-formed change is refused, with its data.
-func (t *turn) changePoint(p commerce.PickupPoint, op, rest string) (next commerce.PickupPoint, problem string, data map[string]any, ok bool) {
+func (h *staffHandler) changePoint(t *turn, p commerce.PickupPoint, op, rest string) (next commerce.PickupPoint, problem string, data map[string]any, ok bool) {
 	next = p
 	next.Holidays, next.Staff = slices.Clone(p.Holidays), slices.Clone(p.Staff)
 	args := strings.Fields(rest)
@@ -194,8 +191,8 @@ func (t *turn) changePoint(p commerce.PickupPoint, op, rest string) (next commer
 			next.Holidays = slices.DeleteFunc(next.Holidays, func(h commerce.Date) bool { return h == d })
 			break
 		}
-		loc, err := t.r.o.Pickup.Location(p)
-		if err == nil && d.Compare(commerce.DateOf(t.r.o.Pickup.Now().In(loc))) < 0 {
+		loc, err := h.pickupService.Location(p)
+		if err == nil && d.Compare(commerce.DateOf(h.pickupService.Now().In(loc))) < 0 {
 			return refuse("point_past_date", map[string]any{"Value": d.String()})
 		}
 		next.Holidays = append(next.Holidays, d)

@@ -114,11 +114,11 @@ func TestPointCommandsNotForOthers(t *testing.T) {
 	}
 	h.wantPoint(jingan)
 
-	// Without the pickup features the seller is told they are off.
+	// Without the pickup features the commands do not exist.
 	off := newHarness(t, harnessOptions{admins: []string{"web:seller"}})
 	s := off.user(t, "seller", "en")
-	wantText(t, s.send("/points"), 0, s.tx("pickup_unavailable", nil))
-	wantText(t, s.send("/point SH-JINGAN close"), 0, s.tx("pickup_unavailable", nil))
+	wantText(t, s.send("/points"), 0, s.tx("help_unknown", nil))
+	wantText(t, s.send("/point SH-JINGAN close"), 0, s.tx("help_unknown", nil))
 }
 
 func TestPointHours(t *testing.T) {

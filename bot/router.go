@@ -92,14 +92,100 @@ const (
 )
 
 // Router turns messages into replies: de-duplicate, lock the chat, load the
-// session, run the flow step, save the session with a version check.
+// session, route the message to its feature's handler, save the session
+// with a version check.
 type Router struct {
 	o      Options
 	admins map[string]bool
+	routes *routes
+
+	// The feature handlers, each with its routes, its code and its part of
+	// the session. A nil handler is a feature switched off: it has no
+	// routes, so its commands are unknown and its buttons stale.
+	core       *coreHandler
+	browse     *browseHandler
+	checkout   *checkoutHandler
+	orders     *ordersHandler
+	pickup     *pickupHandler    // Options.Pickup
+	staff      *staffHandler     // Options.Pickup
+	seller     *sellerHandler    // Options.Seller
+	drops      *dropsHandler     // Options.Drops
+	posts      *postsHandler     // Options.GroupPosts
+	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 }
 
-// NewRouter builds a Router with defaults filled in.
+// NewRouter builds a Router with defaults filled in, its feature handlers
+// and its route table. It panics when two features route the same verb,
+// command, deep link or step: a programming error every test run catches.
 func NewRouter(o Options) *Router {
+	o = o.withDefaults()
+	admins := make(map[string]bool, len(o.Admins))
+	for _, a := range o.Admins {
+		if a = strings.TrimSpace(a); a != "" {
+			admins[a] = true
+		}
+	}
+	r := &Router{o: o, admins: admins}
+	r.newHandlers()
+	table, err := buildRouteTable(r.featureRoutes()...)
+	if err != nil {
+		panic(err)
+	}
+	r.routes = table
+	return r
+}
+
+// newHandlers makes the handler of every feature switched on and tells
+// each which of the others it works with.
+func (r *Router) newHandlers() {
+	o := r.o
+	r.orders = &ordersHandler{shop: o.Shop}
+	r.browse = &browseHandler{shop: o.Shop}
+	r.checkout = &checkoutHandler{shop: o.Shop, browse: r.browse, orders: r.orders}
+	r.core = &coreHandler{shop: o.Shop, pickupService: o.Pickup, checkout: r.checkout}
+	if o.Pickup != nil {
+		r.pickup = &pickupHandler{shop: o.Shop, pickupService: o.Pickup, orders: r.orders}
+		r.staff = &staffHandler{shop: o.Shop, pickupService: o.Pickup, pickup: r.pickup, locker: o.Locker, decodeQR: o.DecodeQR}
+		r.orders.pickup = r.pickup
+	}
+	if o.Seller != nil {
+		r.seller = &sellerHandler{shop: o.Shop, catalog: o.Seller, browse: r.browse, staff: r.staff, decodeQR: o.DecodeQR}
+	}
+	if o.Drops != nil {
+		r.drops = &dropsHandler{shop: o.Shop, dropService: o.Drops, orders: r.orders, zone: o.TimeZone, links: o.DropLinks}
+	}
+	if o.GroupPosts != nil {
+		r.posts = &postsHandler{posts: o.GroupPosts}
+	}
+	if o.Audience != nil {
+		r.broadcasts = &broadcastHandler{shop: o.Shop, audience: o.Audience, store: o.Broadcasts}
+	}
+}
+
+// featureRoutes is the route table: the routes of every feature switched
+// on. The order of features is the order in which photos and free text are
+// offered to them.
+func (r *Router) featureRoutes() []routes {
+	list := []routes{r.core.routes(), r.browse.routes(), r.checkout.routes(), r.orders.routes()}
+	if r.broadcasts != nil {
+		list = append(list, r.broadcasts.routes())
+	}
+	if r.seller != nil {
+		list = append(list, r.seller.routes())
+	}
+	if r.pickup != nil {
+		list = append(list, r.pickup.routes(), r.staff.routes())
+	}
+	if r.drops != nil {
+		list = append(list, r.drops.routes())
+	}
+	if r.posts != nil {
+		list = append(list, r.posts.routes())
+	}
+	return list
+}
+
+func (o Options) withDefaults() Options {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 30 * 24 * time.Hour
 	}
@@ -113,15 +199,7 @@ func NewRouter(o Options) *Router {
 		o.Events = func(Event) {}
 	}
 	if o.ImageURL == nil {
-		o.ImageURL = func(key string) string {
-			if strings.HasPrefix(key, "https://") || strings.HasPrefix(key, "http://") {
-				return key // an imported product's picture hosted elsewhere
-			}
-			if commerce.ValidImageKey(key) {
-				return "/img/" + key
-			}
-			return "/img/" + key + ".png"
-		}
+		o.ImageURL = defaultImageURL
 	}
 	if o.Locker == nil {
 		o.Locker = chatstate.NewLocalLocker()
@@ -129,13 +207,24 @@ func NewRouter(o Options) *Router {
 	if o.TimeZone == nil {
 		o.TimeZone = defaultZone()
 	}
-	admins := make(map[string]bool, len(o.Admins))
-	for _, a := range o.Admins {
-		if a = strings.TrimSpace(a); a != "" {
-			admins[a] = true
-		}
+	return o
+}
+
+func defaultImageURL(key string) string {
+	if strings.HasPrefix(key, "https://") || strings.HasPrefix(key, "http://") {
+		return key // an imported product's picture hosted elsewhere
 	}
-	return &Router{o: o, admins: admins}
+	if commerce.ValidImageKey(key) {
+		return "/img/" + key
+	}
+	return "/img/" + key + ".png"
+}
+
+func defaultZone() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
 }
 
 // Admins returns the seller identities ("tg:123", …) the router was given,

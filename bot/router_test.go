@@ -492,7 +492,7 @@ func TestBrowse(t *testing.T) {
 	if r[0].Edit {
 		t.Error("product card opened from a list is an edit")
 	}
-	wantRows := fmt.Sprintf("[[q:%[1]d:1 q:%[1]d:1 q:%[1]d:2] [add:%[1]d:1:15900] [cat:%[2]d:0 cart]]", p.ID, cos)
+	wantRows := fmt.Sprintf("[[qn:min qn:qty q:%[1]d:2] [add:%[1]d:1:15900] [cat:%[2]d:0 cart]]", p.ID, cos)
 	if got := fmt.Sprint(actions(r[0])); got != wantRows {
 		t.Errorf("card buttons %s; want %s", got, wantRows)
 	}
@@ -503,11 +503,11 @@ func TestBrowse(t *testing.T) {
 		action string
 		want   string // button rows 0–1
 	}{
-		{fmt.Sprintf("q:%d:2", p.ID), fmt.Sprintf("[[q:%[1]d:1 q:%[1]d:2 q:%[1]d:3] [add:%[1]d:2:15900]]", p.ID)},
-		{fmt.Sprintf("q:%d:10", p.ID), fmt.Sprintf("[[q:%[1]d:9 q:%[1]d:10 q:%[1]d:10] [add:%[1]d:10:15900]]", p.ID)},
-		{fmt.Sprintf("q:%d:1", low.ID), fmt.Sprintf("[[q:%[1]d:1 q:%[1]d:1 q:%[1]d:2] [add:%[1]d:1:5900]]", low.ID)},
-		{fmt.Sprintf("q:%d:3", low.ID), fmt.Sprintf("[[q:%[1]d:2 q:%[1]d:3 q:%[1]d:3] [add:%[1]d:3:5900]]", low.ID)},
-		{fmt.Sprintf("q:%d:9", low.ID), fmt.Sprintf("[[q:%[1]d:2 q:%[1]d:3 q:%[1]d:3] [add:%[1]d:3:5900]]", low.ID)},
+		{fmt.Sprintf("q:%d:2", p.ID), fmt.Sprintf("[[q:%[1]d:1 qn:qty q:%[1]d:3] [add:%[1]d:2:15900]]", p.ID)},
+		{fmt.Sprintf("q:%d:10", p.ID), fmt.Sprintf("[[q:%[1]d:9 qn:qty qn:max:10] [add:%[1]d:10:15900]]", p.ID)},
+		{fmt.Sprintf("q:%d:1", low.ID), fmt.Sprintf("[[qn:min qn:qty q:%[1]d:2] [add:%[1]d:1:5900]]", low.ID)},
+		{fmt.Sprintf("q:%d:3", low.ID), fmt.Sprintf("[[q:%[1]d:2 qn:qty qn:max:3] [add:%[1]d:3:5900]]", low.ID)},
+		{fmt.Sprintf("q:%d:9", low.ID), fmt.Sprintf("[[q:%[1]d:2 qn:qty qn:max:3] [add:%[1]d:3:5900]]", low.ID)},
 	} {
 		r := u.press(c.action)
 		if !r[0].Edit {

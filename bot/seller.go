@@ -63,10 +63,10 @@ type ProductEdit struct {
 
 // Steps of the seller tools.
 const (
-	stepListTitle = "sl_title"
-	stepListPrice = "sl_price"
-	stepListStock = "sl_stock"
-	stepEditValue = "sl_edit"
+	stepListTitle Step = "sl_title"
+	stepListPrice Step = "sl_price"
+	stepListStock Step = "sl_stock"
+	stepEditValue Step = "sl_edit"
 )
 
 // Fields of a product a seller edits in the chat.
@@ -80,103 +80,145 @@ const (
 // sellerPageSize is how many products one /products page lists.
 const sellerPageSize = 8
 
-func init() {
-	registerPhoto(sellerPhoto)
-	registerCommand("/products", func(t *turn, _ string) ([]Reply, error) {
-		if !t.isSeller() {
-			return t.help("help_unknown")
-		}
-		return t.sellerProducts(0, false)
-	})
-	registerStep(stepListTitle, listingStep)
-	registerStep(stepListPrice, listingStep)
-	registerStep(stepListStock, listingStep)
-	registerStep(stepEditValue, func(t *turn, text string) ([]Reply, error) {
-		if !t.isSeller() || t.s.Edit.ID == 0 {
-			t.s.Step, t.s.Edit = "", ProductEdit{}
-			return t.stale()
-		}
-		return t.editValue(text)
-	})
-	listing := func(f func(t *turn, args []string) ([]Reply, error), n int) actionFunc {
-		return func(t *turn, _ string, args []string) ([]Reply, error) {
-			if !t.isSeller() || len(args) != n || !validNonce(args[0]) {
-				return t.stale()
-			}
-			return f(t, args)
-		}
-	}
-	registerAction("lo", listing(func(t *turn, args []string) ([]Reply, error) {
-		o := commerce.Origin(args[1])
-		if !t.ownListing(args[0]) || !o.Valid() {
-			return t.stale()
-		}
-		t.s.Listing.Origin = o
-		return t.listingNext("")
-	}, 2))
-	registerAction("lc", listing(func(t *turn, args []string) ([]Reply, error) {
-		id, ok := parseID(args[1])
-		if !t.ownListing(args[0]) || !ok {
-			return t.stale()
-		}
-		if _, err := t.categoryByID(id); err != nil {
-			return t.listingNext("")
-		}
-		t.s.Listing.CategoryID = id
-		return t.listingNext("")
-	}, 2))
-	registerAction("lp", listing(func(t *turn, args []string) ([]Reply, error) { return t.publish(args[0]) }, 1))
-	registerAction("lx", listing(func(t *turn, args []string) ([]Reply, error) {
-		if !t.ownListing(args[0]) {
-			return t.stale()
-		}
-		t.s.Listing, t.s.Step = ListingDraft{}, ""
-		return say(t.text("seller_cancelled", nil), []Button{t.btn("btn_seller_products", "al:0")}), nil
-	}, 1))
+// Verbs of the seller's catalog tools.
+const (
+	VerbListingOrigin    Verb = "lo"
+	VerbListingCategory  Verb = "lc"
+	VerbListingPublish   Verb = "lp"
+	VerbListingCancel    Verb = "lx"
+	VerbSellerProducts   Verb = "al"
+	VerbSellerCard       Verb = "am"
+	VerbSellerEdit       Verb = "ae"
+	VerbSellerEditCancel Verb = "ax"
+	VerbSellerShow       Verb = "ah"
+)
 
-	product := func(f func(t *turn, id int64, args []string) ([]Reply, error), n int) actionFunc {
-		return func(t *turn, _ string, args []string) ([]Reply, error) {
-			id, ok := parseID(args[0])
-			if !t.isSeller() || !ok || len(args) != n {
-				return t.stale()
-			}
-			return f(t, id, args)
-		}
-	}
-	registerAction("al", func(t *turn, rest string, _ []string) ([]Reply, error) {
-		page, ok := parseInt(rest, 0, 10000)
-		if !t.isSeller() || !ok {
-			return t.stale()
-		}
-		return t.sellerProducts(page, true)
-	})
-	registerAction("am", product(func(t *turn, id int64, _ []string) ([]Reply, error) { return t.sellerCard(id, "") }, 1))
-	registerAction("ae", product(func(t *turn, id int64, args []string) ([]Reply, error) { return t.startEdit(id, args[1]) }, 2))
-	registerAction("ax", product(func(t *turn, id int64, _ []string) ([]Reply, error) {
-		if t.s.Step == stepEditValue {
-			t.s.Step = ""
-		}
-		t.s.Edit = ProductEdit{}
-		return t.sellerCard(id, "")
-	}, 1))
-	registerAction("ah", product(func(t *turn, id int64, args []string) ([]Reply, error) {
-		if args[1] != "0" && args[1] != "1" {
-			return t.stale()
-		}
-		show := args[1] == "1"
-		if _, err := t.r.o.Seller.SetActive(t.ctx, id, show); err != nil {
-			return t.fail(err)
-		}
-		note := "seller_hidden"
-		if show {
-			note = "seller_shown"
-		}
-		return t.sellerCard(id, t.text(note, nil))
-	}, 2))
+// CmdProducts lists every product for the seller.
+const CmdProducts Command = "/products"
+
+// SellerState is the seller's part of the session: a product being listed
+// from a photo, and a field being edited.
+type SellerState struct {
+	Listing ListingDraft `json:"l,omitzero"`
+	Edit    ProductEdit  `json:"e,omitzero"`
 }
 
-// isSeller: the seller tools are on and the sender is an admin in a private chat.
-func (t *turn) isSeller() bool { return t.r.o.Seller != nil && !t.m.Group && t.isAdmin() }
+type sellerHandler struct {
+	shop     *commerce.Shop
+	catalog  *commerce.Seller
+	browse   *browseHandler
+	staff    *staffHandler // nil with pickup off
+	decodeQR func(img []byte) (string, error)
+}
+
+func (h *sellerHandler) routes() routes {
+	return routes{
+		commands: map[Command]commandFunc{
+			CmdProducts: func(t *turn, _ string) ([]Reply, error) {
+				if !t.isSeller() {
+					return t.help("help_unknown")
+				}
+				return h.sellerProducts(t, 0, false)
+			},
+		},
+		steps: map[Step]stepFunc{
+			stepListTitle: h.listingStep,
+			stepListPrice: h.listingStep,
+			stepListStock: h.listingStep,
+			stepEditValue: func(t *turn, text string) ([]Reply, error) {
+				if !t.isSeller() || t.s.Seller.Edit.ID == 0 {
+					t.s.Step, t.s.Seller.Edit = "", ProductEdit{}
+					return t.stale()
+				}
+				return h.editValue(t, text)
+			},
+		},
+		actions: map[Verb]actionFunc{
+			VerbListingOrigin: h.listing(2, func(t *turn, a args) ([]Reply, error) {
+				o := commerce.Origin(a.str(1))
+				if !o.Valid() {
+					return t.stale()
+				}
+				t.s.Seller.Listing.Origin = o
+				return h.listingNext(t, "")
+			}),
+			VerbListingCategory: h.listing(2, func(t *turn, a args) ([]Reply, error) {
+				id, ok := a.id(1)
+				if !ok {
+					return t.stale()
+				}
+				if _, err := h.categoryByID(t, id); err == nil {
+					t.s.Seller.Listing.CategoryID = id
+				}
+				return h.listingNext(t, "")
+			}),
+			VerbListingPublish: func(t *turn, a args) ([]Reply, error) {
+				if !t.isSeller() || len(a) != 1 || !validNonce(a.str(0)) {
+					return t.stale()
+				}
+				return h.publish(t, a.str(0))
+			},
+			VerbListingCancel: h.listing(1, func(t *turn, _ args) ([]Reply, error) {
+				t.s.Seller.Listing, t.s.Step = ListingDraft{}, ""
+				return say(t.text("seller_cancelled", nil), []Button{t.btn("btn_seller_products", VerbSellerProducts.Of(0))}), nil
+			}),
+			VerbSellerProducts: func(t *turn, a args) ([]Reply, error) {
+				page, ok := parseInt(strings.Join(a, ":"), 0, 10000)
+				if !t.isSeller() || !ok {
+					return t.stale()
+				}
+				return h.sellerProducts(t, page, true)
+			},
+			VerbSellerCard: h.product(1, func(t *turn, id int64, _ args) ([]Reply, error) { return h.sellerCard(t, id, "") }),
+			VerbSellerEdit: h.product(2, func(t *turn, id int64, a args) ([]Reply, error) { return h.startEdit(t, id, a.str(1)) }),
+			VerbSellerEditCancel: h.product(1, func(t *turn, id int64, _ args) ([]Reply, error) {
+				t.s.leaveStep(stepEditValue)
+				t.s.Seller.Edit = ProductEdit{}
+				return h.sellerCard(t, id, "")
+			}),
+			VerbSellerShow: h.product(2, h.setShown),
+		},
+		photos: []inputFunc{h.photo},
+	}
+}
+
+// listing guards a listing's button: a seller, n arguments, the listing's
+// own nonce first.
+func (h *sellerHandler) listing(n int, f actionFunc) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		if !t.isSeller() || len(a) != n || !validNonce(a.str(0)) || !h.ownListing(t, a.str(0)) {
+			return t.stale()
+		}
+		return f(t, a)
+	}
+}
+
+// product guards a product's button: a seller, n arguments, a product id first.
+func (h *sellerHandler) product(n int, f func(t *turn, id int64, a args) ([]Reply, error)) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		id, ok := a.id(0)
+		if !t.isSeller() || !ok || len(a) != n {
+			return t.stale()
+		}
+		return f(t, id, a)
+	}
+}
+
+// setShown hides ("0") or shows ("1") a product.
+func (h *sellerHandler) setShown(t *turn, id int64, a args) ([]Reply, error) {
+	if a.str(1) != "0" && a.str(1) != "1" {
+		return t.stale()
+	}
+	show := a.str(1) == "1"
+	if _, err := h.catalog.SetActive(t.ctx, id, show); err != nil {
+		return t.fail(err)
+	}
+	note := "seller_hidden"
+	if show {
+		note = "seller_shown"
+	}
+	return h.sellerCard(t, id, t.text(note, nil))
+}
 
 func validNonce(n string) bool {
 	if len(n) != 10 {
@@ -190,27 +232,27 @@ func validNonce(n string) bool {
 	return true
 }
 
-func (t *turn) ownListing(nonce string) bool {
-	return t.s.Listing.Nonce != "" && t.s.Listing.Nonce == nonce
+func (h *sellerHandler) ownListing(t *turn, nonce string) bool {
+	return t.s.Seller.Listing.Nonce != "" && t.s.Seller.Listing.Nonce == nonce
 }
 
-// sellerPhoto starts a listing from an admin's photo. A photo of a
+// photo starts a listing from an admin's photo. A photo of a
 // buyer's pickup pass from an admin who is also staff goes on to the
 // staff's handling.
-func sellerPhoto(t *turn, caption string) ([]Reply, bool, error) {
+func (h *sellerHandler) photo(t *turn, caption string) ([]Reply, bool, error) {
 	if !t.isSeller() {
 		return nil, false, nil
 	}
-	if t.r.o.DecodeQR != nil {
-		if pts, err := t.staffPoints(); err == nil && len(pts) > 0 {
-			if text, err := t.r.o.DecodeQR(t.m.Photo); err == nil {
+	if h.decodeQR != nil && h.staff != nil {
+		if pts, err := h.staff.staffPoints(t); err == nil && len(pts) > 0 {
+			if text, err := h.decodeQR(t.m.Photo); err == nil {
 				if _, ok := redeemInput(strings.TrimSpace(text)); ok {
 					return nil, false, nil
 				}
 			}
 		}
 	}
-	seller := t.r.o.Seller
+	seller := h.catalog
 	key, err := seller.SaveImage(t.ctx, t.m.Photo)
 	switch {
 	case errors.Is(err, commerce.ErrImageTooLarge):
@@ -235,20 +277,20 @@ func sellerPhoto(t *turn, caption string) ([]Reply, bool, error) {
 		if err := seller.CheckPrice(l.Price); err == nil {
 			d.Price = l.Price
 		} else {
-			notes = append(notes, t.priceProblem(err))
+			notes = append(notes, h.priceProblem(t, err))
 		}
 	}
 	if l.HasStock {
 		d.Stock, d.HasStock = l.Stock, true
 	}
-	t.s.Listing = d
-	r, err := t.listingNext(strings.Join(notes, "\n"))
+	t.s.Seller.Listing = d
+	r, err := h.listingNext(t, strings.Join(notes, "\n"))
 	return r, true, err
 }
 
 // priceProblem explains a refused price.
-func (t *turn) priceProblem(err error) string {
-	data := map[string]any{"Currency": t.r.o.Seller.Currency()}
+func (h *sellerHandler) priceProblem(t *turn, err error) string {
+	data := map[string]any{"Currency": h.catalog.Currency()}
 	if errors.Is(err, commerce.ErrCurrencyMismatch) {
 		return t.text("seller_bad_currency", data)
 	}
@@ -257,16 +299,16 @@ func (t *turn) priceProblem(err error) string {
 
 // listingNext asks for the first thing the listing lacks, or shows the
 // preview; note (if any) leads the first reply.
-func (t *turn) listingNext(note string) ([]Reply, error) {
-	d := &t.s.Listing
+func (h *sellerHandler) listingNext(t *turn, note string) ([]Reply, error) {
+	d := &t.s.Seller.Listing
 	lead := func(s string) string {
 		if note == "" {
 			return s
 		}
 		return note + "\n\n" + s
 	}
-	cancel := []Button{t.btn("btn_seller_cancel", "lx:"+d.Nonce)}
-	data := map[string]any{"Title": d.Title, "Currency": t.r.o.Seller.Currency(), "Max": commerce.MaxTitleRunes}
+	cancel := []Button{t.btn("btn_seller_cancel", VerbListingCancel.Of(d.Nonce))}
+	data := map[string]any{"Title": d.Title, "Currency": h.catalog.Currency(), "Max": commerce.MaxTitleRunes}
 	t.s.Step = ""
 	switch {
 	case d.Title == "":
@@ -281,11 +323,11 @@ func (t *turn) listingNext(note string) ([]Reply, error) {
 	case d.Origin == "":
 		var rows [][]Button
 		for _, o := range []commerce.Origin{commerce.OriginDutyPaid, commerce.OriginLocal, commerce.OriginBonded, commerce.OriginDirectMail} {
-			rows = append(rows, []Button{t.btn("origin_"+string(o), "lo:"+d.Nonce+":"+string(o))})
+			rows = append(rows, []Button{t.btn("origin_"+string(o), VerbListingOrigin.Of(d.Nonce, string(o)))})
 		}
 		return say(lead(t.text("seller_ask_origin", data)), append(rows, cancel)...), nil
 	case d.CategoryID == 0:
-		cats, err := t.r.o.Shop.Store().Categories(t.ctx)
+		cats, err := h.shop.Store().Categories(t.ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -294,7 +336,7 @@ func (t *turn) listingNext(note string) ([]Reply, error) {
 		}
 		var rows [][]Button
 		for i, c := range cats {
-			b := Button{Text: c.Title.In(t.lang), Action: fmt.Sprintf("lc:%s:%d", d.Nonce, c.ID)}
+			b := Button{Text: c.Title.In(t.lang), Action: VerbListingCategory.Of(d.Nonce, c.ID)}
 			if i%2 == 0 {
 				rows = append(rows, []Button{b})
 			} else {
@@ -303,25 +345,25 @@ func (t *turn) listingNext(note string) ([]Reply, error) {
 		}
 		return say(lead(t.text("seller_ask_category", data)), append(rows, cancel)...), nil
 	}
-	p, err := t.r.o.Seller.Product(t.newProduct())
+	p, err := h.catalog.Product(h.newProduct(t))
 	if err != nil {
 		return nil, err
 	}
-	card := Reply{Text: t.productCardText(p), Image: t.r.o.ImageURL(p.Image), Buttons: [][]Button{
-		{t.btn("btn_seller_publish", "lp:"+d.Nonce), t.btn("btn_seller_cancel", "lx:"+d.Nonce)},
+	card := Reply{Text: h.browse.cardText(t, p), Image: t.imageURL(p.Image), Buttons: [][]Button{
+		{t.btn("btn_seller_publish", VerbListingPublish.Of(d.Nonce)), t.btn("btn_seller_cancel", VerbListingCancel.Of(d.Nonce))},
 	}}
 	return []Reply{{Text: lead(t.text("seller_preview", nil))}, card}, nil
 }
 
-func (t *turn) newProduct() commerce.NewProduct {
-	d := t.s.Listing
+func (h *sellerHandler) newProduct(t *turn) commerce.NewProduct {
+	d := t.s.Seller.Listing
 	return commerce.NewProduct{Nonce: d.Nonce, Lang: t.lang, Title: d.Title, Description: d.Description, Price: d.Price,
 		Stock: d.Stock, Origin: d.Origin, CategoryID: d.CategoryID, Image: d.Image}
 }
 
 // categoryByID returns one category. ErrNotFound if absent.
-func (t *turn) categoryByID(id int64) (commerce.Category, error) {
-	cats, err := t.r.o.Shop.Store().Categories(t.ctx)
+func (h *sellerHandler) categoryByID(t *turn, id int64) (commerce.Category, error) {
+	cats, err := h.shop.Store().Categories(t.ctx)
 	if err != nil {
 		return commerce.Category{}, err
 	}
@@ -334,14 +376,14 @@ func (t *turn) categoryByID(id int64) (commerce.Category, error) {
 }
 
 // listingStep reads a typed title, price or stock for the listing.
-func listingStep(t *turn, text string) ([]Reply, error) {
-	d := &t.s.Listing
+func (h *sellerHandler) listingStep(t *turn, text string) ([]Reply, error) {
+	d := &t.s.Seller.Listing
 	if !t.isSeller() || d.Nonce == "" {
-		t.s.Step, t.s.Listing = "", ListingDraft{}
+		t.s.Step, t.s.Seller.Listing = "", ListingDraft{}
 		return t.stale()
 	}
-	cancel := []Button{t.btn("btn_seller_cancel", "lx:"+d.Nonce)}
-	seller := t.r.o.Seller
+	cancel := []Button{t.btn("btn_seller_cancel", VerbListingCancel.Of(d.Nonce))}
+	seller := h.catalog
 	switch t.s.Step {
 	case stepListTitle:
 		title, err := commerce.CleanTitle(text)
@@ -352,10 +394,10 @@ func listingStep(t *turn, text string) ([]Reply, error) {
 	case stepListPrice:
 		m, ok := commerce.ParseAmount(text, seller.Currency())
 		if !ok {
-			return say(t.priceProblem(commerce.ErrInvalid), cancel), nil
+			return say(h.priceProblem(t, commerce.ErrInvalid), cancel), nil
 		}
 		if err := seller.CheckPrice(m); err != nil {
-			return say(t.priceProblem(err), cancel), nil
+			return say(h.priceProblem(t, err), cancel), nil
 		}
 		d.Price = m
 	case stepListStock:
@@ -365,96 +407,96 @@ func listingStep(t *turn, text string) ([]Reply, error) {
 		}
 		d.Stock, d.HasStock = n, true
 	}
-	return t.listingNext("")
+	return h.listingNext(t, "")
 }
 
 // publish adds the listing's product, once: a second press (or a retried
 // update after the listing was cleared) shows the product it made.
-func (t *turn) publish(nonce string) ([]Reply, error) {
-	if !t.ownListing(nonce) {
-		p, err := t.r.o.Seller.Store().ProductBySKU(t.ctx, commerce.SellerSKUPrefix+nonce)
+func (h *sellerHandler) publish(t *turn, nonce string) ([]Reply, error) {
+	if !h.ownListing(t, nonce) {
+		p, err := h.catalog.Store().ProductBySKU(t.ctx, commerce.SellerSKUPrefix+nonce)
 		if err != nil {
 			return t.stale()
 		}
-		return t.sellerCard(p.ID, t.text("seller_already_published", nil))
+		return h.sellerCard(t, p.ID, t.text("seller_already_published", nil))
 	}
-	d := t.s.Listing
+	d := t.s.Seller.Listing
 	if d.Title == "" || d.Price.Amount == 0 || !d.HasStock || d.Origin == "" || d.CategoryID == 0 {
-		return t.listingNext("")
+		return h.listingNext(t, "")
 	}
-	p, created, err := t.r.o.Seller.Publish(t.ctx, t.newProduct())
+	p, created, err := h.catalog.Publish(t.ctx, h.newProduct(t))
 	if errors.Is(err, commerce.ErrNotFound) { // the category went away meanwhile
-		t.s.Listing.CategoryID = 0
-		return t.listingNext("")
+		t.s.Seller.Listing.CategoryID = 0
+		return h.listingNext(t, "")
 	}
 	if err != nil {
 		return nil, err
 	}
-	t.s.Listing, t.s.Step = ListingDraft{}, ""
+	t.s.Seller.Listing, t.s.Step = ListingDraft{}, ""
 	note := "seller_published"
 	if !created {
 		note = "seller_already_published"
 	}
-	return t.sellerCard(p.ID, t.text(note, map[string]any{"Title": p.Title.In(t.lang)}))
+	return h.sellerCard(t, p.ID, t.text(note, map[string]any{"Title": p.Title.In(t.lang)}))
 }
 
 // sellerCard shows a product (hidden or not) as buyers see it, with what
 // only the seller sees and the edit buttons; note leads the text.
-func (t *turn) sellerCard(id int64, note string) ([]Reply, error) {
-	p, err := t.r.o.Shop.Store().Product(t.ctx, id)
+func (h *sellerHandler) sellerCard(t *turn, id int64, note string) ([]Reply, error) {
+	p, err := h.shop.Store().Product(t.ctx, id)
 	if err != nil {
 		return t.fail(err)
 	}
 	cat := ""
-	if c, err := t.categoryByID(p.CategoryID); err == nil {
+	if c, err := h.categoryByID(t, p.CategoryID); err == nil {
 		cat = c.Title.In(t.lang)
 	}
-	text := t.productCardText(p) + "\n\n" + t.text("seller_card", map[string]any{
+	text := h.browse.cardText(t, p) + "\n\n" + t.text("seller_card", map[string]any{
 		"SKU": p.SKU, "Category": cat, "Hidden": !p.Active, "Stock": p.Stock})
 	if note != "" {
 		text = note + "\n\n" + text
 	}
 	id64 := strconv.FormatInt(p.ID, 10)
-	visibility := t.btn("btn_seller_hide", "ah:"+id64+":0")
+	visibility := t.btn("btn_seller_hide", VerbSellerShow.Of(id64)+":0")
 	if !p.Active {
-		visibility = t.btn("btn_seller_show", "ah:"+id64+":1")
+		visibility = t.btn("btn_seller_show", VerbSellerShow.Of(id64)+":1")
 	}
 	r := Reply{Text: text, Buttons: [][]Button{
-		{t.btn("btn_seller_price", "ae:"+id64+":"+fieldPrice), t.btn("btn_seller_stock", "ae:"+id64+":"+fieldStock)},
-		{t.btn("btn_seller_title", "ae:"+id64+":"+fieldTitle), t.btn("btn_seller_description", "ae:"+id64+":"+fieldDesc)},
-		{visibility, t.btn("btn_seller_drop", "dn:"+id64)},
+		{t.btn("btn_seller_price", VerbSellerEdit.Of(id64, fieldPrice)), t.btn("btn_seller_stock", VerbSellerEdit.Of(id64, fieldStock))},
+		{t.btn("btn_seller_title", VerbSellerEdit.Of(id64, fieldTitle)), t.btn("btn_seller_description", VerbSellerEdit.Of(id64, fieldDesc))},
+		{visibility, t.btn("btn_seller_drop", VerbDropNew.Of(id64))},
 		{t.btn("btn_seller_products", "al:0")},
 	}}
 	if p.Image != "" {
-		r.Image = t.r.o.ImageURL(p.Image)
+		r.Image = t.imageURL(p.Image)
 	}
 	return []Reply{r}, nil
 }
 
 // startEdit asks for the new value of a field.
-func (t *turn) startEdit(id int64, field string) ([]Reply, error) {
+func (h *sellerHandler) startEdit(t *turn, id int64, field string) ([]Reply, error) {
 	key := map[string]string{fieldPrice: "seller_edit_price", fieldStock: "seller_edit_stock",
 		fieldTitle: "seller_edit_title", fieldDesc: "seller_edit_description"}[field]
 	if key == "" {
 		return t.stale()
 	}
-	p, err := t.r.o.Shop.Store().Product(t.ctx, id)
+	p, err := h.shop.Store().Product(t.ctx, id)
 	if err != nil {
 		return t.fail(err)
 	}
-	t.s.Step, t.s.Edit = stepEditValue, ProductEdit{ID: p.ID, Field: field, SeenStock: p.Stock}
+	t.s.Step, t.s.Seller.Edit = stepEditValue, ProductEdit{ID: p.ID, Field: field, SeenStock: p.Stock}
 	return say(t.text(key, map[string]any{"Title": p.Title.In(t.lang), "Price": p.Price, "Stock": p.Stock,
 		"Description": p.Description[t.lang], "Lang": t.text("lang_name", nil), "Max": commerce.MaxTitleRunes}),
-		[]Button{t.btn("btn_seller_cancel", fmt.Sprintf("ax:%d", p.ID))}), nil
+		[]Button{t.btn("btn_seller_cancel", VerbSellerEditCancel.Of(p.ID))}), nil
 }
 
 // editValue applies a typed value to the field being edited. A value that
 // does not fit is answered with what is wrong; nothing changes and the
 // seller may type again.
-func (t *turn) editValue(text string) ([]Reply, error) {
-	e, seller := t.s.Edit, t.r.o.Seller
+func (h *sellerHandler) editValue(t *turn, text string) ([]Reply, error) {
+	e, seller := t.s.Seller.Edit, h.catalog
 	retry := func(key string, data map[string]any) ([]Reply, error) {
-		return say(t.text(key, data), []Button{t.btn("btn_seller_cancel", fmt.Sprintf("ax:%d", e.ID))}), nil
+		return say(t.text(key, data), []Button{t.btn("btn_seller_cancel", VerbSellerEditCancel.Of(e.ID))}), nil
 	}
 	var p commerce.Product
 	var err error
@@ -466,11 +508,11 @@ func (t *turn) editValue(text string) ([]Reply, error) {
 			return retry("seller_bad_price", map[string]any{"Currency": seller.Currency()})
 		}
 		if err := seller.CheckPrice(m); err != nil {
-			return say(t.priceProblem(err), []Button{t.btn("btn_seller_cancel", fmt.Sprintf("ax:%d", e.ID))}), nil
+			return say(h.priceProblem(t, err), []Button{t.btn("btn_seller_cancel", VerbSellerEditCancel.Of(e.ID))}), nil
 		}
 		p, err = seller.SetPrice(t.ctx, e.ID, m)
 		if errors.Is(err, commerce.ErrCurrencyMismatch) {
-			return say(t.priceProblem(err), []Button{t.btn("btn_seller_cancel", fmt.Sprintf("ax:%d", e.ID))}), nil
+			return say(h.priceProblem(t, err), []Button{t.btn("btn_seller_cancel", VerbSellerEditCancel.Of(e.ID))}), nil
 		}
 	case fieldStock:
 		text = strings.TrimSpace(text)
@@ -497,11 +539,11 @@ func (t *turn) editValue(text string) ([]Reply, error) {
 		case errors.Is(err, commerce.ErrSoldOut):
 			// Sales took more meanwhile than the change leaves: show the
 			// count as it is now and let the seller decide again.
-			cur, cerr := t.r.o.Shop.Store().Product(t.ctx, e.ID)
+			cur, cerr := h.shop.Store().Product(t.ctx, e.ID)
 			if cerr != nil {
 				return nil, cerr
 			}
-			t.s.Edit.SeenStock = cur.Stock
+			t.s.Seller.Edit.SeenStock = cur.Stock
 			return retry("seller_stock_short", map[string]any{"Stock": cur.Stock})
 		case errors.Is(err, commerce.ErrInvalid):
 			return retry("seller_bad_stock", map[string]any{"Max": commerce.MaxStock})
@@ -520,27 +562,27 @@ func (t *turn) editValue(text string) ([]Reply, error) {
 		}
 		p, err = seller.SetDescription(t.ctx, e.ID, t.lang, text)
 	default:
-		t.s.Step, t.s.Edit = "", ProductEdit{}
+		t.s.Step, t.s.Seller.Edit = "", ProductEdit{}
 		return t.stale()
 	}
 	if err != nil {
-		t.s.Step, t.s.Edit = "", ProductEdit{}
+		t.s.Step, t.s.Seller.Edit = "", ProductEdit{}
 		return t.fail(err)
 	}
-	t.s.Step, t.s.Edit = "", ProductEdit{}
-	return t.sellerCard(p.ID, note)
+	t.s.Step, t.s.Seller.Edit = "", ProductEdit{}
+	return h.sellerCard(t, p.ID, note)
 }
 
 // sellerProducts lists every product, hidden ones too, a page at a time.
-func (t *turn) sellerProducts(page int, edit bool) ([]Reply, error) {
-	list, err := t.r.o.Shop.Store().Products(t.ctx, commerce.ProductFilter{WithHidden: true,
+func (h *sellerHandler) sellerProducts(t *turn, page int, edit bool) ([]Reply, error) {
+	list, err := h.shop.Store().Products(t.ctx, commerce.ProductFilter{WithHidden: true,
 		Offset: page * sellerPageSize, Limit: sellerPageSize + 1})
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 {
 		if page > 0 {
-			return t.sellerProducts(0, edit)
+			return h.sellerProducts(t, 0, edit)
 		}
 		return []Reply{{Text: t.text("seller_products_empty", nil), Edit: edit}}, nil
 	}
@@ -551,14 +593,14 @@ func (t *turn) sellerProducts(page int, edit bool) ([]Reply, error) {
 	var rows [][]Button
 	for _, p := range list {
 		rows = append(rows, []Button{{Text: t.text("seller_product_button", map[string]any{"Title": p.Title.In(t.lang),
-			"Price": p.Price, "Stock": p.Stock, "Hidden": !p.Active}), Action: fmt.Sprintf("am:%d", p.ID)}})
+			"Price": p.Price, "Stock": p.Stock, "Hidden": !p.Active}), Action: VerbSellerCard.Of(p.ID)}})
 	}
 	var nav []Button
 	if page > 0 {
-		nav = append(nav, Button{Text: t.text("btn_prev", nil), Action: fmt.Sprintf("al:%d", page-1)})
+		nav = append(nav, Button{Text: t.text("btn_prev", nil), Action: VerbSellerProducts.Of(page - 1)})
 	}
 	if more {
-		nav = append(nav, Button{Text: t.text("btn_next", nil), Action: fmt.Sprintf("al:%d", page+1)})
+		nav = append(nav, Button{Text: t.text("btn_next", nil), Action: VerbSellerProducts.Of(page + 1)})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)

@@ -2,11 +2,11 @@ package bot
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
+	"shopbot/chatstate"
 	"shopbot/commerce"
 )
 
@@ -31,54 +31,122 @@ import (
 // A batch is written "#B-1125" or "batch:B-1125"; /arrived also takes it
 // bare when it cannot be an order number.
 
+// Verbs of the counter.
+const (
+	VerbStaffPoint     Verb = "rp"
+	VerbHandOver       Verb = "rd"
+	VerbHandOverCancel Verb = "rdx"
+	VerbStaffMenu      Verb = "sm"
+	VerbReturnAccept   Verb = "sa"
+	VerbReturnReject   Verb = "sj"
+)
+
+// Commands of staff and of sellers' pickup work.
+const (
+	CmdStaff   Command = "/staff"
+	CmdShipped Command = "/shipped"
+	CmdArrived Command = "/arrived"
+	CmdPoints  Command = "/points"
+	CmdPoint   Command = "/point"
+)
+
 // maxReturnsListed caps the requests one staff menu lists per point.
 const maxReturnsListed = 10
 
-// identity is the sender as staff lists and Admins name them: "tg:123".
-func (t *turn) identity() string { return t.m.Channel + ":" + t.m.UserID }
+// StaffDraft is the staff's part of the session: a redemption in progress
+// at the counter. Its buttons carry only the nonce; the code and the point
+// stay here.
+type StaffDraft struct {
+	Nonce   string `json:"n,omitempty"`
+	Input   string `json:"in,omitempty"` // the code or token as ParseRedeemInput read it
+	PointID int64  `json:"pt,omitempty"` // set once the code was inspected at a point
+}
 
-// privileged reports whether the sender's identity is vouched for by its
-// platform (Telegram, WeChat); web-chat ids are self-chosen (see
-// Options.TrustWebIdentity).
-func (t *turn) privileged() bool { return t.m.Channel != ChannelWeb || t.r.o.TrustWebIdentity }
+type staffHandler struct {
+	shop          *commerce.Shop
+	pickupService *commerce.Pickup
+	pickup        *pickupHandler
+	locker        chatstate.Locker
+	decodeQR      func(img []byte) (string, error)
+}
 
-func (t *turn) isAdmin() bool { return t.privileged() && t.r.admins[t.identity()] }
+func (h *staffHandler) routes() routes {
+	return routes{
+		commands: map[Command]commandFunc{
+			CmdStaff:   func(t *turn, _ string) ([]Reply, error) { return h.staffMenu(t, true) },
+			CmdShipped: func(t *turn, arg string) ([]Reply, error) { return h.shipment(t, CmdShipped, arg) },
+			CmdArrived: func(t *turn, arg string) ([]Reply, error) { return h.shipment(t, CmdArrived, arg) },
+			CmdPoints:  func(t *turn, arg string) ([]Reply, error) { return h.pointCommand(t, CmdPoints, arg) },
+			CmdPoint:   func(t *turn, arg string) ([]Reply, error) { return h.pointCommand(t, CmdPoint, arg) },
+		},
+		actions: map[Verb]actionFunc{
+			VerbStaffPoint: func(t *turn, a args) ([]Reply, error) {
+				pt, ok := a.id(1)
+				if !ok || len(a) != 2 {
+					return t.stale()
+				}
+				return h.staffPoint(t, a.str(0), pt)
+			},
+			VerbHandOver:       func(t *turn, a args) ([]Reply, error) { return h.handOver(t, strings.Join(a, ":")) },
+			VerbHandOverCancel: func(t *turn, a args) ([]Reply, error) { return h.cancelHandOver(t, strings.Join(a, ":")) },
+			VerbStaffMenu:      func(t *turn, _ args) ([]Reply, error) { return h.staffMenu(t, false) },
+			VerbReturnAccept:   h.returnDecision(true),
+			VerbReturnReject:   h.returnDecision(false),
+		},
+		codes:  []inputFunc{h.staffCode},
+		photos: []inputFunc{h.photo},
+	}
+}
+
+// returnDecision reads "<point>:<return>" and accepts or rejects the return.
+func (h *staffHandler) returnDecision(accept bool) actionFunc {
+	return func(t *turn, a args) ([]Reply, error) {
+		pt, ok := a.id(0)
+		ret, retOK := a.id(1)
+		if !ok || !retOK || len(a) != 2 {
+			return t.stale()
+		}
+		return h.decideReturn(t, accept, pt, ret)
+	}
+}
 
 // staffRow leads staff back to their menu.
-func (t *turn) staffRow() []Button { return []Button{t.btn("btn_staff_menu", "sm")} }
+func (h *staffHandler) staffRow(t *turn) []Button {
+	return []Button{t.btn("btn_staff_menu", VerbStaffMenu.Of())}
+}
 
 // staffPoints lists the points the sender staffs; empty for everyone else
 // (and when pickup is off or the chat is a group: codes are not for groups).
-func (t *turn) staffPoints() ([]commerce.PickupPoint, error) {
-	if t.r.o.Pickup == nil || t.m.Group || t.m.UserID == "" || !t.privileged() {
+func (h *staffHandler) staffPoints(t *turn) ([]commerce.PickupPoint, error) {
+	if t.m.Group || t.m.UserID == "" || !t.privileged() {
 		return nil, nil
 	}
-	return t.r.o.Pickup.StaffPoints(t.ctx, t.identity())
+	return h.pickupService.StaffPoints(t.ctx, t.identity())
 }
 
 // staffFail explains a redemption error to staff.
-func (t *turn) staffFail(err error) ([]Reply, error) {
+func (h *staffHandler) staffFail(t *turn, err error) ([]Reply, error) {
 	ue, ok := ErrorText(err, InChat)
 	if !ok {
 		return nil, err
 	}
 	key := ue.Key
-	return say(t.text(key, nil), t.staffRow()), nil
+	return say(t.text(key, nil), h.staffRow(t)), nil
 }
 
 // staffCode handles typed text that may be a pickup code or a scanned
 // token. ok is false when the text is not one or the sender is not staff:
 // the caller goes on as for any text, so nobody learns who is staff.
-func (t *turn) staffCode(text string) ([]Reply, bool, error) {
+func (h *staffHandler) staffCode(t *turn, text string) ([]Reply, bool, error) {
 	input, ok := redeemInput(text)
 	if !ok {
 		return nil, false, nil
 	}
-	pts, err := t.staffPoints()
+	pts, err := h.staffPoints(t)
 	if err != nil || len(pts) == 0 {
 		return nil, err != nil, err
 	}
-	r, err := t.holdCode(pts, input)
+	r, err := h.holdCode(t, pts, input)
 	return r, true, err
 }
 
@@ -95,17 +163,17 @@ func redeemInput(text string) (string, bool) {
 
 // holdCode keeps the input in the session and inspects the order it
 // collects at the staff member's point, or asks which point they are at.
-func (t *turn) holdCode(pts []commerce.PickupPoint, input string) ([]Reply, error) {
+func (h *staffHandler) holdCode(t *turn, pts []commerce.PickupPoint, input string) ([]Reply, error) {
 	t.s.Staff = StaffDraft{Nonce: newNonce(), Input: input}
 	if len(pts) == 1 {
-		return t.inspect(pts[0].ID)
+		return h.inspect(t, pts[0].ID)
 	}
 	var rows [][]Button
 	for _, p := range pts {
 		rows = append(rows, []Button{{Text: t.text("point_button", map[string]any{"City": p.City.In(t.lang), "Name": p.Name.In(t.lang)}),
-			Action: fmt.Sprintf("rp:%s:%d", t.s.Staff.Nonce, p.ID)}})
+			Action: VerbStaffPoint.Of(t.s.Staff.Nonce, p.ID)}})
 	}
-	rows = append(rows, []Button{t.btn("btn_staff_cancel", "rdx:"+t.s.Staff.Nonce)})
+	rows = append(rows, []Button{t.btn("btn_staff_cancel", VerbHandOverCancel.Of(t.s.Staff.Nonce))})
 	return say(t.text("staff_choose_point", nil), rows...), nil
 }
 
@@ -113,58 +181,62 @@ func (t *turn) holdCode(pts []commerce.PickupPoint, input string) ([]Reply, erro
 // pickup QR: its text goes the way of a typed code (failing that, a code
 // typed as the caption does). Nobody else needs to send pictures, and only
 // staff photos are decoded, so a stranger cannot make the bot do that work.
-func (t *turn) photo(caption string) ([]Reply, error) {
-	pts, err := t.staffPoints()
-	if err != nil {
-		return nil, err
+func (h *staffHandler) photo(t *turn, caption string) ([]Reply, bool, error) {
+	pts, err := h.staffPoints(t)
+	if err != nil || len(pts) == 0 {
+		return nil, err != nil, err
 	}
-	if len(pts) == 0 {
-		return t.help("photo_not_supported")
-	}
-	if t.r.o.DecodeQR != nil {
-		text, err := t.r.o.DecodeQR(t.m.Photo)
+	r, err := h.qrPhoto(t, pts, caption)
+	return r, true, err
+}
+
+// qrPhoto reads the pickup code in a staff member's photo (failing that,
+// in its caption).
+func (h *staffHandler) qrPhoto(t *turn, pts []commerce.PickupPoint, caption string) ([]Reply, error) {
+	if h.decodeQR != nil {
+		text, err := h.decodeQR(t.m.Photo)
 		text = strings.TrimSpace(text)
 		if err != nil {
 			t.r.o.Log.DebugContext(t.ctx, "no QR code read from a staff photo", "err", err)
 		} else if input, ok := redeemInput(text); ok && len(text) <= maxTextLen {
-			return t.holdCode(pts, input)
+			return h.holdCode(t, pts, input)
 		}
 	}
 	if input, ok := redeemInput(caption); ok && len(caption) <= maxTextLen {
-		return t.holdCode(pts, input)
+		return h.holdCode(t, pts, input)
 	}
-	return say(t.text("staff_photo_no_code", nil), t.staffRow()), nil
+	return say(t.text("staff_photo_no_code", nil), h.staffRow(t)), nil
 }
 
 // staffPoint redeems the held code at the point the staff member chose.
-func (t *turn) staffPoint(nonce string, pointID int64) ([]Reply, error) {
+func (h *staffHandler) staffPoint(t *turn, nonce string, pointID int64) ([]Reply, error) {
 	d := t.s.Staff
-	if t.r.o.Pickup == nil || d.Nonce == "" || nonce != d.Nonce || d.Input == "" || d.PointID != 0 {
+	if d.Nonce == "" || nonce != d.Nonce || d.Input == "" || d.PointID != 0 {
 		return t.stale()
 	}
-	return t.inspect(pointID)
+	return h.inspect(t, pointID)
 }
 
 // inspect shows staff the order the held code collects, with the buttons
 // to hand it over or cancel.
-func (t *turn) inspect(pointID int64) ([]Reply, error) {
-	col, err := t.r.o.Pickup.Inspect(t.ctx, t.identity(), pointID, t.s.Staff.Input)
+func (h *staffHandler) inspect(t *turn, pointID int64) ([]Reply, error) {
+	col, err := h.pickupService.Inspect(t.ctx, t.identity(), pointID, t.s.Staff.Input)
 	if err != nil {
 		t.s.Staff = StaffDraft{}
-		return t.staffFail(err)
+		return h.staffFail(t, err)
 	}
 	t.s.Staff.PointID = pointID
-	pt, loc, err := t.pointOf(pointID)
+	pt, loc, err := h.pickup.pointOf(t, pointID)
 	if err != nil {
 		return nil, err
 	}
-	data := t.collectionData(col, pt, loc)
+	data := h.collectionData(t, col, pt, loc)
 	return say(t.text("staff_inspect", data),
-		[]Button{t.btn("btn_hand_over", "rd:"+t.s.Staff.Nonce), t.btn("btn_staff_cancel", "rdx:"+t.s.Staff.Nonce)}), nil
+		[]Button{t.btn("btn_hand_over", VerbHandOver.Of(t.s.Staff.Nonce)), t.btn("btn_staff_cancel", VerbHandOverCancel.Of(t.s.Staff.Nonce))}), nil
 }
 
 // collectionData describes an order at the counter.
-func (t *turn) collectionData(col commerce.Collection, pt commerce.PickupPoint, loc *time.Location) map[string]any {
+func (h *staffHandler) collectionData(t *turn, col commerce.Collection, pt commerce.PickupPoint, loc *time.Location) map[string]any {
 	type line struct {
 		Title string
 		Qty   int
@@ -174,7 +246,7 @@ func (t *turn) collectionData(col commerce.Collection, pt commerce.PickupPoint, 
 	for _, l := range col.Order.Lines {
 		lines = append(lines, line{Title: l.Title.In(t.lang), Qty: l.Qty, Total: l.UnitPrice.Mul(l.Qty)})
 	}
-	data := t.pointData(col.Order, pt)
+	data := h.pickup.pointData(t, col.Order, pt)
 	data["Lines"], data["Buyer"] = lines, col.FirstName
 	if col.Booking != nil {
 		withSlot(data, col.Booking.Start, col.Booking.End, loc)
@@ -183,36 +255,36 @@ func (t *turn) collectionData(col commerce.Collection, pt commerce.PickupPoint, 
 }
 
 // handOver redeems the held code: the order becomes picked_up exactly once.
-func (t *turn) handOver(nonce string) ([]Reply, error) {
+func (h *staffHandler) handOver(t *turn, nonce string) ([]Reply, error) {
 	d := t.s.Staff
-	if t.r.o.Pickup == nil || d.Nonce == "" || nonce != d.Nonce || d.Input == "" || d.PointID == 0 {
+	if d.Nonce == "" || nonce != d.Nonce || d.Input == "" || d.PointID == 0 {
 		return t.stale()
 	}
 	t.s.Staff = StaffDraft{}
-	col, err := t.r.o.Pickup.Redeem(t.ctx, t.identity(), d.PointID, d.Input)
+	col, err := h.pickupService.Redeem(t.ctx, t.identity(), d.PointID, d.Input)
 	if err != nil {
-		return t.staffFail(err)
+		return h.staffFail(t, err)
 	}
-	pt, loc, err := t.pointOf(d.PointID)
+	pt, loc, err := h.pickup.pointOf(t, d.PointID)
 	if err != nil {
 		return nil, err
 	}
-	return say(t.text("staff_handed_over", t.collectionData(col, pt, loc)), t.staffRow()), nil
+	return say(t.text("staff_handed_over", h.collectionData(t, col, pt, loc)), h.staffRow(t)), nil
 }
 
-func (t *turn) cancelHandOver(nonce string) ([]Reply, error) {
+func (h *staffHandler) cancelHandOver(t *turn, nonce string) ([]Reply, error) {
 	if t.s.Staff.Nonce == "" || nonce != t.s.Staff.Nonce {
 		return t.stale()
 	}
 	t.s.Staff = StaffDraft{}
-	return say(t.text("staff_cancelled", nil), t.staffRow()), nil
+	return say(t.text("staff_cancelled", nil), h.staffRow(t)), nil
 }
 
 // staffMenu lists the sender's points with the returns expected there, and
 // the seller commands for admins. Anyone else gets the ordinary answer to
 // an unknown command (or a stale button).
-func (t *turn) staffMenu(command bool) ([]Reply, error) {
-	pts, err := t.staffPoints()
+func (h *staffHandler) staffMenu(t *turn, command bool) ([]Reply, error) {
+	pts, err := h.staffPoints(t)
 	if err != nil {
 		return nil, err
 	}
@@ -223,19 +295,16 @@ func (t *turn) staffMenu(command bool) ([]Reply, error) {
 		}
 		return t.stale()
 	}
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
 	var replies []Reply
 	if len(pts) > 0 {
-		r, err := t.staffDesk(pts)
+		r, err := h.staffDesk(t, pts)
 		if err != nil {
 			return nil, err
 		}
 		replies = append(replies, r)
 	}
 	if admin {
-		r, err := t.sellerHelp()
+		r, err := h.sellerHelp(t)
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +315,7 @@ func (t *turn) staffMenu(command bool) ([]Reply, error) {
 
 // staffDesk is the staff menu proper: points and open returns with
 // accept/reject buttons.
-func (t *turn) staffDesk(pts []commerce.PickupPoint) (Reply, error) {
+func (h *staffHandler) staffDesk(t *turn, pts []commerce.PickupPoint) (Reply, error) {
 	type ret struct {
 		Number, Kind, Reason string
 		Booked               bool
@@ -260,11 +329,11 @@ func (t *turn) staffDesk(pts []commerce.PickupPoint) (Reply, error) {
 	var list []point
 	var rows [][]Button
 	for _, p := range pts {
-		loc, err := t.r.o.Pickup.Location(p)
+		loc, err := h.pickupService.Location(p)
 		if err != nil {
 			return Reply{}, err
 		}
-		open, err := t.r.o.Pickup.OpenReturns(t.ctx, t.identity(), p.ID)
+		open, err := h.pickupService.OpenReturns(t.ctx, t.identity(), p.ID)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -277,8 +346,8 @@ func (t *turn) staffDesk(pts []commerce.PickupPoint) (Reply, error) {
 			item.Returns = append(item.Returns, x)
 			num := map[string]any{"Number": r.OrderNumber}
 			rows = append(rows, []Button{
-				{Text: t.text("btn_accept_return", num), Action: fmt.Sprintf("sa:%d:%d", p.ID, r.ID)},
-				{Text: t.text("btn_reject_return", num), Action: fmt.Sprintf("sj:%d:%d", p.ID, r.ID)},
+				{Text: t.text("btn_accept_return", num), Action: VerbReturnAccept.Of(p.ID, r.ID)},
+				{Text: t.text("btn_reject_return", num), Action: VerbReturnReject.Of(p.ID, r.ID)},
 			})
 		}
 		list = append(list, item)
@@ -287,26 +356,26 @@ func (t *turn) staffDesk(pts []commerce.PickupPoint) (Reply, error) {
 }
 
 // decideReturn accepts or rejects a return at the counter.
-func (t *turn) decideReturn(accept bool, pointID, returnID int64) ([]Reply, error) {
-	pts, err := t.staffPoints()
+func (h *staffHandler) decideReturn(t *turn, accept bool, pointID, returnID int64) ([]Reply, error) {
+	pts, err := h.staffPoints(t)
 	if err != nil {
 		return nil, err
 	}
 	if len(pts) == 0 {
 		return t.stale()
 	}
-	decide := t.r.o.Pickup.RejectReturn
+	decide := h.pickupService.RejectReturn
 	if accept {
-		decide = t.r.o.Pickup.AcceptReturn
+		decide = h.pickupService.AcceptReturn
 	}
 	r, err := decide(t.ctx, t.identity(), pointID, returnID, "")
 	switch {
 	case errors.Is(err, commerce.ErrInvalidTransition):
-		return say(t.text("staff_return_decided_already", nil), t.staffRow()), nil
+		return say(t.text("staff_return_decided_already", nil), h.staffRow(t)), nil
 	case err != nil:
-		return t.staffFail(err)
+		return h.staffFail(t, err)
 	}
-	desk, err := t.staffDesk(pts)
+	desk, err := h.staffDesk(t, pts)
 	if err != nil {
 		return nil, err
 	}
@@ -318,8 +387,8 @@ func (t *turn) decideReturn(accept bool, pointID, returnID int64) ([]Reply, erro
 // ---- seller ----
 
 // pointCodes lists the active points' codes for the seller's reference.
-func (t *turn) pointCodes() (string, []commerce.PickupPoint, error) {
-	pts, err := t.r.o.Shop.Store().PickupPoints(t.ctx)
+func (h *staffHandler) pointCodes(t *turn) (string, []commerce.PickupPoint, error) {
+	pts, err := h.shop.Store().PickupPoints(t.ctx)
 	if err != nil {
 		return "", nil, err
 	}
@@ -330,8 +399,8 @@ func (t *turn) pointCodes() (string, []commerce.PickupPoint, error) {
 	return strings.Join(codes, ", "), pts, nil
 }
 
-func (t *turn) sellerHelp() (Reply, error) {
-	codes, _, err := t.pointCodes()
+func (h *staffHandler) sellerHelp(t *turn) (Reply, error) {
+	codes, _, err := h.pointCodes(t)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -371,14 +440,11 @@ func orderNumberLike(s string) bool {
 
 // shipment runs /shipped and /arrived for sellers; anyone else gets the
 // ordinary answer to an unknown command.
-func (t *turn) shipment(cmd, arg string) ([]Reply, error) {
+func (h *staffHandler) shipment(t *turn, cmd Command, arg string) ([]Reply, error) {
 	if !t.isAdmin() {
 		return t.help("help_unknown")
 	}
-	if t.r.o.Pickup == nil {
-		return t.pickupOff()
-	}
-	codes, pts, err := t.pointCodes()
+	codes, pts, err := h.pointCodes(t)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +466,7 @@ func (t *turn) shipment(cmd, arg string) ([]Reply, error) {
 	}
 	s := commerce.Shipment{PointID: pt.ID}
 	for _, f := range fields[1:] {
-		if b, ok := batchArg(f, cmd == "/arrived"); ok {
+		if b, ok := batchArg(f, cmd == CmdArrived); ok {
 			if s.Batch != "" || b == "" {
 				return usage()
 			}
@@ -411,11 +477,11 @@ func (t *turn) shipment(cmd, arg string) ([]Reply, error) {
 	}
 	var report commerce.MoveReport
 	key := "seller_shipped"
-	if cmd == "/arrived" {
+	if cmd == CmdArrived {
 		key = "seller_arrived"
-		report, err = t.r.o.Pickup.MarkArrived(t.ctx, s)
+		report, err = h.pickupService.MarkArrived(t.ctx, s)
 	} else {
-		report, err = t.r.o.Pickup.Ship(t.ctx, s)
+		report, err = h.pickupService.Ship(t.ctx, s)
 	}
 	switch {
 	case errors.Is(err, commerce.ErrWrongPoint):
