@@ -109,7 +109,7 @@ func (h *broadcastHandler) broadcastStart(t *turn, arg string) ([]Reply, error) 
 	}
 	t.s.Step = stepBroadcastText
 	return say(t.text("bc_prompt", map[string]any{"Max": commerce.MaxBroadcastText}),
-		[]Button{t.btn("btn_bc_cancel", "bcx:0")}), nil
+		[]Button{t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(0))}), nil
 }
 
 // parseBroadcastText splits off an optional last line
@@ -147,11 +147,11 @@ func (h *broadcastHandler) broadcastDraft(t *turn, text string, photo []byte) ([
 	c := parseBroadcastText(text)
 	c.Image = photo
 	if photo != nil && strings.TrimSpace(c.Text) == "" {
-		return say(t.text("bc_caption_needed", nil), []Button{t.btn("btn_bc_cancel", "bcx:0")}), nil
+		return say(t.text("bc_caption_needed", nil), []Button{t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(0))}), nil
 	}
 	if err := c.Validate(); err != nil {
 		return say(t.text("bc_invalid", map[string]any{"Max": commerce.MaxBroadcastText}),
-			[]Button{t.btn("btn_bc_cancel", "bcx:0")}), nil
+			[]Button{t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(0))}), nil
 	}
 	b, err := h.store.CreateBroadcast(t.ctx, commerce.Broadcast{Content: c, Author: t.identity(),
 		AuthorChat: t.m.ChatID, CreatedAt: h.shop.Now()})

@@ -238,6 +238,10 @@ func (r *Router) Admins() []string {
 	return out
 }
 
+// HasRoute reports whether a button's action has a route: its verb is
+// one of a feature switched on.
+func (r *Router) HasRoute(action string) bool { return r.routes.routed(action) }
+
 // ImageURL maps a product image key to the URL replies use.
 func (r *Router) ImageURL(key string) string { return r.o.ImageURL(key) }
 

@@ -56,6 +56,8 @@ type harnessOptions struct {
 	noQR bool
 	// drops turns on drops: a commerce.DropService on the same store and clock.
 	drops bool
+	// broadcasts turns on the audience and broadcasts, on the same store.
+	broadcasts bool
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -107,7 +109,13 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.drops {
 		h.drops = commerce.NewDropService(commerce.DropServiceOptions{Store: st, Clock: h.clock})
 	}
+	var audience commerce.AudienceStore
+	var broadcasts commerce.BroadcastStore
+	if o.broadcasts {
+		audience, broadcasts = st, st
+	}
 	h.router = bot.NewRouter(bot.Options{
+		Audience: audience, Broadcasts: broadcasts,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
 		Drops: h.drops, DropLinks: testDropLinks,
@@ -225,6 +233,7 @@ func (c *chat) handle(m bot.Message) ([]bot.Reply, error) {
 	}
 	replies, err := c.h.router.Handle(c.h.ctx, m)
 	checkReplies(c.t, m, replies)
+	checkRoutes(c.t, c.h.router, m, replies)
 	return replies, err
 }
 
@@ -264,6 +273,21 @@ func (c *chat) press(action string) []bot.Reply {
 	return c.must(m)
 }
 
+// checkRoutes fails the test for a button whose verb the router does not
+// route: a button that could only ever be answered "no longer valid".
+func checkRoutes(t *testing.T, r *bot.Router, m bot.Message, replies []bot.Reply) {
+	t.Helper()
+	for _, reply := range replies {
+		for _, row := range reply.Buttons {
+			for _, b := range row {
+				if b.Action != "" && !r.HasRoute(b.Action) {
+					t.Errorf("reply to %q/%q: button %q has action %q, which no route takes", m.Text, m.Action, b.Text, b.Action)
+				}
+			}
+		}
+	}
+}
+
 // leaks are fragments of internals that must never reach a user.
 var leaks = []string{"sql", "error:", "%!", "<nil>", "context", "lock:", "sess:", "upd:", "goroutine", "panic", "runtime."}
 
@@ -290,9 +314,10 @@ func checkReplies(t *testing.T, m bot.Message, replies []bot.Reply) {
 		}
 	}
 	for _, r := range replies {
-		if strings.TrimSpace(r.Text) == "" {
+		if strings.TrimSpace(r.Text) == "" && r.Toast == "" {
 			t.Errorf("reply to %q/%q: empty text", m.Text, m.Action)
 		}
+		check("toast", r.Toast)
 		check("text", r.Text)
 		for _, row := range r.Buttons {
 			for _, b := range row {

@@ -457,16 +457,19 @@ func (h *sellerHandler) sellerCard(t *turn, id int64, note string) ([]Reply, err
 		text = note + "\n\n" + text
 	}
 	id64 := strconv.FormatInt(p.ID, 10)
-	visibility := t.btn("btn_seller_hide", VerbSellerShow.Of(id64)+":0")
+	visibility := t.btn("btn_seller_hide", VerbSellerShow.Of(id64, 0))
 	if !p.Active {
-		visibility = t.btn("btn_seller_show", VerbSellerShow.Of(id64)+":1")
+		visibility = t.btn("btn_seller_show", VerbSellerShow.Of(id64, 1))
 	}
 	r := Reply{Text: text, Buttons: [][]Button{
 		{t.btn("btn_seller_price", VerbSellerEdit.Of(id64, fieldPrice)), t.btn("btn_seller_stock", VerbSellerEdit.Of(id64, fieldStock))},
 		{t.btn("btn_seller_title", VerbSellerEdit.Of(id64, fieldTitle)), t.btn("btn_seller_description", VerbSellerEdit.Of(id64, fieldDesc))},
-		{visibility, t.btn("btn_seller_drop", VerbDropNew.Of(id64))},
-		{t.btn("btn_seller_products", "al:0")},
+		{visibility},
+		{t.btn("btn_seller_products", VerbSellerProducts.Of(0))},
 	}}
+	if t.r.drops != nil { // drops on: a drop of this product
+		r.Buttons[2] = append(r.Buttons[2], t.btn("btn_seller_drop", VerbDropNew.Of(id64)))
+	}
 	if p.Image != "" {
 		r.Image = t.imageURL(p.Image)
 	}
