@@ -43,6 +43,57 @@ const (
 	CmdDrops   Command = "/drops"
 )
 
+// sellerRoutes are the sellers' routes of drops: the wizard, the list, a
+// drop's figures and its changes (dropadmin.go).
+func (h *dropsHandler) sellerRoutes() routes {
+	return routes{
+		commands: map[Command]commandFunc{
+			CmdNewDrop: h.newDrop,
+			CmdDrops: func(t *turn, _ string) ([]Reply, error) {
+				if !h.dropSeller(t) {
+					return t.help("help_unknown")
+				}
+				return h.dropList(t)
+			},
+		},
+		actions: map[Verb]actionFunc{
+			VerbDropNew:         h.newDropOf,
+			VerbDropNewDefault:  h.wizard(h.dnDefault),
+			VerbDropNewChange:   h.wizard(h.dnChange),
+			VerbDropNewBack:     h.wizard(func(t *turn, _ args) ([]Reply, error) { return h.dnNext(t) }),
+			VerbDropNewField:    h.wizard(h.dnField),
+			VerbDropNewSchedule: h.wizard(func(t *turn, _ args) ([]Reply, error) { return h.dnSchedule(t) }),
+			VerbDropNewDiscard:  h.wizard(h.dnDiscard),
+			VerbDropStats: func(t *turn, a args) ([]Reply, error) {
+				id, ok := a.id(0)
+				if !ok || len(a) != 1 || !h.dropSeller(t) {
+					return t.stale()
+				}
+				return h.dropStats(t, id)
+			},
+			VerbDropList: func(t *turn, _ args) ([]Reply, error) {
+				if !h.dropSeller(t) {
+					return t.stale()
+				}
+				return h.dropList(t)
+			},
+			VerbDropEdit:      h.sellerDrop(func(t *turn, d commerce.Drop, _ args) ([]Reply, error) { return h.daMenu(t, d) }),
+			VerbDropEditField: h.sellerDrop(h.daField),
+			VerbDropCancel:    h.sellerDrop(h.daCancelAsk),
+			VerbDropCancelOK:  h.sellerDrop(h.daCancel),
+		},
+		steps: map[Step]stepFunc{
+			stepDNProduct: h.dnStep(h.dnProduct),
+			stepDNUnits:   h.dnStep(h.dnUnits),
+			stepDNPrice:   h.dnStep(h.dnPrice),
+			stepDNStart:   h.dnStep(h.dnStart),
+			stepDNLimit:   h.dnStep(h.dnLimit),
+			stepDNTTL:     h.dnStep(h.dnTTL),
+			stepDAValue:   h.daValueStep,
+		},
+	}
+}
+
 // newDrop runs /newdrop [ID|SKU].
 func (h *dropsHandler) newDrop(t *turn, arg string) ([]Reply, error) {
 	if !h.dropSeller(t) {

@@ -39,31 +39,9 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 
 // renderNotice renders the pickup notices (RenderNotice).
 func (h *pickupHandler) renderNotice(r *Router, ctx context.Context, n Notice) ([]Reply, error) {
-	p := h.pickupService
-	var ret commerce.Return
-	orderID := n.OrderID
-	if n.Kind == NoticeReturn {
-		if n.ReturnID <= 0 {
-			return nil, fmt.Errorf("bot: %s notice without a return id: %w", n.Kind, commerce.ErrInvalid)
-		}
-		var err error
-		if ret, err = p.Store().Return(ctx, n.ReturnID); err != nil {
-			return nil, ignoreGone(err)
-		}
-		if orderID != 0 && orderID != ret.OrderID {
-			return nil, fmt.Errorf("bot: return %d is not of order %d: %w", ret.ID, orderID, commerce.ErrInvalid)
-		}
-		orderID = ret.OrderID
-	}
-	if orderID <= 0 {
-		return nil, fmt.Errorf("bot: %s notice without an order id: %w", n.Kind, commerce.ErrInvalid)
-	}
-	o, err := p.Store().Order(ctx, orderID)
-	if err != nil {
-		return nil, ignoreGone(err)
-	}
-	if n.Kind != NoticeHoldExpired && n.UserID != "" && (o.Buyer.Channel != n.Channel || o.Buyer.UserID != n.UserID) {
-		return nil, fmt.Errorf("bot: %s notice for order %d addressed to another user: %w", n.Kind, o.ID, commerce.ErrInvalid)
+	o, ret, err := h.noticeOrder(ctx, n)
+	if err != nil || o.ID == 0 {
+		return nil, err
 	}
 	lang := templates.Match(n.Lang)
 	if lang == "" {
@@ -78,86 +56,19 @@ func (h *pickupHandler) renderNotice(r *Router, ctx context.Context, n Notice) (
 	if err != nil {
 		return nil, err
 	}
-	data := h.pointData(t, o, pt)
+	nc := noticeCase{n: n, o: o, pt: pt, loc: loc, data: h.pointData(t, o, pt)}
 	ready := o.Status == commerce.StatusReadyForPickup
 	switch n.Kind {
 	case NoticeArrived:
-		if !ready {
-			return nil, nil
-		}
-		return h.noticeArrived(t, o, data, loc)
+		return onlyIf(ready, func() ([]Reply, error) { return h.noticeArrived(t, o, nc.data, loc) })
 	case NoticeBooked, NoticeReminderDay, NoticeReminderHour:
-		if !ready {
-			return nil, nil
-		}
-		if n.BookingID <= 0 {
-			return nil, fmt.Errorf("bot: %s notice without a booking id: %w", n.Kind, commerce.ErrInvalid)
-		}
-		bk, err := h.activeBooking(t, o)
-		if err != nil || bk == nil || bk.ID != n.BookingID {
-			return nil, err // moved, cancelled, missed or collected meanwhile
-		}
-		if n.Kind != NoticeBooked && !p.Now().Before(bk.Start) {
-			return nil, nil // a reminder that comes too late says nothing
-		}
-		if data["Code"], err = h.passCode(t, o); err != nil {
-			return nil, err
-		}
-		withSlot(data, bk.Start, bk.End, loc)
-		rows := h.bookingRows(t, o.ID, true)
-		if n.Kind != NoticeBooked {
-			rows = [][]Button{{t.btn("btn_reschedule", VerbPickupSlots.Of(o.ID)), t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}}
-		}
-		return say(t.text("notice_"+n.Kind, data), rows...), nil
+		return onlyIf(ready, func() ([]Reply, error) { return h.noticeBooking(t, nc) })
 	case NoticeMissed:
-		if !ready {
-			return nil, nil
-		}
-		bk, err := h.activeBooking(t, o)
-		if err != nil || bk != nil {
-			return nil, err // rebooked meanwhile
-		}
-		if n.BookingID > 0 {
-			missed, err := p.Booking(ctx, n.BookingID)
-			if err != nil {
-				return nil, ignoreGone(err)
-			}
-			if missed.OrderID != o.ID || missed.Status != commerce.BookingStatusMissed {
-				return nil, nil
-			}
-			withSlot(data, missed.Start, missed.End, loc)
-		}
-		rows, ok, err := h.slotRows(t, noticeTarget(o), loc, 0)
-		if err != nil {
-			return nil, err
-		}
-		data["Slots"] = ok
-		return say(t.text("notice_missed", data), rows...), nil
+		return onlyIf(ready, func() ([]Reply, error) { return h.noticeMissed(t, nc) })
 	case NoticeCollected:
-		if o.Status != commerce.StatusPickedUp {
-			return nil, nil
-		}
-		deadline, err := p.ReturnDeadline(ctx, o.Buyer, o.ID)
-		if err != nil {
-			return nil, ignoreGone(err)
-		}
-		data["Deadline"] = deadline.In(loc)
-		var rows [][]Button
-		if p.Now().Before(deadline) {
-			rows = append(rows, []Button{t.btn("btn_return", VerbReturnStart.Of(o.ID))})
-		}
-		rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_shop", VerbCategories.Of())})
-		return say(t.text("notice_collected", data), rows...), nil
+		return onlyIf(o.Status == commerce.StatusPickedUp, func() ([]Reply, error) { return h.noticeCollected(t, nc) })
 	case NoticeCodeReissued:
-		if !ready {
-			return nil, nil
-		}
-		pass, err := p.Pass(ctx, o.Buyer, o.ID)
-		if err != nil {
-			return nil, ignoreGone(err)
-		}
-		data["Code"], data["Expires"] = pass.Code, pass.ExpiresAt.In(loc)
-		return say(t.text("notice_code_reissued", data), []Button{t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}), nil
+		return onlyIf(ready, func() ([]Reply, error) { return h.noticeCodeReissued(t, nc) })
 	case NoticeReturn:
 		var rows [][]Button
 		if ret.Status.Open() {
@@ -166,18 +77,149 @@ func (h *pickupHandler) renderNotice(r *Router, ctx context.Context, n Notice) (
 		rows = append(rows, []Button{t.btn("btn_order", VerbOrder.Of(o.ID))})
 		return say(t.text("notice_return_"+string(ret.Status), h.returnData(t, o, pt, ret, loc)), rows...), nil
 	case NoticeHoldExpired:
-		if !ready {
-			return nil, nil
+		return onlyIf(ready, func() ([]Reply, error) { return h.noticeHoldExpired(t, nc) })
+	}
+	return nil, fmt.Errorf("bot: unknown notice kind %q: %w", n.Kind, commerce.ErrInvalid)
+}
+
+// noticeCase is one pickup notice being rendered: the notice, its order
+// and point, and the data every pickup text gets.
+type noticeCase struct {
+	n    Notice
+	o    commerce.Order
+	pt   commerce.PickupPoint
+	loc  *time.Location
+	data map[string]any
+}
+
+// onlyIf renders a notice still true; one overtaken by events says nothing.
+func onlyIf(still bool, render func() ([]Reply, error)) ([]Reply, error) {
+	if !still {
+		return nil, nil
+	}
+	return render()
+}
+
+// noticeOrder loads the order a notice is about (and the return, for a
+// return notice) and checks the notice names its buyer. A zero order with
+// no error means the record is gone: nothing to say.
+func (h *pickupHandler) noticeOrder(ctx context.Context, n Notice) (commerce.Order, commerce.Return, error) {
+	p := h.pickupService
+	var ret commerce.Return
+	orderID := n.OrderID
+	if n.Kind == NoticeReturn {
+		if n.ReturnID <= 0 {
+			return commerce.Order{}, ret, fmt.Errorf("bot: %s notice without a return id: %w", n.Kind, commerce.ErrInvalid)
 		}
-		code, err := p.Store().CodeOf(ctx, o.ID)
+		var err error
+		if ret, err = p.Store().Return(ctx, n.ReturnID); err != nil {
+			return commerce.Order{}, ret, ignoreGone(err)
+		}
+		if orderID != 0 && orderID != ret.OrderID {
+			return commerce.Order{}, ret, fmt.Errorf("bot: return %d is not of order %d: %w", ret.ID, orderID, commerce.ErrInvalid)
+		}
+		orderID = ret.OrderID
+	}
+	if orderID <= 0 {
+		return commerce.Order{}, ret, fmt.Errorf("bot: %s notice without an order id: %w", n.Kind, commerce.ErrInvalid)
+	}
+	o, err := p.Store().Order(ctx, orderID)
+	if err != nil {
+		return commerce.Order{}, ret, ignoreGone(err)
+	}
+	if n.Kind != NoticeHoldExpired && n.UserID != "" && (o.Buyer.Channel != n.Channel || o.Buyer.UserID != n.UserID) {
+		return commerce.Order{}, ret, fmt.Errorf("bot: %s notice for order %d addressed to another user: %w", n.Kind, o.ID, commerce.ErrInvalid)
+	}
+	return o, ret, nil
+}
+
+// noticeBooking confirms a booking, or reminds of it the day or the hour
+// before; a booking since moved, cancelled or missed says nothing.
+func (h *pickupHandler) noticeBooking(t *turn, nc noticeCase) ([]Reply, error) {
+	n, o, data := nc.n, nc.o, nc.data
+	if n.BookingID <= 0 {
+		return nil, fmt.Errorf("bot: %s notice without a booking id: %w", n.Kind, commerce.ErrInvalid)
+	}
+	bk, err := h.activeBooking(t, o)
+	if err != nil || bk == nil || bk.ID != n.BookingID {
+		return nil, err // moved, cancelled, missed or collected meanwhile
+	}
+	if n.Kind != NoticeBooked && !h.pickupService.Now().Before(bk.Start) {
+		return nil, nil // a reminder that comes too late says nothing
+	}
+	if data["Code"], err = h.passCode(t, o); err != nil {
+		return nil, err
+	}
+	withSlot(data, bk.Start, bk.End, nc.loc)
+	rows := h.bookingRows(t, o.ID, true)
+	if n.Kind != NoticeBooked {
+		rows = [][]Button{{t.btn("btn_reschedule", VerbPickupSlots.Of(o.ID)), t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}}
+	}
+	return say(t.text("notice_"+n.Kind, data), rows...), nil
+}
+
+// noticeMissed offers new slots after a missed one; a rebooked order says nothing.
+func (h *pickupHandler) noticeMissed(t *turn, nc noticeCase) ([]Reply, error) {
+	n, o, data := nc.n, nc.o, nc.data
+	bk, err := h.activeBooking(t, o)
+	if err != nil || bk != nil {
+		return nil, err // rebooked meanwhile
+	}
+	if n.BookingID > 0 {
+		missed, err := h.pickupService.Booking(t.ctx, n.BookingID)
 		if err != nil {
 			return nil, ignoreGone(err)
 		}
-		data["Days"] = max(1, int(p.Now().Sub(code.ReadyAt)/(24*time.Hour)))
-		data["Name"], data["Phone"], data["PointCode"] = o.ContactName, o.Phone, pt.Code
-		return say(t.text("notice_hold_expired", data)), nil
+		if missed.OrderID != o.ID || missed.Status != commerce.BookingStatusMissed {
+			return nil, nil
+		}
+		withSlot(data, missed.Start, missed.End, nc.loc)
 	}
-	return nil, fmt.Errorf("bot: unknown notice kind %q: %w", n.Kind, commerce.ErrInvalid)
+	rows, ok, err := h.slotRows(t, noticeTarget(o), nc.loc, 0)
+	if err != nil {
+		return nil, err
+	}
+	data["Slots"] = ok
+	return say(t.text("notice_missed", data), rows...), nil
+}
+
+// noticeCollected thanks the buyer and says until when returns are taken.
+func (h *pickupHandler) noticeCollected(t *turn, nc noticeCase) ([]Reply, error) {
+	o, data := nc.o, nc.data
+	deadline, err := h.pickupService.ReturnDeadline(t.ctx, o.Buyer, o.ID)
+	if err != nil {
+		return nil, ignoreGone(err)
+	}
+	data["Deadline"] = deadline.In(nc.loc)
+	var rows [][]Button
+	if h.pickupService.Now().Before(deadline) {
+		rows = append(rows, []Button{t.btn("btn_return", VerbReturnStart.Of(o.ID))})
+	}
+	rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_shop", VerbCategories.Of())})
+	return say(t.text("notice_collected", data), rows...), nil
+}
+
+// noticeCodeReissued gives the buyer the new pickup code.
+func (h *pickupHandler) noticeCodeReissued(t *turn, nc noticeCase) ([]Reply, error) {
+	o, data := nc.o, nc.data
+	pass, err := h.pickupService.Pass(t.ctx, o.Buyer, o.ID)
+	if err != nil {
+		return nil, ignoreGone(err)
+	}
+	data["Code"], data["Expires"] = pass.Code, pass.ExpiresAt.In(nc.loc)
+	return say(t.text("notice_code_reissued", data), []Button{t.btn("btn_show_code", VerbPickupCode.Of(o.ID))}), nil
+}
+
+// noticeHoldExpired tells the seller an order was not collected in time.
+func (h *pickupHandler) noticeHoldExpired(t *turn, nc noticeCase) ([]Reply, error) {
+	o, data := nc.o, nc.data
+	code, err := h.pickupService.Store().CodeOf(t.ctx, o.ID)
+	if err != nil {
+		return nil, ignoreGone(err)
+	}
+	data["Days"] = max(1, int(h.pickupService.Now().Sub(code.ReadyAt)/(24*time.Hour)))
+	data["Name"], data["Phone"], data["PointCode"] = o.ContactName, o.Phone, nc.pt.Code
+	return say(t.text("notice_hold_expired", data)), nil
 }
 
 // noticeArrived tells the buyer the order is at its point, with slots to

@@ -177,7 +177,7 @@ func (r *Router) featureRoutes() []routes {
 		list = append(list, r.pickup.routes(), r.staff.routes())
 	}
 	if r.drops != nil {
-		list = append(list, r.drops.routes())
+		list = append(list, r.drops.routes(), r.drops.sellerRoutes())
 	}
 	if r.posts != nil {
 		list = append(list, r.posts.routes())
