@@ -365,19 +365,16 @@ func (h *dropsHandler) dropReserve(t *turn, d commerce.Drop, qty int, nonce stri
 	key := "dr:" + t.buyer().Key() + ":" + strconv.FormatInt(d.ID, 10) + ":" + nonce
 	r, err := h.dropService.Reserve(t.ctx, d.ID, t.buyer(), qty, key)
 	loc := h.dropZone(t, d)
-	switch {
-	case errors.Is(err, commerce.ErrDropNotStarted):
-		return h.dropNote(t, d, "drop_not_started", map[string]any{"Title": h.dropTitle(t, d), "Start": d.StartsAt.In(loc)})
-	case errors.Is(err, commerce.ErrDropCancelled):
-		d.CancelledAt = h.dropService.Now() // the card below shows it, whatever this copy said
-		return h.dropNote(t, d, "drop_cancelled", nil)
-	case errors.Is(err, commerce.ErrSoldOut):
-		return h.dropNote(t, d, "drop_sold_out", nil)
-	case errors.Is(err, commerce.ErrDropLimit):
-		return h.dropNote(t, d, "drop_limit", map[string]any{"Limit": d.PerBuyerLimit})
-	case errors.Is(err, commerce.ErrQuantity), errors.Is(err, commerce.ErrConflict):
+	if errors.Is(err, commerce.ErrQuantity) || errors.Is(err, commerce.ErrConflict) {
 		return t.stale()
-	case err != nil:
+	}
+	if errors.Is(err, commerce.ErrDropCancelled) {
+		d.CancelledAt = h.dropService.Now() // the card below shows it, whatever this copy said
+	}
+	if ue, ok := surfaceText(err, OnDropCard); ok { // not started, cancelled, sold out, at the limit
+		return h.dropNote(t, d, ue.Key, map[string]any{"Title": h.dropTitle(t, d), "Start": d.StartsAt.In(loc), "Limit": d.PerBuyerLimit})
+	}
+	if err != nil {
 		return t.fail(err)
 	}
 	if r.Status != commerce.DropReserved || !h.dropService.Now().Before(r.ExpiresAt) {

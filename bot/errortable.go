@@ -67,9 +67,9 @@ func errorTable() []errorRow {
 		{err: commerce.ErrCodeExpired, status: http.StatusGone, chat: "err_code_expired", staff: "staff_err_code_expired"},
 		{err: commerce.ErrWrongPoint, status: http.StatusUnprocessableEntity, chat: "err_wrong_point", staff: "staff_err_wrong_point"},
 		{err: commerce.ErrReturnWindowClosed, status: http.StatusConflict, chat: "err_return_window_closed"},
-		{err: commerce.ErrDropNotStarted, status: http.StatusConflict, chat: "drop_not_started", toast: "gp_toast_not_started"},
-		{err: commerce.ErrDropCancelled, status: http.StatusGone, chat: "drop_cancelled", toast: "gp_toast_cancelled"},
-		{err: commerce.ErrDropLimit, status: http.StatusConflict, chat: "drop_limit", toast: "gp_toast_limit"},
+		{err: commerce.ErrDropNotStarted, status: http.StatusConflict, chat: "drop_not_started", drop: "drop_not_started", toast: "gp_toast_not_started"},
+		{err: commerce.ErrDropCancelled, status: http.StatusGone, chat: "drop_cancelled", drop: "drop_cancelled", toast: "gp_toast_cancelled"},
+		{err: commerce.ErrDropLimit, status: http.StatusConflict, chat: "drop_limit", drop: "drop_limit", toast: "gp_toast_limit"},
 		{err: commerce.ErrImageTooLarge, status: http.StatusRequestEntityTooLarge, chat: "seller_photo_too_large"},
 		{err: commerce.ErrBadImage, status: http.StatusUnsupportedMediaType, chat: "seller_photo_unreadable"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
@@ -79,23 +79,45 @@ func errorTable() []errorRow {
 // ErrorText looks err up in the table for a surface. ok is false for an
 // error no user can act on: log it and answer "something went wrong".
 func ErrorText(err error, on Surface) (UserError, bool) {
-	if err == nil {
+	row, ok := errorRowOf(err)
+	if !ok {
 		return UserError{}, false
 	}
-	for _, row := range errorTable() {
-		if !errors.Is(err, row.err) {
-			continue
-		}
-		key := row.chat
-		switch on {
-		case OnDropCard:
-			key = cmp.Or(row.drop, key)
-		case InToast:
-			key = cmp.Or(row.toast, key)
-		case OnStaffPage:
-			key = cmp.Or(row.staff, key)
-		}
-		return UserError{Key: key, Status: row.status}, true
+	return UserError{Key: cmp.Or(row.key(on), row.chat), Status: row.status}, true
+}
+
+// surfaceText is ErrorText for the errors with words of their own on that
+// surface; ok is false for the rest (and for nil), which the caller
+// handles as it would any other outcome.
+func surfaceText(err error, on Surface) (UserError, bool) {
+	row, ok := errorRowOf(err)
+	if !ok || row.key(on) == "" {
+		return UserError{}, false
 	}
-	return UserError{}, false
+	return UserError{Key: row.key(on), Status: row.status}, true
+}
+
+func errorRowOf(err error) (errorRow, bool) {
+	if err == nil {
+		return errorRow{}, false
+	}
+	for _, row := range errorTable() {
+		if errors.Is(err, row.err) {
+			return row, true
+		}
+	}
+	return errorRow{}, false
+}
+
+// key is the row's own text key for a surface, "" when it has none.
+func (row errorRow) key(on Surface) string {
+	switch on {
+	case OnDropCard:
+		return row.drop
+	case InToast:
+		return row.toast
+	case OnStaffPage:
+		return row.staff
+	}
+	return row.chat
 }

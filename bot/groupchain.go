@@ -98,18 +98,10 @@ func (g *GroupPosts) Take(ctx context.Context, dropID int64, channel, chatID, us
 		return TakeOutcome{Key: "gp_toast_expired"}, nil
 	}
 	r, err := g.o.Drops.Reserve(ctx, dropID, buyer, 1, key)
-	switch {
-	case errors.Is(err, commerce.ErrDropNotStarted):
-		return TakeOutcome{Key: "gp_toast_not_started"}, nil
-	case errors.Is(err, commerce.ErrDropCancelled):
-		return TakeOutcome{Key: "gp_toast_cancelled"}, nil
-	case errors.Is(err, commerce.ErrSoldOut):
-		return TakeOutcome{Key: "gp_toast_sold_out"}, nil
-	case errors.Is(err, commerce.ErrDropLimit):
-		return TakeOutcome{Key: "gp_toast_limit"}, nil
-	case errors.Is(err, commerce.ErrNotFound):
-		return TakeOutcome{Key: "gp_toast_stale"}, nil
-	case err != nil:
+	if ue, ok := surfaceText(err, InToast); ok { // not started, cancelled, sold out, at the limit, gone
+		return TakeOutcome{Key: ue.Key}, nil
+	}
+	if err != nil {
 		return TakeOutcome{}, err
 	}
 	if r.Status == commerce.DropExpired {
