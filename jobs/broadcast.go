@@ -155,15 +155,41 @@ type Fanout struct {
 	o        BroadcastOptions
 	stopping chan struct{}
 	stopOnce sync.Once
+
+	mu   sync.Mutex
+	runs map[*int]context.CancelCauseFunc // each running fan-out's stopClaiming
 }
 
 // NewFanout builds the fan-out of broadcasts.
 func NewFanout(o BroadcastOptions) *Fanout {
-	return &Fanout{o: o.withDefaults(), stopping: make(chan struct{})}
+	return &Fanout{o: o.withDefaults(), stopping: make(chan struct{}), runs: map[*int]context.CancelCauseFunc{}}
 }
 
-// Stop asks running fan-outs to wind down (graceful shutdown).
-func (f *Fanout) Stop() { f.stopOnce.Do(func() { close(f.stopping) }) }
+// Stop asks running fan-outs to wind down (graceful shutdown): when it
+// returns, none claims another recipient; sends already claimed finish and
+// are recorded.
+func (f *Fanout) Stop() {
+	f.stopOnce.Do(func() { close(f.stopping) })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, stop := range f.runs {
+		stop(errStopping)
+	}
+}
+
+// running registers a fan-out's stopClaiming for Stop; the returned
+// function unregisters it.
+func (f *Fanout) running(stopClaiming context.CancelCauseFunc) (done func()) {
+	key := new(int)
+	f.mu.Lock()
+	f.runs[key] = stopClaiming
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		delete(f.runs, key)
+		f.mu.Unlock()
+	}
+}
 
 func newOwner() string {
 	var b [8]byte
@@ -201,6 +227,7 @@ func (f *Fanout) Run(ctx context.Context, id int64) error {
 	// under sendCtx and are recorded.
 	claimCtx, stopClaiming := context.WithCancelCause(sendCtx)
 	defer stopClaiming(nil)
+	defer f.running(stopClaiming)()
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	bgDone := make(chan struct{})

@@ -142,10 +142,14 @@ func TestFanoutLeaseHeld(t *testing.T) {
 func TestFanoutStopAndResume(t *testing.T) {
 	t.Parallel()
 	f := newFanoutFixture(t, 40)
-	release := make(chan struct{})
+	release, blocked := make(chan struct{}), make(chan struct{})
 	var started atomic.Int64
 	send := func(ctx context.Context, r commerce.BroadcastRecipient) error {
-		if started.Add(1) > 10 {
+		switch n := started.Add(1); {
+		case n == 11:
+			close(blocked)
+			fallthrough
+		case n > 11:
 			<-release
 		}
 		return nil
@@ -153,11 +157,8 @@ func TestFanoutStopAndResume(t *testing.T) {
 	fan := NewFanout(f.options(send))
 	done := make(chan error, 1)
 	go func() { done <- fan.Run(context.Background(), f.b.ID) }()
-	for started.Load() < 11 {
-		time.Sleep(time.Millisecond)
-	}
-	fan.Stop()
-	time.Sleep(20 * time.Millisecond)
+	<-blocked
+	fan.Stop() // when it returns, nothing more is claimed
 	close(release)
 	if err := <-done; !errors.Is(err, errStopping) {
 		t.Fatalf("stopped Run = %v, want errStopping", err)
@@ -183,19 +184,36 @@ func TestFanoutStopAndResume(t *testing.T) {
 }
 
 // Cancelling a running broadcast stops the fan-out; the rest stay pending.
+// Sends after the cancel wait until the fan-out has seen it (its progress
+// read found the broadcast cancelled), so however slow the machine, the
+// fan-out cannot have sent everything before noticing.
 func TestFanoutCancel(t *testing.T) {
 	t.Parallel()
 	f := newFanoutFixture(t, 50)
+	seen := make(chan struct{})
+	var once sync.Once
+	store := &watchedStore{BroadcastStore: f.store, onStatus: func(s commerce.BroadcastStatus) {
+		if s == commerce.BroadcastCancelled {
+			once.Do(func() { close(seen) })
+		}
+	}}
 	var n atomic.Int64
-	fan := NewFanout(f.options(func(ctx context.Context, _ commerce.BroadcastRecipient) error {
-		if n.Add(1) == 20 {
+	opts := f.options(func(ctx context.Context, _ commerce.BroadcastRecipient) error {
+		switch k := n.Add(1); {
+		case k == 20:
 			if err := f.store.CancelBroadcast(ctx, f.b.ID, time.Now()); err != nil {
 				t.Error(err)
 			}
+		case k > 20:
+			select {
+			case <-seen:
+			case <-ctx.Done():
+			}
 		}
-		time.Sleep(time.Millisecond)
 		return nil
-	}))
+	})
+	opts.Store = store
+	fan := NewFanout(opts)
 	if err := fan.Run(t.Context(), f.b.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +224,18 @@ func TestFanoutCancel(t *testing.T) {
 	if len(f.final) != 1 || f.final[0].Status != commerce.BroadcastCancelled {
 		t.Fatalf("final progress = %v; want the cancelled summary", f.final)
 	}
+}
+
+// watchedStore reports the status of every broadcast read.
+type watchedStore struct {
+	commerce.BroadcastStore
+	onStatus func(commerce.BroadcastStatus)
+}
+
+func (w *watchedStore) Broadcast(ctx context.Context, id int64) (commerce.Broadcast, error) {
+	b, err := w.BroadcastStore.Broadcast(ctx, id)
+	if err == nil {
+		w.onStatus(b.Status)
+	}
+	return b, err
 }
