@@ -21,6 +21,7 @@ import (
 	"shopbot/demo"
 	"shopbot/jobs"
 	"shopbot/qrscan"
+	"shopbot/staff"
 	"shopbot/store/postgres"
 	"shopbot/store/redis"
 	"shopbot/store/sqlite"
@@ -40,7 +41,7 @@ type App struct {
 	posts   *bot.GroupPosts
 	secret  []byte // pickup tokens and staff logins
 	Router  *bot.Router
-	staff   *web.Staff
+	staff   *staff.Page
 	queue   *jobs.Queue
 	wechat  *wechat.Adapter
 	tg      *telegram.Adapter
@@ -144,7 +145,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
 	})
-	if a.staff, err = web.NewStaff(web.StaffOptions{Pickup: a.pickup, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
+	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
 		return nil, err
 	}

@@ -25,11 +25,15 @@ var rules = []rule{
 	{from: "bot", forbidden: []string{"store", "bot/", "app", "jobs", "demo", "catalogio", "cmd"}, why: "bot talks to commerce and templates, never to storage or an adapter"},
 	{from: "bot", forbidden: []string{"qrscan"}, why: "bot gets QR decoding injected (Options.DecodeQR)"},
 	{from: "qrscan", forbidden: []string{""}, allowed: []string{"qrscan"}, why: "qrscan is a leaf: image bytes in, text out"},
-	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
-	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
-	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs", "staff"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs", "staff"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs", "staff"}, why: "adapters import bot, never each other nor store"},
 	{from: "store", forbidden: []string{"bot", "app", "jobs", "cmd", "demo", "catalogio"}, why: "stores implement interfaces declared by commerce and chatstate; they never import bot"},
 	{from: "chatstate", forbidden: []string{""}, allowed: []string{"chatstate"}, why: "chatstate is a leaf that both bot and store import"},
+	{from: "staff", forbidden: []string{""}, allowed: []string{"staff", "commerce", "templates", "bot"}, why: "the staff page talks to commerce, renders templates and reads bot's error table; never store, an adapter or app"},
+	{from: "staff", forbidden: []string{"bot/"}, why: "the staff page is no chat adapter: of bot it uses the error table only"},
+	{from: "staff/auth", forbidden: []string{""}, allowed: []string{"staff/auth", "commerce"}, why: "auth (login links, sessions, CSRF) is shared by the shop's web pages: it knows identities, not pages"},
+	{from: "bot", forbidden: []string{"staff"}, why: "the chat engine does not serve the staff page"},
 }
 
 // TestImportRules lists every package's non-test imports with go list.
