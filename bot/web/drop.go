@@ -5,13 +5,12 @@ package web
 // Open Graph tags for link previews and a QR code that opens the drop in the
 // bot; GET /d/{code}/poster.png is the poster to save and post.
 //
-// The page's texts live in static/drop.html, in zh-CN, en and ru, chosen by
-// DropPageData.Lang (not in templates/locales, which other work owns).
+// The page's words live in templates/locales/<lang>/droppage.txt, chosen by
+// DropPageData.Lang.
 
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"errors"
 	"html/template"
 	"net/http"
@@ -22,9 +21,6 @@ import (
 	"shopbot/commerce"
 	"shopbot/templates"
 )
-
-//go:embed static/drop.html
-var dropHTML string
 
 // DropPageData is what the drop page shows. URLs should be absolute (link
 // previews fetch og:image and og:url from elsewhere).
@@ -54,14 +50,6 @@ type DropPages interface {
 // DropPosterCache is the Cache-Control of the poster: short, since stock
 // and the countdown text change.
 const DropPosterCache = "public, max-age=60"
-
-var dropTmpl = template.Must(template.New("drop").Funcs(template.FuncMap{
-	"money": templates.FormatMoney,
-	"slot":  templates.FormatSlot,
-	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"link":  safeLink,
-	"web":   webURL,
-}).Parse(dropHTML))
 
 // safeLink passes URLs with schemes a drop link may use; html/template would
 // otherwise neutralise tg: and weixin: links. Anything else becomes "".
@@ -96,17 +84,6 @@ func webURL(s string) string {
 	return string(u)
 }
 
-// dropLang picks the page's language: ?lang=, then Accept-Language, then the default.
-func dropLang(r *http.Request) string {
-	if l := templates.Match(r.URL.Query().Get("lang")); l != "" {
-		return l
-	}
-	if l := templates.Match(r.Header.Get("Accept-Language")); l != "" {
-		return l
-	}
-	return templates.Default
-}
-
 // RegisterDrops adds GET /d/{code} and GET /d/{code}/poster.png to mux.
 // poster renders the poster PNG of a drop in a language (errors wrapping
 // commerce.ErrNotFound are 404s); nil disables the poster route.
@@ -132,7 +109,7 @@ func (h *Handler) dropPage(w http.ResponseWriter, r *http.Request, pages DropPag
 		http.NotFound(w, r)
 		return
 	}
-	lang := dropLang(r)
+	lang := pageLang(r)
 	d, err := pages.DropPage(r.Context(), code, lang)
 	switch {
 	case errors.Is(err, commerce.ErrNotFound):
@@ -150,7 +127,7 @@ func (h *Handler) dropPage(w http.ResponseWriter, r *http.Request, pages DropPag
 		d.Code = code
 	}
 	var b bytes.Buffer
-	if err := dropTmpl.Execute(&b, dropView{DropPageData: d, Started: !time.Now().Before(d.StartsAt)}); err != nil {
+	if err := h.pages.drop[d.Lang].Execute(&b, dropView{DropPageData: d, Started: !time.Now().Before(d.StartsAt)}); err != nil {
 		h.o.Log.ErrorContext(r.Context(), "drop page template", "code", code, "err", err)
 		http.Error(w, "try again later", http.StatusInternalServerError)
 		return
@@ -170,7 +147,7 @@ func (h *Handler) dropPoster(w http.ResponseWriter, r *http.Request, poster func
 		http.NotFound(w, r)
 		return
 	}
-	lang := dropLang(r)
+	lang := pageLang(r)
 	png, err := poster(r.Context(), code, lang)
 	switch {
 	case errors.Is(err, commerce.ErrNotFound):

@@ -34,6 +34,7 @@ const (
 	dropGone  = "zzzz9999"
 	dropBroke = "brkn2345"
 	dropOff   = "cxr23456"
+	dropPlain = "pqrs2345" // no description: the page writes one
 )
 
 func dropMux(t *testing.T) *http.ServeMux {
@@ -50,6 +51,9 @@ func dropMux(t *testing.T) *http.ServeMux {
 			ImageURL: "https://shop.example/img/COS-001.png", PageURL: "https://shop.example/d/" + dropOff,
 			QRURL: "https://shop.example/d/" + dropOff + "/qr.png", BotURL: "weixin://dl/business/?t=abc",
 			Price: commerce.CNY(12900), StartsAt: time.Now().Add(2 * time.Hour), Left: 23, Units: 100, Cancelled: true,
+		},
+		dropPlain: {
+			Code: dropPlain, Title: "Air Max 97", Price: commerce.CNY(129900), StartsAt: time.Now().Add(2 * time.Hour), Left: 23, Units: 100,
 		},
 		dropEvil: {
 			Code: dropEvil, Title: `<script>alert(1)</script>" onmouseover="x`, Description: `</title><b>`,
@@ -145,6 +149,15 @@ func TestDropPageLanguage(t *testing.T) {
 		{"/d/" + dropKnown, "ru-RU,ru;q=0.9", "Осталось 23 из 100"},
 		{"/d/" + dropKnown, "en-US,en;q=0.8", "Open in chat"},
 		{"/d/" + dropKnown + "?lang=xx", "", "在聊天中打开"},
+		// The countdown's words, with "{}" where its script puts the numbers.
+		{"/d/" + dropKnown, "ru", `data-before="До начала: {}"`},
+		{"/d/" + dropKnown, "ru", `data-days="{} дн."`},
+		{"/d/" + dropKnown, "en", `data-days="{}d"`},
+		{"/d/" + dropKnown, "zh-CN", `data-before="距开抢还有 {}"`},
+		{"/d/" + dropKnown, "en", `<meta property="og:locale" content="en_US">`},
+		{"/d/" + dropPlain, "ru", "<meta name=\"description\" content=\"1\u00a0299,00\u00a0¥ · осталось 23 из 100\">"},
+		{"/d/" + dropPlain, "en", `<meta name="description" content="¥1,299.00 · 23 of 100 left">`},
+		{"/d/" + dropPlain, "zh-CN", `<meta name="description" content="¥1,299.00 · 限量 100 件，剩余 23 件">`},
 	} {
 		w := dropGet(mux, tc.path, tc.accept)
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), tc.want) {

@@ -3,8 +3,8 @@
 package web
 
 import (
+	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,10 +17,8 @@ import (
 
 	"shopbot/bot"
 	"shopbot/commerce"
+	"shopbot/templates"
 )
-
-//go:embed static/index.html
-var static embed.FS
 
 // MaxBody is the largest accepted /api/chat request.
 const MaxBody = 64 << 10
@@ -29,6 +27,9 @@ const MaxBody = 64 << 10
 type Options struct {
 	Router *bot.Router
 	Log    *slog.Logger
+	// Texts are the words of the chat and drop pages; nil takes the
+	// Router's, or the embedded set without a Router.
+	Texts *templates.Set
 	// Image renders a product image key as PNG; nil serves no images.
 	Image func(key string) ([]byte, error)
 	// Upload returns a picture a seller uploaded (file is its key, e.g.
@@ -54,15 +55,27 @@ type Inbox interface {
 // Handler serves GET /, POST /api/chat and GET /img/{key}.
 type Handler struct {
 	o      Options
+	pages  pages
 	images sync.Map // key → []byte
 }
 
-// New builds the handler.
+// New builds the handler. It panics if the embedded pages or texts do not
+// parse, which their tests rule out.
 func New(o Options) *Handler {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{o: o}
+	if o.Texts == nil && o.Router != nil {
+		o.Texts = o.Router.Texts()
+	}
+	if o.Texts == nil {
+		o.Texts = templates.MustLoad()
+	}
+	p, err := parsePages(o.Texts)
+	if err != nil {
+		panic(err)
+	}
+	return &Handler{o: o, pages: p}
 }
 
 // Register adds the web chat's routes to mux.
@@ -122,12 +135,22 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(png)
 }
 
-func (h *Handler) page(w http.ResponseWriter, _ *http.Request) {
-	b, _ := static.ReadFile("static/index.html")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(b)
+// page serves the chat page in the language of ?lang= or the browser.
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	lang := pageLang(r)
+	var b bytes.Buffer
+	if err := h.pages.chat[lang].Execute(&b, struct{ Lang string }{lang}); err != nil {
+		h.o.Log.ErrorContext(r.Context(), "chat page template", "err", err)
+		http.Error(w, "try again later", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Language", lang)
+	hd.Set("Vary", "Accept-Language")
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b.Bytes())
 }
 
 // ChatRequest is the body of POST /api/chat.
