@@ -273,7 +273,7 @@ func (a *Adapter) dispatch(w http.ResponseWriter, r *http.Request, m *message.Mi
 		}
 		fallthrough
 	case kindFixed:
-		a.writePassive(w, safe, passiveText(openID, string(m.ToUserName), say(a.userLang(ctx, openID), in.fixed), a.o.Clock()))
+		a.writePassive(w, safe, passiveText(openID, string(m.ToUserName), a.say(a.userLang(ctx, openID), in.fixed), a.o.Clock()))
 		return
 	}
 

@@ -89,7 +89,7 @@ func (a *Adapter) handleImage(ctx context.Context, in inbound, m *message.MixMes
 		if lang == "" {
 			lang = templates.Default
 		}
-		return result{out: rendered{blocks: []block{{text: say(lang, "image")}}, lang: lang}}
+		return result{out: rendered{blocks: []block{{text: a.say(lang, "image")}}, lang: lang}}
 	}
 	in.msg.Photo = data
 	return a.handle(ctx, in.msg, m)

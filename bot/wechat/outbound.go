@@ -51,9 +51,9 @@ const QRMaxAge = 30 * 24 * time.Hour
 func (a *Adapter) CreateMenu(ctx context.Context) error {
 	lang := templates.Default
 	buttons := []*menu.Button{
-		new(menu.Button).SetClickButton(say(lang, "menu_shop"), MenuShop),
-		new(menu.Button).SetClickButton(say(lang, "menu_cart"), MenuCart),
-		new(menu.Button).SetClickButton(say(lang, "menu_orders"), MenuOrders),
+		new(menu.Button).SetClickButton(a.say(lang, "menu_shop"), MenuShop),
+		new(menu.Button).SetClickButton(a.say(lang, "menu_cart"), MenuCart),
+		new(menu.Button).SetClickButton(a.say(lang, "menu_orders"), MenuOrders),
 	}
 	return a.api.createMenu(ctx, buttons)
 }

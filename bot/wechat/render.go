@@ -34,7 +34,7 @@ type option struct {
 	label, action string
 }
 
-// card is a product shown as a news (图文) message.
+// card is a product shown as a news (picture and text) message.
 type card struct {
 	title, desc, picURL, url string
 }
@@ -55,7 +55,8 @@ type rendered struct {
 	blocks  []block
 	options []option
 	lang    string
-	gen     int64 // the Choices generation the options were saved under
+	prompt  string // the reply-with-a-number line, when there are options
+	gen     int64  // the Choices generation the options were saved under
 }
 
 // render prepares replies. lang is the user's last known locale, used when
@@ -97,6 +98,9 @@ func (a *Adapter) render(replies []bot.Reply, lang string) rendered {
 	if r.lang == "" {
 		r.lang = templates.Default
 	}
+	if len(r.options) > 0 {
+		r.prompt = a.choosePrompt(r.lang, len(r.options))
+	}
 	return r
 }
 
@@ -135,7 +139,7 @@ func (r rendered) numbered() []string {
 		}
 	}
 	if len(r.options) > 0 {
-		sb.WriteString("\n\n" + choosePrompt(r.lang, len(r.options)))
+		sb.WriteString("\n\n" + r.prompt)
 	}
 	return chunks(strings.TrimSpace(sb.String()), maxTextBytes)
 }

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"shopbot/bot"
+	"shopbot/templates"
 )
 
 func testAdapter() *Adapter {
-	return &Adapter{o: Options{PublicURL: "https://shop.example.com"}}
+	return &Adapter{o: Options{PublicURL: "https://shop.example.com"}, texts: templates.MustLoad()}
 }
 
 func TestRenderNumbered(t *testing.T) {
@@ -134,6 +135,31 @@ func TestStrictXML(t *testing.T) {
 	} {
 		if err := strictXML([]byte(in), messageLimits); (err == nil) != ok {
 			t.Errorf("strictXML(%q) = %v; want ok %v", in, err, ok)
+		}
+	}
+}
+
+// The WeChat-only words come from templates/locales/*/wechat.txt.
+func TestWeChatOnlyTexts(t *testing.T) {
+	t.Parallel()
+	a := testAdapter()
+	for _, tc := range []struct{ got, want string }{
+		{a.choosePrompt("zh-CN", 1), "回复 1 选择"},
+		{a.choosePrompt("en", 12), "Reply with a number, 1–12"},
+		{a.choosePrompt("ru", 3), "Ответьте номером от 1 до 3"},
+		{a.say("ru", "menu_orders"), "Мои заказы"},
+		{a.say("en", "voice"), "Voice messages aren't supported yet — please type instead."},
+		{a.say("xx", "location"), "已收到你的位置。"}, // unknown locale: the default
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	for _, key := range []string{"choose_one", "image", "voice", "unsupported", "location", "menu_shop", "menu_cart", "menu_orders"} {
+		for _, lang := range templates.Locales {
+			if got := a.say(lang, key); got == "" || strings.HasPrefix(got, "wx_") {
+				t.Errorf("%s in %s: %q", key, lang, got)
+			}
 		}
 	}
 }

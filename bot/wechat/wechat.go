@@ -28,6 +28,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/chatstate"
+	"shopbot/templates"
 )
 
 // Defaults.
@@ -132,7 +133,8 @@ const (
 // Adapter is the WeChat Official Account channel. It is safe for concurrent use.
 type Adapter struct {
 	o       Options
-	aesKey  []byte // decoded EncodingAESKey; nil in plaintext-only mode
+	texts   *templates.Set // the router's: WeChat-only words (wechat.txt)
+	aesKey  []byte         // decoded EncodingAESKey; nil in plaintext-only mode
 	api     *apiClient
 	locks   *chatstate.LocalLocker
 	replies *replyCache
@@ -147,7 +149,10 @@ func New(o Options) (*Adapter, error) {
 	if o.AppID == "" || o.AppSecret == "" || o.Token == "" {
 		return nil, errors.New("wechat: AppID, AppSecret and Token are required")
 	}
-	a := &Adapter{locks: chatstate.NewLocalLocker()}
+	a := &Adapter{locks: chatstate.NewLocalLocker(), texts: o.Router.Texts()}
+	if a.texts == nil {
+		return nil, errors.New("wechat: the Router has no Texts")
+	}
 	switch {
 	case o.AESKey != "":
 		key, err := decodeAESKey(o.AESKey)
