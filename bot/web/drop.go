@@ -105,19 +105,19 @@ type dropView struct {
 
 func (h *Handler) dropPage(w http.ResponseWriter, r *http.Request, pages DropPages) {
 	code := r.PathValue("code")
+	lang := pageLang(r)
 	if !commerce.ValidDropCode(code) {
-		http.NotFound(w, r)
+		h.dropRefused(w, lang, http.StatusNotFound, "droppage_not_found")
 		return
 	}
-	lang := pageLang(r)
 	d, err := pages.DropPage(r.Context(), code, lang)
 	switch {
 	case errors.Is(err, commerce.ErrNotFound):
-		http.NotFound(w, r)
+		h.dropRefused(w, lang, http.StatusNotFound, "droppage_not_found")
 		return
 	case err != nil:
 		h.o.Log.ErrorContext(r.Context(), "drop page", "code", code, "err", err)
-		http.Error(w, "try again later", http.StatusServiceUnavailable)
+		h.dropRefused(w, lang, http.StatusServiceUnavailable, "droppage_unavailable")
 		return
 	}
 	if d.Lang == "" || templates.Match(d.Lang) != d.Lang {
@@ -129,7 +129,7 @@ func (h *Handler) dropPage(w http.ResponseWriter, r *http.Request, pages DropPag
 	var b bytes.Buffer
 	if err := h.pages.drop[d.Lang].Execute(&b, dropView{DropPageData: d, Started: !time.Now().Before(d.StartsAt)}); err != nil {
 		h.o.Log.ErrorContext(r.Context(), "drop page template", "code", code, "err", err)
-		http.Error(w, "try again later", http.StatusInternalServerError)
+		h.dropRefused(w, d.Lang, http.StatusInternalServerError, "droppage_unavailable")
 		return
 	}
 	hd := w.Header()
@@ -139,6 +139,13 @@ func (h *Handler) dropPage(w http.ResponseWriter, r *http.Request, pages DropPag
 	hd.Set("Cache-Control", "public, max-age=30")
 	hd.Set("Vary", "Accept-Language")
 	_, _ = w.Write(b.Bytes())
+}
+
+// dropRefused answers a drop page that cannot be shown with a line of text
+// in the reader's language.
+func (h *Handler) dropRefused(w http.ResponseWriter, lang string, status int, key string) {
+	w.Header().Set("Vary", "Accept-Language")
+	http.Error(w, h.o.Texts.Text(lang, key, nil), status)
 }
 
 func (h *Handler) dropPoster(w http.ResponseWriter, r *http.Request, poster func(ctx context.Context, code, lang string) ([]byte, error)) {

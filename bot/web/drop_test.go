@@ -182,6 +182,14 @@ func TestDropPageNotFound(t *testing.T) {
 			t.Errorf("%s: status %d, want 404", path, w.Code)
 		}
 	}
+	// The reader is told in their language.
+	for accept, want := range map[string]string{"": "该抢购不存在或已下架。", "en": "This drop does not exist", "ru": "Такого дропа нет"} {
+		for _, path := range []string{"/d/" + dropGone, "/d/ABCD2345"} {
+			if w := dropGet(mux, path, accept); !strings.Contains(w.Body.String(), want) {
+				t.Errorf("%s (%q): %q, want %q", path, accept, w.Body, want)
+			}
+		}
+	}
 }
 
 func TestDropPageEscapes(t *testing.T) {
