@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-// "+1" on a group post (接龙): a tap holds one unit of the drop for the
+// "+1" on a group post (the jielong chain): a tap holds one unit of the drop for the
 // member, once per member at a time, and names them on the post. Part of
 // GroupPosts (groupposts.go).
 

@@ -23,7 +23,7 @@ import (
 // start, "23 left" after it, "sold out" at the end — and keeps one post per
 // (drop, chat): posting again posts a fresh message and deletes the old one,
 // and the takers stay. Once the drop has started the card has a "Buy" URL
-// button opening the bot's private chat at d_<code>, and "+1" (接龙):
+// button opening the bot's private chat at d_<code>, and "+1" (jielong):
 //
 //	j:<drop id>   take one unit in the chain (a callback on the group post)
 //
