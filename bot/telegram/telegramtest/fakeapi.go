@@ -133,7 +133,7 @@ type Message struct {
 	Photo string
 	// Uploaded: the photo's bytes came with the message (multipart).
 	Uploaded bool
-	Markup  [][]Button
+	Markup   [][]Button
 	// Keyboard is the reply keyboard sent with the message, if any.
 	Keyboard *Keyboard
 	// RemoveKeyboard: the message carried remove_keyboard.
