@@ -102,6 +102,7 @@ func (s *Sender) run(ctx context.Context, c call) (*tgbotapi.APIResponse, error)
 		actx, cancel := context.WithTimeout(ctx, s.timeout)
 		resp, err := c.do(s.api(actx))
 		cancel()
+		withCode(err, resp)
 		if err == nil {
 			s.event(EventSendOK)
 			return resp, nil
@@ -219,6 +220,15 @@ func classify(err error) (code, retryAfter int) {
 		return se.Code, 0
 	}
 	return 0, 0
+}
+
+// withCode puts the answer's error_code into err when the library left it
+// out (its multipart uploads do), so that classify sees a 400 or 429.
+func withCode(err error, resp *tgbotapi.APIResponse) {
+	var pe *tgbotapi.Error
+	if err != nil && resp != nil && errors.As(err, &pe) && pe.Code == 0 {
+		pe.Code = resp.ErrorCode
+	}
 }
 
 // apiDescription is Telegram's description of a failed request, or "".

@@ -126,6 +126,7 @@ const (
 	EventUnblocked     = "unblocked"      // my_chat_member: chat reachable again
 	EventButtonDropped = "button_dropped" // button not representable (callback_data > 64 bytes …)
 	EventEditFallback  = "edit_fallback"  // edit refused, new message sent
+	EventEditUnchanged = "edit_unchanged" // edit left out or answered "not modified": the message already showed it
 	EventPhotoFallback = "photo_fallback" // photo refused, text sent
 	EventPhotoFailed   = "photo_failed"   // a photo sent to the bot could not be downloaded
 	EventPanic         = "panic"          // processing an update panicked (recovered, logged)
@@ -141,9 +142,16 @@ type Options struct {
 	// required in webhook mode. Without it every webhook call gets 401.
 	WebhookSecret string
 	// PublicURL is the public base URL: the webhook is registered under it
-	// and reply images ("/img/…") are sent as photos by URL on it. Photos are
-	// left out when it is empty or names a loopback/private host.
+	// and reply images ("/img/…") are sent as photos by URL on it. When it
+	// is empty or names a loopback/private host, Telegram cannot fetch
+	// them: they are uploaded with ImageBytes, or left out without it.
 	PublicURL string
+	// ImageBytes returns the bytes and content type of a reply's
+	// site-relative picture ("/img/…", "/qr/…", "/b/…"), as the site
+	// serves it. Used when Telegram cannot fetch PublicURL: each picture is
+	// then uploaded once and its file_id reused (see pictures.go).
+	// Optional.
+	ImageBytes func(ctx context.Context, url string) (data []byte, contentType string, err error)
 	// Mode is ModeWebhook or ModePolling; default webhook when PublicURL is
 	// https, else polling.
 	Mode   string
@@ -194,6 +202,7 @@ type Adapter struct {
 	botID        int64
 	mentionRe    *regexp.Regexp
 	sender       *Sender
+	pics         *pictures // file_ids of uploaded pictures
 }
 
 // New checks the options and the token (the library calls getMe).
@@ -262,7 +271,7 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	}
 	o.Limits = o.Limits.withDefaults()
 	a := &Adapter{o: o, http: o.HTTPClient, log: o.Log, secret: []byte(o.WebhookSecret), publicBase: publicPhotoBase(o.PublicURL),
-		fileEndpoint: fileEndpointFor(o.APIEndpoint)}
+		fileEndpoint: fileEndpointFor(o.APIEndpoint), pics: newPictures()}
 	if a.fileEndpoint == "" {
 		o.Log.WarnContext(ctx, "telegram: API endpoint does not end in /bot%s/%s; photos sent to the bot will not be read")
 	}

@@ -1049,7 +1049,7 @@ func writeAPI(w http.ResponseWriter, code int, desc string, result any, retryAft
 }
 
 // checkText validates a text or caption as Telegram does and returns it
-// with entities decoded.
+// as Telegram keeps it: entities decoded, surrounding white space trimmed.
 func checkText(s, parseMode string, limit int, what string) (string, int, string) {
 	plain := s
 	switch parseMode {
@@ -1068,7 +1068,7 @@ func checkText(s, parseMode string, limit int, what string) (string, int, string
 	case utf16Len(plain) > limit:
 		return "", 400, "Bad Request: message " + what + " is too long"
 	}
-	return plain, 0, ""
+	return strings.TrimSpace(plain), 0, ""
 }
 
 // ParseHTML decodes text sent with parse_mode HTML that must contain no
