@@ -42,7 +42,7 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 		}
 	}
 	if kb.remove && ((replies[0].Edit && editable != nil) || !a.carriesPlain(replies[0])) {
-		err := a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
+		err := a.note(ctx, in.chatID, a.word(replyLocale(replies[0].Text, kb.hint), textPhoneReceived), a.markup(removeMarkup, nil, ""))
 		if err == nil {
 			kb.sent(removeMarkup)
 		}
@@ -78,7 +78,7 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 		}
 	}
 	if kb.remove {
-		_ = a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
+		_ = a.note(ctx, in.chatID, a.word(replyLocale(replies[0].Text, kb.hint), textPhoneReceived), a.markup(removeMarkup, nil, ""))
 	}
 }
 
@@ -143,7 +143,7 @@ func (a *Adapter) SendReply(ctx context.Context, chatID string, r bot.Reply) err
 // reply whose last message could not carry it.
 func (a *Adapter) promptPhone(ctx context.Context, chatID int64, r bot.Reply, kb *replyKeyboard) error {
 	locale := replyLocale(r.Text, kb.hint)
-	err := a.note(ctx, chatID, ui(locale).phonePrompt, a.markup(contactMarkup, nil, locale))
+	err := a.note(ctx, chatID, a.word(locale, textPhonePrompt), a.markup(contactMarkup, nil, locale))
 	if err == nil {
 		kb.sent(contactMarkup)
 	}
