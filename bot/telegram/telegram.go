@@ -6,9 +6,9 @@
 //
 // The webhook (POST /telegram/webhook) checks X-Telegram-Bot-Api-Secret-Token
 // in constant time (401 and only a counter otherwise), reads at most 1 MiB
-// (413), parses exactly one JSON update (400), waits until the update's
-// chat could take a message (Sender.ready; when Telegram hangs up first the
-// update is not routed and Telegram delivers it again), then processes it
+// (413), parses exactly one JSON update (400), waits until a typed
+// message's chat could take a reply (admit; when Telegram hangs up first
+// the update is not routed and Telegram delivers it again), then processes it
 // synchronously — the router under ProcessTimeout, the replies as soon as
 // the rate limiter lets them out, detached from the request — and answers
 // 200. Synchronous processing gives Telegram's own
@@ -339,9 +339,10 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	if a.sender.ready(r.Context(), chatOf(&u)) != nil {
+	if a.admit(r.Context(), &u) != nil {
 		// Telegram hung up while the chat's earlier replies were still
 		// queued: the update was not routed, and is delivered again.
+		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
 	a.process(context.WithoutCancel(r.Context()), &u)
@@ -511,9 +512,9 @@ func (a *Adapter) SetWebhook(ctx context.Context) error {
 // the next offset confirms it, so a burst is answered at the pace the
 // limits allow while the rest of it waits at Telegram, not in memory.
 //
-// An update is routed only once its chat could take a message at once
-// (Sender.ready): a chat whose earlier replies still wait for the rate
-// limiter (a busy group: 20 a minute) holds its next update back before
+// A typed message is routed only once its chat could take a message at
+// once (see admit): a chat whose earlier replies still wait for the rate
+// limiter (a busy group: 20 a minute) holds its next message back before
 // the router sees it. When ctx ends, no more updates are started; those
 // being processed get ProcessTimeout more to send their replies, which
 // their chats were ready for. The offset confirmed at exit stops before
@@ -595,8 +596,7 @@ func (a *Adapter) afterGrace(ctx context.Context) (work context.Context, stop fu
 }
 
 // dispatch processes a batch under ctx — each chat's updates in order,
-// chats in parallel, each update once its chat is ready for a message
-// (Sender.ready) — and returns the offset that confirms it: past its last
+// chats in parallel, each update once admitted (admit) — and returns the offset that confirms it: past its last
 // update, or, when gate ends before every update was started, the first
 // update not started (see Poll).
 func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update, offset int) int {
@@ -619,7 +619,7 @@ func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update,
 	for _, k := range order {
 		wg.Go(func() {
 			for _, u := range byChat[k] {
-				if a.sender.ready(gate, k) != nil {
+				if a.admit(gate, u) != nil {
 					mu.Lock()
 					notStarted = min(notStarted, u.UpdateID)
 					mu.Unlock()
@@ -631,6 +631,18 @@ func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update,
 	}
 	wg.Wait()
 	return notStarted
+}
+
+// admit waits until u may be routed: a typed message (or channel post)
+// once its chat could take a reply at once (Sender.ready). A pressed
+// button goes at once — its answer is not rate limited, Telegram wants it
+// within seconds, and in groups it is mostly a toast — and so do updates
+// that are answered with nothing. The error is ctx's.
+func (a *Adapter) admit(ctx context.Context, u *tgbotapi.Update) error {
+	if u.Message == nil && u.ChannelPost == nil {
+		return ctx.Err()
+	}
+	return a.sender.ready(ctx, chatOf(u))
 }
 
 func chatOf(u *tgbotapi.Update) int64 {
