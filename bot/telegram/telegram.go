@@ -8,10 +8,10 @@
 // in constant time (401 and only a counter otherwise), reads at most 1 MiB
 // (413), parses exactly one JSON update (400), waits until a typed
 // message's chat could take a reply (admit; when Telegram hangs up first
-// the update is not routed and Telegram delivers it again), then processes it
-// synchronously — the router under ProcessTimeout, the replies as soon as
-// the rate limiter lets them out, detached from the request — and answers
-// 200. Synchronous processing gives Telegram's own
+// the update is not routed and Telegram delivers it again), then processes
+// it synchronously — the router under ProcessTimeout, the replies as soon
+// as the rate limiter lets them out, detached from the request — and
+// answers 200. Synchronous processing gives Telegram's own
 // delivery (max_connections, default 40) as backpressure, needs no queue or
 // background goroutines to drain at shutdown, and loses nothing when the
 // process dies mid-update: Telegram redelivers anything not acknowledged and
@@ -596,9 +596,9 @@ func (a *Adapter) afterGrace(ctx context.Context) (work context.Context, stop fu
 }
 
 // dispatch processes a batch under ctx — each chat's updates in order,
-// chats in parallel, each update once admitted (admit) — and returns the offset that confirms it: past its last
-// update, or, when gate ends before every update was started, the first
-// update not started (see Poll).
+// chats in parallel, each update once admitted (admit) — and returns the
+// offset that confirms it: past its last update, or, when gate ends before
+// every update was started, the first update not started (see Poll).
 func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update, offset int) int {
 	byChat := map[int64][]*tgbotapi.Update{}
 	var order []int64
