@@ -171,7 +171,7 @@ func (a *App) openTelegram(ctx context.Context) error {
 	}
 	tg, err := telegram.New(ctx, telegram.Options{Limits: limits, Clock: a.cfg.telegramClock, Sleep: a.cfg.telegramSleep,
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
-		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"),
+		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
 			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat_id", chatID, "reachable", reachable)
 			a.markReachable(ctx, chatID, reachable)

@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,60 +12,28 @@ import (
 	"shopbot/templates"
 )
 
-// commandDescriptions are the command menu texts per locale. They live here,
-// not in templates/, because only Telegram shows a command menu; they should
-// move to templates/ (keys "cmd_<name>") once that package takes them.
-var commandDescriptions = map[string][]tgbotapi.BotCommand{
-	"zh-CN": {
-		{Command: "start", Description: "开始 · 主菜单"},
-		{Command: "shop", Description: "浏览商品"},
-		{Command: "cart", Description: "我的购物车"},
-		{Command: "orders", Description: "我的订单"},
-		{Command: "lang", Description: "切换语言"},
-		{Command: "help", Description: "帮助"},
-	},
-	"en": {
-		{Command: "start", Description: "Start · main menu"},
-		{Command: "shop", Description: "Browse the shop"},
-		{Command: "cart", Description: "Your cart"},
-		{Command: "orders", Description: "Your orders"},
-		{Command: "lang", Description: "Change language"},
-		{Command: "help", Description: "Help"},
-	},
-	"ru": {
-		{Command: "start", Description: "Старт · главное меню"},
-		{Command: "shop", Description: "Каталог"},
-		{Command: "cart", Description: "Корзина"},
-		{Command: "orders", Description: "Мои заказы"},
-		{Command: "lang", Description: "Сменить язык"},
-		{Command: "help", Description: "Помощь"},
-	},
-}
+// buyerCommands make the command menu; each is described by the text
+// "tg_cmd_<name>" (templates/locales/<lang>/telegram.txt).
+var buyerCommands = []string{"start", "shop", "cart", "orders", "lang", "help"}
 
-// sellerCommandDescriptions follow the buyer commands in the menu of a
-// seller's private chat.
-var sellerCommandDescriptions = map[string][]tgbotapi.BotCommand{
-	"zh-CN": {
-		{Command: "products", Description: "我的商品 · 上架、修改、库存"},
-		{Command: "newdrop", Description: "新建抢购"},
-		{Command: "drops", Description: "抢购列表与数据"},
-		{Command: "broadcast", Description: "群发消息给买家"},
-		{Command: "post", Description: "把抢购发到群里（在群里发送）"},
-	},
-	"en": {
-		{Command: "products", Description: "Your products · list, edit, stock"},
-		{Command: "newdrop", Description: "Schedule a drop"},
-		{Command: "drops", Description: "Your drops and their figures"},
-		{Command: "broadcast", Description: "Message your buyers"},
-		{Command: "post", Description: "Post a drop in a group (send it there)"},
-	},
-	"ru": {
-		{Command: "products", Description: "Мои товары · добавить, изменить, остаток"},
-		{Command: "newdrop", Description: "Запланировать дроп"},
-		{Command: "drops", Description: "Дропы и их цифры"},
-		{Command: "broadcast", Description: "Рассылка покупателям"},
-		{Command: "post", Description: "Опубликовать дроп в группе (отправьте там)"},
-	},
+// sellerCommands follow the buyer commands in the menu of a seller's
+// private chat.
+var sellerCommands = []string{"products", "newdrop", "drops", "broadcast", "post"}
+
+// commandMenu is the menu of the named commands in locale.
+func (a *Adapter) commandMenu(locale string, names ...[]string) ([]tgbotapi.BotCommand, error) {
+	texts := a.o.Router.Texts()
+	var out []tgbotapi.BotCommand
+	for _, list := range names {
+		for _, name := range list {
+			key := "tg_cmd_" + name
+			if texts == nil || !texts.Has(key) {
+				return nil, fmt.Errorf("telegram: no text %s for the command menu", key)
+			}
+			out = append(out, tgbotapi.BotCommand{Command: name, Description: texts.Text(locale, key, nil)})
+		}
+	}
+	return out, nil
 }
 
 // SetCommands registers the command menu with setMyCommands: once per
@@ -92,9 +59,9 @@ func (a *Adapter) SetCommands(ctx context.Context) error {
 		return err
 	}
 	for _, s := range scopes {
-		cmds, ok := commandDescriptions[s.locale]
-		if !ok {
-			return fmt.Errorf("telegram: no command descriptions for %s", s.locale)
+		cmds, err := a.commandMenu(s.locale, buyerCommands)
+		if err != nil {
+			return err
 		}
 		if err := set(cmds, nil, s.code); err != nil {
 			return err
@@ -103,7 +70,10 @@ func (a *Adapter) SetCommands(ctx context.Context) error {
 	for _, chat := range a.adminChats() {
 		sc := tgbotapi.NewBotCommandScopeChat(chat)
 		for _, s := range scopes {
-			cmds := append(slices.Clone(commandDescriptions[s.locale]), sellerCommandDescriptions[s.locale]...)
+			cmds, err := a.commandMenu(s.locale, buyerCommands, sellerCommands)
+			if err != nil {
+				return err
+			}
 			if err := set(cmds, &sc, s.code); err != nil {
 				if ctx.Err() != nil {
 					return err

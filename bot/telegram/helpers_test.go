@@ -16,6 +16,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"shopbot/bot"
+	"shopbot/bot/telegram/telegramtest"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
 	"shopbot/store/sqlstore"
@@ -194,6 +195,7 @@ type envConfig struct {
 	opts       []func(*Options)
 	routerOpts []func(*testEnv, *bot.Options)
 	noRouter   bool
+	bubble     bool
 }
 
 func withOptions(f func(*Options)) envOption {
@@ -201,6 +203,12 @@ func withOptions(f func(*Options)) envOption {
 }
 
 func noRouter() envOption { return func(c *envConfig) { c.noRouter = true } }
+
+// inBubble is for tests run inside a testing/synctest bubble: the adapter
+// keeps its default clock and sleep (the bubble's fake time) and reaches an
+// in-process fake Bot API, which checks the flood limits on that time with
+// exact windows. e.clock is unused then.
+func inBubble() envOption { return func(c *envConfig) { c.bubble = true } }
 
 // withRouter changes the router's options (the store is open by then).
 func withRouter(f func(*testEnv, *bot.Options)) envOption {
@@ -215,7 +223,12 @@ func newEnv(t testing.TB, eo ...envOption) *testEnv {
 	}
 	ctx := context.Background()
 	e := &testEnv{clock: newSimClock(), events: &counter{}, logs: &syncBuffer{}, mux: http.NewServeMux()}
-	e.api = newFakeAPI(t, testToken, e.clock.Now)
+	if cfg.bubble {
+		f := telegramtest.NewFakeAPIWith(telegramtest.Options{Token: testToken, InProcess: true, Tolerance: -1})
+		e.api = &fakeAPI{FakeAPI: f, t: t}
+	} else {
+		e.api = newFakeAPI(t, testToken, e.clock.Now)
+	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.noRouter {
 		e.router = bot.NewRouter(bot.Options{Texts: templates.MustLoad()})
@@ -238,6 +251,9 @@ func newEnv(t testing.TB, eo ...envOption) *testEnv {
 			defer e.mu.Unlock()
 			e.reach = append(e.reach, reachEvent{chat, ok})
 		},
+	}
+	if cfg.bubble {
+		o.Clock, o.Sleep, o.HTTPClient = nil, nil, e.api.Client()
 	}
 	for _, f := range cfg.opts {
 		f(&o)

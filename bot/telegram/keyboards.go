@@ -10,43 +10,18 @@ import (
 	"shopbot/templates"
 )
 
-// uiTexts are the adapter's own words: labels of Telegram-only controls and
-// the short messages that carry a reply keyboard. Like commandDescriptions
-// they live here because only Telegram has these controls.
-type uiTexts struct {
-	sharePhone    string // the request_contact button
-	phonePrompt   string // the message carrying that button when the reply has inline buttons
-	phoneReceived string // the message removing it when nothing else can
-	privateChat   string // the URL button replacing checkout in groups
-}
+// The adapter's own words — labels of Telegram-only controls and the short
+// messages that carry a reply keyboard — are texts of the router's set
+// (templates/locales/<lang>/telegram.txt).
+const (
+	textSharePhone    = "tg_share_phone"    // the request_contact button
+	textPhonePrompt   = "tg_phone_prompt"   // the message carrying that button when the reply has inline buttons
+	textPhoneReceived = "tg_phone_received" // the message removing it when nothing else can
+	textPrivateChat   = "tg_private_chat"   // the URL button replacing checkout in groups
+)
 
-var uiByLocale = map[string]uiTexts{
-	"zh-CN": {
-		sharePhone:    "📱 分享我的手机号",
-		phonePrompt:   "也可以点下方按钮，直接分享你的 Telegram 手机号。",
-		phoneReceived: "已收到手机号。",
-		privateChat:   "🔒 到私聊中结算",
-	},
-	"en": {
-		sharePhone:    "📱 Share my phone number",
-		phonePrompt:   "Or tap the button below to share your Telegram phone number.",
-		phoneReceived: "Phone number received.",
-		privateChat:   "🔒 Continue in private chat",
-	},
-	"ru": {
-		sharePhone:    "📱 Поделиться номером",
-		phonePrompt:   "Или нажмите кнопку ниже, чтобы отправить номер из Telegram.",
-		phoneReceived: "Номер телефона получен.",
-		privateChat:   "🔒 Продолжить в личном чате",
-	},
-}
-
-func ui(locale string) uiTexts {
-	if t, ok := uiByLocale[locale]; ok {
-		return t
-	}
-	return uiByLocale[templates.Default]
-}
+// word is one of the adapter's own texts in locale.
+func (a *Adapter) word(locale, key string) string { return a.o.Router.Texts().Text(locale, key, nil) }
 
 // replyLocale is the locale the adapter's own words are chosen in for a
 // reply: the locale of the reply's script when the text says it clearly —
@@ -99,7 +74,7 @@ func (a *Adapter) forChat(r bot.Reply, chatID int64, hint string) bot.Reply {
 		return r
 	}
 	link := "https://t.me/" + a.username
-	label := ui(replyLocale(r.Text, hint)).privateChat
+	label := a.word(replyLocale(r.Text, hint), textPrivateChat)
 	rows := make([][]bot.Button, len(r.Buttons))
 	for i, row := range r.Buttons {
 		rows[i] = append([]bot.Button(nil), row...)
@@ -198,7 +173,7 @@ func (a *Adapter) markup(m markupKind, inline *tgbotapi.InlineKeyboardMarkup, lo
 	case inlineMarkup:
 		return inline
 	case contactMarkup:
-		return tgbotapi.NewOneTimeReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact(ui(locale).sharePhone)))
+		return tgbotapi.NewOneTimeReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact(a.word(locale, textSharePhone))))
 	case removeMarkup:
 		return tgbotapi.NewRemoveKeyboard(false)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/bot/telegram/telegramtest"
+	"shopbot/templates"
 )
 
 // contactButton returns the single request_contact button of m's reply
@@ -61,7 +62,7 @@ func TestAskPhone(t *testing.T) {
 		if len(ms[0].Markup) != 1 || ms[0].Markup[0][0].CallbackData != "cx" || ms[0].Keyboard != nil {
 			t.Errorf("question: %+v", ms[0])
 		}
-		if b := contactButton(t, ms[1]); b.Text != "📱 Поделиться номером" || ms[1].Text != ui("ru").phonePrompt {
+		if b := contactButton(t, ms[1]); b.Text != uiWord("ru", textSharePhone) || ms[1].Text != uiWord("ru", textPhonePrompt) {
 			t.Errorf("prompt %q, label %q", ms[1].Text, b.Text)
 		}
 	})
@@ -69,12 +70,12 @@ func TestAskPhone(t *testing.T) {
 	t.Run("language_code decides when the text does not", func(t *testing.T) {
 		e := newEnv(t, noRouter())
 		e.a.render(ctx, in(1003, "zh-hans"), []bot.Reply{{Text: "+86 138", AskPhone: true}})
-		if b := contactButton(t, e.api.Messages(1003)[0]); b.Text != ui("zh-CN").sharePhone {
+		if b := contactButton(t, e.api.Messages(1003)[0]); b.Text != uiWord("zh-CN", textSharePhone) {
 			t.Errorf("label %q", b.Text)
 		}
 		// Chinese text around a Latin name is Chinese.
 		e.a.render(ctx, in(1004, "ru"), []bot.Reply{{Text: "谢谢，Alice Liddell。请发送你的手机号，方便我们联系你。", AskPhone: true}})
-		if b := contactButton(t, e.api.Messages(1004)[0]); b.Text != ui("zh-CN").sharePhone {
+		if b := contactButton(t, e.api.Messages(1004)[0]); b.Text != uiWord("zh-CN", textSharePhone) {
 			t.Errorf("label %q", b.Text)
 		}
 	})
@@ -110,7 +111,7 @@ func TestAskPhone(t *testing.T) {
 		if err := e.a.SendReply(ctx, "1006", bot.Reply{Text: "Пожалуйста, отправьте номер телефона.", AskPhone: true}); err != nil {
 			t.Fatal(err)
 		}
-		if b := contactButton(t, e.api.Messages(1006)[0]); b.Text != ui("ru").sharePhone {
+		if b := contactButton(t, e.api.Messages(1006)[0]); b.Text != uiWord("ru", textSharePhone) {
 			t.Errorf("label %q", b.Text)
 		}
 	})
@@ -137,7 +138,7 @@ func TestSharedContactRemovesKeyboard(t *testing.T) {
 		ask(e, 1001)
 		e.a.render(ctx, shared(1001), []bot.Reply{review})
 		ms := e.api.Messages(1001)[1:]
-		if len(ms) != 2 || !ms[0].RemoveKeyboard || ms[0].Text != ui("en").phoneReceived || ms[1].Text != review.Text || len(ms[1].Markup) != 1 {
+		if len(ms) != 2 || !ms[0].RemoveKeyboard || ms[0].Text != uiWord("en", textPhoneReceived) || ms[1].Text != review.Text || len(ms[1].Markup) != 1 {
 			t.Fatalf("got %+v", ms)
 		}
 		if e.api.ReplyKeyboard(1001) != nil {
@@ -193,7 +194,7 @@ func TestGroupCheckoutLink(t *testing.T) {
 	if len(ms) != 1 || len(ms[0].Markup) != 2 {
 		t.Fatalf("got %+v", ms)
 	}
-	want := fakeButton{Text: ui("ru").privateChat, URL: "https://t.me/" + fakeBotName}
+	want := fakeButton{Text: uiWord("ru", textPrivateChat), URL: "https://t.me/" + fakeBotName}
 	if got := ms[0].Markup[1][0]; got != want {
 		t.Errorf("checkout button in a group = %+v, want %+v", got, want)
 	}
@@ -250,7 +251,7 @@ func TestGroupCheckoutEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if link.URL != "https://t.me/"+fakeBotName || link.Text != ui("en").privateChat {
+	if link.URL != "https://t.me/"+fakeBotName || link.Text != uiWord("en", textPrivateChat) {
 		t.Errorf("cart buttons %+v", cart.Markup)
 	}
 }
@@ -325,3 +326,6 @@ func TestBench(t *testing.T) {
 		t.Errorf("wrong secret: %+v", res)
 	}
 }
+
+// uiWord is one of the adapter's own texts, as the adapter renders it.
+func uiWord(locale, key string) string { return templates.MustLoad().Text(locale, key, nil) }

@@ -82,8 +82,9 @@ func (s SendLimits) chatLimit(chatID int64) Limit {
 
 // limiter hands out send times. A caller reserves a slot (possibly in the
 // future) under the mutex and then sleeps until it, so concurrent senders
-// never exceed a window and never spin. Reservations are exact sliding
-// windows, kept as sorted logs of send times: one global, one per chat.
+// never exceed a window and never spin; a caller that stops waiting
+// releases its slot. Reservations are exact sliding windows, kept as
+// sorted logs of send times: one global, one per chat.
 type limiter struct {
 	lim SendLimits
 
@@ -114,6 +115,33 @@ func (l *limiter) reserve(now time.Time, chat int64) time.Time {
 		c = &chatLog{}
 		l.chats[chat] = c
 	}
+	t := l.slot(now, chat, c)
+	if !l.lim.chatLimit(chat).unlimited() {
+		c.times = insertSorted(c.times, t)
+	}
+	if !l.lim.Global.unlimited() {
+		l.global = insertSorted(l.global, t)
+	}
+	return t
+}
+
+// next is the time reserve would return now for chat, without reserving
+// it: when a message to chat could go out.
+func (l *limiter) next(now time.Time, chat int64) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prune(now)
+	c := l.chats[chat]
+	if c == nil {
+		c = &chatLog{}
+	}
+	return l.slot(now, chat, c)
+}
+
+// slot is the earliest send time ≥ now for one more message to chat (log
+// c): after the chat's last reservation (FIFO) and any 429 penalty, within
+// the chat's and the global window. Called with mu held.
+func (l *limiter) slot(now time.Time, chat int64, c *chatLog) time.Time {
 	cl := l.lim.chatLimit(chat)
 	c.times = dropBefore(c.times, now.Add(-cl.Per))
 	from := now
@@ -127,15 +155,22 @@ func (l *limiter) reserve(now time.Time, chat int64) time.Time {
 		t1 := earliest(c.times, cl, from)
 		t2 := earliest(l.global, l.lim.Global, t1)
 		if t2.Equal(t1) {
-			if !cl.unlimited() {
-				c.times = insertSorted(c.times, t1)
-			}
-			if !l.lim.Global.unlimited() {
-				l.global = insertSorted(l.global, t1)
-			}
 			return t1
 		}
 		from = t2
+	}
+}
+
+// release gives back the slot reserve returned for chat at t when no
+// message went out in it (the waiter's context ended first), so that later
+// messages are not scheduled behind a send that never happens. Removing a
+// send from a log can only make the windows roomier.
+func (l *limiter) release(chat int64, t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.global = removeOne(l.global, t)
+	if c := l.chats[chat]; c != nil {
+		c.times = removeOne(c.times, t)
 	}
 }
 
@@ -179,6 +214,15 @@ func dropBefore(ts []time.Time, cut time.Time) []time.Time {
 		return ts
 	}
 	return append(ts[:0], ts[i:]...)
+}
+
+// removeOne deletes one entry equal to t from the sorted log ts, if any.
+func removeOne(ts []time.Time, t time.Time) []time.Time {
+	i := sort.Search(len(ts), func(i int) bool { return !ts[i].Before(t) })
+	if i == len(ts) || !ts[i].Equal(t) {
+		return ts
+	}
+	return append(ts[:i], ts[i+1:]...)
 }
 
 func insertSorted(ts []time.Time, t time.Time) []time.Time {

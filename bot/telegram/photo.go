@@ -134,10 +134,11 @@ func (a *Adapter) downloadPhoto(ctx context.Context, ref photoRef) ([]byte, erro
 	return data, nil
 }
 
-// withPhoto downloads the photo of in into its message. When that fails
-// it answers the user itself (they may send it again) and returns false.
-func (a *Adapter) withPhoto(ctx context.Context, in *incoming) bool {
-	data, err := a.downloadPhoto(ctx, in.photo)
+// withPhoto downloads the photo of in into its message under dctx. When
+// that fails it answers the user itself under ctx (they may send it again)
+// and returns false.
+func (a *Adapter) withPhoto(dctx, ctx context.Context, in *incoming) bool {
+	data, err := a.downloadPhoto(dctx, in.photo)
 	if err == nil {
 		in.msg.Photo = data
 		return true

@@ -29,7 +29,7 @@ func (a *Adapter) Post(ctx context.Context, chatID string, r bot.Reply) (string,
 		return "", err
 	}
 	id, err := a.post(ctx, chat, a.forChat(r, chat, ""))
-	if code, _ := classify(err); code == 400 && a.imageURL(r.Image) != "" {
+	if refusedPicture(err) && a.hasPhoto(r.Image) {
 		a.event(EventPhotoFallback)
 		a.log.WarnContext(ctx, "telegram photo post refused, posting text", "chat_id", chat, "image", r.Image, "err", err)
 		r.Image = ""
@@ -40,12 +40,13 @@ func (a *Adapter) Post(ctx context.Context, chatID string, r bot.Reply) (string,
 
 func (a *Adapter) post(ctx context.Context, chat int64, r bot.Reply) (string, error) {
 	text := clean(r.Text)
-	var c tgbotapi.Chattable
-	if photo := a.imageURL(r.Image); photo != "" {
+	var msg tgbotapi.Message
+	var err error
+	if a.hasPhoto(r.Image) {
 		caption, _ := cutText(text, MaxCaptionLen)
-		p := tgbotapi.NewPhoto(chat, tgbotapi.FileURL(photo))
+		p := tgbotapi.NewPhoto(chat, nil)
 		p.Caption, p.ParseMode, p.ReplyMarkup = escapeHTML(caption), tgbotapi.ModeHTML, a.keyboard(ctx, r.Buttons)
-		c = p
+		msg, err = a.sendPhoto(ctx, chat, r.Image, p)
 	} else {
 		body, _ := cutText(text, MaxTextLen)
 		if strings.TrimSpace(body) == "" {
@@ -56,9 +57,8 @@ func (a *Adapter) post(ctx context.Context, chat int64, r bot.Reply) (string, er
 		if kb := a.keyboard(ctx, r.Buttons); kb != nil {
 			m.ReplyMarkup = kb
 		}
-		c = m
+		msg, err = a.sender.Send(ctx, chat, m)
 	}
-	msg, err := a.sender.Send(ctx, chat, c)
 	if errors.Is(err, ErrBlocked) {
 		return "", fmt.Errorf("%w: %w", bot.ErrGone, err)
 	}
@@ -79,7 +79,7 @@ func (a *Adapter) Edit(ctx context.Context, chatID, messageID string, r bot.Repl
 		return err
 	}
 	r = a.forChat(r, chat, "")
-	photo := a.imageURL(r.Image) != ""
+	photo := a.hasPhoto(r.Image)
 	done, err := a.editAs(ctx, chat, id, r, photo)
 	if err == nil && !done && photo {
 		// The post may have been made as text (Post's fallback).

@@ -42,7 +42,7 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 		}
 	}
 	if kb.remove && ((replies[0].Edit && editable != nil) || !a.carriesPlain(replies[0])) {
-		err := a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
+		err := a.note(ctx, in.chatID, a.word(replyLocale(replies[0].Text, kb.hint), textPhoneReceived), a.markup(removeMarkup, nil, ""))
 		if err == nil {
 			kb.sent(removeMarkup)
 		}
@@ -78,7 +78,7 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 		}
 	}
 	if kb.remove {
-		_ = a.note(ctx, in.chatID, ui(replyLocale(replies[0].Text, kb.hint)).phoneReceived, a.markup(removeMarkup, nil, ""))
+		_ = a.note(ctx, in.chatID, a.word(replyLocale(replies[0].Text, kb.hint), textPhoneReceived), a.markup(removeMarkup, nil, ""))
 	}
 }
 
@@ -143,7 +143,7 @@ func (a *Adapter) SendReply(ctx context.Context, chatID string, r bot.Reply) err
 // reply whose last message could not carry it.
 func (a *Adapter) promptPhone(ctx context.Context, chatID int64, r bot.Reply, kb *replyKeyboard) error {
 	locale := replyLocale(r.Text, kb.hint)
-	err := a.note(ctx, chatID, ui(locale).phonePrompt, a.markup(contactMarkup, nil, locale))
+	err := a.note(ctx, chatID, a.word(locale, textPhonePrompt), a.markup(contactMarkup, nil, locale))
 	if err == nil {
 		kb.sent(contactMarkup)
 	}
@@ -152,10 +152,14 @@ func (a *Adapter) promptPhone(ctx context.Context, chatID int64, r bot.Reply, kb
 
 // edit tries to edit target in place. done is false when a new message
 // must be sent instead (different kind of message, too long, or Telegram
-// refused the edit with 400); "message is not modified" counts as done.
+// refused the edit with 400). An edit that would leave target as it is —
+// its text or caption and inline keyboard, as the callback query carries
+// them — is not made (Telegram would answer 400 "message is not
+// modified"); should Telegram answer that anyway (a press raced another
+// edit), the edit counts as done as well.
 func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Message, r bot.Reply) (done bool, err error) {
 	isPhoto := len(target.Photo) > 0
-	wantPhoto := a.imageURL(r.Image) != ""
+	wantPhoto := a.hasPhoto(r.Image)
 	limit := MaxTextLen
 	if isPhoto {
 		limit = MaxCaptionLen
@@ -164,7 +168,12 @@ func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Messa
 	if isPhoto != wantPhoto || strings.TrimSpace(text) == "" || utf16Len(text) > limit {
 		return false, nil
 	}
-	base := tgbotapi.BaseEdit{ChatID: chatID, MessageID: target.MessageID, ReplyMarkup: a.keyboard(ctx, r.Buttons)}
+	markup := a.keyboard(ctx, r.Buttons)
+	if shows(target, text, markup) {
+		a.event(EventEditUnchanged)
+		return true, nil
+	}
+	base := tgbotapi.BaseEdit{ChatID: chatID, MessageID: target.MessageID, ReplyMarkup: markup}
 	var c tgbotapi.Chattable
 	if isPhoto {
 		c = tgbotapi.EditMessageCaptionConfig{BaseEdit: base, Caption: escapeHTML(text), ParseMode: tgbotapi.ModeHTML}
@@ -177,8 +186,9 @@ func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Messa
 	switch {
 	case err == nil:
 		return true, nil
-	case code == 400 && strings.Contains(apiDescription(err), "message is not modified"):
-		return true, nil // a double tap on the same stepper value
+	case code == 400 && isNotModified(err):
+		a.event(EventEditUnchanged)
+		return true, nil // the message changed since the press, into this
 	case code == 400:
 		// Too old, deleted, or not ours to edit: send a new message.
 		a.event(EventEditFallback)
@@ -188,12 +198,68 @@ func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Messa
 	return true, err
 }
 
-// layout cuts r into the messages sendReply sends: a photo (its URL, ""
+// isNotModified reports Telegram's 400 for an edit that changes nothing.
+func isNotModified(err error) bool {
+	return strings.Contains(apiDescription(err), "message is not modified")
+}
+
+// shows reports whether m already shows text (or, for a photo, the
+// caption text) with the inline keyboard kb. Telegram returns a message's
+// text unescaped (what text is before escapeHTML) and trimmed.
+func shows(m *tgbotapi.Message, text string, kb *tgbotapi.InlineKeyboardMarkup) bool {
+	cur := m.Text
+	if len(m.Photo) > 0 {
+		cur = m.Caption
+	}
+	if strings.TrimSpace(cur) != strings.TrimSpace(text) {
+		return false
+	}
+	var have [][]tgbotapi.InlineKeyboardButton
+	if m.ReplyMarkup != nil {
+		have = m.ReplyMarkup.InlineKeyboard
+	}
+	var want [][]tgbotapi.InlineKeyboardButton
+	if kb != nil {
+		want = kb.InlineKeyboard
+	}
+	if len(have) != len(want) {
+		return false
+	}
+	for i := range have {
+		if len(have[i]) != len(want[i]) {
+			return false
+		}
+		for j := range have[i] {
+			if !sameButton(have[i][j], want[i][j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameButton compares the fields the adapter sets (text, callback data,
+// URL); a button with any other field is never one of ours.
+func sameButton(a, b tgbotapi.InlineKeyboardButton) bool {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	other := func(x tgbotapi.InlineKeyboardButton) bool {
+		return x.LoginURL != nil || x.SwitchInlineQuery != nil || x.SwitchInlineQueryCurrentChat != nil || x.CallbackGame != nil || x.Pay
+	}
+	return a.Text == b.Text && str(a.CallbackData) == str(b.CallbackData) && str(a.URL) == str(b.URL) && !other(a) && !other(b)
+}
+
+// layout cuts r into the messages sendReply sends: a photo (r.Image, ""
 // for none) with the start of the text as caption, then text chunks of at
 // most 4096 characters, blank ones left out.
 func (a *Adapter) layout(r bot.Reply) (photo, caption string, chunks []string) {
 	text := clean(r.Text)
-	if photo = a.imageURL(r.Image); photo != "" {
+	if a.hasPhoto(r.Image) {
+		photo = r.Image
 		caption, rest := cutText(text, MaxCaptionLen)
 		return photo, strings.TrimSpace(caption), nonBlank(splitText(rest, MaxTextLen))
 	}
@@ -217,16 +283,15 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 	}
 	photo, caption, chunks := a.layout(r)
 	if photo != "" {
-		p := tgbotapi.NewPhoto(chatID, tgbotapi.FileURL(photo))
+		p := tgbotapi.NewPhoto(chatID, nil)
 		p.Caption, p.ParseMode = escapeHTML(caption), tgbotapi.ModeHTML
 		p.ReplyToMessageID, p.AllowSendingWithoutReply = replyTo, replyTo != 0
 		mk := pick(len(chunks) == 0)
 		p.ReplyMarkup = a.markup(mk, inline, locale)
-		_, err := a.sender.run(ctx, call{method: "sendPhoto", chatID: chatID, limited: true, tolerant: true,
-			do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(p) }})
-		if code, _ := classify(err); code == 400 {
-			// Telegram could not fetch or use the picture: the text alone
-			// still lets the buyer shop.
+		_, err := a.sendPhoto(ctx, chatID, photo, p)
+		if refusedPicture(err) {
+			// Telegram could not fetch or use the picture, or it could
+			// not be read: the text alone still lets the buyer shop.
 			a.event(EventPhotoFallback)
 			a.log.WarnContext(ctx, "telegram photo refused, sending text only", "chat_id", chatID, "image", r.Image, "err", err)
 			chunks = nonBlank(splitText(clean(r.Text), MaxTextLen))
@@ -314,7 +379,7 @@ func linkOK(s string) bool {
 
 // imageURL makes a reply's site-relative picture absolute on the public base
 // URL, or "" when pictures cannot be fetched by Telegram (no public URL, or
-// it names a loopback or private address).
+// it names a loopback or private address; see uploadable then).
 func (a *Adapter) imageURL(img string) string {
 	if img == "" {
 		return ""

@@ -211,7 +211,8 @@ func TestRenderLongReplies(t *testing.T) {
 			t.Errorf("message %d: buttons %v (only the last one carries them)", i, m.Markup)
 		}
 	}
-	if joined != long {
+	// (Telegram trims each message, so the line breaks at the cuts go.)
+	if strings.ReplaceAll(joined, "\n", "") != strings.ReplaceAll(long, "\n", "") {
 		t.Error("the text did not arrive complete")
 	}
 
@@ -355,5 +356,104 @@ func TestRenderEdit(t *testing.T) {
 	e.a.render(ctx, in(page), []bot.Reply{{Text: strings.Repeat("x", MaxTextLen+1), Edit: true}})
 	if s, _ := count(); s != s0+2 {
 		t.Errorf("long edit: %d new messages, want 2", s-s0)
+	}
+}
+
+// TestNoOpEdits: a press whose reply is what the pressed message already
+// shows (text or caption as Telegram returns it, and the same inline
+// keyboard) makes no edit call — the Bot API would answer 400 "message is
+// not modified" — and when the message changed since the press into the
+// reply, that 400 counts as done.
+func TestNoOpEdits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noRouter())
+	ctx := context.Background()
+	const chat = 1001
+	send := func(r bot.Reply) fakeMsg {
+		t.Helper()
+		if err := e.a.SendReply(ctx, itoa(chat), r); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := e.api.Last(chat)
+		return m
+	}
+	kb := func(a string) [][]bot.Button {
+		return [][]bot.Button{{{Text: a + " <b>", Action: a}, {Text: "site", URL: "https://shop.example/x"}}}
+	}
+	in := func(m fakeMsg) incoming { return incoming{chatID: chat, pressed: e.api.asMessage(m)} }
+	calls := func() int {
+		return len(e.api.Calls("editMessageText", "editMessageCaption", "sendMessage", "sendPhoto"))
+	}
+
+	page := send(bot.Reply{Text: "Page 1 & <more>", Buttons: kb("cat:1:0")})
+	card := send(bot.Reply{Text: "Serum", Image: "/img/demo:COS-001.png", Buttons: kb("q:1:1")})
+	for _, tc := range []struct {
+		name    string
+		pressed fakeMsg
+		reply   bot.Reply
+	}{
+		{"same text and keyboard", page, bot.Reply{Text: "Page 1 & <more>", Buttons: kb("cat:1:0"), Edit: true}},
+		{"same text but for the spaces Telegram trims", page, bot.Reply{Text: "Page 1 & <more>\n", Buttons: kb("cat:1:0"), Edit: true}},
+		{"same caption and keyboard", card, bot.Reply{Text: "Serum", Image: "/img/demo:COS-001.png", Buttons: kb("q:1:1"), Edit: true}},
+	} {
+		before, unchanged := calls(), e.events.get(EventEditUnchanged)
+		e.a.render(ctx, in(tc.pressed), []bot.Reply{tc.reply})
+		if n := calls() - before; n != 0 {
+			t.Errorf("%s: %d calls, want none", tc.name, n)
+		}
+		if e.events.get(EventEditUnchanged) != unchanged+1 {
+			t.Errorf("%s: not counted as unchanged", tc.name)
+		}
+	}
+
+	// Another keyboard (or text) is an edit.
+	e.a.render(ctx, in(page), []bot.Reply{{Text: "Page 1 & <more>", Buttons: kb("cat:1:1"), Edit: true}})
+	if n := e.api.Count("editMessageText"); n != 1 {
+		t.Fatalf("keyboard change: %d edits, want 1", n)
+	}
+	// The press was on the message before that edit; the reply is what it
+	// shows now. The edit is made and answered "not modified": done, no
+	// new message, nothing failed.
+	before := len(e.api.Messages(chat))
+	e.a.render(ctx, in(page), []bot.Reply{{Text: "Page 1 & <more>", Buttons: kb("cat:1:1"), Edit: true}})
+	edits := e.api.Calls("editMessageText")
+	if len(edits) != 2 || edits[1].Status != 400 {
+		t.Fatalf("raced edit: calls %+v", edits)
+	}
+	if len(e.api.Messages(chat)) != before || e.events.get(EventSendFailed) != 0 || e.events.get(EventEditFallback) != 0 {
+		t.Errorf("not-modified answer: %d new messages, events %v", len(e.api.Messages(chat))-before, e.events.n)
+	}
+}
+
+// TestNoOpPressAnswered: through the router, pressing the quantity label
+// of a product card (its data is the quantity shown) changes nothing: no
+// edit call, and the callback query is answered.
+func TestNoOpPressAnswered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.deliver(t, textUpdate(1, private(alice), alice, "/start"))
+	menu := e.api.Messages(alice.ID)[0]
+	e.press(t, 2, alice, menu, "p:1")
+	card, _ := e.api.Last(alice.ID)
+	if card.Photo == "" || len(card.Markup) == 0 || len(card.Markup[0]) != 3 {
+		t.Fatalf("card = %+v", card)
+	}
+	minus, label := card.Markup[0][0].CallbackData, card.Markup[0][1].CallbackData
+	if minus != label {
+		t.Fatalf("at quantity 1 − is %q and the label %q", minus, label)
+	}
+	sent := len(e.api.Messages(alice.ID))
+	answered := e.api.Count("answerCallbackQuery")
+	for i, data := range []string{label, minus} {
+		e.press(t, 3+i, alice, card, data)
+	}
+	if n := len(e.api.Calls("editMessageText", "editMessageCaption", "editMessageReplyMarkup")); n != 0 {
+		t.Errorf("%d edit calls for presses that change nothing", n)
+	}
+	if n := e.api.Count("answerCallbackQuery") - answered; n != 2 {
+		t.Errorf("%d callback queries answered, want 2", n)
+	}
+	if n := len(e.api.Messages(alice.ID)) - sent; n != 0 {
+		t.Errorf("%d new messages", n)
 	}
 }

@@ -102,6 +102,7 @@ func (s *Sender) run(ctx context.Context, c call) (*tgbotapi.APIResponse, error)
 		actx, cancel := context.WithTimeout(ctx, s.timeout)
 		resp, err := c.do(s.api(actx))
 		cancel()
+		withCode(err, resp)
 		if err == nil {
 			s.event(EventSendOK)
 			return resp, nil
@@ -157,14 +158,44 @@ func backoff(base time.Duration, attempt int) time.Duration {
 	return d
 }
 
-// wait blocks until the limiter's slot for a message to chat.
+// wait blocks until the limiter's slot for a message to chat. When ctx
+// ends first the slot is given back: a waiter that gives up must not keep
+// the schedule booked for the messages after it.
 func (s *Sender) wait(ctx context.Context, chat int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	now := s.now()
 	at := s.lim.reserve(now, chat)
-	if d := at.Sub(now); d > 0 {
-		return s.sleep(ctx, d)
+	err := ctx.Err()
+	if d := at.Sub(now); d > 0 && err == nil {
+		err = s.sleep(ctx, d)
 	}
-	return ctx.Err()
+	if err != nil {
+		s.lim.release(chat, at)
+	}
+	return err
+}
+
+// ready waits until a message to chat could go out at once — its chat's
+// and the global window have room — without booking anything, or until ctx
+// ends (its error is returned then). An update is routed only when its
+// chat is ready, so the wait for a busy chat happens while the update can
+// still be handed over again (see Poll), not after the router took it.
+func (s *Sender) ready(ctx context.Context, chat int64) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := s.now()
+		d := s.lim.next(now, chat).Sub(now)
+		if d <= 0 {
+			return nil
+		}
+		if err := s.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
 }
 
 func (s *Sender) fail(ctx context.Context, c call, attempts int, err error) error {
@@ -189,6 +220,15 @@ func classify(err error) (code, retryAfter int) {
 		return se.Code, 0
 	}
 	return 0, 0
+}
+
+// withCode puts the answer's error_code into err when the library left it
+// out (its multipart uploads do), so that classify sees a 400 or 429.
+func withCode(err error, resp *tgbotapi.APIResponse) {
+	var pe *tgbotapi.Error
+	if err != nil && resp != nil && errors.As(err, &pe) && pe.Code == 0 {
+		pe.Code = resp.ErrorCode
+	}
 }
 
 // apiDescription is Telegram's description of a failed request, or "".

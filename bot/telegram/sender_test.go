@@ -85,6 +85,54 @@ func TestLimiterReservations(t *testing.T) {
 			t.Errorf("after penalty at %v", got.Sub(t0))
 		}
 	})
+	t.Run("released slots are free again", func(t *testing.T) {
+		// One per second overall: 60 waiters book a minute ahead; all
+		// but the first give up (their contexts ended) and release.
+		l := newLimiter(SendLimits{Global: Limit{N: 1, Per: time.Second}}.withDefaults())
+		var booked []time.Time
+		for i := range 60 {
+			booked = append(booked, l.reserve(t0, int64(100+i)))
+		}
+		if last := booked[59].Sub(t0); last != 59*time.Second {
+			t.Fatalf("60th booking at %v", last)
+		}
+		for i, at := range booked[1:] {
+			l.release(int64(101+i), at)
+		}
+		now := t0.Add(500 * time.Millisecond)
+		if got := l.next(now, 7); !got.Equal(t0.Add(time.Second)) {
+			t.Errorf("next free slot at %v, want 1s (after the one real send)", got.Sub(t0))
+		}
+		if got := l.reserve(now, 7); !got.Equal(t0.Add(time.Second)) {
+			t.Errorf("a send after the released burst booked at %v, want 1s", got.Sub(t0))
+		}
+		// A chat's own log is released too: its next message is not held
+		// back by its cancelled one.
+		l = newLimiter(lim)
+		first, second := l.reserve(t0, 5), l.reserve(t0, 5)
+		l.release(5, second)
+		if got := l.reserve(t0.Add(time.Second), 5); !got.Equal(t0.Add(time.Second)) || !first.Equal(t0) {
+			t.Errorf("chat 5 after a release: %v", got.Sub(t0))
+		}
+		// Releasing what is not booked changes nothing.
+		l.release(5, t0.Add(time.Hour))
+		l.release(99, t0)
+		if got := l.next(t0.Add(time.Second), 5); !got.Equal(t0.Add(2 * time.Second)) {
+			t.Errorf("after stray releases: %v", got.Sub(t0))
+		}
+	})
+	t.Run("next books nothing", func(t *testing.T) {
+		l := newLimiter(lim)
+		for range 3 {
+			if got := l.next(t0, 9); !got.Equal(t0) {
+				t.Fatalf("next = %v", got.Sub(t0))
+			}
+		}
+		l.reserve(t0, 9)
+		if got := l.next(t0, 9); !got.Equal(t0.Add(time.Second)) {
+			t.Errorf("next after a booking = %v", got.Sub(t0))
+		}
+	})
 	t.Run("idle chats are forgotten", func(t *testing.T) {
 		l := newLimiter(lim)
 		for i := range 100 {

@@ -6,9 +6,12 @@
 //
 // The webhook (POST /telegram/webhook) checks X-Telegram-Bot-Api-Secret-Token
 // in constant time (401 and only a counter otherwise), reads at most 1 MiB
-// (413), parses exactly one JSON update (400), then processes it
-// synchronously — router and replies — under a 10 s deadline detached from
-// the request, and answers 200. Synchronous processing gives Telegram's own
+// (413), parses exactly one JSON update (400), waits until a typed
+// message's chat could take a reply (admit; when Telegram hangs up first
+// the update is not routed and Telegram delivers it again), then processes
+// it synchronously — the router under ProcessTimeout, the replies as soon
+// as the rate limiter lets them out, detached from the request — and
+// answers 200. Synchronous processing gives Telegram's own
 // delivery (max_connections, default 40) as backpressure, needs no queue or
 // background goroutines to drain at shutdown, and loses nothing when the
 // process dies mid-update: Telegram redelivers anything not acknowledged and
@@ -26,16 +29,18 @@
 //
 // Long polling (Poll) is for development and single-replica setups: it
 // deletes the webhook, then processes each getUpdates batch (chats in
-// parallel, each chat in order) before confirming it with the next offset.
+// parallel, each chat in order) before confirming it with the next offset;
+// a burst waits at Telegram, and at shutdown what was not started stays
+// unconfirmed (see Poll).
 //
 // # Sending
 //
 // Everything goes through one Sender (see Sender and SendLimits): sends and
 // edits reserve a slot in exact sliding windows (global, per chat) under a
 // mutex and sleep until it, so concurrent senders never exceed a limit and
-// one slow chat does not hold the others back. Replies in a busy group may
-// therefore wait up to a minute (20/min); a reply that cannot go out within
-// the update's deadline is logged and counted as failed.
+// one slow chat does not hold the others back. A waiter whose context ends
+// gives its slot back. Replies wait for their slots however long the queue
+// is — in a busy group up to a minute (20/min) — rather than being dropped.
 //
 // # Keyboards
 //
@@ -121,6 +126,7 @@ const (
 	EventUnblocked     = "unblocked"      // my_chat_member: chat reachable again
 	EventButtonDropped = "button_dropped" // button not representable (callback_data > 64 bytes …)
 	EventEditFallback  = "edit_fallback"  // edit refused, new message sent
+	EventEditUnchanged = "edit_unchanged" // edit left out or answered "not modified": the message already showed it
 	EventPhotoFallback = "photo_fallback" // photo refused, text sent
 	EventPhotoFailed   = "photo_failed"   // a photo sent to the bot could not be downloaded
 	EventPanic         = "panic"          // processing an update panicked (recovered, logged)
@@ -136,9 +142,16 @@ type Options struct {
 	// required in webhook mode. Without it every webhook call gets 401.
 	WebhookSecret string
 	// PublicURL is the public base URL: the webhook is registered under it
-	// and reply images ("/img/…") are sent as photos by URL on it. Photos are
-	// left out when it is empty or names a loopback/private host.
+	// and reply images ("/img/…") are sent as photos by URL on it. When it
+	// is empty or names a loopback/private host, Telegram cannot fetch
+	// them: they are uploaded with ImageBytes, or left out without it.
 	PublicURL string
+	// ImageBytes returns the bytes and content type of a reply's
+	// site-relative picture ("/img/…", "/qr/…", "/b/…"), as the site
+	// serves it. Used when Telegram cannot fetch PublicURL: each picture is
+	// then uploaded once and its file_id reused (see pictures.go).
+	// Optional.
+	ImageBytes func(ctx context.Context, url string) (data []byte, contentType string, err error)
 	// Mode is ModeWebhook or ModePolling; default webhook when PublicURL is
 	// https, else polling.
 	Mode   string
@@ -158,7 +171,12 @@ type Options struct {
 	// OnReachable is told when a chat becomes unreachable (403, bot blocked
 	// or removed) or reachable again (my_chat_member). Optional.
 	OnReachable func(ctx context.Context, chatID int64, reachable bool)
-	// ProcessTimeout bounds the handling of one update; default 10 s.
+	// ProcessTimeout bounds routing one update (the router, and the
+	// download of a photo sent to the bot); default 10 s. Sending the
+	// replies is not bounded by it: they wait for their rate-limiter slots
+	// however long the queue in front of them is (each request has
+	// RequestTimeout and bounded retries). It is also the time updates in
+	// progress get to finish when polling stops.
 	ProcessTimeout time.Duration
 	// RequestTimeout bounds one Bot API request; default 30 s.
 	RequestTimeout time.Duration
@@ -184,6 +202,7 @@ type Adapter struct {
 	botID        int64
 	mentionRe    *regexp.Regexp
 	sender       *Sender
+	pics         *pictures // file_ids of uploaded pictures
 }
 
 // New checks the options and the token (the library calls getMe).
@@ -252,7 +271,7 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	}
 	o.Limits = o.Limits.withDefaults()
 	a := &Adapter{o: o, http: o.HTTPClient, log: o.Log, secret: []byte(o.WebhookSecret), publicBase: publicPhotoBase(o.PublicURL),
-		fileEndpoint: fileEndpointFor(o.APIEndpoint)}
+		fileEndpoint: fileEndpointFor(o.APIEndpoint), pics: newPictures()}
 	if a.fileEndpoint == "" {
 		o.Log.WarnContext(ctx, "telegram: API endpoint does not end in /bot%s/%s; photos sent to the bot will not be read")
 	}
@@ -320,9 +339,13 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), a.o.ProcessTimeout)
-	defer cancel()
-	a.process(ctx, &u)
+	if a.admit(r.Context(), &u) != nil {
+		// Telegram hung up while the chat's earlier replies were still
+		// queued: the update was not routed, and is delivered again.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	a.process(context.WithoutCancel(r.Context()), &u)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -351,8 +374,12 @@ func decodeUpdate(body io.Reader) (tgbotapi.Update, int) {
 }
 
 // process handles one update: callback answered, converted, routed,
-// replies rendered. It never panics (a panic is logged and counted): a
-// poison update must not make Telegram redeliver it for a day.
+// replies rendered. Routing (the photo download included) runs under
+// ProcessTimeout; the replies then wait for their rate-limiter slots as
+// long as the queue in front of them takes, until ctx ends: a reply is not
+// dropped because many others go first. It never panics (a panic is
+// logged and counted): a poison update must not make Telegram redeliver it
+// for a day.
 func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -387,10 +414,10 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 		a.log.DebugContext(ctx, "telegram update ignored", "update_id", u.UpdateID, "reason", why)
 		return
 	}
-	if in.photo.fileID != "" && !a.withPhoto(ctx, &in) {
+	replies, routed, err := a.route(ctx, &in)
+	if !routed {
 		return
 	}
-	replies, err := a.o.Router.Handle(ctx, in.msg)
 	switch {
 	case errors.Is(err, bot.ErrDuplicate):
 		a.event(EventDuplicate)
@@ -401,6 +428,18 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	}
 	answer(toastOf(replies))
 	a.render(ctx, in, replies)
+}
+
+// route hands in to the router under ProcessTimeout, after downloading
+// its photo. routed is false when the download failed (the user was told).
+func (a *Adapter) route(ctx context.Context, in *incoming) (replies []bot.Reply, routed bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, a.o.ProcessTimeout)
+	defer cancel()
+	if in.photo.fileID != "" && !a.withPhoto(rctx, ctx, in) {
+		return nil, false, nil
+	}
+	replies, err = a.o.Router.Handle(rctx, in.msg)
+	return replies, true, err
 }
 
 // toastOf is the first toast among replies (one notification per press).
@@ -466,9 +505,22 @@ func (a *Adapter) SetWebhook(ctx context.Context) error {
 
 // Poll receives updates by long polling until ctx ends, then returns nil
 // (an error only when Telegram rejects the token). It deletes the webhook
-// first. A batch in progress when ctx ends is finished (within
-// ProcessTimeout); Telegram redelivers anything unconfirmed after a restart
-// and the router drops what it had already seen.
+// first.
+//
+// Each getUpdates batch (at most 100 updates) is processed to the end —
+// every reply sent, however long the rate limiter makes it wait — before
+// the next offset confirms it, so a burst is answered at the pace the
+// limits allow while the rest of it waits at Telegram, not in memory.
+//
+// A typed message is routed only once its chat could take a message at
+// once (see admit): a chat whose earlier replies still wait for the rate
+// limiter (a busy group: 20 a minute) holds its next message back before
+// the router sees it. When ctx ends, no more updates are started; those
+// being processed get ProcessTimeout more to send their replies, which
+// their chats were ready for. The offset confirmed at exit stops before
+// the first update not started, so Telegram hands it (and anything after
+// it) over again after a restart; an update after it that had been
+// processed comes back too, and the router drops it as seen.
 func (a *Adapter) Poll(ctx context.Context) error {
 	if _, err := a.sender.Call(ctx, "deleteWebhook", tgbotapi.Params{}); err != nil {
 		if ctx.Err() != nil {
@@ -476,6 +528,8 @@ func (a *Adapter) Poll(ctx context.Context) error {
 		}
 		return err
 	}
+	work, stop := a.afterGrace(ctx)
+	defer stop()
 	offset, confirmed := 0, 0
 	wait := time.Second
 	for ctx.Err() == nil {
@@ -496,15 +550,10 @@ func (a *Adapter) Poll(ctx context.Context) error {
 		}
 		confirmed = offset // Telegram saw it: everything below is confirmed
 		wait = time.Second
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.o.ProcessTimeout)
-		a.dispatch(pctx, updates)
-		cancel()
-		for _, u := range updates {
-			offset = max(offset, u.UpdateID+1)
-		}
+		offset = a.dispatch(ctx, work, updates, offset)
 	}
 	if offset != confirmed {
-		// Confirm the last batch so a restart does not fetch it again.
+		// Confirm what was processed so a restart does not fetch it again.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_, _ = a.getUpdates(cctx, offset, 0)
 		cancel()
@@ -531,26 +580,69 @@ func (a *Adapter) getUpdates(ctx context.Context, offset, timeout int) ([]tgbota
 	return updates, nil
 }
 
-// dispatch processes a batch: each chat's updates in order, chats in parallel.
-func (a *Adapter) dispatch(ctx context.Context, updates []tgbotapi.Update) {
+// afterGrace is a context that ends ProcessTimeout after ctx does (or when
+// stop is called): the time updates being processed at shutdown get to
+// send their replies.
+func (a *Adapter) afterGrace(ctx context.Context) (work context.Context, stop func()) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	unregister := context.AfterFunc(ctx, func() {
+		_ = a.o.Sleep(work, a.o.ProcessTimeout)
+		cancel()
+	})
+	return work, func() {
+		unregister()
+		cancel()
+	}
+}
+
+// dispatch processes a batch under ctx — each chat's updates in order,
+// chats in parallel, each update once admitted (admit) — and returns the
+// offset that confirms it: past its last update, or, when gate ends before
+// every update was started, the first update not started (see Poll).
+func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update, offset int) int {
 	byChat := map[int64][]*tgbotapi.Update{}
 	var order []int64
+	next := offset
 	for i := range updates {
 		k := chatOf(&updates[i])
 		if _, ok := byChat[k]; !ok {
 			order = append(order, k)
 		}
 		byChat[k] = append(byChat[k], &updates[i])
+		next = max(next, updates[i].UpdateID+1)
 	}
-	var wg sync.WaitGroup
+	var (
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		notStarted = next
+	)
 	for _, k := range order {
 		wg.Go(func() {
 			for _, u := range byChat[k] {
+				if a.admit(gate, u) != nil {
+					mu.Lock()
+					notStarted = min(notStarted, u.UpdateID)
+					mu.Unlock()
+					return
+				}
 				a.process(ctx, u)
 			}
 		})
 	}
 	wg.Wait()
+	return notStarted
+}
+
+// admit waits until u may be routed: a typed message (or channel post)
+// once its chat could take a reply at once (Sender.ready). A pressed
+// button goes at once — its answer is not rate limited, Telegram wants it
+// within seconds, and in groups it is mostly a toast — and so do updates
+// that are answered with nothing. The error is ctx's.
+func (a *Adapter) admit(ctx context.Context, u *tgbotapi.Update) error {
+	if u.Message == nil && u.ChannelPost == nil {
+		return ctx.Err()
+	}
+	return a.sender.ready(ctx, chatOf(u))
 }
 
 func chatOf(u *tgbotapi.Update) int64 {

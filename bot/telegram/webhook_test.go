@@ -1,10 +1,14 @@
 package telegram
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -229,4 +233,57 @@ func TestProcessRecoversPanic(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "panicked") {
 		t.Error("panic not logged")
 	}
+}
+
+// TestWebhookWaitsForBusyChat: a message for a chat whose replies are
+// still queued waits before routing; when Telegram hangs up meanwhile it is
+// not routed (nor marked seen), so Telegram's redelivery is answered.
+func TestWebhookWaitsForBusyChat(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// A 429 told us to leave alice's chat alone for a minute.
+	e.a.sender.lim.penalize(alice.ID, e.clock.Now().Add(time.Minute))
+	u := textUpdate(7, private(alice), alice, "/help")
+	body, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Telegram gave up on the delivery
+	req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(string(body))).WithContext(ctx)
+	req.Header.Set(secretHeader, testSecret)
+	rec := httptest.NewRecorder()
+	e.mux.ServeHTTP(rec, req)
+	if rec.Code == http.StatusOK || e.api.Count("sendMessage") != 0 || e.events.get(EventUpdate) != 0 {
+		t.Fatalf("abandoned delivery: HTTP %d, %d messages, events %v", rec.Code, e.api.Count("sendMessage"), e.events.n)
+	}
+	start := e.clock.Now()
+	e.deliver(t, u)
+	if n := e.api.Count("sendMessage"); n != 1 || e.events.get(EventDuplicate) != 0 {
+		t.Errorf("redelivery: %d messages, events %v", n, e.events.n)
+	}
+	if waited := e.clock.Now().Sub(start); waited < time.Minute {
+		t.Errorf("routed after %v, before the chat was free", waited)
+	}
+}
+
+// TestCallbackNotHeldByBusyChat: a pressed button is routed at once: its
+// answer does not wait for the busy chat, only a message it sends there
+// does.
+func TestCallbackNotHeldByBusyChat(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, inBubble())
+		start := time.Now()
+		e.a.sender.lim.penalize(group.ID, start.Add(time.Minute))
+		e.deliver(t, tgbotapi.Update{UpdateID: 8, CallbackQuery: &tgbotapi.CallbackQuery{ID: "busy", From: alice, Data: "help",
+			Message: &tgbotapi.Message{MessageID: 3, Chat: group, Date: 1, Text: "…"}, ChatInstance: "ci"}})
+		answers := e.api.Calls("answerCallbackQuery")
+		if len(answers) != 1 || !answers[0].At.Equal(start) {
+			t.Errorf("answer calls %+v; want one at once (%v)", answers, start)
+		}
+		if sends := e.api.SendTimes(group.ID); len(sends) != 1 || sends[0].Sub(start) != time.Minute {
+			t.Errorf("group message at %v; want after the minute", sends)
+		}
+	})
 }

@@ -94,6 +94,13 @@ type Options struct {
 	// message bodies, so benchmarks with 100,000 chats measure the sender,
 	// not the fake. Edits then find no message to edit.
 	Lean bool
+	// InProcess opens no listening socket: the fake is reached only through
+	// Client, which hands requests straight to ServeHTTP. Inside a
+	// testing/synctest bubble this keeps every goroutine in the bubble, so
+	// the bubble's fake clock can advance (a goroutine waiting on a socket
+	// never counts as blocked). Endpoint and FileEndpoint then name a host
+	// that only Client reaches.
+	InProcess bool
 }
 
 // Call is one request the fake received.
@@ -102,6 +109,9 @@ type Call struct {
 	Params url.Values
 	At     time.Time
 	Status int // 200 or the error code answered
+	// Upload is the file sent with the call as multipart/form-data (the
+	// photo of sendPhoto), nil when none was.
+	Upload []byte
 }
 
 // Fault is an error answered instead of handling a call (see Inject).
@@ -118,8 +128,12 @@ type Message struct {
 	Chat    int64
 	Text    string // plain, entities decoded
 	Caption string
-	Photo   string // the photo's URL
-	Markup  [][]Button
+	// Photo is the photo as it was sent: its URL, or the file_id of a
+	// picture sent before; for an upload, the file_id the fake gave it.
+	Photo string
+	// Uploaded: the photo's bytes came with the message (multipart).
+	Uploaded bool
+	Markup   [][]Button
 	// Keyboard is the reply keyboard sent with the message, if any.
 	Keyboard *Keyboard
 	// RemoveKeyboard: the message carried remove_keyboard.
@@ -151,10 +165,17 @@ type KeyButton struct {
 // FakeAPI is an httptest fake of the Bot API: getMe, setWebhook,
 // deleteWebhook, setMyCommands, sendMessage, sendPhoto, editMessageText,
 // editMessageCaption, editMessageReplyMarkup, deleteMessage, answerCallbackQuery,
-// getUpdates (long polling over updates queued with PushUpdate) and
-// getFile, with file downloads from /file/bot<token>/<file_path> (files
+// getUpdates (long polling over updates queued with PushUpdate, at most
+// "limit" — 1 to 100, default 100 — per call, as Telegram hands them out)
+// and getFile, with file downloads from /file/bot<token>/<file_path> (files
 // users "sent", added with AddFile). Requests may be form-encoded (as the
-// library sends them) or JSON. It is safe for concurrent use.
+// library sends them), multipart (a photo uploaded with sendPhoto) or JSON.
+//
+// Like Telegram, it answers 400 "message is not modified" to an edit that
+// would leave a message's text or caption and inline keyboard as they are,
+// and a photo may be sent by URL, by uploading its bytes, or by the file_id
+// Telegram gave a photo before (any other file_id is a 400). It is safe for
+// concurrent use.
 type FakeAPI struct {
 	srv    *httptest.Server
 	token  string
@@ -172,6 +193,8 @@ type FakeAPI struct {
 	updReady chan struct{}
 	all      []time.Time // every message-producing call
 	files    map[string]file
+	// photos are the file_ids of photos the fake sent, reusable in sendPhoto.
+	photos map[string]bool
 }
 
 // file is one file users sent, as getFile describes it.
@@ -215,9 +238,11 @@ func NewFakeAPIWith(o Options) *FakeAPI {
 	f := &FakeAPI{
 		token: o.Token, now: o.Clock, limits: o.Limits, tol: o.Tolerance, lean: o.Lean,
 		chats: map[int64]*chatState{}, faults: map[string][]Fault{}, updReady: make(chan struct{}, 1),
-		files: map[string]file{},
+		files: map[string]file{}, photos: map[string]bool{},
 	}
-	f.srv = httptest.NewServer(f)
+	if !o.InProcess {
+		f.srv = httptest.NewServer(f)
+	}
 	return f
 }
 
@@ -233,16 +258,56 @@ func (l Limit) or(def Limit) Limit {
 	return l
 }
 
+// inProcessURL is the base URL of an InProcess fake; only Client reaches it.
+const inProcessURL = "http://telegramtest.invalid"
+
 // URL is the fake's base URL.
-func (f *FakeAPI) URL() string { return f.srv.URL }
+func (f *FakeAPI) URL() string {
+	if f.srv == nil {
+		return inProcessURL
+	}
+	return f.srv.URL
+}
+
+// Client is an HTTP client that reaches the fake: over its listener, or
+// straight into ServeHTTP for an InProcess fake.
+func (f *FakeAPI) Client() *http.Client {
+	if f.srv == nil {
+		return &http.Client{Transport: inProcess{f}}
+	}
+	return f.srv.Client()
+}
+
+// inProcess is a RoundTripper that serves requests with the fake's
+// ServeHTTP in the caller's goroutine.
+type inProcess struct{ f *FakeAPI }
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		// Closing the body also ends a client goroutine writing it through
+		// a pipe (the library's multipart uploads) when it was not read.
+		defer req.Body.Close()
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	if req.URL.Host != strings.TrimPrefix(inProcessURL, "http://") {
+		return nil, fmt.Errorf("telegramtest: in-process fake asked for host %q", req.URL.Host)
+	}
+	rec := httptest.NewRecorder()
+	t.f.ServeHTTP(rec, req)
+	res := rec.Result()
+	res.Request = req
+	return res, nil
+}
 
 // Endpoint is the API endpoint pattern for the fake, with %s for the token
 // and the method (TELEGRAM_API_ENDPOINT, Options.APIEndpoint).
-func (f *FakeAPI) Endpoint() string { return f.srv.URL + "/bot%s/%s" }
+func (f *FakeAPI) Endpoint() string { return f.URL() + "/bot%s/%s" }
 
 // FileEndpoint is the file download pattern for the fake, with %s for the
 // token and the file_path getFile answers (Telegram's /file/bot<token>/…).
-func (f *FakeAPI) FileEndpoint() string { return f.srv.URL + "/file/bot%s/%s" }
+func (f *FakeAPI) FileEndpoint() string { return f.URL() + "/file/bot%s/%s" }
 
 // MaxFileSize is the largest file getFile lets a bot download (Bot API).
 const MaxFileSize = 20 << 20
@@ -262,8 +327,12 @@ func (f *FakeAPI) AddFile(data []byte) string {
 	return id
 }
 
-// Close stops the server (idempotent).
-func (f *FakeAPI) Close() { f.srv.Close() }
+// Close stops the server (idempotent; nothing to stop when InProcess).
+func (f *FakeAPI) Close() {
+	if f.srv != nil {
+		f.srv.Close()
+	}
+}
 
 // Limits are the flood limits the fake checks (N = 0: not checked).
 func (f *FakeAPI) Limits() Limits { return f.limits }
@@ -292,6 +361,14 @@ func (f *FakeAPI) PushUpdate(update []byte) error {
 	default:
 	}
 	return nil
+}
+
+// Pending is the number of queued updates getUpdates has not had
+// confirmed (by a later call with a higher offset).
+func (f *FakeAPI) Pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.updates)
 }
 
 // Calls returns the calls of the given methods (all calls when none is
@@ -538,14 +615,14 @@ func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAPI(w, 401, "Unauthorized", nil, 0)
 		return
 	}
-	p, err := readParams(r)
+	p, upload, err := readParams(r)
 	if err != nil {
 		writeAPI(w, 400, "Bad Request: "+err.Error(), nil, 0)
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := Call{Method: method, Params: p, At: at, Status: 200}
+	c := Call{Method: method, Params: p, At: at, Status: 200, Upload: upload}
 	if q := f.faults[method]; len(q) > 0 {
 		ft := q[0]
 		f.faults[method] = q[1:]
@@ -560,7 +637,7 @@ func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAPI(w, ft.Code, ft.Desc, nil, ft.RetryAfter)
 		return
 	}
-	result, code, desc := f.handle(method, p, at, r)
+	result, code, desc := f.handle(method, p, upload, at, r)
 	c.Status = code
 	if !f.lean {
 		f.calls = append(f.calls, c)
@@ -570,13 +647,13 @@ func (f *FakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // readParams reads form-encoded, multipart or JSON parameters; JSON values
 // that are not strings are kept in their JSON form, as form clients send
-// them.
-func readParams(r *http.Request) (url.Values, error) {
+// them. upload is the file sent in the multipart field "photo", if any.
+func readParams(r *http.Request) (p url.Values, upload []byte, err error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/json" {
 		var m map[string]json.RawMessage
 		if err := json.NewDecoder(io.LimitReader(r.Body, 10<<20)).Decode(&m); err != nil {
-			return nil, fmt.Errorf("can't parse JSON: %v", err)
+			return nil, nil, fmt.Errorf("can't parse JSON: %v", err)
 		}
 		p := url.Values{}
 		for k, raw := range m {
@@ -587,27 +664,41 @@ func readParams(r *http.Request) (url.Values, error) {
 				p.Set(k, string(raw))
 			}
 		}
-		return p, nil
+		return p, nil, nil
 	}
 	if mt == "multipart/form-data" {
-		if err := r.ParseMultipartForm(10 << 20); err != nil {
-			return nil, fmt.Errorf("unreadable form")
+		if err := r.ParseMultipartForm(2 * MaxPhotoUpload); err != nil {
+			return nil, nil, fmt.Errorf("unreadable form")
 		}
-		return r.PostForm, nil
+		defer r.MultipartForm.RemoveAll()
+		if fhs := r.MultipartForm.File["photo"]; len(fhs) > 0 {
+			fl, err := fhs[0].Open()
+			if err != nil {
+				return nil, nil, fmt.Errorf("unreadable form")
+			}
+			defer fl.Close()
+			if upload, err = io.ReadAll(fl); err != nil {
+				return nil, nil, fmt.Errorf("unreadable form")
+			}
+			if upload == nil {
+				upload = []byte{}
+			}
+		}
+		return r.PostForm, upload, nil
 	}
 	if err := r.ParseForm(); err != nil {
-		return nil, fmt.Errorf("unreadable form")
+		return nil, nil, fmt.Errorf("unreadable form")
 	}
-	return r.Form, nil
+	return r.Form, nil, nil
 }
 
 // handle answers one call; mu is held.
-func (f *FakeAPI) handle(method string, p url.Values, at time.Time, r *http.Request) (any, int, string) {
+func (f *FakeAPI) handle(method string, p url.Values, upload []byte, at time.Time, r *http.Request) (any, int, string) {
 	switch method {
 	case "getMe":
 		return f.botUser(), 200, ""
 	case "sendMessage", "sendPhoto":
-		return f.send(method, p, at)
+		return f.send(method, p, upload, at)
 	case "editMessageText", "editMessageCaption", "editMessageReplyMarkup":
 		return f.edit(method, p, at)
 	case "deleteMessage":
@@ -715,7 +806,9 @@ func (f *FakeAPI) botUser() map[string]any {
 	return map[string]any{"id": BotID, "is_bot": true, "first_name": "Shop", "username": BotUsername}
 }
 
-func (f *FakeAPI) send(method string, p url.Values, at time.Time) (any, int, string) {
+// send handles sendMessage and sendPhoto; upload is the photo's bytes when
+// they came as multipart/form-data.
+func (f *FakeAPI) send(method string, p url.Values, upload []byte, at time.Time) (any, int, string) {
 	chat, err := strconv.ParseInt(p.Get("chat_id"), 10, 64)
 	if err != nil || chat == 0 {
 		return nil, 400, "Bad Request: chat not found"
@@ -729,15 +822,23 @@ func (f *FakeAPI) send(method string, p url.Values, at time.Time) (any, int, str
 		}
 	} else {
 		photo := p.Get("photo")
-		if !strings.HasPrefix(photo, "https://") && !strings.HasPrefix(photo, "http://") {
+		switch {
+		case upload != nil:
+			if code, desc := checkPhoto(upload); code != 0 {
+				return nil, code, desc
+			}
+		case strings.HasPrefix(photo, "https://") || strings.HasPrefix(photo, "http://"):
+		case strings.Contains(photo, "://"):
 			return nil, 400, "Bad Request: wrong HTTP URL specified"
+		case !f.photos[photo]:
+			return nil, 400, "Bad Request: wrong file identifier/HTTP URL specified"
 		}
 		if p.Get("caption") != "" {
 			if m.Caption, code, desc = checkText(p.Get("caption"), p.Get("parse_mode"), MaxCaptionLen, "caption"); code != 0 {
 				return nil, code, desc
 			}
 		}
-		m.Photo = photo
+		m.Photo, m.Uploaded = photo, upload != nil
 	}
 	mk, code, desc := parseMarkup(p.Get("reply_markup"), chat > 0)
 	if code != 0 {
@@ -747,6 +848,13 @@ func (f *FakeAPI) send(method string, p url.Values, at time.Time) (any, int, str
 	m.ReplyTo, _ = strconv.Atoi(p.Get("reply_to_message_id"))
 	f.nextMsg++
 	m.ID = f.nextMsg
+	if m.Uploaded {
+		m.Photo = "AgACAgupload" + strconv.Itoa(m.ID)
+	}
+	if method == "sendPhoto" {
+		f.photos[m.Photo] = true
+		f.photos[photoFileID(m)] = true
+	}
 	c := f.chat(chat)
 	if !f.lean {
 		c.msgs = append(c.msgs, m)
@@ -807,9 +915,21 @@ func (f *FakeAPI) edit(method string, p url.Values, at time.Time) (any, int, str
 	return f.result(m), 200, ""
 }
 
+// MaxUpdatesPerCall is the most updates one getUpdates call hands out
+// (its "limit", 1–100, default 100).
+const MaxUpdatesPerCall = 100
+
 func (f *FakeAPI) getUpdates(p url.Values, r *http.Request) (any, int, string) {
 	offset, _ := strconv.ParseInt(p.Get("offset"), 10, 64)
 	timeout, _ := strconv.Atoi(p.Get("timeout"))
+	limit := MaxUpdatesPerCall
+	if s := p.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, 400, "Bad Request: invalid limit"
+		}
+		limit = max(1, min(n, MaxUpdatesPerCall)) // Telegram clamps it
+	}
 	// Long polls are cut to 2 s so tests and shutdowns stay quick.
 	deadline := time.Now().Add(min(time.Duration(timeout)*time.Second, 2*time.Second))
 	for {
@@ -818,10 +938,13 @@ func (f *FakeAPI) getUpdates(p url.Values, r *http.Request) (any, int, string) {
 		for _, u := range f.updates {
 			if u.id >= offset { // getUpdates confirms everything below offset
 				keep = append(keep, u)
-				out = append(out, u.raw)
 			}
 		}
 		f.updates = keep
+		sort.SliceStable(keep, func(i, j int) bool { return keep[i].id < keep[j].id })
+		for _, u := range keep[:min(limit, len(keep))] {
+			out = append(out, u.raw)
+		}
 		if len(out) > 0 || timeout <= 0 || !time.Now().Before(deadline) {
 			return out, 200, ""
 		}
@@ -858,7 +981,10 @@ func (f *FakeAPI) result(m *Message) map[string]any {
 		"from": f.botUser(),
 	}
 	if m.Photo != "" {
-		out["photo"] = []map[string]any{{"file_id": "ph" + strconv.Itoa(m.ID), "file_unique_id": "ph", "width": 90, "height": 90}}
+		out["photo"] = []map[string]any{
+			{"file_id": photoFileID(m) + "-thumb", "file_unique_id": "t" + photoFileID(m), "width": 90, "height": 90},
+			{"file_id": photoFileID(m), "file_unique_id": "u" + photoFileID(m), "width": 800, "height": 800},
+		}
 		if m.Caption != "" {
 			out["caption"] = m.Caption
 		}
@@ -869,6 +995,34 @@ func (f *FakeAPI) result(m *Message) map[string]any {
 		out["reply_markup"] = map[string]any{"inline_keyboard": m.Markup}
 	}
 	return out
+}
+
+// photoFileID is the file_id Telegram answers for the photo of m: the one
+// it was sent by, or for a photo sent by URL one of the fake's own.
+func photoFileID(m *Message) string {
+	if strings.Contains(m.Photo, "://") {
+		return "AgACAgurl" + strconv.Itoa(m.ID)
+	}
+	return m.Photo
+}
+
+// MaxPhotoUpload is the largest photo sendPhoto accepts as an upload.
+const MaxPhotoUpload = 10 << 20
+
+// checkPhoto validates an uploaded photo as Telegram does: not empty, at
+// most 10 MB, a picture it can read (JPEG, PNG, GIF or WebP).
+func checkPhoto(b []byte) (int, string) {
+	switch {
+	case len(b) == 0:
+		return 400, "Bad Request: file must be non-empty"
+	case len(b) > MaxPhotoUpload:
+		return 413, "Request Entity Too Large"
+	}
+	switch http.DetectContentType(b) {
+	case "image/jpeg", "image/png", "image/gif", "image/webp":
+		return 0, ""
+	}
+	return 400, "Bad Request: IMAGE_PROCESS_FAILED"
 }
 
 // MessageJSON is m as Telegram's Message object (the "message" of a
@@ -895,7 +1049,7 @@ func writeAPI(w http.ResponseWriter, code int, desc string, result any, retryAft
 }
 
 // checkText validates a text or caption as Telegram does and returns it
-// with entities decoded.
+// as Telegram keeps it: entities decoded, surrounding white space trimmed.
 func checkText(s, parseMode string, limit int, what string) (string, int, string) {
 	plain := s
 	switch parseMode {
@@ -914,7 +1068,7 @@ func checkText(s, parseMode string, limit int, what string) (string, int, string
 	case utf16Len(plain) > limit:
 		return "", 400, "Bad Request: message " + what + " is too long"
 	}
-	return plain, 0, ""
+	return strings.TrimSpace(plain), 0, ""
 }
 
 // ParseHTML decodes text sent with parse_mode HTML that must contain no

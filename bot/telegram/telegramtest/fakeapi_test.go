@@ -1,9 +1,11 @@
 package telegramtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -227,5 +229,151 @@ func TestFakeFiles(t *testing.T) {
 	}
 	if n := f.Count(FileMethod); n != 4 {
 		t.Errorf("%d downloads recorded, want 4", n)
+	}
+}
+
+// TestFakeNotModified: like the Bot API, an edit that leaves a message's
+// text or caption and inline keyboard as they are is a 400.
+func TestFakeNotModified(t *testing.T) {
+	t.Parallel()
+	f := NewFakeAPI()
+	defer f.Close()
+	kb := func(data string) string { return `{"inline_keyboard":[[{"text":"a","callback_data":"` + data + `"}]]}` }
+	call(t, f, Token, "sendMessage", url.Values{"chat_id": {"5"}, "text": {"one &amp; two"}, "parse_mode": {"HTML"}, "reply_markup": {kb("x")}})
+	call(t, f, Token, "sendPhoto", url.Values{"chat_id": {"5"}, "photo": {"https://x.example/a.png"}, "caption": {"cap"}, "reply_markup": {kb("x")}})
+	for _, tc := range []struct {
+		name, method string
+		p            url.Values
+		want         int
+	}{
+		{"same text, entity-escaped", "editMessageText", url.Values{"message_id": {"1"}, "text": {"one &amp; two"}, "parse_mode": {"HTML"}, "reply_markup": {kb("x")}}, 400},
+		{"same text as plain, trailing space", "editMessageText", url.Values{"message_id": {"1"}, "text": {"one & two \n"}, "reply_markup": {kb("x")}}, 400},
+		{"same text, other keyboard", "editMessageText", url.Values{"message_id": {"1"}, "text": {"one & two"}, "reply_markup": {kb("y")}}, 200},
+		{"same keyboard again", "editMessageReplyMarkup", url.Values{"message_id": {"1"}, "reply_markup": {kb("y")}}, 400},
+		{"keyboard back", "editMessageReplyMarkup", url.Values{"message_id": {"1"}, "reply_markup": {kb("x")}}, 200},
+		{"same caption", "editMessageCaption", url.Values{"message_id": {"2"}, "caption": {"cap"}, "reply_markup": {kb("x")}}, 400},
+		{"same caption, keyboard dropped", "editMessageCaption", url.Values{"message_id": {"2"}, "caption": {"cap"}}, 200},
+		{"same caption, no keyboard", "editMessageCaption", url.Values{"message_id": {"2"}, "caption": {"cap"}}, 400},
+	} {
+		tc.p.Set("chat_id", "5")
+		code, body := call(t, f, Token, tc.method, tc.p)
+		if code != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.name, code, body["description"], tc.want)
+		}
+		if d, _ := body["description"].(string); code == 400 && !strings.Contains(d, "message is not modified") {
+			t.Errorf("%s: %q", tc.name, d)
+		}
+	}
+	if m, _ := f.Message(5, 1); m.Text != "one & two" || m.Markup[0][0].CallbackData != "x" {
+		t.Errorf("message 1 = %+v", m)
+	}
+}
+
+// upload posts a sendPhoto with the picture as a multipart file.
+func upload(t *testing.T, f *FakeAPI, chat string, data []byte) (int, map[string]any) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("chat_id", chat)
+	_ = w.WriteField("caption", "up")
+	part, _ := w.CreateFormFile("photo", "picture.png")
+	_, _ = part.Write(data)
+	_ = w.Close()
+	res, err := f.Client().Post(fmt.Sprintf(f.Endpoint(), Token, "sendPhoto"), w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// TestFakePhotoUpload: a photo uploaded as multipart gets a file_id that
+// later sendPhoto calls may use; unknown file_ids and non-pictures are
+// refused. The in-process fake answers the same as the listening one.
+func TestFakePhotoUpload(t *testing.T) {
+	t.Parallel()
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	for _, inProcess := range []bool{false, true} {
+		f := NewFakeAPIWith(Options{InProcess: inProcess})
+		defer f.Close()
+		code, body := upload(t, f, "5", png)
+		if code != 200 {
+			t.Fatalf("in process %v: upload %d %v", inProcess, code, body)
+		}
+		sizes, _ := body["result"].(map[string]any)["photo"].([]any)
+		largest, _ := sizes[len(sizes)-1].(map[string]any)["file_id"].(string)
+		calls := f.Calls("sendPhoto")
+		m, _ := f.Last(5)
+		if largest == "" || !m.Uploaded || m.Photo != largest || m.Caption != "up" || len(calls) != 1 || !bytes.Equal(calls[0].Upload, png) {
+			t.Fatalf("in process %v: upload answered %v; message %+v", inProcess, body, m)
+		}
+		for _, tc := range []struct {
+			photo string
+			want  int
+		}{{largest, 200}, {"AgACAgunknown", 400}, {"ftp://x.example/a.png", 400}} {
+			res, err := f.Client().PostForm(fmt.Sprintf(f.Endpoint(), Token, "sendPhoto"), url.Values{"chat_id": {"6"}, "photo": {tc.photo}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tc.want {
+				t.Errorf("in process %v: photo %q: %d, want %d", inProcess, tc.photo, res.StatusCode, tc.want)
+			}
+		}
+		if m, _ := f.Last(6); m.Photo != largest || m.Uploaded {
+			t.Errorf("by file_id: %+v", m)
+		}
+		if code, _ := upload(t, f, "5", []byte("plain text, not a picture")); code != 400 {
+			t.Errorf("a non-picture upload: %d", code)
+		}
+		if code, _ := upload(t, f, "5", nil); code != 400 {
+			t.Errorf("an empty upload: %d", code)
+		}
+	}
+}
+
+// TestGetUpdatesLimit: a burst waits in the queue and comes out at most
+// 100 (or "limit") updates per call, in update_id order.
+func TestGetUpdatesLimit(t *testing.T) {
+	t.Parallel()
+	f := NewFakeAPIWith(Options{InProcess: true})
+	for i := int64(2000); i >= 1; i-- { // queued out of order
+		if err := f.PushUpdate(TextUpdate(i, i, i, "/start", "en")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(p url.Values) []int64 {
+		t.Helper()
+		res, err := f.Client().PostForm(fmt.Sprintf(f.Endpoint(), Token, "getUpdates"), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct {
+			Result []struct {
+				UpdateID int64 `json:"update_id"`
+			}
+		}
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		var ids []int64
+		for _, u := range body.Result {
+			ids = append(ids, u.UpdateID)
+		}
+		return ids
+	}
+	ids := get(url.Values{"timeout": {"0"}})
+	if len(ids) != MaxUpdatesPerCall || ids[0] != 1 || ids[99] != 100 {
+		t.Fatalf("first call: %d updates, %v…", len(ids), ids[:min(3, len(ids))])
+	}
+	if ids := get(url.Values{"offset": {"101"}, "limit": {"10"}}); len(ids) != 10 || ids[0] != 101 {
+		t.Errorf("limit 10: %v", ids)
+	}
+	if ids := get(url.Values{"offset": {"111"}, "limit": {"1000"}}); len(ids) != MaxUpdatesPerCall {
+		t.Errorf("limit over 100: %d updates", len(ids))
+	}
+	if n := f.Pending(); n != 2000-110 {
+		t.Errorf("%d pending, want %d", n, 2000-110)
 	}
 }
