@@ -425,9 +425,9 @@ func TestNoOpEdits(t *testing.T) {
 	}
 }
 
-// TestNoOpPressAnswered: through the router, pressing the quantity label
-// of a product card (its data is the quantity shown) changes nothing: no
-// edit call, and the callback query is answered.
+// TestNoOpPressAnswered: through the router, pressing − at quantity 1 or
+// the quantity label of a product card changes nothing: no edit call, no
+// message, and the callback query is answered with a short hint.
 func TestNoOpPressAnswered(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -439,8 +439,8 @@ func TestNoOpPressAnswered(t *testing.T) {
 		t.Fatalf("card = %+v", card)
 	}
 	minus, label := card.Markup[0][0].CallbackData, card.Markup[0][1].CallbackData
-	if minus != label {
-		t.Fatalf("at quantity 1 − is %q and the label %q", minus, label)
+	if !strings.HasPrefix(minus, "qn:") || !strings.HasPrefix(label, "qn:") {
+		t.Fatalf("at quantity 1 − is %q and the label %q; want the no-change verb", minus, label)
 	}
 	sent := len(e.api.Messages(alice.ID))
 	answered := e.api.Count("answerCallbackQuery")
@@ -452,6 +452,11 @@ func TestNoOpPressAnswered(t *testing.T) {
 	}
 	if n := e.api.Count("answerCallbackQuery") - answered; n != 2 {
 		t.Errorf("%d callback queries answered, want 2", n)
+	}
+	for _, c := range e.api.Calls("answerCallbackQuery")[answered:] {
+		if c.Params.Get("text") == "" {
+			t.Errorf("a press that changes nothing answered without a hint: %v", c.Params)
+		}
 	}
 	if n := len(e.api.Messages(alice.ID)) - sent; n != 0 {
 		t.Errorf("%d new messages", n)
