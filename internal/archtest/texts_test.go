@@ -27,8 +27,7 @@ var parserAliases = map[string]string{
 // pendingDirs are scanned but only listed, not failed, while their texts
 // are being moved; the test fails once a directory here is clean, so the
 // entry goes with the last word.
-var pendingDirs = map[string]string{
-}
+var pendingDirs = map[string]string{}
 
 // scriptWords returns the runs of Han or Cyrillic letters in s.
 func scriptWords(s string) []string {
