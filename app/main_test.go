@@ -50,7 +50,7 @@ func TestMainSubcommands(t *testing.T) {
 	}{
 		{vars, []string{"frobnicate"}, 2},
 		{vars, []string{"demo"}, 2},
-		{vars, []string{"catalog", "import"}, 1},
+		{vars, []string{"catalog", "import"}, 2},
 		{vars, []string{"catalog", "import", "prices.xlsx"}, 1},
 		{vars, []string{"catalog", "import", "missing.csv"}, 1},
 		{map[string]string{"DATABASE_URL": "mysql://x"}, []string{"migrate"}, 2},

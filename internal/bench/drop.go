@@ -1,21 +1,38 @@
-package app
+package bench
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v3"
 
+	"shopbot/app"
 	"shopbot/commerce"
 	"shopbot/store/redis"
 )
+
+func dropBench() benchmark {
+	return benchmark{
+		name: "drop",
+		usage: "a drop rush: sold, oversold, duplicates, decisions/s and p99 on the configured stores; " +
+			"with Redis, raw Lua calls/s and the ratio",
+		flags: []cli.Flag{
+			&cli.IntFlag{Name: "buyers", Value: 2000, Usage: "concurrent buyers (`N`)"},
+			&cli.IntFlag{Name: "units", Value: 100, Usage: "units in the drop (`U`)"},
+		},
+		run: func(ctx context.Context, e env, cmd *cli.Command) error {
+			if err := positive(cmd, "buyers", "units"); err != nil {
+				return err
+			}
+			return benchDrop(ctx, e, cmd.Int("buyers"), cmd.Int("units"))
+		},
+	}
+}
 
 // benchDrop rushes a drop on the configured stores: a drop of units starting
 // now, buyers concurrent distinct buyers each reserving one unit (limit 1),
@@ -23,18 +40,10 @@ import (
 // duplicates are counted from the database afterwards. With REDIS_URL the
 // Lua gate filters the rush, and a trivial EVALSHA on the same key shape,
 // from as many goroutines for a comparable time, is the baseline.
-func benchDrop(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("bench drop", flag.ContinueOnError)
-	buyers := fs.Int("buyers", 2000, "concurrent buyers")
-	units := fs.Int("units", 100, "units in the drop")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *buyers < 1 || *units < 1 {
-		return errors.New("bench drop: buyers and units must be positive")
-	}
-	quiet := slog.New(quietHandler{log.Handler(), slog.LevelWarn})
-	a, err := Open(ctx, cfg, quiet)
+func benchDrop(ctx context.Context, e env, buyers, units int) error {
+	cfg := e.cfg
+	quiet := atLeast(e.log, slog.LevelWarn)
+	a, err := app.Open(ctx, cfg, quiet)
 	if err != nil {
 		return err
 	}
@@ -45,8 +54,8 @@ func benchDrop(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	}
 	var gate *redis.Gate
 	opts := commerce.DropServiceOptions{Store: a.Store, Log: quiet}
-	if a.redis != nil {
-		gate = redis.NewGate(a.redis, cfg.RedisPrefix)
+	if a.Redis() != nil {
+		gate = redis.NewGate(a.Redis(), cfg.RedisPrefix)
 		opts.Gate = gate
 	}
 	drops := commerce.NewDropService(opts)
@@ -61,7 +70,7 @@ func benchDrop(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	if _, err := drops.Reserve(ctx, warm.ID, commerce.Buyer{Channel: "bench", UserID: "warm-" + warm.Code}, 1, "bench-warm-"+warm.Code); err != nil {
 		return fmt.Errorf("bench drop: warm-up: %w", err)
 	}
-	d, err := drops.Create(ctx, commerce.Drop{ProductID: product.ID, Units: *units, Price: product.Price,
+	d, err := drops.Create(ctx, commerce.Drop{ProductID: product.ID, Units: units, Price: product.Price,
 		StartsAt: time.Now(), PerBuyerLimit: 1, ReservationTTL: 15 * time.Minute})
 	if err != nil {
 		return err
@@ -71,10 +80,10 @@ func benchDrop(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 		lat time.Duration
 		err error
 	}
-	calls := make([][]call, *buyers)
+	calls := make([][]call, buyers)
 	var wg sync.WaitGroup
 	gun := make(chan struct{})
-	for i := range *buyers {
+	for i := range buyers {
 		taps := 1
 		if i%10 == 0 {
 			taps = 2 // a double tap: the same buyer and key, concurrently
@@ -128,37 +137,28 @@ func benchDrop(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 		return fmt.Errorf("bench drop: left: %w", err)
 	}
 	// Oversold: units sold beyond the drop's, or the counter disagreeing with the reservations.
-	oversold := max(0, sold-int64(*units), sold+left-int64(*units))
+	oversold := max(0, sold-int64(units), sold+left-int64(units))
 	line := fmt.Sprintf("buyers=%d units=%d sold=%d oversold=%d duplicate_orders=%d decisions_per_s=%.0f p99_ms=%.2f",
-		*buyers, *units, sold, oversold, rows-buyersWith, rate, p99)
+		buyers, units, sold, oversold, rows-buyersWith, rate, p99)
 	// Where the time goes: buyers who got a unit went to the database.
 	diag := fmt.Sprintf(" p99_reserved_ms=%.2f p99_refused_ms=%.2f", percentile(won, 99), percentile(refused, 99))
 	if gate != nil {
 		raw := goredis.NewScript(`return 1`)
 		keys := gate.Keys(d.Code + "-baseline")
-		lua := run(*buyers, max(elapsed, time.Second), func(int, int) error {
-			return raw.Run(ctx, a.redis, keys, "bench:buyer", 1, 1).Err()
+		lua := measure(buyers, max(elapsed, time.Second), func(int, int) error {
+			return raw.Run(ctx, a.Redis(), keys, "bench:buyer", 1, 1).Err()
 		})
 		if lua.errors > 0 {
 			return fmt.Errorf("bench drop: %d EVALSHA calls failed", lua.errors)
 		}
 		line += fmt.Sprintf(" lua_calls_per_s=%.0f ratio=%.3f", lua.rate, rate/lua.rate)
 	}
-	fmt.Fprintln(out, line+diag)
+	fmt.Fprintln(e.out, line+diag)
 	return nil
 }
 
-// percentile returns the p-th percentile of ds in milliseconds (0 when empty).
-func percentile(ds []time.Duration, p int) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	return ms(ds[len(ds)*p/100])
-}
-
 // benchProduct returns a product to put in the drop, creating one in an empty catalog.
-func benchProduct(ctx context.Context, a *App) (commerce.Product, error) {
+func benchProduct(ctx context.Context, a *app.App) (commerce.Product, error) {
 	ps, err := a.Store.Products(ctx, commerce.ProductFilter{WithHidden: true, Limit: 1})
 	if err != nil || len(ps) > 0 {
 		if err != nil {
