@@ -24,9 +24,9 @@ func (e *cliEnv) broadcastCommand() *cli.Command {
 		Commands: []*cli.Command{
 			{Name: "send", Usage: "start a broadcast; the running shopbot sends it (or this process, with -wait)",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "text", Required: true, Usage: "the message (`TEXT`)"},
+					&cli.StringFlag{Name: "text", Required: true, Usage: "the message's `TEXT`"},
 					&cli.StringFlag{Name: "image", Usage: "a PNG or JPEG `FILE` to send with it"},
-					&cli.StringFlag{Name: "channel", Value: "all", Usage: "`CHANNELS` to send to: telegram, wechat, web or all (comma-separated)"},
+					&cli.StringFlag{Name: "channel", Value: "all", Usage: "send to `CHANNELS`: telegram, wechat, web or all (comma-separated)"},
 					&cli.StringFlag{Name: "button", Usage: "a link button: `\"Label | https://…\"`"},
 					&cli.BoolFlag{Name: "wait", Usage: "send from this process and show progress until done"},
 				},

@@ -27,14 +27,14 @@ func (e *cliEnv) dropCommand() *cli.Command {
 		return &cli.StringFlag{Name: "starts", Required: required, Usage: "start `TIME`: \"2026-11-27 20:00\", \"20:00\", now or +2h"}
 	}
 	price := func() cli.Flag {
-		return &cli.StringFlag{Name: "price", Usage: "drop `PRICE`, e.g. 129.00 (default: the product's)"}
+		return &cli.StringFlag{Name: "price", Usage: "the drop's `PRICE`, e.g. 129.00 (default: the product's)"}
 	}
 	units := func(required bool) cli.Flag {
-		return &cli.IntFlag{Name: "units", Required: required, Usage: "`N` units for sale"}
+		return &cli.IntFlag{Name: "units", Required: required, HideDefault: true, Usage: "`N` units for sale"}
 	}
 	limit := func() cli.Flag { return &cli.IntFlag{Name: "limit", Value: 1, Usage: "`N` units per buyer"} }
 	reserve := func() cli.Flag {
-		return &cli.DurationFlag{Name: "reserve", Value: 15 * time.Minute, Usage: "how long a reservation holds units (`D`, 1m to 168h)"}
+		return &cli.DurationFlag{Name: "reserve", Value: 15 * time.Minute, Usage: "a reservation holds units for `D` (1m to 168h)"}
 	}
 	return &cli.Command{
 		Name:        "drop",
@@ -61,7 +61,7 @@ func (e *cliEnv) dropCommand() *cli.Command {
 			{Name: "post", Usage: "post a drop into a Telegram group or channel (kept current by serve)", ArgsUsage: "CODE",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "chat", Required: true, Usage: "Telegram `CHAT_ID` of the group or channel (-100…)"},
-					&cli.StringFlag{Name: "lang", Value: templates.Default, Usage: "language of the post (`LANG`: zh-CN, en or ru)"},
+					&cli.StringFlag{Name: "lang", Value: templates.Default, Usage: "write the post in `LANG`: zh-CN, en or ru"},
 				},
 				Action: e.dropPost},
 		},

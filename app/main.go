@@ -53,7 +53,7 @@ func (e *cliEnv) root() *cli.Command {
 			return e.serve(ctx, cmd)
 		},
 		Commands: []*cli.Command{
-			{Name: "serve", Usage: "run the shop (the default command)", UsageText: "shopbot [serve]", Action: e.serve},
+			{Name: "serve", Usage: "run the shop (the default: shopbot alone serves too)", Action: e.serve},
 			{Name: "migrate", Usage: "apply the database migrations (store and job queue) and exit", Action: e.migrate},
 			{Name: "catalog", Usage: "catalog files", Commands: []*cli.Command{
 				{Name: "import", Usage: "load products from FILE.csv or FILE.json (upsert by SKU)", ArgsUsage: "FILE", Action: e.catalogImport},

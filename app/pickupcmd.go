@@ -16,9 +16,9 @@ import (
 // pickupCommand manages pickup points and shipments from the shell.
 func (e *cliEnv) pickupCommand() *cli.Command {
 	point := func() cli.Flag {
-		return &cli.StringFlag{Name: "point", Required: true, Usage: "pickup point `CODE` (see shopbot pickup points)"}
+		return &cli.StringFlag{Name: "point", Required: true, Usage: "the pickup point's `CODE` (see shopbot pickup points)"}
 	}
-	batch := func() cli.Flag { return &cli.StringFlag{Name: "batch", Usage: "shipment `BATCH` code"} }
+	batch := func() cli.Flag { return &cli.StringFlag{Name: "batch", Usage: "the shipment's `BATCH` code"} }
 	return &cli.Command{
 		Name:  "pickup",
 		Usage: "pickup points, shipments arriving, staff lists",
@@ -26,7 +26,7 @@ func (e *cliEnv) pickupCommand() *cli.Command {
 			{Name: "points", Usage: "list the pickup points: codes, hours, slot size × capacity, staff", Action: e.pickupPoints},
 			{Name: "ship", Usage: "mark ORDERs shipped to a pickup point", ArgsUsage: "ORDER...",
 				Flags: []cli.Flag{point(), batch()}, Action: e.pickupMove},
-			{Name: "arrived", Usage: "mark ORDERs (default: all shipped there) arrived at a pickup point; buyers are notified",
+			{Name: "arrived", Usage: "mark ORDERs, or the orders of a -batch, arrived at a pickup point; buyers are notified",
 				ArgsUsage: "[ORDER...]", Flags: []cli.Flag{point(), batch()}, Action: e.pickupMove},
 			{Name: "staff", Usage: "add or remove a staff member (tg:123, wx:oAbc or web:alice) of a pickup point",
 				ArgsUsage: "add|remove IDENTITY", Flags: []cli.Flag{point()}, Action: e.pickupStaff},
@@ -75,6 +75,9 @@ func (e *cliEnv) pickupMove(ctx context.Context, cmd *cli.Command) error {
 	orders := cmd.Args().Slice()
 	if cmd.Name == "ship" && len(orders) == 0 {
 		return cmdline.Usagef("missing ORDER")
+	}
+	if len(orders) == 0 && cmd.String("batch") == "" {
+		return cmdline.Usagef("missing ORDER, or -batch")
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
 		p, err := findPoint(ctx, a, cmd.String("point"))
@@ -145,7 +148,7 @@ func (e *cliEnv) staffCommand() *cli.Command {
 		Usage: "the staff page",
 		Commands: []*cli.Command{
 			{Name: "link", Usage: "print a login link to the staff page (/staff) for IDENTITY", ArgsUsage: "IDENTITY",
-				Flags:  []cli.Flag{&cli.DurationFlag{Name: "ttl", Value: 24 * time.Hour, Usage: "how long the link works (`D`)"}},
+				Flags:  []cli.Flag{&cli.DurationFlag{Name: "ttl", Value: 24 * time.Hour, Usage: "the link works for `D`"}},
 				Action: e.staffLink},
 		},
 	}

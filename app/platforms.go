@@ -21,7 +21,7 @@ func (e *cliEnv) wechatCommand() *cli.Command {
 		Commands: []*cli.Command{
 			{Name: "menu", Usage: "create the Official Account's menu: Shop, Cart, My orders", Action: e.wechatMenu},
 			{Name: "qr", Usage: "print a QR code URL opening p_<id>, c_<id>, pt_<id> or d_<code> in WeChat", ArgsUsage: "SCENE",
-				Flags: []cli.Flag{&cli.BoolFlag{Name: "temporary", Usage: "a QR code valid for 30 days instead of a permanent one"}},
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "temporary", Usage: "a QR code valid for 30 days instead of a permanent one"}},
 				Action: e.wechatQR},
 		},
 	}

@@ -28,14 +28,14 @@ func (e *cliEnv) productCommand() *cli.Command {
 		return &cli.StringFlag{Name: "title", Required: required, Usage: "the product's `TITLE` in --lang"}
 	}
 	price := func(required bool) cli.Flag {
-		return &cli.StringFlag{Name: "price", Required: required, Usage: "`PRICE`, e.g. 129.00"}
+		return &cli.StringFlag{Name: "price", Required: required, Usage: "the `PRICE`, e.g. 129.00"}
 	}
 	stock := func(required bool) cli.Flag {
 		return &cli.StringFlag{Name: "stock", Required: required, Usage: "`N` units in stock"}
 	}
-	desc := func() cli.Flag { return &cli.StringFlag{Name: "description", Usage: "`DESCRIPTION` in --lang"} }
+	desc := func() cli.Flag { return &cli.StringFlag{Name: "description", Usage: "the product's `DESCRIPTION` in --lang"} }
 	lang := func() cli.Flag {
-		return &cli.StringFlag{Name: "lang", Value: "en", Usage: "`LANG` of --title and --description: en, zh-CN or ru"}
+		return &cli.StringFlag{Name: "lang", Value: "en", Usage: "the language (`LANG`) of --title and --description: en, zh-CN or ru"}
 	}
 	ref := "ID|SKU"
 	return &cli.Command{
@@ -45,7 +45,7 @@ func (e *cliEnv) productCommand() *cli.Command {
 		Commands: []*cli.Command{
 			{Name: "add", Usage: "add a product", Description: productDescription,
 				Flags: []cli.Flag{title(true), price(true), stock(true),
-					&cli.StringFlag{Name: "origin", Required: true, Usage: "`ORIGIN`: bonded, direct_mail, duty_paid or local_stock"},
+					&cli.StringFlag{Name: "origin", Required: true, Usage: "where it ships from (`ORIGIN`): bonded, direct_mail, duty_paid or local_stock"},
 					&cli.StringFlag{Name: "category", Required: true, Usage: "the category's `ID|SLUG|NAME`"},
 					desc(),
 					&cli.StringFlag{Name: "image", Usage: "a picture, `FILE`.jpg or .png"},

@@ -55,6 +55,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if getenv(childEnv) == "serve" {
 		return app.Main(ctx, []string{"serve"}, getenv, stdout, stderr)
 	}
+	return cmdline.Run(ctx, newRoot(getenv, stdout, stderr), args, stdout, stderr)
+}
+
+// newRoot is shopbot-bench's command tree: one subcommand per benchmark.
+func newRoot(getenv func(string) string, stdout, stderr io.Writer) *cli.Command {
 	root := &cli.Command{
 		Name:  "shopbot-bench",
 		Usage: "benchmarks of shopbot on the configured stores against fake chat platforms",
@@ -86,7 +91,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 				return profiled(getenv, func() error { return b.run(ctx, e, cmd) })
 			}})
 	}
-	return cmdline.Run(ctx, root, args, stdout, stderr)
+	return root
 }
 
 // atLeast is log without its records below min (the shop's own logging
@@ -104,8 +109,12 @@ func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
-func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler { return minLevel{h.Handler.WithAttrs(as), h.min} }
-func (h minLevel) WithGroup(name string) slog.Handler    { return minLevel{h.Handler.WithGroup(name), h.min} }
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
 
 // profiled runs a benchmark with a CPU profile written to the file named by
 // SHOPBOT_CPUPROFILE, when set.

@@ -35,9 +35,9 @@ func broadcastBench() benchmark {
 		usage: "a broadcast to N Telegram users through the real job and Sender against a fake Bot API limited to R msgs/s: " +
 			"achieved rate / allowed rate, limit violations, duplicates, missed, peak RSS",
 		flags: []cli.Flag{
-			&cli.IntFlag{Name: "recipients", Value: 10000, Usage: "Telegram users to broadcast to (`N`)"},
-			&cli.IntFlag{Name: "rate", Value: 30, Usage: "allowed messages per second (`R`; the fake's and the sender's limit; Telegram's is 30)"},
-			&cli.IntFlag{Name: "concurrency", Value: 0, Usage: "sends in flight (`C`; default: enough for the rate)"},
+			&cli.IntFlag{Name: "recipients", Value: 10000, Usage: "broadcast to `N` Telegram users"},
+			&cli.IntFlag{Name: "rate", Value: 30, Usage: "allow `R` messages per second (the fake's and the sender's limit; Telegram's is 30)"},
+			&cli.IntFlag{Name: "concurrency", HideDefault: true, Usage: "`C` sends in flight (default: enough for the rate)"},
 		},
 		run: func(ctx context.Context, e env, cmd *cli.Command) error {
 			if err := positive(cmd, "recipients", "rate"); err != nil {

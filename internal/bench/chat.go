@@ -21,8 +21,8 @@ func chatBench() benchmark {
 		name:  "chat",
 		usage: "web chat messages/s and p50/p99 latency, next to /healthz requests/s",
 		flags: []cli.Flag{
-			&cli.IntFlag{Name: "users", Value: 64, Usage: "concurrent `N` users"},
-			&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "how long to run each phase (`D`)"},
+			&cli.IntFlag{Name: "users", Value: 64, Usage: "`N` concurrent users"},
+			&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "run each phase for `D`"},
 		},
 		run: func(ctx context.Context, e env, cmd *cli.Command) error {
 			if err := positive(cmd, "users"); err != nil {

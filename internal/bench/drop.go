@@ -22,8 +22,8 @@ func dropBench() benchmark {
 		usage: "a drop rush: sold, oversold, duplicates, decisions/s and p99 on the configured stores; " +
 			"with Redis, raw Lua calls/s and the ratio",
 		flags: []cli.Flag{
-			&cli.IntFlag{Name: "buyers", Value: 2000, Usage: "concurrent buyers (`N`)"},
-			&cli.IntFlag{Name: "units", Value: 100, Usage: "units in the drop (`U`)"},
+			&cli.IntFlag{Name: "buyers", Value: 2000, Usage: "`N` concurrent buyers"},
+			&cli.IntFlag{Name: "units", Value: 100, Usage: "`U` units in the drop"},
 		},
 		run: func(ctx context.Context, e env, cmd *cli.Command) error {
 			if err := positive(cmd, "buyers", "units"); err != nil {

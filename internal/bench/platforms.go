@@ -24,9 +24,9 @@ func wechatBench() benchmark {
 		name:  "wechat",
 		usage: "encrypted WeChat callbacks/s and reply p50/p99 against the 4 s budget, with a fake WeChat API",
 		flags: []cli.Flag{
-			&cli.IntFlag{Name: "messages", Value: 5000, Usage: "callbacks to send (`N`)"},
-			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel senders (`C`)"},
-			&cli.IntFlag{Name: "users", Value: 256, Usage: "distinct followers (`N`)"},
+			&cli.IntFlag{Name: "messages", Value: 5000, Usage: "send `N` callbacks"},
+			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "`C` senders in parallel"},
+			&cli.IntFlag{Name: "users", Value: 256, Usage: "`N` distinct followers"},
 		},
 		run: func(ctx context.Context, e env, cmd *cli.Command) error {
 			if err := positive(cmd, "messages", "concurrency", "users"); err != nil {
@@ -43,10 +43,10 @@ func telegramBench() benchmark {
 		name:  "telegram",
 		usage: "webhook updates/s and ack p50/p99 against a fake Bot API; the sender's rate against the 30/s limit, and violations",
 		flags: []cli.Flag{
-			&cli.IntFlag{Name: "updates", Value: 5000, Usage: "webhook updates to send (`N`)"},
-			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel deliveries (`C`)"},
-			&cli.IntFlag{Name: "users", Value: 256, Usage: "distinct users (`N`)"},
-			&cli.DurationFlag{Name: "send-duration", Value: 10 * time.Second, Usage: "how long to measure the sender (`D`)"},
+			&cli.IntFlag{Name: "updates", Value: 5000, Usage: "send `N` webhook updates"},
+			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "`C` deliveries in parallel"},
+			&cli.IntFlag{Name: "users", Value: 256, Usage: "`N` distinct users"},
+			&cli.DurationFlag{Name: "send-duration", Value: 10 * time.Second, Usage: "measure the sender for `D`"},
 		},
 		run: func(ctx context.Context, e env, cmd *cli.Command) error {
 			if err := positive(cmd, "updates", "concurrency", "users"); err != nil {

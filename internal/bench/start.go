@@ -22,8 +22,8 @@ func startBench() benchmark {
 		name:  "start",
 		usage: "time until /readyz and idle RSS of shopbot on the embedded default (a fresh and an existing database)",
 		flags: []cli.Flag{
-			&cli.DurationFlag{Name: "idle", Value: 3 * time.Second, Usage: "how long the server idles before its memory is read (`D`)"},
-			&cli.StringFlag{Name: "shopbot", Usage: "the shopbot binary to start (`PATH`; default: shopbot beside shopbot-bench, else shopbot-bench serving as shopbot)"},
+			&cli.DurationFlag{Name: "idle", Value: 3 * time.Second, Usage: "let the server idle for `D` before its memory is read"},
+			&cli.StringFlag{Name: "shopbot", Usage: "start the shopbot at `PATH` (default: the shopbot beside shopbot-bench, else shopbot-bench itself serving as shopbot)"},
 		},
 		run: func(ctx context.Context, e env, cmd *cli.Command) error {
 			return benchStart(ctx, e, cmd.String("shopbot"), cmd.Duration("idle"))

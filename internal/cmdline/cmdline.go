@@ -130,6 +130,9 @@ func Prepare(root *cli.Command, stdout, stderr io.Writer) *cli.Command {
 	}
 	Walk(root, func(path []string, c *cli.Command) {
 		name := strings.Join(path, " ")
+		// "CMD ARG --help": the library looks for a subcommand ARG to
+		// show; there is none, so it is CMD's usage that is wanted.
+		c.CommandNotFound = func(ctx context.Context, cmd *cli.Command, _ string) { _ = showHelp(ctx, root, cmd) }
 		c.OnUsageError = func(_ context.Context, _ *cli.Command, err error, _ bool) error {
 			return &commandError{path: name, err: parseError(err)}
 		}
@@ -202,23 +205,28 @@ func helpCommand(root *cli.Command) *cli.Command {
 		Usage:     "show the usage of " + root.Name + " or of one of its commands",
 		ArgsUsage: "[COMMAND [SUBCOMMAND]]",
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			target, parent := root, (*cli.Command)(nil)
+			target := root
 			for _, name := range cmd.Args().Slice() {
 				next := target.Command(name)
 				if next == nil || next.Hidden {
 					return Usagef("no command %q in %s", name, strings.Join(target.Path(), " "))
 				}
-				target, parent = next, target
+				target = next
 			}
-			switch {
-			case parent == nil:
-				return cli.ShowRootCommandHelp(root)
-			case len(target.VisibleCommands()) > 0:
-				return cli.ShowSubcommandHelp(target)
-			default:
-				return cli.ShowCommandHelp(ctx, parent, target.Name)
-			}
+			return showHelp(ctx, root, target)
 		},
+	}
+}
+
+// showHelp prints the usage of c, as its --help does.
+func showHelp(ctx context.Context, root, c *cli.Command) error {
+	switch lineage := c.Lineage(); {
+	case c == root:
+		return cli.ShowRootCommandHelp(root)
+	case len(c.VisibleCommands()) > 0:
+		return cli.ShowSubcommandHelp(c)
+	default:
+		return cli.ShowCommandHelp(ctx, lineage[1], c.Name)
 	}
 }
 
