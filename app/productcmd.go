@@ -33,7 +33,9 @@ func (e *cliEnv) productCommand() *cli.Command {
 	stock := func(required bool) cli.Flag {
 		return &cli.StringFlag{Name: "stock", Required: required, Usage: "`N` units in stock"}
 	}
-	desc := func() cli.Flag { return &cli.StringFlag{Name: "description", Usage: "the product's `DESCRIPTION` in --lang"} }
+	desc := func() cli.Flag {
+		return &cli.StringFlag{Name: "description", Usage: "the product's `DESCRIPTION` in --lang"}
+	}
 	lang := func() cli.Flag {
 		return &cli.StringFlag{Name: "lang", Value: "en", Usage: "the language (`LANG`) of --title and --description: en, zh-CN or ru"}
 	}
