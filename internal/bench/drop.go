@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,6 +77,43 @@ func benchDrop(ctx context.Context, e env, buyers, units int) error {
 		return err
 	}
 
+	won, refused, elapsed, err := rush(ctx, drops, d, buyers)
+	if err != nil {
+		return err
+	}
+	lats := slices.Concat(won, refused)
+	p99 := percentile(lats, 99)
+	rate := float64(len(lats)) / elapsed.Seconds()
+	sold, left, duplicates, err := dropCounts(ctx, a, d.ID)
+	if err != nil {
+		return err
+	}
+	// Oversold: units sold beyond the drop's, or the counter disagreeing with the reservations.
+	oversold := max(0, sold-int64(units), sold+left-int64(units))
+	line := fmt.Sprintf("buyers=%d units=%d sold=%d oversold=%d duplicate_orders=%d decisions_per_s=%.0f p99_ms=%.2f",
+		buyers, units, sold, oversold, duplicates, rate, p99)
+	// Where the time goes: buyers who got a unit went to the database.
+	diag := fmt.Sprintf(" p99_reserved_ms=%.2f p99_refused_ms=%.2f", percentile(won, 99), percentile(refused, 99))
+	if gate != nil {
+		raw := goredis.NewScript(`return 1`)
+		keys := gate.Keys(d.Code + "-baseline")
+		lua := measure(buyers, max(elapsed, time.Second), func(int, int) error {
+			return raw.Run(ctx, a.Redis(), keys, "bench:buyer", 1, 1).Err()
+		})
+		if lua.errors > 0 {
+			return fmt.Errorf("bench drop: %d EVALSHA calls failed", lua.errors)
+		}
+		line += fmt.Sprintf(" lua_calls_per_s=%.0f ratio=%.3f", lua.rate, rate/lua.rate)
+	}
+	fmt.Fprintln(e.out, line+diag)
+	return nil
+}
+
+// rush has buyers reserve one unit of d each at the same moment, every
+// tenth tapping twice with the same key, and returns the latencies of the
+// reservations made and of those refused (sold out, limit reached), and how
+// long the rush took.
+func rush(ctx context.Context, drops *commerce.DropService, d commerce.Drop, buyers int) (won, refused []time.Duration, elapsed time.Duration, err error) {
 	type call struct {
 		lat time.Duration
 		err error
@@ -104,57 +142,38 @@ func benchDrop(ctx context.Context, e env, buyers, units int) error {
 	start := time.Now()
 	close(gun)
 	wg.Wait()
-	elapsed := time.Since(start)
-
-	var lats, won, refused []time.Duration
+	elapsed = time.Since(start)
 	for _, cs := range calls {
 		for _, c := range cs {
-			if c.err != nil && !errors.Is(c.err, commerce.ErrSoldOut) && !errors.Is(c.err, commerce.ErrDropLimit) {
-				return fmt.Errorf("bench drop: reserve: %w", c.err)
-			}
-			lats = append(lats, c.lat)
-			if c.err == nil {
+			switch {
+			case c.err == nil:
 				won = append(won, c.lat)
-			} else {
+			case errors.Is(c.err, commerce.ErrSoldOut) || errors.Is(c.err, commerce.ErrDropLimit):
 				refused = append(refused, c.lat)
+			default:
+				return nil, nil, 0, fmt.Errorf("bench drop: reserve: %w", c.err)
 			}
 		}
 	}
-	p99 := percentile(lats, 99)
-	rate := float64(len(lats)) / elapsed.Seconds()
+	return won, refused, elapsed, nil
+}
 
-	var sold, buyersWith, left int64
+// dropCounts reads from the database the units sold of a drop, its units
+// left, and the reservations beyond one per buyer.
+func dropCounts(ctx context.Context, a *app.App, dropID int64) (sold, left, duplicates int64, err error) {
+	var buyersWith, rows int64
 	db := a.Store.DB()
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(qty), 0), COUNT(DISTINCT buyer) FROM drop_reservations
-		WHERE drop_id = $1 AND status = 'reserved'`, d.ID).Scan(&sold, &buyersWith); err != nil {
-		return fmt.Errorf("bench drop: count: %w", err)
+		WHERE drop_id = $1 AND status = 'reserved'`, dropID).Scan(&sold, &buyersWith); err != nil {
+		return 0, 0, 0, fmt.Errorf("bench drop: count: %w", err)
 	}
-	var rows int64
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_reservations WHERE drop_id = $1`, d.ID).Scan(&rows); err != nil {
-		return fmt.Errorf("bench drop: count: %w", err)
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_reservations WHERE drop_id = $1`, dropID).Scan(&rows); err != nil {
+		return 0, 0, 0, fmt.Errorf("bench drop: count: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT units_left FROM drops WHERE id = $1`, d.ID).Scan(&left); err != nil {
-		return fmt.Errorf("bench drop: left: %w", err)
+	if err := db.QueryRowContext(ctx, `SELECT units_left FROM drops WHERE id = $1`, dropID).Scan(&left); err != nil {
+		return 0, 0, 0, fmt.Errorf("bench drop: left: %w", err)
 	}
-	// Oversold: units sold beyond the drop's, or the counter disagreeing with the reservations.
-	oversold := max(0, sold-int64(units), sold+left-int64(units))
-	line := fmt.Sprintf("buyers=%d units=%d sold=%d oversold=%d duplicate_orders=%d decisions_per_s=%.0f p99_ms=%.2f",
-		buyers, units, sold, oversold, rows-buyersWith, rate, p99)
-	// Where the time goes: buyers who got a unit went to the database.
-	diag := fmt.Sprintf(" p99_reserved_ms=%.2f p99_refused_ms=%.2f", percentile(won, 99), percentile(refused, 99))
-	if gate != nil {
-		raw := goredis.NewScript(`return 1`)
-		keys := gate.Keys(d.Code + "-baseline")
-		lua := measure(buyers, max(elapsed, time.Second), func(int, int) error {
-			return raw.Run(ctx, a.Redis(), keys, "bench:buyer", 1, 1).Err()
-		})
-		if lua.errors > 0 {
-			return fmt.Errorf("bench drop: %d EVALSHA calls failed", lua.errors)
-		}
-		line += fmt.Sprintf(" lua_calls_per_s=%.0f ratio=%.3f", lua.rate, rate/lua.rate)
-	}
-	fmt.Fprintln(e.out, line+diag)
-	return nil
+	return sold, left, rows - buyersWith, nil
 }
 
 // benchProduct returns a product to put in the drop, creating one in an empty catalog.
