@@ -166,8 +166,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 func (a *App) openTelegram(ctx context.Context) error {
 	c := a.cfg.Telegram
 	var limits telegram.SendLimits
-	if a.cfg.telegramLimits != nil {
-		limits = *a.cfg.telegramLimits
+	if a.cfg.Tuning.TelegramLimits != nil {
+		limits = *a.cfg.Tuning.TelegramLimits
 	}
 	tg, err := telegram.New(ctx, telegram.Options{Limits: limits, Clock: a.cfg.telegramClock, Sleep: a.cfg.telegramSleep,
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
@@ -289,6 +289,16 @@ func (a *App) seedIfEmpty(ctx context.Context) error {
 
 // Handler is the HTTP interface of the app.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// Telegram is the Telegram adapter; nil when Telegram is off.
+func (a *App) Telegram() *telegram.Adapter { return a.tg }
+
+// Redis is the Redis client; nil on the embedded default.
+func (a *App) Redis() goredis.UniversalClient { return a.redis }
+
+// Jobs is the job queue; Serve starts and stops it, a command that works
+// the queue itself (broadcast send -wait, the benchmarks) does so.
+func (a *App) Jobs() *jobs.Queue { return a.queue }
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"shopbot/bot"
 	"shopbot/bot/telegram"
@@ -17,12 +16,6 @@ import (
 	"shopbot/commerce"
 	"shopbot/jobs"
 )
-
-// broadcastTuning overrides the fan-out's defaults (benchmarks, tests).
-type broadcastTuning struct {
-	lanes         map[string]jobs.Lane
-	progressEvery time.Duration
-}
 
 // Default lanes. Telegram's Sender enforces the flood limits (30/s overall,
 // 1/s per chat) but lets a window's messages go at once; the lane spreads
@@ -41,16 +34,14 @@ var defaultLanes = map[string]jobs.Lane{
 func (a *App) broadcastOptions() *jobs.BroadcastOptions {
 	o := &jobs.BroadcastOptions{Store: a.Store, Send: a.broadcastSend, Progress: a.broadcastProgress,
 		Lanes: defaultLanes, Lease: a.cfg.BroadcastLease, Log: a.log}
-	if t := a.cfg.broadcast; t != nil {
-		if t.lanes != nil {
-			o.Lanes = t.lanes
-		}
-		o.ProgressEvery = t.progressEvery
+	if a.cfg.Tuning.BroadcastLanes != nil {
+		o.Lanes = a.cfg.Tuning.BroadcastLanes
 	}
+	o.ProgressEvery = a.cfg.broadcastProgressEvery
 	lanes := maps.Clone(o.Lanes)
 	if tg := lanes[bot.ChannelTelegram]; tg.Rate == 0 {
 		global := telegram.DefaultGlobal
-		if l := a.cfg.telegramLimits; l != nil && l.Global.N > 0 && l.Global.Per > 0 {
+		if l := a.cfg.Tuning.TelegramLimits; l != nil && l.Global.N > 0 && l.Global.Per > 0 {
 			global = l.Global
 		}
 		tg.Rate = telegramPace * float64(global.N) / global.Per.Seconds()

@@ -40,12 +40,12 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// startBroadcast seeds n Telegram users (chats benchFirstChat…) and starts
+// startBroadcast seeds n Telegram users (chats audienceFirstChat…) and starts
 // a broadcast to them from author.
 func startBroadcast(t *testing.T, a *App, n int, author, authorChat string) commerce.Broadcast {
 	t.Helper()
 	ctx := context.Background()
-	if err := seedBenchAudience(ctx, a, n); err != nil {
+	if err := seedAudience(ctx, a, n); err != nil {
 		t.Fatal(err)
 	}
 	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: author, AuthorChat: authorChat,
@@ -71,9 +71,10 @@ func TestBroadcastTelegram(t *testing.T) {
 	cfg := sqliteConfig(t)
 	cfg.SeedDemo = false
 	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), Mode: telegram.ModePolling}
-	cfg.telegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: 200, Per: time.Second}}
+	cfg.Tuning.TelegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: 200, Per: time.Second}}
 	const every = 100 * time.Millisecond
-	cfg.broadcast = &broadcastTuning{lanes: map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: 1, Batch: 4}}, progressEvery: every}
+	cfg.Tuning.BroadcastLanes = map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: 1, Batch: 4}}
+	cfg.broadcastProgressEvery = every
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -99,13 +100,13 @@ func TestBroadcastTelegram(t *testing.T) {
 	}
 	blocked := 0
 	for i := range n {
-		u, err := a.Store.ChatUser(ctx, "tg", strconv.FormatInt(benchFirstChat+int64(i), 10))
+		u, err := a.Store.ChatUser(ctx, "tg", strconv.FormatInt(audienceFirstChat+int64(i), 10))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if u.Blocked {
 			blocked++
-			if len(api.Messages(benchFirstChat+int64(i))) != 0 {
+			if len(api.Messages(audienceFirstChat+int64(i))) != 0 {
 				t.Fatalf("user %s marked blocked but received the message", u.UserID)
 			}
 		}
@@ -256,7 +257,7 @@ func killAndResume(t *testing.T, dbURL string) {
 	})
 	missed, dups := 0, 0
 	for i := range n {
-		switch k := len(api.Messages(benchFirstChat + int64(i))); {
+		switch k := len(api.Messages(audienceFirstChat + int64(i))); {
 		case k == 0:
 			missed++
 		case k > 1:
@@ -436,7 +437,7 @@ func TestBroadcastImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.queue.Stop(context.Background())
-	if err := seedBenchAudience(ctx, a, 2); err != nil {
+	if err := seedAudience(ctx, a, 2); err != nil {
 		t.Fatal(err)
 	}
 	png := []byte("\x89PNG\r\n\x1a\n-a-picture-")
@@ -452,7 +453,7 @@ func TestBroadcastImage(t *testing.T) {
 		return b.Status == commerce.BroadcastDone
 	})
 	for i := range 2 {
-		msgs := api.Messages(benchFirstChat + int64(i))
+		msgs := api.Messages(audienceFirstChat + int64(i))
 		if len(msgs) != 1 || msgs[0].Photo != "https://shop.example/b/"+strconv.FormatInt(b.ID, 10) || !strings.Contains(msgs[0].Caption, "СТОП") && !strings.Contains(msgs[0].Caption, "STOP") && !strings.Contains(msgs[0].Caption, "TD") {
 			t.Fatalf("chat %d got %+v; want one photo with the text and opt-out line as caption", i, msgs)
 		}

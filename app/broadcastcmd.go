@@ -2,115 +2,134 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v3"
+
 	"shopbot/commerce"
+	"shopbot/internal/cmdline"
 )
 
-const broadcastUsage = `usage:
-  shopbot broadcast send -text "…" [-image FILE] [-channel telegram|wechat|web|all] [-wait]
-  shopbot broadcast status [-watch] ID
-  shopbot broadcast cancel ID
-  shopbot broadcast list`
-
-// broadcastCommand runs "shopbot broadcast …".
-func broadcastCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New(broadcastUsage)
+// broadcastCommand is "shopbot broadcast …": message the audience, follow
+// and stop a broadcast.
+func (e *cliEnv) broadcastCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "broadcast",
+		Usage: "message the audience; progress of a broadcast",
+		Commands: []*cli.Command{
+			{Name: "send", Usage: "start a broadcast; the running shopbot sends it (or this process, with -wait)",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "text", Required: true, Usage: "the message's `TEXT`"},
+					&cli.StringFlag{Name: "image", Usage: "a PNG or JPEG `FILE` to send with it"},
+					&cli.StringFlag{Name: "channel", Value: "all", Usage: "send to `CHANNELS`: telegram, wechat, web or all (comma-separated)"},
+					&cli.StringFlag{Name: "button", Usage: "a link button: `\"Label | https://…\"`"},
+					&cli.BoolFlag{Name: "wait", Usage: "send from this process and show progress until done"},
+				},
+				Action: e.broadcastSend},
+			{Name: "status", Usage: "a broadcast's progress: a bar redrawn in place on a terminal, plain lines otherwise", ArgsUsage: "ID",
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "watch", Usage: "follow until the broadcast ends"}},
+				Action: e.broadcastStatus},
+			{Name: "cancel", Usage: "stop a broadcast (recipients not reached yet stay pending)", ArgsUsage: "ID", Action: e.broadcastCancel},
+			{Name: "list", Usage: "the latest 20 broadcasts", Action: e.broadcastList},
+		},
 	}
-	switch args[0] {
-	case "send":
-		return broadcastSendCmd(ctx, cfg, log, args[1:], stdout)
-	case "status":
-		fs := flag.NewFlagSet("broadcast status", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		watch := fs.Bool("watch", false, "follow until the broadcast ends")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
-			return errors.New(broadcastUsage)
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil || id <= 0 {
-			return fmt.Errorf("broadcast id %q: want a number", fs.Arg(0))
-		}
-		return withApp(ctx, cfg, log, func(a *App) error {
-			return showBroadcast(ctx, a.Store, id, *watch, stdout, isTerminal(stdout))
-		})
-	case "cancel":
-		if len(args) != 2 {
-			return errors.New(broadcastUsage)
-		}
-		id, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil || id <= 0 {
-			return fmt.Errorf("broadcast id %q: want a number", args[1])
-		}
-		return withApp(ctx, cfg, log, func(a *App) error {
-			if err := a.Store.CancelBroadcast(ctx, id, time.Now()); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "broadcast #%d cancelled; recipients not reached yet stay pending\n", id)
-			return nil
-		})
-	case "list":
-		return withApp(ctx, cfg, log, func(a *App) error {
-			list, err := a.Store.Broadcasts(ctx, 20)
-			if err != nil {
-				return err
-			}
-			for _, b := range list {
-				fmt.Fprintf(stdout, "#%d %-9s %s by %s: %s\n", b.ID, b.Status, b.CreatedAt.Local().Format("2006-01-02 15:04"),
-					b.Author, countsLine(b))
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(stdout, "no broadcasts yet")
-			}
-			return nil
-		})
-	}
-	return errors.New(broadcastUsage)
 }
 
-func broadcastSendCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("broadcast send", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	text := fs.String("text", "", "the message")
-	image := fs.String("image", "", "a PNG or JPEG to send with it")
-	channel := fs.String("channel", "all", "telegram, wechat, web or all (comma-separated)")
-	button := fs.String("button", "", `a link button: "Label | https://…"`)
-	wait := fs.Bool("wait", false, "send from this process and show progress until done")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return errors.New(broadcastUsage)
+// broadcastID is the ID argument.
+func broadcastID(cmd *cli.Command) (int64, error) {
+	arg, err := oneArg(cmd, "ID")
+	if err != nil {
+		return 0, err
 	}
-	c := commerce.BroadcastContent{Text: *text}
-	if *button != "" {
-		label, link, ok := strings.Cut(*button, "|")
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, cmdline.Usagef("broadcast id %q: want a number", arg)
+	}
+	return id, nil
+}
+
+func (e *cliEnv) broadcastStatus(ctx context.Context, cmd *cli.Command) error {
+	id, err := broadcastID(cmd)
+	if err != nil {
+		return err
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		return showBroadcast(ctx, a.Store, id, cmd.Bool("watch"), e.stdout, isTerminal(e.stdout))
+	})
+}
+
+func (e *cliEnv) broadcastCancel(ctx context.Context, cmd *cli.Command) error {
+	id, err := broadcastID(cmd)
+	if err != nil {
+		return err
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		if err := a.Store.CancelBroadcast(ctx, id, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "broadcast #%d cancelled; recipients not reached yet stay pending\n", id)
+		return nil
+	})
+}
+
+func (e *cliEnv) broadcastList(ctx context.Context, cmd *cli.Command) error {
+	if err := noArgs(cmd); err != nil {
+		return err
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		list, err := a.Store.Broadcasts(ctx, 20)
+		if err != nil {
+			return err
+		}
+		for _, b := range list {
+			fmt.Fprintf(e.stdout, "#%d %-9s %s by %s: %s\n", b.ID, b.Status, b.CreatedAt.Local().Format("2006-01-02 15:04"),
+				b.Author, countsLine(b))
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "no broadcasts yet")
+		}
+		return nil
+	})
+}
+
+func (e *cliEnv) broadcastSend(ctx context.Context, cmd *cli.Command) error {
+	if err := noArgs(cmd); err != nil {
+		return err
+	}
+	c := commerce.BroadcastContent{Text: cmd.String("text")}
+	if button := cmd.String("button"); button != "" {
+		label, link, ok := strings.Cut(button, "|")
 		if !ok {
-			return errors.New(`-button wants "Label | https://…"`)
+			return cmdline.Usagef(`-button wants "Label | https://…"`)
 		}
 		c.ButtonText, c.ButtonURL = strings.TrimSpace(label), strings.TrimSpace(link)
 	}
-	if *image != "" {
-		data, err := os.ReadFile(*image)
+	if image := cmd.String("image"); image != "" {
+		data, err := os.ReadFile(image)
 		if err != nil {
 			return err
 		}
 		c.Image = data
 	}
-	channels, err := commerce.NormalizeChannels(strings.Split(*channel, ","))
+	channels, err := commerce.NormalizeChannels(strings.Split(cmd.String("channel"), ","))
+	if err != nil {
+		return cmdline.Usagef("-channel: %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		return cmdline.Usagef("%v", err)
+	}
+	wait := cmd.Bool("wait")
+	// Only a process that sends needs the platforms.
+	cfg, err := e.config(platforms{telegram: wait, wechat: wait})
 	if err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	return withApp(ctx, cfg, log, func(a *App) error {
+	return withApp(ctx, cfg, e.logger(cmd, cfg, false), func(a *App) error {
 		b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Content: c, Channels: channels, Author: "cli"})
 		if err != nil {
 			return err
@@ -118,10 +137,10 @@ func broadcastSendCmd(ctx context.Context, cfg Config, log *slog.Logger, args []
 		if b, err = a.Store.StartBroadcast(ctx, b.ID, time.Now()); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "broadcast #%d started: %d recipients (%d opted out, %d blocked)\n",
+		fmt.Fprintf(e.stdout, "broadcast #%d started: %d recipients (%d opted out, %d blocked)\n",
 			b.ID, b.Counts.Total, b.Counts.OptedOut, b.Counts.Blocked)
-		if !*wait {
-			fmt.Fprintln(stdout, "the running shopbot sends it; follow it with: shopbot broadcast status -watch", b.ID)
+		if !wait {
+			fmt.Fprintln(e.stdout, "the running shopbot sends it; follow it with: shopbot broadcast status -watch", b.ID)
 			return nil
 		}
 		// Work the queue here; a running server shares the work safely
@@ -134,7 +153,7 @@ func broadcastSendCmd(ctx context.Context, cfg Config, log *slog.Logger, args []
 			defer cancel()
 			_ = a.queue.Stop(sctx)
 		}()
-		return showBroadcast(ctx, a.Store, b.ID, true, stdout, isTerminal(stdout))
+		return showBroadcast(ctx, a.Store, b.ID, true, e.stdout, isTerminal(e.stdout))
 	})
 }
 

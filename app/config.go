@@ -14,6 +14,7 @@ import (
 
 	"shopbot/bot/telegram"
 	"shopbot/commerce"
+	"shopbot/jobs"
 )
 
 // Config is the operator interface (see DESIGN.md).
@@ -45,16 +46,27 @@ type Config struct {
 	// (tests move time forward).
 	clock commerce.Clock
 
-	// telegramLimits overrides the sender limits (benchmarks measure the
-	// webhook path without Telegram's flood limits).
-	telegramLimits *telegram.SendLimits
+	// Tuning is set by benchmarks and tests, never by the environment.
+	Tuning Tuning
+
 	// telegramClock and telegramSleep replace the Telegram sender's clock
 	// (tests run it on the shop's simulated time).
 	telegramClock func() time.Time
 	telegramSleep func(ctx context.Context, d time.Duration) error
-	// broadcast overrides the fan-out's lanes and progress interval
-	// (benchmarks and tests).
-	broadcast *broadcastTuning
+	// broadcastProgressEvery overrides how often a broadcast's progress is
+	// reported (tests).
+	broadcastProgressEvery time.Duration
+}
+
+// Tuning overrides defaults that no environment variable sets:
+// shopbot-bench measures with it, tests use it.
+type Tuning struct {
+	// TelegramLimits overrides the Telegram sender's flood limits (the
+	// webhook benchmark measures without them; the broadcast benchmark
+	// sets the fake Bot API's).
+	TelegramLimits *telegram.SendLimits
+	// BroadcastLanes overrides the broadcast fan-out's lanes per channel.
+	BroadcastLanes map[string]jobs.Lane
 }
 
 // TelegramConfig enables the Telegram bot when Token is set.
@@ -82,8 +94,28 @@ func (c WeChatConfig) String() string {
 	return fmt.Sprintf("wechat{appid:%s safe_mode:%v api:%q}", c.AppID, !c.Plaintext, c.APIBase)
 }
 
-// ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
+// ConfigFromEnv reads the whole configuration, the chat platforms' too;
+// getenv is os.Getenv in production. serve uses it.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c, err := CoreConfigFromEnv(getenv)
+	if err != nil {
+		return c, err
+	}
+	if c.Telegram, err = telegramFromEnv(getenv, c.PublicURL, false); err != nil {
+		return c, err
+	}
+	if c.WeChat, err = weChatFromEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// CoreConfigFromEnv reads the configuration without the chat platforms:
+// Telegram and WeChat stay off and their variables are neither read nor
+// checked, so Open builds no adapter and calls no platform API. Commands
+// that do not talk to a platform use it, and so do the benchmarks, which
+// bring fake platforms of their own.
+func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		HTTPAddr:        or(getenv("SHOPBOT_HTTP_ADDR"), "127.0.0.1:8080"),
 		DatabaseURL:     or(getenv("DATABASE_URL"), "sqlite:shopbot.db"),
@@ -151,46 +183,70 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("SHOPBOT_SEED_DEMO %q: want true or false", v)
 		}
 	}
-	c.Telegram = TelegramConfig{
-		Token:         getenv("TELEGRAM_TOKEN"),
-		APIEndpoint:   getenv("TELEGRAM_API_ENDPOINT"),
-		WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
-		Mode:          getenv("TELEGRAM_MODE"),
-	}
-	if c.Telegram.Mode == "" {
-		c.Telegram.Mode = "polling"
-		if strings.HasPrefix(c.PublicURL, "https://") {
-			c.Telegram.Mode = "webhook"
-		}
-	}
-	if c.Telegram.Token != "" {
-		switch c.Telegram.Mode {
-		case "polling":
-		case "webhook":
-			if !validSecretToken(c.Telegram.WebhookSecret) {
-				return c, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET must be 1–256 characters of A-Z a-z 0-9 _ - in webhook mode")
-			}
-		default:
-			return c, fmt.Errorf("TELEGRAM_MODE %q: want webhook or polling", c.Telegram.Mode)
-		}
-	}
 	if c.GroupPosts, err = groupPostsConfig(getenv); err != nil {
 		return c, err
 	}
-	c.WeChat = WeChatConfig{
+	c.Telegram.Mode = telegramMode(getenv, c.PublicURL)
+	return c, nil
+}
+
+// telegramMode is TELEGRAM_MODE, by default webhook with an https public
+// URL and polling otherwise.
+func telegramMode(getenv func(string) string, publicURL string) string {
+	if m := getenv("TELEGRAM_MODE"); m != "" {
+		return m
+	}
+	if strings.HasPrefix(publicURL, "https://") {
+		return "webhook"
+	}
+	return "polling"
+}
+
+// telegramFromEnv reads the Telegram settings. A command that only sends
+// (sendOnly: drop post, broadcast send -wait) runs the adapter in polling
+// mode without polling, so the webhook settings do not matter to it.
+func telegramFromEnv(getenv func(string) string, publicURL string, sendOnly bool) (TelegramConfig, error) {
+	c := TelegramConfig{
+		Token:         getenv("TELEGRAM_TOKEN"),
+		APIEndpoint:   getenv("TELEGRAM_API_ENDPOINT"),
+		WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
+		Mode:          telegramMode(getenv, publicURL),
+	}
+	if c.Token == "" {
+		return c, nil
+	}
+	if sendOnly {
+		c.Mode, c.WebhookSecret = "polling", ""
+	}
+	switch c.Mode {
+	case "polling":
+	case "webhook":
+		if !validSecretToken(c.WebhookSecret) {
+			return c, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET must be 1–256 characters of A-Z a-z 0-9 _ - in webhook mode")
+		}
+	default:
+		return c, fmt.Errorf("TELEGRAM_MODE %q: want webhook or polling", c.Mode)
+	}
+	return c, nil
+}
+
+// weChatFromEnv reads the WeChat Official Account settings.
+func weChatFromEnv(getenv func(string) string) (WeChatConfig, error) {
+	c := WeChatConfig{
 		AppID: getenv("WECHAT_APPID"), Secret: getenv("WECHAT_SECRET"), Token: getenv("WECHAT_TOKEN"),
 		AESKey: getenv("WECHAT_AES_KEY"), APIBase: getenv("WECHAT_API_BASE"),
 	}
 	if v := getenv("WECHAT_PLAINTEXT"); v != "" {
-		if c.WeChat.Plaintext, err = strconv.ParseBool(v); err != nil {
+		var err error
+		if c.Plaintext, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("WECHAT_PLAINTEXT %q: want true or false", v)
 		}
 	}
-	if c.WeChat.AppID != "" {
-		if c.WeChat.Token == "" || c.WeChat.Secret == "" {
+	if c.AppID != "" {
+		if c.Token == "" || c.Secret == "" {
 			return c, fmt.Errorf("WECHAT_APPID is set: WECHAT_SECRET and WECHAT_TOKEN are required too")
 		}
-		if c.WeChat.AESKey == "" && !c.WeChat.Plaintext {
+		if c.AESKey == "" && !c.Plaintext {
 			return c, fmt.Errorf("WECHAT_AES_KEY is required (safe mode); set WECHAT_PLAINTEXT=true only for local experiments")
 		}
 	}

@@ -45,13 +45,13 @@ func TestDropEditCancelCommands(t *testing.T) {
 		{[]string{"drop", "edit", dc, "--units", "0"}, 2, "--units"},
 		{[]string{"drop", "edit", dc, "--units", "x"}, 2, "invalid value"},
 		{[]string{"drop", "edit", dc, "--reserve", "5s"}, 2, "--reserve"},
-		{[]string{"drop", "edit", dc, "--product", "2"}, 2, "only"},
+		{[]string{"drop", "edit", dc, "--product", "2"}, 2, "unknown flag -product"},
 		{[]string{"drop", "edit", dc, "--price", "abc"}, 2, "--price"},
 		{[]string{"drop", "edit", dc, "--starts", "yesterday"}, 2, "--starts"},
 		{[]string{"drop", "edit", dc, "--limit", "9"}, 1, "per-buyer limit"},
 		{[]string{"drop", "edit", "zzzzzzzz", "--units", "9"}, 1, "not found"},
 		{[]string{"drop", "cancel"}, 2, "CODE"},
-		{[]string{"drop", "cancel", dc, "--units", "3"}, 2, "no flags"},
+		{[]string{"drop", "cancel", dc, "--units", "3"}, 2, "unknown flag -units"},
 		{[]string{"drop", "cancel", "zzzzzzzz"}, 1, "not found"},
 	} {
 		code, _, errOut := run(tc.args...)

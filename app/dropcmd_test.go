@@ -25,8 +25,8 @@ func TestDropCommands(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"drop"}, 2, "usage"},
-		{[]string{"drop", "create", "--units", "5"}, 2, "create needs"},
+		{[]string{"drop"}, 2, "missing subcommand"},
+		{[]string{"drop", "create", "--units", "5"}, 2, `Required flags "product, starts" not set`},
 		{[]string{"drop", "create", "--product", "1", "--units", "5", "--starts", "+1h", "--tz", "Mars/Base"}, 2, "--tz"},
 		{[]string{"drop", "create", "--product", "1", "--units", "5", "--starts", "+1h", "--reserve", "10s"}, 2, "--reserve"},
 		{[]string{"drop", "create", "--product", "NOPE", "--units", "5", "--starts", "+1h"}, 1, "not found"},

@@ -2,130 +2,149 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
+
+	"github.com/urfave/cli/v3"
 
 	"shopbot/catalogio"
 	"shopbot/demo"
+	"shopbot/internal/cmdline"
 )
 
-const usage = `shopbot — a cross-border shop inside chat apps
-
-Usage:
-  shopbot [serve]               run the shop (default)
-  shopbot migrate               apply database migrations and exit
-  shopbot catalog import FILE   load products from a .csv or .json file
-  shopbot demo seed             load the demo catalog (upserts by SKU)
-  shopbot wechat menu           create the WeChat Official Account menu
-  shopbot wechat qr SCENE [-temporary]
-                                QR code opening p_<id>, c_<id>, pt_<id> or d_<code> in WeChat
-  shopbot pickup points|ship|arrived|staff …
-                                pickup points, shipments arriving, staff lists
-  shopbot drop create --product ID|SKU --units N --starts TIME [--price P] [--tz Z] [--limit N] [--reserve 15m]
-  shopbot drop list | show CODE  drops and their figures (sold, reserved, left, waitlist, revenue)
-  shopbot drop post CODE --chat CHAT_ID [--lang zh-CN|en|ru]
-                                post drop CODE into a Telegram group or channel (kept current by serve)
-  shopbot product add|edit|hide|show|list …
-                                the seller's catalog: add (with a picture), edit, hide, list
-  shopbot staff link IDENTITY [-ttl 24h]
-                                print a login link to the staff page (/staff)
-  shopbot bench chat [-users N] [-duration D]
-                                web chat throughput and latency on the configured stores
-  shopbot bench wechat [-messages N] [-concurrency C]
-                                encrypted WeChat callbacks against a fake WeChat API
-  shopbot broadcast send -text "…" [-image FILE] [-channel telegram|wechat|web|all] [-button "Label | URL"] [-wait]
-  shopbot broadcast status [-watch] ID | cancel ID | list
-                                message the audience; progress of a broadcast
-  shopbot bench start           time to ready and idle memory on the embedded default
-  shopbot bench telegram [-updates N] [-send-duration D]
-                                webhook updates and the rate-limited sender against a fake Bot API
-  shopbot bench drop [-buyers N] [-units U]
-                                N buyers rush U units of a drop on the configured stores (+ Redis gate)
-  shopbot bench broadcast [-recipients N] [-rate R]
-                                a broadcast to N Telegram users through the real worker and sender
-                                against a fake Bot API limited to R msgs/s (default Telegram's 30)
-
-Configuration is read from the environment; see README.md.
-`
-
-// Main runs a subcommand and returns the process exit code. Tests call it
-// with their own environment, context and output.
+// Main runs the shopbot command line and returns the process exit code
+// (0 done, 1 failed, 2 usage or configuration error, 3 part or none of
+// what was asked was done: see package cmdline). Tests call it with their
+// own environment, context and output.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := ConfigFromEnv(getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "shopbot: configuration:", err)
-		return 2
-	}
-	log := slog.New(contextHandler{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "serve":
-		err = serve(ctx, cfg, log, nil)
-	case "migrate":
-		err = migrate(ctx, cfg, log)
-	case "catalog":
-		err = catalog(ctx, cfg, log, args, stdout)
-	case "demo":
-		if len(args) != 1 || args[0] != "seed" {
-			fmt.Fprint(stderr, usage)
-			return 2
-		}
-		err = withApp(ctx, cfg, log, func(a *App) error { return demo.Seed(ctx, a.Store) })
-	case "wechat":
-		err = wechatCommand(ctx, cfg, log, args, stdout)
-	case "pickup":
-		err = pickupCommand(ctx, cfg, log, args, stdout)
-	case "staff":
-		err = staffCommand(ctx, cfg, log, args, stdout)
-	case "product":
-		// Its errors are for the person at the shell: plain lines, and exit
-		// code 2 for bad input (nothing was changed then).
-		if err := productCommand(ctx, cfg, log, args, stdout); err != nil {
-			fmt.Fprintln(stderr, "shopbot product:", err)
-			if errors.As(err, new(usageError)) {
-				return 2
+	e := &cliEnv{getenv: getenv, stdout: stdout, stderr: stderr}
+	return cmdline.Run(ctx, e.root(), args, stdout, stderr)
+}
+
+// cliEnv is what the commands of one Main share: the environment and the
+// output.
+type cliEnv struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
+
+// platforms are the chat platforms a command talks to. The settings of
+// the others are neither read nor checked, and their adapters are not
+// built: such a command never calls their APIs.
+type platforms struct{ telegram, wechat bool }
+
+func (e *cliEnv) root() *cli.Command {
+	return &cli.Command{
+		Name:  "shopbot",
+		Usage: "a cross-border shop inside chat apps",
+		Description: "Configuration is read from the environment; see README.md.\n" +
+			"Flags take one dash or two: -point and --point are the same.\n" +
+			"Exit codes: 0 done; 1 failed; 2 usage or configuration error, nothing done;\n" +
+			"3 some or all of what was asked was skipped (the output says which).",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"},
+			Usage: "log progress at info level (commands other than serve log warnings only; SHOPBOT_LOG_LEVEL sets any level)"}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			switch first := cmd.Args().First(); {
+			case first == "bench":
+				// The benchmarks left the serving binary (it links no fakes).
+				return cmdline.Usagef("the benchmarks are a command of their own now: %s (go run ./cmd/shopbot-bench)",
+					strings.Join(append([]string{"shopbot-bench"}, cmd.Args().Tail()...), " "))
+			case first != "":
+				return cmdline.Usagef("unknown command %q", first)
 			}
-			return 1
-		}
-		return 0
-	case "drop":
-		if len(args) > 0 && args[0] == "post" {
-			err = dropCommand(ctx, cfg, log, args, stdout)
-			break
-		}
-		return dropsCommand(ctx, cfg, log, args, stdout, stderr)
-	case "broadcast":
-		err = broadcastCommand(ctx, cfg, log, args, stdout)
-	case "bench":
-		bench := map[string]func(context.Context, Config, *slog.Logger, []string, io.Writer) error{
-			"chat": benchChat, "wechat": benchWeChat, "telegram": benchTelegram, "start": benchStart, "drop": benchDrop,
-			"broadcast": benchBroadcast,
-		}
-		if len(args) < 1 || bench[args[0]] == nil {
-			fmt.Fprint(stderr, usage)
-			return 2
-		}
-		err = profiled(getenv, func() error { return bench[args[0]](ctx, cfg, log, args[1:], stdout) })
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "shopbot: unknown command %q\n\n%s", cmd, usage)
-		return 2
+			return e.serve(ctx, cmd)
+		},
+		Commands: []*cli.Command{
+			{Name: "serve", Usage: "run the shop (the default: shopbot alone serves too)", Action: e.serve},
+			{Name: "migrate", Usage: "apply the database migrations (store and job queue) and exit", Action: e.migrate},
+			{Name: "catalog", Usage: "catalog files", Commands: []*cli.Command{
+				{Name: "import", Usage: "load products from FILE.csv or FILE.json (upsert by SKU)", ArgsUsage: "FILE", Action: e.catalogImport},
+			}},
+			{Name: "demo", Usage: "the demo catalog", Commands: []*cli.Command{
+				{Name: "seed", Usage: "(re)load the demo catalog (upsert by SKU)", Action: e.demoSeed},
+			}},
+			e.productCommand(),
+			e.dropCommand(),
+			e.pickupCommand(),
+			e.staffCommand(),
+			e.broadcastCommand(),
+			e.wechatCommand(),
+		},
+	}
+}
+
+// noArgs refuses positional arguments.
+func noArgs(cmd *cli.Command) error {
+	if cmd.Args().Len() > 0 {
+		return cmdline.Usagef("unexpected argument %q", cmd.Args().First())
+	}
+	return nil
+}
+
+// oneArg is the single positional argument, named what in the error.
+func oneArg(cmd *cli.Command, what string) (string, error) {
+	switch cmd.Args().Len() {
+	case 0:
+		return "", cmdline.Usagef("missing %s", what)
+	case 1:
+		return cmd.Args().First(), nil
+	}
+	return "", cmdline.Usagef("unexpected argument %q after %s", cmd.Args().Get(1), what)
+}
+
+// logger logs to stderr: serve at SHOPBOT_LOG_LEVEL (default info), the
+// other commands at warn unless SHOPBOT_LOG_LEVEL or -v asks for more.
+func (e *cliEnv) logger(cmd *cli.Command, cfg Config, serving bool) *slog.Logger {
+	level := cfg.LogLevel
+	if !serving && e.getenv("SHOPBOT_LOG_LEVEL") == "" {
+		level = slog.LevelWarn
+	}
+	if cmd.Bool("verbose") {
+		level = min(level, slog.LevelInfo)
+	}
+	return slog.New(contextHandler{slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})})
+}
+
+// config reads the configuration for a command that talks to the
+// platforms p. Telegram is for sending only: a command neither polls nor
+// registers the webhook, so the webhook settings do not matter to it.
+func (e *cliEnv) config(p platforms) (Config, error) {
+	cfg, err := CoreConfigFromEnv(e.getenv)
+	if err == nil && p.telegram {
+		cfg.Telegram, err = telegramFromEnv(e.getenv, cfg.PublicURL, true)
+	}
+	if err == nil && p.wechat {
+		cfg.WeChat, err = weChatFromEnv(e.getenv)
 	}
 	if err != nil {
-		log.Error("shopbot failed", "cmd", cmd, "err", err)
-		return 1
+		return cfg, cmdline.EnvError(err)
 	}
-	return 0
+	return cfg, nil
+}
+
+// withApp runs fn in an App opened for a command (see config); the demo
+// catalog is not seeded.
+func (e *cliEnv) withApp(ctx context.Context, cmd *cli.Command, p platforms, fn func(*App) error) error {
+	cfg, err := e.config(p)
+	if err != nil {
+		return err
+	}
+	return withApp(ctx, cfg, e.logger(cmd, cfg, false), fn)
+}
+
+func (e *cliEnv) serve(ctx context.Context, cmd *cli.Command) error {
+	if err := noArgs(cmd); err != nil {
+		return err
+	}
+	cfg, err := ConfigFromEnv(e.getenv)
+	if err != nil {
+		return cmdline.EnvError(err)
+	}
+	return serve(ctx, cfg, e.logger(cmd, cfg, true), nil)
 }
 
 // serve runs the shop until ctx ends. When ready is not nil it receives the
@@ -156,24 +175,35 @@ func withApp(ctx context.Context, cfg Config, log *slog.Logger, fn func(*App) er
 	return fn(a)
 }
 
-func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+func (e *cliEnv) migrate(ctx context.Context, cmd *cli.Command) error {
+	if err := noArgs(cmd); err != nil {
+		return err
+	}
 	// Open applies the store's and the job queue's migrations.
-	return withApp(ctx, cfg, log, func(*App) error {
-		log.Info("migrations applied")
+	return e.withApp(ctx, cmd, platforms{}, func(*App) error {
+		fmt.Fprintln(e.stdout, "migrations applied")
 		return nil
 	})
 }
 
-func catalog(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("catalog import", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if len(args) < 1 || args[0] != "import" {
-		return errors.New("usage: shopbot catalog import FILE")
+func (e *cliEnv) demoSeed(ctx context.Context, cmd *cli.Command) error {
+	if err := noArgs(cmd); err != nil {
+		return err
 	}
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
-		return errors.New("usage: shopbot catalog import FILE")
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		if err := demo.Seed(ctx, a.Store); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "demo catalog loaded: %d products\n", len(demo.Products()))
+		return nil
+	})
+}
+
+func (e *cliEnv) catalogImport(ctx context.Context, cmd *cli.Command) error {
+	path, err := oneArg(cmd, "FILE")
+	if err != nil {
+		return err
 	}
-	path := fs.Arg(0)
 	format, err := catalogio.FormatOf(path)
 	if err != nil {
 		return err
@@ -187,12 +217,12 @@ func catalog(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	if err != nil {
 		return err
 	}
-	return withApp(ctx, cfg, log, func(a *App) error {
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
 		res, err := catalogio.Import(ctx, a.Store, items)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "imported %d products from %s: %+v\n", len(items), path, res)
+		fmt.Fprintf(e.stdout, "imported %d products from %s: %+v\n", len(items), path, res)
 		return nil
 	})
 }

@@ -48,8 +48,8 @@ func (s *shop) inbox(user, want string) bot.Reply {
 	return bot.Reply{}
 }
 
-// cli runs a shopbot subcommand against the server's database.
-func cli(t *testing.T, cfg Config, args ...string) string {
+// runCLI runs a shopbot subcommand against the server's database.
+func runCLI(t *testing.T, cfg Config, args ...string) string {
 	t.Helper()
 	vars := map[string]string{"DATABASE_URL": cfg.DatabaseURL, "REDIS_URL": cfg.RedisURL, "SHOPBOT_REDIS_PREFIX": cfg.RedisPrefix}
 	var out, errOut bytes.Buffer
@@ -87,10 +87,10 @@ func pickupPath(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := cli(t, cfg, "pickup", "ship", "-point", pt.Code, "-batch", "B-E2E", number); !strings.Contains(out, "1 moved") {
+	if out := runCLI(t, cfg, "pickup", "ship", "-point", pt.Code, "-batch", "B-E2E", number); !strings.Contains(out, "1 moved") {
 		t.Fatalf("ship: %s", out)
 	}
-	if out := cli(t, cfg, "pickup", "arrived", "-point", strings.ToLower(pt.Code), "-batch", "b-e2e"); !strings.Contains(out, "1 moved") {
+	if out := runCLI(t, cfg, "pickup", "arrived", "-point", strings.ToLower(pt.Code), "-batch", "b-e2e"); !strings.Contains(out, "1 moved") {
 		t.Fatalf("arrived: %s", out)
 	}
 

@@ -2,125 +2,164 @@ package app
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v3"
+
 	"shopbot/commerce"
+	"shopbot/internal/cmdline"
 )
 
-const pickupUsage = `usage:
-  shopbot pickup points
-  shopbot pickup ship    -point CODE [-batch BATCH] ORDER...
-  shopbot pickup arrived -point CODE [-batch BATCH] [ORDER...]
-  shopbot pickup staff   -point CODE add|remove IDENTITY`
-
 // pickupCommand manages pickup points and shipments from the shell.
-func pickupCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%s", pickupUsage)
+func (e *cliEnv) pickupCommand() *cli.Command {
+	point := func() cli.Flag {
+		return &cli.StringFlag{Name: "point", Required: true, Usage: "the pickup point's `CODE` (see shopbot pickup points)"}
 	}
-	fs := flag.NewFlagSet("pickup "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	point := fs.String("point", "", "pickup point code")
-	batch := fs.String("batch", "", "shipment batch code")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w\n%s", err, pickupUsage)
+	batch := func() cli.Flag { return &cli.StringFlag{Name: "batch", Usage: "the shipment's `BATCH` code"} }
+	return &cli.Command{
+		Name:  "pickup",
+		Usage: "pickup points, shipments arriving, staff lists",
+		Commands: []*cli.Command{
+			{Name: "points", Usage: "list the pickup points: codes, hours, slot size × capacity, staff", Action: e.pickupPoints},
+			{Name: "ship", Usage: "mark ORDERs shipped to a pickup point", ArgsUsage: "ORDER...",
+				Flags: []cli.Flag{point(), batch()}, Action: e.pickupMove},
+			{Name: "arrived", Usage: "mark ORDERs, or the orders of a -batch, arrived at a pickup point; buyers are notified",
+				ArgsUsage: "[ORDER...]", Flags: []cli.Flag{point(), batch()}, Action: e.pickupMove},
+			{Name: "staff", Usage: "add or remove a staff member (tg:123, wx:oAbc or web:alice) of a pickup point",
+				ArgsUsage: "add|remove IDENTITY", Flags: []cli.Flag{point()}, Action: e.pickupStaff},
+		},
 	}
-	return withApp(ctx, cfg, log, func(a *App) error {
+}
+
+func (e *cliEnv) pickupPoints(ctx context.Context, cmd *cli.Command) error {
+	if err := noArgs(cmd); err != nil {
+		return err
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
 		points, err := a.Store.AllPickupPoints(ctx)
 		if err != nil {
 			return err
 		}
-		find := func() (commerce.PickupPoint, error) {
-			for _, p := range points {
-				if strings.EqualFold(p.Code, *point) {
-					return p, nil
-				}
+		for _, p := range points {
+			state := "open  "
+			if !p.Active {
+				state = "closed"
 			}
-			return commerce.PickupPoint{}, fmt.Errorf("no pickup point %q (see shopbot pickup points)", *point)
+			fmt.Fprintf(e.stdout, "%-12s %s  %s · %s · %s · %s · %d min × %d · staff: %s\n", p.Code, state, p.City.In("en"),
+				p.Name.In("en"), p.Address.In("en"), p.Hours, p.SlotMinutes, p.SlotCapacity, strings.Join(p.Staff, ","))
 		}
-		switch args[0] {
-		case "points":
-			for _, p := range points {
-				state := "open  "
-				if !p.Active {
-					state = "closed"
-				}
-				fmt.Fprintf(out, "%-12s %s  %s · %s · %s · %s · %d min × %d · staff: %s\n", p.Code, state, p.City.In("en"),
-					p.Name.In("en"), p.Address.In("en"), p.Hours, p.SlotMinutes, p.SlotCapacity, strings.Join(p.Staff, ","))
-			}
-			return nil
-		case "ship", "arrived":
-			p, err := find()
-			if err != nil {
-				return err
-			}
-			s := commerce.Shipment{PointID: p.ID, Numbers: fs.Args(), Batch: *batch}
-			var rep commerce.MoveReport
-			if args[0] == "ship" {
-				rep, err = a.pickup.Ship(ctx, s)
-			} else {
-				rep, err = a.pickup.MarkArrived(ctx, s)
-			}
-			if err != nil {
-				return err
-			}
-			for _, o := range rep.Moved {
-				fmt.Fprintf(out, "moved   %s → %s\n", o.Number, o.Status)
-			}
-			for _, sk := range rep.Skipped {
-				fmt.Fprintf(out, "skipped %s: %s %s\n", sk.Number, sk.Reason, sk.Status)
-			}
-			fmt.Fprintf(out, "%d moved, %d skipped\n", len(rep.Moved), len(rep.Skipped))
-			return nil
-		case "staff":
-			p, err := find()
-			if err != nil {
-				return err
-			}
-			if fs.NArg() != 2 || !commerce.ValidIdentity(fs.Arg(1)) {
-				return fmt.Errorf("%s\nIDENTITY looks like tg:123, wx:oAbc or web:alice", pickupUsage)
-			}
-			id := fs.Arg(1)
-			switch fs.Arg(0) {
-			case "add":
-				if !slices.Contains(p.Staff, id) {
-					p.Staff = append(p.Staff, id)
-				}
-			case "remove":
-				p.Staff = slices.DeleteFunc(p.Staff, func(s string) bool { return s == id })
-			default:
-				return fmt.Errorf("%s", pickupUsage)
-			}
-			if _, err := a.pickup.SavePoint(ctx, p); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%s staff: %s\n", p.Code, strings.Join(p.Staff, ","))
-			return nil
-		}
-		return fmt.Errorf("%s", pickupUsage)
+		return nil
 	})
 }
 
-// staffCommand runs "shopbot staff link IDENTITY [-ttl D]": prints a login
-// link to the staff page for one person.
-func staffCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	if len(args) < 2 || args[0] != "link" {
-		return fmt.Errorf("usage: shopbot staff link IDENTITY [-ttl 24h]")
+// findPoint reads the pickup point of -point.
+func findPoint(ctx context.Context, a *App, code string) (commerce.PickupPoint, error) {
+	points, err := a.Store.AllPickupPoints(ctx)
+	if err != nil {
+		return commerce.PickupPoint{}, err
 	}
-	id := args[1]
-	fs := flag.NewFlagSet("staff link", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	ttl := fs.Duration("ttl", 24*time.Hour, "how long the link works")
-	if err := fs.Parse(args[2:]); err != nil {
+	for _, p := range points {
+		if strings.EqualFold(p.Code, code) {
+			return p, nil
+		}
+	}
+	return commerce.PickupPoint{}, fmt.Errorf("no pickup point %q (see shopbot pickup points)", code)
+}
+
+// pickupMove is "pickup ship" and "pickup arrived". An order it skips
+// (unknown, or not in a state to move) makes the exit code 3.
+func (e *cliEnv) pickupMove(ctx context.Context, cmd *cli.Command) error {
+	orders := cmd.Args().Slice()
+	if cmd.Name == "ship" && len(orders) == 0 {
+		return cmdline.Usagef("missing ORDER")
+	}
+	if len(orders) == 0 && cmd.String("batch") == "" {
+		return cmdline.Usagef("missing ORDER, or -batch")
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		p, err := findPoint(ctx, a, cmd.String("point"))
+		if err != nil {
+			return err
+		}
+		s := commerce.Shipment{PointID: p.ID, Numbers: orders, Batch: cmd.String("batch")}
+		var rep commerce.MoveReport
+		if cmd.Name == "ship" {
+			rep, err = a.pickup.Ship(ctx, s)
+		} else {
+			rep, err = a.pickup.MarkArrived(ctx, s)
+		}
+		if err != nil {
+			return err
+		}
+		for _, o := range rep.Moved {
+			fmt.Fprintf(e.stdout, "moved   %s → %s\n", o.Number, o.Status)
+		}
+		for _, sk := range rep.Skipped {
+			fmt.Fprintf(e.stdout, "skipped %s: %s %s\n", sk.Number, sk.Reason, sk.Status)
+		}
+		fmt.Fprintf(e.stdout, "%d moved, %d skipped\n", len(rep.Moved), len(rep.Skipped))
+		if len(rep.Skipped) > 0 {
+			return cmdline.NotDonef("%d of %d orders skipped", len(rep.Skipped), len(rep.Moved)+len(rep.Skipped))
+		}
+		return nil
+	})
+}
+
+func (e *cliEnv) pickupStaff(ctx context.Context, cmd *cli.Command) error {
+	args := cmd.Args().Slice()
+	if len(args) != 2 {
+		return cmdline.Usagef("want add or remove, then the IDENTITY")
+	}
+	op, id := args[0], args[1]
+	if op != "add" && op != "remove" {
+		return cmdline.Usagef("%q: want add or remove", op)
+	}
+	if !commerce.ValidIdentity(id) {
+		return cmdline.Usagef("IDENTITY %q: want tg:123, wx:oAbc or web:alice", id)
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		p, err := findPoint(ctx, a, cmd.String("point"))
+		if err != nil {
+			return err
+		}
+		if op == "add" {
+			if !slices.Contains(p.Staff, id) {
+				p.Staff = append(p.Staff, id)
+			}
+		} else {
+			p.Staff = slices.DeleteFunc(p.Staff, func(s string) bool { return s == id })
+		}
+		if _, err := a.pickup.SavePoint(ctx, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s staff: %s\n", p.Code, strings.Join(p.Staff, ","))
+		return nil
+	})
+}
+
+// staffCommand is "shopbot staff link IDENTITY [-ttl D]": a login link to
+// the staff page for one person.
+func (e *cliEnv) staffCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "staff",
+		Usage: "the staff page",
+		Commands: []*cli.Command{
+			{Name: "link", Usage: "print a login link to the staff page (/staff) for IDENTITY", ArgsUsage: "IDENTITY",
+				Flags:  []cli.Flag{&cli.DurationFlag{Name: "ttl", Value: 24 * time.Hour, Usage: "the link works for `D`"}},
+				Action: e.staffLink},
+		},
+	}
+}
+
+func (e *cliEnv) staffLink(ctx context.Context, cmd *cli.Command) error {
+	id, err := oneArg(cmd, "IDENTITY")
+	if err != nil {
 		return err
 	}
-	return withApp(ctx, cfg, log, func(a *App) error {
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
 		points, err := a.pickup.StaffPoints(ctx, id)
 		if err != nil {
 			return err
@@ -128,11 +167,11 @@ func staffCommand(ctx context.Context, cfg Config, log *slog.Logger, args []stri
 		if len(points) == 0 {
 			return fmt.Errorf("%s is not staff of any pickup point (shopbot pickup staff -point CODE add %s)", id, id)
 		}
-		link, err := a.staff.LoginLink(id, *ttl)
+		link, err := a.staff.LoginLink(id, cmd.Duration("ttl"))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(out, link)
+		fmt.Fprintln(e.stdout, link)
 		return nil
 	})
 }

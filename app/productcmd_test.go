@@ -77,7 +77,7 @@ func TestProductCommands(t *testing.T) {
 		{[]string{"product"}, "missing subcommand"},
 		{[]string{"product", "frob"}, "unknown subcommand"},
 		{append(add[:len(add)-2:len(add)-2], "--category", "toys"), "names 0 categories"},
-		{[]string{"product", "add", "--title", "Serum", "--price", "129"}, "needs --stock"},
+		{[]string{"product", "add", "--title", "Serum", "--price", "129"}, `Required flags "stock, origin, category" not set`},
 		{replace(add, "129.00", "abc"), "--price"},
 		{replace(add, "129.00", "-1"), "--price"},
 		{replace(add, "129.00", "$12"), "sells in CNY"},
@@ -89,12 +89,12 @@ func TestProductCommands(t *testing.T) {
 		{append(append([]string{}, add...), "--image", filepath.Join(dir, "missing.jpg")), "--image"},
 		{append(append([]string{}, add...), "--lang", "fr"), "--lang"},
 		{append(append([]string{}, add...), "--sku", "COS-001"), "already"},
-		{append(append([]string{}, add...), "--all"), "does not go with"},
+		{append(append([]string{}, add...), "--all"), "unknown flag -all"},
 		{[]string{"product", "edit", "COS-001"}, "at least one"},
 		{[]string{"product", "edit", "COS-001", "--price", "0"}, "--price"},
 		{[]string{"product", "edit", "COS-001", "--stock", "many"}, "--stock"},
-		{[]string{"product", "edit", "COS-001", "--origin", "bonded"}, "does not go with"},
-		{[]string{"product", "hide"}, "needs the product"},
+		{[]string{"product", "edit", "COS-001", "--origin", "bonded"}, "unknown flag -origin"},
+		{[]string{"product", "hide"}, "missing the product's ID or SKU"},
 	} {
 		code, out, errOut := run(tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -137,7 +137,7 @@ func rushKill(t *testing.T, cfg Config, env map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	product, err := benchProduct(ctx, setup)
+	product, err := rushProduct(ctx, setup)
 	if err != nil {
 		t.Fatal(err)
 	}

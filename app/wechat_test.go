@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,25 +57,41 @@ func TestWeChatWiring(t *testing.T) {
 // shopbot wechat menu and wechat qr reach the (fake) WeChat API.
 func TestWeChatCommands(t *testing.T) {
 	t.Parallel()
-	cfg := sqliteConfig(t)
+	var cfg Config
 	_, closeAPI := fakeWeChat(&cfg)
 	defer closeAPI()
-	var out bytes.Buffer
-	for _, args := range [][]string{{"menu"}, {"qr", "pt_1"}, {"qr", "p_2", "-temporary"}} {
-		out.Reset()
-		if err := wechatCommand(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), args, &out); err != nil {
-			t.Fatalf("wechat %v: %v", args, err)
-		}
-		if out.Len() == 0 {
-			t.Fatalf("wechat %v printed nothing", args)
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "shop.db"), "WECHAT_APPID": cfg.WeChat.AppID,
+		"WECHAT_SECRET": cfg.WeChat.Secret, "WECHAT_TOKEN": cfg.WeChat.Token, "WECHAT_AES_KEY": cfg.WeChat.AESKey,
+		"WECHAT_API_BASE": cfg.WeChat.APIBase}
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), args, env(vars), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	var out string
+	for _, args := range [][]string{{"menu"}, {"qr", "pt_1"}, {"qr", "p_2", "-temporary"}, {"qr", "--temporary", "c_1"}} {
+		var code int
+		var errOut string
+		if code, out, errOut = run(append([]string{"wechat"}, args...)...); code != 0 || out == "" {
+			t.Fatalf("wechat %v = %d, %q, %q", args, code, out, errOut)
 		}
 	}
-	if !strings.Contains(out.String(), "showqrcode") && !strings.Contains(out.String(), "ticket") {
-		t.Fatalf("qr printed %q; want a showqrcode URL", out.String())
+	if !strings.Contains(out, "showqrcode") && !strings.Contains(out, "ticket") {
+		t.Fatalf("qr printed %q; want a showqrcode URL", out)
 	}
-	for _, bad := range [][]string{{}, {"qr"}, {"qr", "bad scene!"}, {"menu", "extra"}} {
-		if err := wechatCommand(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), bad, &out); err == nil {
-			t.Errorf("wechat %v accepted", bad)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"wechat"}, 2}, {[]string{"wechat", "qr"}, 2}, {[]string{"wechat", "menu", "extra"}, 2},
+		{[]string{"wechat", "qr", "bad scene!"}, 1},
+	} {
+		if code, _, errOut := run(tc.args...); code != tc.code || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v = %d, %q; want %d and one line", tc.args, code, errOut, tc.code)
 		}
+	}
+	delete(vars, "WECHAT_APPID")
+	if code, _, errOut := run("wechat", "menu"); code != 2 || !strings.Contains(errOut, "WECHAT_APPID") {
+		t.Errorf("wechat menu without WeChat = %d, %q; want 2 naming WECHAT_APPID", code, errOut)
 	}
 }

@@ -1,10 +1,11 @@
-package app
+package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
+
+	"shopbot/app"
 )
 
 // BenchmarkBroadcast sends a broadcast to 1,500 Telegram users through the
@@ -13,15 +14,15 @@ import (
 // the violations the fake counted (the target: ratio ≥ 0.95, violations 0).
 // It measures; it never fails on speed.
 //
-//	go test -run '^$' -bench Broadcast -benchtime 1x ./app
+//	go test -run '^$' -bench Broadcast -benchtime 1x ./internal/bench
 func BenchmarkBroadcast(b *testing.B) {
 	// The bench makes its own temporary SQLite database.
-	cfg, err := ConfigFromEnv(func(string) string { return "" })
+	cfg, err := app.CoreConfigFromEnv(func(string) string { return "" })
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		res, err := runBroadcastBench(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), 1500, 300, 0)
+		res, err := runBroadcastBench(context.Background(), cfg, slog.New(slog.DiscardHandler), 1500, 300, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

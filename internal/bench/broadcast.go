@@ -1,12 +1,9 @@
-package app
+package bench
 
 import (
 	"bufio"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v3"
+
+	"shopbot/app"
 	"shopbot/bot"
 	"shopbot/bot/telegram"
 	"shopbot/bot/telegram/telegramtest"
@@ -29,30 +29,28 @@ const (
 	benchSeen      = 1
 )
 
-// benchBroadcast sends one broadcast to n Telegram users through the real
-// fan-out job, adapter and Sender against an in-process fake Bot API whose
-// flood limit is rate messages/s, on the configured Postgres (else a
-// temporary SQLite). It prints what the fake saw: the rate achieved against
-// the allowed one, limit violations, duplicates and missed users, and the
-// process's peak RSS.
-func benchBroadcast(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("bench broadcast", flag.ContinueOnError)
-	fs.SetOutput(out)
-	n := fs.Int("recipients", 10000, "Telegram users to broadcast to")
-	rate := fs.Int("rate", 30, "allowed messages per second (the fake's and the sender's limit; Telegram's is 30)")
-	conc := fs.Int("concurrency", 0, "sends in flight (default: enough for the rate)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func broadcastBench() benchmark {
+	return benchmark{
+		name: "broadcast",
+		usage: "a broadcast to N Telegram users through the real job and Sender against a fake Bot API limited to R msgs/s: " +
+			"achieved rate / allowed rate, limit violations, duplicates, missed, peak RSS",
+		flags: []cli.Flag{
+			&cli.IntFlag{Name: "recipients", Value: 10000, Usage: "broadcast to `N` Telegram users"},
+			&cli.IntFlag{Name: "rate", Value: 30, Usage: "allow `R` messages per second (the fake's and the sender's limit; Telegram's is 30)"},
+			&cli.IntFlag{Name: "concurrency", HideDefault: true, Usage: "`C` sends in flight (default: enough for the rate)"},
+		},
+		run: func(ctx context.Context, e env, cmd *cli.Command) error {
+			if err := positive(cmd, "recipients", "rate"); err != nil {
+				return err
+			}
+			res, err := runBroadcastBench(ctx, e.cfg, e.log, cmd.Int("recipients"), cmd.Int("rate"), cmd.Int("concurrency"))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.out, res)
+			return nil
+		},
 	}
-	if *n < 1 || *rate < 1 {
-		return errors.New("bench broadcast: recipients and rate must be positive")
-	}
-	res, err := runBroadcastBench(ctx, cfg, log, *n, *rate, *conc)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, res)
-	return nil
 }
 
 // broadcastBenchResult is what one bench broadcast measured.
@@ -75,7 +73,11 @@ func (r broadcastBenchResult) String() string {
 		r.rate, r.ratio(), r.violations, r.dups, r.missed, float64(r.rssBeforeKB)/1024, float64(r.peakKB)/1024)
 }
 
-func runBroadcastBench(ctx context.Context, cfg Config, log *slog.Logger, n, rate, conc int) (broadcastBenchResult, error) {
+// runBroadcastBench sends one broadcast to n Telegram users through the
+// real fan-out job, adapter and Sender against an in-process fake Bot API
+// whose flood limit is rate messages/s, on the configured Postgres (else a
+// temporary SQLite).
+func runBroadcastBench(ctx context.Context, cfg app.Config, log *slog.Logger, n, rate, conc int) (broadcastBenchResult, error) {
 	var res broadcastBenchResult
 	if conc <= 0 {
 		conc = max(16, rate/20)
@@ -93,11 +95,10 @@ func runBroadcastBench(ctx context.Context, cfg Config, log *slog.Logger, n, rat
 	defer fake.Close()
 	cfg.SeedDemo = false
 	cfg.JobPollInterval = 100 * time.Millisecond
-	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: fake.Endpoint(), Mode: telegram.ModePolling}
-	cfg.telegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: rate, Per: time.Second}}
-	cfg.broadcast = &broadcastTuning{lanes: map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: conc}}}
-	quiet := slog.New(quietHandler{log.Handler(), slog.LevelWarn})
-	a, err := Open(ctx, cfg, quiet)
+	cfg.Telegram = app.TelegramConfig{Token: telegramtest.Token, APIEndpoint: fake.Endpoint(), Mode: telegram.ModePolling}
+	cfg.Tuning.TelegramLimits = &telegram.SendLimits{Global: telegram.Limit{N: rate, Per: time.Second}}
+	cfg.Tuning.BroadcastLanes = map[string]jobs.Lane{bot.ChannelTelegram: {Concurrency: conc}}
+	a, err := app.Open(ctx, cfg, atLeast(log, slog.LevelWarn))
 	if err != nil {
 		return res, err
 	}
@@ -106,13 +107,13 @@ func runBroadcastBench(ctx context.Context, cfg Config, log *slog.Logger, n, rat
 		return res, err
 	}
 	rssBefore := rssKB("VmRSS")
-	if err := a.queue.Start(ctx); err != nil {
+	if err := a.Jobs().Start(ctx); err != nil {
 		return res, err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_ = a.queue.Stop(sctx)
+		_ = a.Jobs().Stop(sctx)
 	}()
 	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "bench", Channels: []string{bot.ChannelTelegram},
 		Content: commerce.BroadcastContent{Text: "Bench broadcast: spring sale, 20% off everything."}})
@@ -135,8 +136,23 @@ func runBroadcastBench(ctx context.Context, cfg Config, log *slog.Logger, n, rat
 	}
 	wall := time.Since(start)
 
+	span, messages, missed, dups := deliveries(fake, n)
+	res = broadcastBenchResult{store: "sqlite", recipients: b.Counts.Total, sent: b.Counts.Sent, rate: rate, status: b.Status,
+		wall: wall, span: span, violations: fake.Violations(), dups: dups, missed: missed, rssBeforeKB: rssBefore, peakKB: rssKB("VmHWM")}
+	if span > 0 {
+		res.achieved = float64(messages-1) / span.Seconds()
+	}
+	if cfg.Postgres() {
+		res.store = "postgres"
+	}
+	return res, nil
+}
+
+// deliveries is what the fake saw of the broadcast to the n bench users:
+// the span from its first to its last message, the messages, the users
+// that got none and the messages beyond one per user.
+func deliveries(fake *telegramtest.FakeAPI, n int) (span time.Duration, messages, missed, dups int) {
 	var times []time.Time
-	missed, dups := 0, 0
 	for i := range n {
 		ts := fake.SendTimes(benchFirstChat + int64(i))
 		switch {
@@ -148,24 +164,15 @@ func runBroadcastBench(ctx context.Context, cfg Config, log *slog.Logger, n, rat
 		times = append(times, ts...)
 	}
 	slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
-	var span time.Duration
 	if len(times) > 1 {
 		span = times[len(times)-1].Sub(times[0])
 	}
-	res = broadcastBenchResult{store: "sqlite", recipients: b.Counts.Total, sent: b.Counts.Sent, rate: rate, status: b.Status,
-		wall: wall, span: span, violations: fake.Violations(), dups: dups, missed: missed, rssBeforeKB: rssBefore, peakKB: rssKB("VmHWM")}
-	if m := len(times); span > 0 {
-		res.achieved = float64(m-1) / span.Seconds()
-	}
-	if cfg.Postgres() {
-		res.store = "postgres"
-	}
-	return res, nil
+	return span, len(times), missed, dups
 }
 
 // seedBenchAudience replaces the bench users with n fresh ones, 500 rows
 // per statement.
-func seedBenchAudience(ctx context.Context, a *App, n int) error {
+func seedBenchAudience(ctx context.Context, a *app.App, n int) error {
 	db := a.Store.DB()
 	if _, err := db.ExecContext(ctx, `DELETE FROM chat_users WHERE first_seen = $1`, benchSeen); err != nil {
 		return err
