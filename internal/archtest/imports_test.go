@@ -34,6 +34,9 @@ var rules = []rule{
 	{from: "staff", forbidden: []string{"bot/"}, why: "the staff page is no chat adapter: of bot it uses the error table only"},
 	{from: "staff/auth", forbidden: []string{""}, allowed: []string{"staff/auth", "commerce"}, why: "auth (login links, sessions, CSRF) is shared by the shop's web pages: it knows identities, not pages"},
 	{from: "bot", forbidden: []string{"staff"}, why: "the chat engine does not serve the staff page"},
+	{from: "app", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake; benchmarks live in cmd/shopbot-bench"},
+	{from: "cmd/shopbot", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake"},
+	{from: "jobs", forbidden: []string{"store", "app", "bot/", "staff", "cmd"}, why: "jobs run commerce work through its interfaces and render with bot"},
 }
 
 // TestImportRules lists every package's non-test imports with go list.
