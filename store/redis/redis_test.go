@@ -79,42 +79,19 @@ func openReal(t *testing.T) *redis.Store {
 	return redis.New(client, prefix)
 }
 
-func TestSessionStore(t *testing.T) {
+// TestStore runs the store conformance suite (store/storetest) on both
+// backends: sessions, de-duplication and locks.
+func TestStore(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.RunSessionStore(t, func(t *testing.T) chatstate.SessionStore { return b.open(t) })
-		})
-	}
-}
-
-func TestDeduper(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			storetest.RunDeduper(t, func(t *testing.T) chatstate.Deduper { return b.open(t) })
-		})
-	}
-}
-
-func TestLocker(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			storetest.RunLocker(t, func(t *testing.T) chatstate.Locker { return b.open(t) })
-		})
-	}
-}
-
-func TestLockingSessionStore(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			storetest.RunLockingSessionStore(t, func(t *testing.T) chatstate.LockingSessionStore { return b.open(t) })
+			storetest.Run(t, storetest.Driver{
+				Sessions:        func(t *testing.T) chatstate.SessionStore { return b.open(t) },
+				Deduper:         func(t *testing.T) chatstate.Deduper { return b.open(t) },
+				Locker:          func(t *testing.T) chatstate.Locker { return b.open(t) },
+				LockingSessions: func(t *testing.T) chatstate.LockingSessionStore { return b.open(t) },
+			})
 		})
 	}
 }
