@@ -9,5 +9,5 @@ import (
 
 func TestLocalLocker(t *testing.T) {
 	t.Parallel()
-	storetest.RunLocker(t, func(t *testing.T) chatstate.Locker { return chatstate.NewLocalLocker() })
+	storetest.Run(t, storetest.Driver{Locker: func(t *testing.T) chatstate.Locker { return chatstate.NewLocalLocker() }})
 }

@@ -30,24 +30,16 @@ func openWith(t *testing.T, opts sqlstore.Options) *sqlstore.Store {
 	return postgres.New(db.SQL, opts)
 }
 
-func TestShopStore(t *testing.T) {
-	storetest.RunShopStore(t, func(t *testing.T) commerce.Store { return open(t) })
-}
-
-func TestDropStore(t *testing.T) {
-	storetest.RunDropStore(t, func(t *testing.T) storetest.DropTestStore { return open(t) })
-}
-
-func TestDropPostStore(t *testing.T) {
-	storetest.RunDropPostStore(t, func(t *testing.T) storetest.DropPostTestStore { return open(t) })
-}
-
-func TestSessionStore(t *testing.T) {
-	storetest.RunSessionStore(t, func(t *testing.T) chatstate.SessionStore { return open(t) })
-}
-
-func TestDeduper(t *testing.T) {
-	storetest.RunDeduper(t, func(t *testing.T) chatstate.Deduper { return open(t) })
+// TestStore runs the store conformance suite (store/storetest) on this
+// driver: the shop's store, sessions and de-duplication.
+func TestStore(t *testing.T) {
+	storetest.Run(t, storetest.Driver{
+		Shop: func(t *testing.T, hook func(commerce.Event) error) storetest.ShopStore {
+			return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
+		},
+		Sessions: func(t *testing.T) chatstate.SessionStore { return open(t) },
+		Deduper:  func(t *testing.T) chatstate.Deduper { return open(t) },
+	})
 }
 
 func TestOpenErrorHidesPassword(t *testing.T) {
@@ -58,42 +50,4 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cretpw") {
 		t.Fatalf("error leaks the password: %v", err)
 	}
-}
-
-func TestEvents(t *testing.T) {
-	storetest.RunEvents(t, func(t *testing.T, hook func(commerce.Event) error) commerce.Store {
-		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
-	})
-}
-
-func TestPickupStore(t *testing.T) {
-	storetest.RunPickupStore(t, func(t *testing.T, hook func(commerce.Event) error) storetest.PickupTestStore {
-		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
-	})
-}
-
-func TestDropFlows(t *testing.T) {
-	storetest.RunDropFlows(t, func(t *testing.T, hook func(commerce.Event) error) storetest.DropFlowTestStore {
-		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
-	})
-}
-
-func TestDropAdmin(t *testing.T) {
-	storetest.RunDropAdmin(t, func(t *testing.T, hook func(commerce.Event) error) storetest.DropFlowTestStore {
-		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
-	})
-}
-
-func TestSettingsInbox(t *testing.T) {
-	storetest.RunSettingsInbox(t, func(t *testing.T) storetest.SettingsInbox { return open(t) })
-}
-
-func TestSellerStore(t *testing.T) {
-	storetest.RunSellerStore(t, func(t *testing.T) storetest.SellerTestStore { return open(t) })
-}
-
-func TestBroadcastStore(t *testing.T) {
-	storetest.RunBroadcastStore(t, func(t *testing.T, hook func(commerce.Event) error) storetest.BroadcastTestStore {
-		return openWith(t, sqlstore.Options{OnEvent: func(_ context.Context, _ *sql.Tx, e commerce.Event) error { return hook(e) }})
-	})
 }

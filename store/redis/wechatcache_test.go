@@ -99,7 +99,7 @@ func TestWeChatCacheSharedLock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			lctx, cancel := context.WithTimeout(ctx, 30*time.Second) // stops a Lock that hangs, nothing more
 			defer cancel()
 			unlock, err := c.Lock(lctx, "token:lock", 10*time.Second)
 			if err != nil {

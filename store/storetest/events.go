@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"shopbot/commerce"
 )
 
-// RunEvents checks that a store hands domain events to its hook inside the
+// runEvents checks that a store hands domain events to its hook inside the
 // transaction: a failing hook undoes the change that emitted the event.
-// open must return a fresh store whose event hook calls hook.
-func RunEvents(t *testing.T, open func(t *testing.T, hook func(commerce.Event) error) commerce.Store) {
+func runEvents(t *testing.T, open OpenShop) {
 	ctx := context.Background()
 	var events []commerce.Event
 	fail := false
@@ -49,14 +47,14 @@ func RunEvents(t *testing.T, open func(t *testing.T, hook func(commerce.Event) e
 	}
 
 	fail = true
-	if _, err := s.SetOrderStatus(ctx, o.ID, commerce.StatusPending, commerce.StatusCancelled, time.Now()); err == nil {
+	if _, err := s.SetOrderStatus(ctx, o.ID, commerce.StatusPending, commerce.StatusCancelled, f.now); err == nil {
 		t.Fatal("SetOrderStatus succeeded although its event hook failed")
 	}
 	if got, _ := s.Order(ctx, o.ID); got.Status != commerce.StatusPending || f.stock(t, 0) != 3 {
 		t.Fatalf("failed hook: status %s stock %d; want pending, 3", got.Status, f.stock(t, 0))
 	}
 	fail = false
-	if _, err := s.SetOrderStatus(ctx, o.ID, commerce.StatusPending, commerce.StatusCancelled, time.Now()); err != nil {
+	if _, err := s.SetOrderStatus(ctx, o.ID, commerce.StatusPending, commerce.StatusCancelled, f.now); err != nil {
 		t.Fatal(err)
 	}
 	ch, ok := events[len(events)-1].(commerce.OrderStatusChanged)
