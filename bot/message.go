@@ -85,6 +85,8 @@ type Notice struct {
 	// reservation held for the buyer.
 	DropID        int64 `json:"drop_id,omitempty"`
 	ReservationID int64 `json:"reservation_id,omitempty"`
+	// PointID names the pickup point of a NoticeStaffFlood.
+	PointID int64 `json:"point_id,omitempty"`
 }
 
 // Notice kinds.
@@ -98,6 +100,7 @@ const (
 	NoticeCodeReissued = "code_reissued" // a new pickup code
 	NoticeReturn       = "return"        // a return/exchange/repair changed status
 	NoticeHoldExpired  = "hold_expired"  // to the seller: not collected within the hold period
+	NoticeStaffFlood   = "staff_flood"   // to the seller: many wrong pickup codes at a point
 	NoticeDropStarted  = "drop_started"  // to a subscriber: the drop is on sale
 	NoticeDropOffer    = "drop_offer"    // to a waitlisted buyer: a unit is held for them
 )

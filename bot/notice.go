@@ -34,6 +34,9 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 	if r.pickup == nil {
 		return nil, errNoPickup
 	}
+	if n.Kind == NoticeStaffFlood {
+		return r.staff.renderFlood(r, ctx, n)
+	}
 	return r.pickup.renderNotice(r, ctx, n)
 }
 

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -112,7 +111,7 @@ func TestPhotoAnswers(t *testing.T) {
 	wantText(t, st.sendPhoto(qrPhoto(t, "https://example.com/menu"), ""), 0, st.tx("staff_photo_no_code", nil))
 	wantText(t, st.sendPhoto([]byte("not an image"), ""), 0, st.tx("staff_photo_no_code", nil))
 	// None of that counted as a wrong code.
-	n, err := h.store.CountFailures(h.ctx, "point:"+strconv.FormatInt(jingan.ID, 10), time.Time{})
+	n, err := h.wrongCodesAt(jingan.ID)
 	if err != nil || n != 0 {
 		t.Fatalf("photos without a code recorded %d failures (%v)", n, err)
 	}

@@ -275,7 +275,7 @@ func TestNonStaffCodeGetsHelp(t *testing.T) {
 	// In a group even staff codes are not taken.
 	st := h.staff(t, "staff-jingan")
 	wantText(t, st.inGroup("g1").send(code), 0, st.tx("help_unknown", nil))
-	n, err := h.store.CountFailures(h.ctx, "point:"+strconv.FormatInt(o.PickupPointID, 10), time.Time{})
+	n, err := h.wrongCodesAt(o.PickupPointID)
 	if err != nil || n != 0 {
 		t.Fatalf("non-staff input recorded %d failures (%v)", n, err)
 	}

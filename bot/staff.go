@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 
 	"shopbot/chatstate"
 	"shopbot/commerce"
+	"shopbot/templates"
 )
 
 // Staff and seller side of pickup.
@@ -509,4 +511,25 @@ func (h *staffHandler) shipment(t *turn, cmd Command, arg string) ([]Reply, erro
 	}
 	return say(t.text(key, map[string]any{"Point": pt.Name.In(t.lang), "PointCode": pt.Code, "Batch": batch,
 		"N": len(moved), "Moved": moved, "Skipped": skips})), nil
+}
+
+// renderFlood tells a seller that wrong pickup codes at a point reached the
+// flood alert (NoticeStaffFlood): someone with a staff sign-in may be
+// guessing. A point gone since says nothing.
+func (h *staffHandler) renderFlood(r *Router, ctx context.Context, n Notice) ([]Reply, error) {
+	pt, err := h.pickupService.Store().PickupPoint(ctx, n.PointID)
+	if errors.Is(err, commerce.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lang := templates.Match(n.Lang)
+	if lang == "" {
+		lang = templates.Default
+	}
+	t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang, m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
+	lim := h.pickupService.FloodAlert()
+	return say(t.text("notice_staff_flood", map[string]any{"Point": pt.Name.In(lang), "PointCode": pt.Code, "N": lim.N,
+		"Minutes": int(lim.Per / time.Minute)})), nil
 }

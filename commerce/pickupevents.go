@@ -79,6 +79,19 @@ type ReturnChanged struct {
 	TimeZone string
 }
 
+// StaffCodeFlood: wrong pickup codes at a point reached the alert level
+// (PickupOptions.FloodAlert) within one window — more than one staff
+// sign-in may try, so several sessions or addresses are guessing. Emitted
+// once per point and window, inside the transaction that counted the
+// code that reached the level; tell the sellers. Right codes and QR passes
+// keep working meanwhile: the limits are per session and address.
+type StaffCodeFlood struct {
+	PointID int64
+	Wrong   int       // wrong codes counted in the window: the alert level
+	Since   time.Time // when the window started
+	Per     time.Duration
+}
+
 // EventName implements Event.
 func (OrderArrived) EventName() string { return "order_arrived" }
 
@@ -102,3 +115,6 @@ func (HoldExpired) EventName() string { return "hold_expired" }
 
 // EventName implements Event.
 func (ReturnChanged) EventName() string { return "return_changed" }
+
+// EventName implements Event.
+func (StaffCodeFlood) EventName() string { return "staff_code_flood" }

@@ -33,10 +33,17 @@ type PickupOptions struct {
 	ReturnPeriod time.Duration
 	// CodeTTL: how long a pickup code and its token work after arrival (30 days).
 	CodeTTL time.Duration
-	// StaffLimit: wrong codes allowed per staff member (5 per 10 min).
+	// StaffLimit: wrong codes allowed per staff session (Clerk.Session: a
+	// staff page sign-in) or, on the chat, per staff identity (5 per 10 min).
 	StaffLimit Limit
-	// PointLimit: wrong codes allowed per point, all staff together (20 per 10 min).
-	PointLimit Limit
+	// AddrLimit: wrong codes allowed per client address (Clerk.Addr; 20 per
+	// 10 min: a counter's staff may share one address).
+	AddrLimit Limit
+	// FloodAlert: this many wrong codes at one point within Per, from
+	// everyone together, emit StaffCodeFlood (20 per 10 min). It refuses
+	// nothing: a right code or a QR pass is never refused for others'
+	// wrong guesses.
+	FloodAlert Limit
 }
 
 // Pickup is the offline half of the shop: pickup points, slots and
@@ -61,7 +68,8 @@ type Pickup struct {
 	returnPeriod time.Duration
 	codeTTL      time.Duration
 	staffLimit   Limit
-	pointLimit   Limit
+	addrLimit    Limit
+	floodAlert   Limit
 
 	mu   sync.Mutex
 	locs map[string]*time.Location
@@ -96,8 +104,9 @@ func NewPickup(o PickupOptions) (*Pickup, error) {
 		lead: or(o.Lead, 30*time.Minute), grace: or(o.Grace, 15*time.Minute),
 		horizon: or(o.Horizon, 14*24*time.Hour), hold: or(o.HoldPeriod, 7*24*time.Hour),
 		returnPeriod: or(o.ReturnPeriod, 7*24*time.Hour), codeTTL: or(o.CodeTTL, 30*24*time.Hour),
-		staffLimit: lim(o.StaffLimit, Limit{5, 10 * time.Minute}), pointLimit: lim(o.PointLimit, Limit{20, 10 * time.Minute}),
-		locs: map[string]*time.Location{},
+		staffLimit: lim(o.StaffLimit, Limit{5, 10 * time.Minute}), addrLimit: lim(o.AddrLimit, Limit{20, 10 * time.Minute}),
+		floodAlert: lim(o.FloodAlert, Limit{20, 10 * time.Minute}),
+		locs:       map[string]*time.Location{},
 	}
 	if p.clock == nil {
 		p.clock = SystemClock
@@ -110,6 +119,14 @@ func (p *Pickup) Now() time.Time { return p.clock.Now() }
 
 // Store exposes the underlying store for read-only listings.
 func (p *Pickup) Store() PickupServiceStore { return p.store }
+
+// StaffLimit is the wrong codes allowed per staff session (or chat
+// identity) and window.
+func (p *Pickup) StaffLimit() Limit { return p.staffLimit }
+
+// FloodAlert is how many wrong codes at one point within its window tell
+// the sellers (StaffCodeFlood).
+func (p *Pickup) FloodAlert() Limit { return p.floodAlert }
 
 // HoldPeriod is how long an arrived order waits before the seller is alerted.
 func (p *Pickup) HoldPeriod() time.Duration { return p.hold }
@@ -182,11 +199,11 @@ func (p *Pickup) staffPoint(ctx context.Context, identity string, pointID int64)
 type SweepResult struct {
 	Missed  int   // bookings released as missed
 	Overdue int   // orders whose hold period ran out (HoldExpired emitted)
-	Pruned  int64 // old wrong-code records deleted
+	Pruned  int64 // old wrong-code windows deleted
 }
 
 // Sweep releases missed bookings, alerts overdue holds and prunes old
-// wrong-code records; run it periodically (every few minutes) as the safety
+// wrong-code windows; run it periodically (every few minutes) as the safety
 // net behind per-booking jobs.
 func (p *Pickup) Sweep(ctx context.Context) (SweepResult, error) {
 	var r SweepResult
@@ -199,7 +216,7 @@ func (p *Pickup) Sweep(ctx context.Context) (SweepResult, error) {
 		return r, err
 	}
 	r.Overdue = len(overdue)
-	keep := max(p.staffLimit.Per, p.pointLimit.Per)
-	r.Pruned, err = p.store.PruneFailures(ctx, p.clock.Now().Add(-keep))
+	keep := max(p.staffLimit.Per, p.addrLimit.Per, p.floodAlert.Per)
+	r.Pruned, err = p.store.PruneAttempts(ctx, p.clock.Now().Add(-keep))
 	return r, err
 }

@@ -59,7 +59,7 @@ type Batch struct {
 }
 
 // CollectionStore moves orders to and through the counter: shipping,
-// arrival with its pickup code, redemption, the wrong-code log and the
+// arrival with its pickup code, redemption, the wrong-code limits and the
 // hold-period alert.
 type CollectionStore interface {
 	// OrderByNumber returns an order by its number. ErrNotFound if absent.
@@ -97,12 +97,13 @@ type CollectionStore interface {
 	// booked for later is freed), and emits OrderStatusChanged and
 	// OrderCollected.
 	RedeemPickup(ctx context.Context, orderID, pointID int64, code, staff string, at time.Time) (Order, *Booking, error)
-	// RecordFailure logs one wrong-code attempt under each scope.
-	RecordFailure(ctx context.Context, at time.Time, scopes ...string) error
-	// CountFailures counts a scope's attempts at or after since.
-	CountFailures(ctx context.Context, scope string, since time.Time) (int, error)
-	// PruneFailures deletes attempts before before.
-	PruneFailures(ctx context.Context, before time.Time) (int64, error)
+	AttemptStore
+	// CountWrongCode counts one wrong code at a pickup point in the point's
+	// window of alert.Per (as TakeAttempt with no maximum) and, in the same
+	// transaction, emits StaffCodeFlood when the count reaches alert.N: at
+	// most once per point and window, whatever the concurrency. It returns
+	// the count in the window.
+	CountWrongCode(ctx context.Context, pointID int64, alert Limit, at time.Time) (int, error)
 	// StaffPoints returns the active points where identity is staff, by ID.
 	StaffPoints(ctx context.Context, identity string) ([]PickupPoint, error)
 	// OverdueHolds finds up to limit orders still ready_for_pickup that
@@ -110,6 +111,32 @@ type CollectionStore interface {
 	// each alerted with a conditional update and emits HoldExpired for it
 	// (at most once per order, whatever the concurrency).
 	OverdueHolds(ctx context.Context, readyBy, at time.Time, limit int) ([]Order, error)
+}
+
+// Attempt is one attempt counted against a scope ("staff:tg:42",
+// "session:…", "addr:203.0.113.7") in the scope's current window.
+type Attempt struct {
+	Scope  string
+	Window time.Time // when the window started
+	N      int       // attempts counted in the window, this one included
+}
+
+// AttemptStore counts attempts per scope in fixed windows: a window starts
+// with the first attempt after the previous one ended and lasts per. Taking
+// an attempt is one conditional statement, so a limit holds whatever the
+// concurrency: of any number of simultaneous calls, exactly as many succeed
+// as the window has room for.
+type AttemptStore interface {
+	// TakeAttempt counts one attempt against scope: in its current window
+	// (started after at-per) when it holds fewer than max, or in a new window
+	// starting at at when the current one is over. ok is false, and nothing
+	// changes, when the current window is full.
+	TakeAttempt(ctx context.Context, scope string, max int, per time.Duration, at time.Time) (a Attempt, ok bool, err error)
+	// ReturnAttempt uncounts an attempt that turned out not to be a guess
+	// (a right code). Nothing happens when its window is over.
+	ReturnAttempt(ctx context.Context, a Attempt) error
+	// PruneAttempts deletes windows that started before before.
+	PruneAttempts(ctx context.Context, before time.Time) (int64, error)
 }
 
 // ReturnStore holds after-sales requests.

@@ -146,6 +146,11 @@ func (q *Queue) pickupJobs(e commerce.Event) (jobs []river.InsertManyParams, ok 
 		for _, n := range q.adminNotices(bot.NoticeHoldExpired, e.Order) {
 			add(n, time.Time{})
 		}
+	case commerce.StaffCodeFlood:
+		for _, n := range q.adminNotices(bot.NoticeStaffFlood, commerce.Order{}) {
+			n.PointID = e.PointID
+			add(n, time.Time{})
+		}
 	default:
 		return nil, false, nil
 	}

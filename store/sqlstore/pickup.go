@@ -330,47 +330,6 @@ func (s *Store) RedeemPickup(ctx context.Context, orderID, pointID int64, code, 
 	return o, booking, nil
 }
 
-// ---- wrong-code log ----
-
-// RecordFailure implements commerce.CollectionStore.
-func (s *Store) RecordFailure(ctx context.Context, at time.Time, scopes ...string) error {
-	if len(scopes) == 0 {
-		return nil
-	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO pickup_failures (scope, at) VALUES `)
-	args := make([]any, 0, 2*len(scopes))
-	for i, sc := range scopes {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "($%d, $%d)", 2*i+1, 2*i+2)
-		args = append(args, sc, ms(at))
-	}
-	if _, err := s.db.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("record failure: %w", err)
-	}
-	return nil
-}
-
-// CountFailures implements commerce.CollectionStore.
-func (s *Store) CountFailures(ctx context.Context, scope string, since time.Time) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pickup_failures WHERE scope = $1 AND at >= $2`, scope, ms(since)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count failures: %w", err)
-	}
-	return n, nil
-}
-
-// PruneFailures implements commerce.CollectionStore.
-func (s *Store) PruneFailures(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM pickup_failures WHERE at < $1`, ms(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune failures: %w", err)
-	}
-	return res.RowsAffected()
-}
-
 // ---- hold period ----
 
 // OverdueHolds implements commerce.CollectionStore.

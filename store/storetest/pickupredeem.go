@@ -162,46 +162,6 @@ func testDoubleRedemption(t *testing.T, open OpenShop) {
 	}
 }
 
-func testRateLimit(t *testing.T, open OpenShop) {
-	e := newPickupEnv(t, open, func(o *commerce.PickupOptions) {
-		o.StaffLimit = commerce.Limit{N: 5, Per: 10 * time.Minute}
-		o.PointLimit = commerce.Limit{N: 8, Per: 10 * time.Minute}
-	})
-	o := e.readyOrder(alice, e.a)
-	pass := e.pass(o)
-	wrong := "000000"
-	if pass.Code == wrong {
-		wrong = "000001"
-	}
-	for i := range 5 {
-		wantErr(t, fmt.Sprintf("wrong code %d", i+1), func() error { _, err := e.p.Inspect(e.ctx, "tg:100", e.a.ID, wrong); return err }(), commerce.ErrWrongCode)
-	}
-	wantErr(t, "right code after 5 wrong", func() error { _, err := e.p.Inspect(e.ctx, "tg:100", e.a.ID, pass.Code); return err }(), commerce.ErrRateLimited)
-	// Genuine tokens of another point and non-staff attempts are not counted.
-	other := e.pass(e.readyOrder(alice, e.b))
-	wantErr(t, "other point's token", func() error { _, err := e.p.Inspect(e.ctx, "web:anna", e.a.ID, other.Token); return err }(), commerce.ErrWrongPoint)
-	wantErr(t, "not staff", func() error { _, err := e.p.Inspect(e.ctx, "tg:999", e.a.ID, wrong); return err }(), commerce.ErrForbidden)
-	// Another staff member still works until the point's allowance (8) is used up.
-	if _, err := e.p.Inspect(e.ctx, "web:anna", e.a.ID, pass.Code); err != nil {
-		t.Fatalf("other staff: %v", err)
-	}
-	for i := range 3 {
-		wantErr(t, fmt.Sprintf("anna wrong %d", i+1), func() error { _, err := e.p.Inspect(e.ctx, "web:anna", e.a.ID, tamper(pass.Token)); return err }(), commerce.ErrWrongCode)
-	}
-	wantErr(t, "point limit", func() error { _, err := e.p.Redeem(e.ctx, "tg:1", e.a.ID, pass.Code); return err }(), commerce.ErrRateLimited)
-	// Point B is unaffected.
-	if _, err := e.p.Inspect(e.ctx, "tg:200", e.b.ID, other.Code); err != nil {
-		t.Fatalf("point B: %v", err)
-	}
-	e.clock.Advance(10*time.Minute + time.Second)
-	if got, err := e.p.Redeem(e.ctx, "tg:100", e.a.ID, pass.Code); err != nil || got.Order.ID != o.ID {
-		t.Fatalf("after the window: %+v, %v", got, err)
-	}
-	if res, err := e.p.Sweep(e.ctx); err != nil || res.Pruned != 16 { // 8 attempts, each logged per staff and per point
-		t.Fatalf("Sweep = %+v, %v; want 16 pruned", res, err)
-	}
-}
-
 func testHoldPeriod(t *testing.T, open OpenShop) {
 	e := newPickupEnv(t, open, nil)
 	o := e.readyOrder(alice, e.a)
