@@ -39,7 +39,7 @@ type App struct {
 	drops   *commerce.DropService
 	seller  *commerce.Seller
 	posts   *bot.GroupPosts
-	secret  []byte // pickup tokens and staff logins
+	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
 	Router  *bot.Router
 	staff   *staff.Page
 	queue   *jobs.Queue
@@ -70,7 +70,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL, MaxQtyPerLine: cfg.MaxQtyPerLine})
-	if a.secret, err = a.pickupSecret(ctx); err != nil {
+	if a.secret, err = a.key(ctx, cfg.PickupSecret, pickupKeySetting); err != nil {
 		return nil, err
 	}
 	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Clock: cfg.clock, Secret: a.secret}); err != nil {
@@ -97,7 +97,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		log.Info("redis connected", "addr", redisAddr(client))
 	}
 
-	// Pictures of listings never published go with the periodic sweep.
+	// Pictures of listings never published, and expired staff login links
+	// and sessions, go with the periodic sweep.
 	storeSweep := sweep
 	sweep = func(ctx context.Context) (int64, error) {
 		n, err := storeSweep(ctx)
@@ -108,7 +109,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		if m > 0 {
 			log.InfoContext(ctx, "pruned unused uploaded pictures", "count", m)
 		}
-		return n + m, err
+		if err != nil {
+			return n + m, err
+		}
+		k, err := a.staff.Prune(ctx) // expired staff login links and sessions
+		return n + m + k, err
 	}
 
 	dialect := "sqlite"
@@ -145,8 +150,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
 	})
-	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
-		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
+	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
+	if err != nil {
+		return nil, err
+	}
+	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Key: staffKey, Store: a.Store, Proxies: cfg.TrustedProxies,
+		PublicURL: cfg.PublicURL, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
 		return nil, err
 	}
 	if cfg.WeChat.AppID != "" {

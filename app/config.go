@@ -14,6 +14,7 @@ import (
 
 	"shopbot/bot/telegram"
 	"shopbot/commerce"
+	"shopbot/internal/clientaddr"
 	"shopbot/jobs"
 )
 
@@ -30,7 +31,8 @@ type Config struct {
 	MaxQtyPerLine  int            // SHOPBOT_MAX_QTY, default 10
 	SeedDemo       bool           // SHOPBOT_SEED_DEMO, default true: seed the demo catalog into an empty database
 	DBMaxConns     int32          // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
-	PickupSecret   string         // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs pickup QR tokens and staff logins; default: generated once, kept in the database
+	PickupSecret   string         // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs the buyers' pickup QR passes; default: generated once, kept in the database
+	StaffKey       string         // SHOPBOT_STAFF_KEY (≥ 32 bytes) keys the staff page's login links, sessions and CSRF tokens; default: generated once, kept in the database
 	TimeZone       *time.Location // SHOPBOT_TIMEZONE, default Asia/Shanghai: the seller's zone (drop start times)
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
@@ -41,6 +43,9 @@ type Config struct {
 	// BroadcastLease is how long a broadcast's worker may go silent before
 	// another process resumes it (SHOPBOT_BROADCAST_LEASE, default 30s).
 	BroadcastLease time.Duration
+	// TrustedProxies are SHOPBOT_TRUSTED_PROXIES: the CIDRs whose
+	// X-Forwarded-For is believed for the client's address.
+	TrustedProxies clientaddr.Resolver
 
 	// clock replaces the wall clock of the shop, pickup and drop services
 	// (tests move time forward).
@@ -173,6 +178,15 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.PickupSecret = getenv("SHOPBOT_PICKUP_SECRET"); c.PickupSecret != "" && len(c.PickupSecret) < 32 {
 		return c, fmt.Errorf("SHOPBOT_PICKUP_SECRET must be at least 32 bytes")
+	}
+	if c.StaffKey = getenv("SHOPBOT_STAFF_KEY"); c.StaffKey != "" && len(c.StaffKey) < 32 {
+		return c, fmt.Errorf("SHOPBOT_STAFF_KEY must be at least 32 bytes")
+	}
+	if c.StaffKey != "" && c.StaffKey == c.PickupSecret {
+		return c, fmt.Errorf("SHOPBOT_STAFF_KEY must differ from SHOPBOT_PICKUP_SECRET (each is rotated on its own)")
+	}
+	if c.TrustedProxies, err = clientaddr.Parse(getenv("SHOPBOT_TRUSTED_PROXIES")); err != nil {
+		return c, fmt.Errorf("SHOPBOT_TRUSTED_PROXIES: %w", err)
 	}
 	zone := or(getenv("SHOPBOT_TIMEZONE"), "Asia/Shanghai")
 	if c.TimeZone, err = time.LoadLocation(zone); err != nil || zone == "Local" {

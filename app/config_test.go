@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{"SHOPBOT_TIMEZONE": "Mars/Olympus"}, "SHOPBOT_TIMEZONE"},
 		{map[string]string{"SHOPBOT_TIMEZONE": "Local"}, "SHOPBOT_TIMEZONE"},
 		{map[string]string{"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_TOKEN": "t"}, "WECHAT_AES_KEY"},
+		{map[string]string{"SHOPBOT_STAFF_KEY": "short"}, "SHOPBOT_STAFF_KEY"},
+		{map[string]string{"SHOPBOT_STAFF_KEY": strings.Repeat("s", 32), "SHOPBOT_PICKUP_SECRET": strings.Repeat("s", 32)}, "SHOPBOT_STAFF_KEY must differ"},
+		{map[string]string{"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "SHOPBOT_TRUSTED_PROXIES"},
+		{map[string]string{"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/33"}, "SHOPBOT_TRUSTED_PROXIES"},
 	} {
 		_, err := ConfigFromEnv(env(tc.vars))
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -48,6 +53,15 @@ func TestConfigFromEnv(t *testing.T) {
 		"TELEGRAM_WEBHOOK_SECRET": "s3cr3t_-", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "wxsecret", "WECHAT_TOKEN": "tok", "WECHAT_AES_KEY": "aeskey"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	c2, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_STAFF_KEY": strings.Repeat("s", 32), "SHOPBOT_PICKUP_SECRET": strings.Repeat("p", 32),
+		"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::1"}))
+	if err != nil || c2.StaffKey != strings.Repeat("s", 32) || !c2.TrustedProxies.Trusts(netip.MustParseAddr("10.1.2.3")) ||
+		!c2.TrustedProxies.Trusts(netip.MustParseAddr("2001:db8::1")) || c2.TrustedProxies.Trusts(netip.MustParseAddr("192.0.2.1")) {
+		t.Fatalf("staff key and trusted proxies: %+v, %v", c2.TrustedProxies, err)
+	}
+	if def.TrustedProxies.Trusts(netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("by default a proxy is trusted")
 	}
 	if c.Telegram.Mode != "webhook" || c.PublicURL != "https://shop.example" {
 		t.Fatalf("https public URL: mode %s url %s", c.Telegram.Mode, c.PublicURL)

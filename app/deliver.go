@@ -63,19 +63,33 @@ func (d deliverer) Deliver(ctx context.Context, channel, chatID string, replies 
 	return fmt.Errorf("channel %q: %w", channel, jobs.ErrUnreachable)
 }
 
-// pickupSecret is SHOPBOT_PICKUP_SECRET, or the deployment's own random
-// secret kept in the database (the first replica to start creates it).
-func (a *App) pickupSecret(ctx context.Context) ([]byte, error) {
-	if s := a.cfg.PickupSecret; s != "" {
-		return []byte(s), nil
+// Settings rows of the deployment's own keys, made when the environment
+// does not set them. Each is its own row: one can be replaced without the
+// other.
+const (
+	pickupKeySetting = "pickup_secret" // SHOPBOT_PICKUP_SECRET: the buyers' QR passes
+	staffKeySetting  = "staff_key"     // SHOPBOT_STAFF_KEY: the staff page's links, sessions and CSRF tokens
+)
+
+// key is a key of the deployment: fromEnv when the environment sets it,
+// else the random key kept in the settings row setting (the first replica
+// to start creates it).
+func (a *App) key(ctx context.Context, fromEnv, setting string) ([]byte, error) {
+	if fromEnv != "" {
+		return []byte(fromEnv), nil
 	}
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	v, err := a.Store.InitSetting(ctx, "pickup_secret", hex.EncodeToString(b[:]))
+	v, err := a.Store.InitSetting(ctx, setting, newKey())
 	if err != nil {
 		return nil, err
 	}
 	return []byte(v), nil
+}
+
+// newKey is 32 random bytes, hex-encoded.
+func newKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // pickupQR renders the QR code of a pickup pass token that verifies. The

@@ -194,7 +194,7 @@ func pickupPath(t *testing.T, cfg Config) {
 			staffID = id
 		}
 	}
-	link, err := s.app.staff.LoginLink(staffID, time.Hour)
+	link, err := s.app.staff.LoginLink(ctx, staffID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,24 @@ func pickupPath(t *testing.T, cfg Config) {
 		b, _ := io.ReadAll(res.Body)
 		return string(b)
 	}
-	staffGet(strings.TrimPrefix(link, "http://127.0.0.1"))
+	// Opening the link shows whom it signs in; the button signs in, once.
+	if page := staffGet(strings.TrimPrefix(link, "http://127.0.0.1")); !strings.Contains(page, staffID) {
+		t.Fatalf("login link page: %s", page)
+	}
+	signIn := func() int {
+		res, err := staff.PostForm(s.base+"/staff/login", url.Values{"token": {strings.TrimPrefix(link, "http://127.0.0.1/staff/login?token=")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if status := signIn(); status != http.StatusOK {
+		t.Fatalf("sign in = %d", status)
+	}
+	if status := signIn(); status != http.StatusGone {
+		t.Fatalf("sign in again with the link = %d; want 410", status)
+	}
 	page := staffGet("/staff")
 	csrf := csrfRe.FindStringSubmatch(page)
 	if csrf == nil {

@@ -11,6 +11,7 @@ import (
 
 	"shopbot/commerce"
 	"shopbot/internal/cmdline"
+	"shopbot/staff"
 )
 
 // pickupCommand manages pickup points and shipments from the shell.
@@ -30,6 +31,8 @@ func (e *cliEnv) pickupCommand() *cli.Command {
 				ArgsUsage: "[ORDER...]", Flags: []cli.Flag{point(), batch()}, Action: e.pickupMove},
 			{Name: "staff", Usage: "add or remove a staff member (tg:123, wx:oAbc or web:alice) of a pickup point",
 				ArgsUsage: "add|remove IDENTITY", Flags: []cli.Flag{point()}, Action: e.pickupStaff},
+			{Name: "rotate-key", Usage: "replace the generated pickup pass key (not SHOPBOT_PICKUP_SECRET): from the next start " +
+				"buyers' QR passes are new; staff stay signed in", Action: e.rotateKey(pickupKeyRotation)},
 		},
 	}
 }
@@ -140,24 +143,44 @@ func (e *cliEnv) pickupStaff(ctx context.Context, cmd *cli.Command) error {
 	})
 }
 
-// staffCommand is "shopbot staff link IDENTITY [-ttl D]": a login link to
-// the staff page for one person.
+// staffCommand is "shopbot staff link|signout|rotate-key": the staff
+// page's sign-ins.
 func (e *cliEnv) staffCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "staff",
-		Usage: "the staff page",
+		Usage: "the staff page: login links, signing staff out, its key",
 		Commands: []*cli.Command{
-			{Name: "link", Usage: "print a login link to the staff page (/staff) for IDENTITY", ArgsUsage: "IDENTITY",
-				Flags:  []cli.Flag{&cli.DurationFlag{Name: "ttl", Value: 24 * time.Hour, Usage: "the link works for `D`"}},
+			{Name: "link", Usage: "print a single-use login link to the staff page (/staff) for IDENTITY", ArgsUsage: "IDENTITY",
+				Flags: []cli.Flag{&cli.DurationFlag{Name: "ttl", Value: staff.LoginTTL,
+					Usage: fmt.Sprintf("the link works once, within `D` (at most %v)", staff.MaxLoginTTL)}},
 				Action: e.staffLink},
+			{Name: "signout", Usage: "sign IDENTITY out of the staff page on every device and void their unused login links",
+				ArgsUsage: "IDENTITY", Action: e.staffSignout},
+			{Name: "rotate-key", Usage: "replace the generated staff key (not SHOPBOT_STAFF_KEY): from the next start every staff member " +
+				"signs in again; QR passes stay valid", Action: e.rotateKey(staffKeyRotation)},
 		},
 	}
 }
 
-func (e *cliEnv) staffLink(ctx context.Context, cmd *cli.Command) error {
+// staffIdentity reads the IDENTITY argument.
+func staffIdentity(cmd *cli.Command) (string, error) {
 	id, err := oneArg(cmd, "IDENTITY")
 	if err != nil {
+		return "", err
+	}
+	if !commerce.ValidIdentity(id) {
+		return "", cmdline.Usagef("IDENTITY %q: want tg:123, wx:oAbc or web:alice", id)
+	}
+	return id, nil
+}
+
+func (e *cliEnv) staffLink(ctx context.Context, cmd *cli.Command) error {
+	id, err := staffIdentity(cmd)
+	if err != nil {
 		return err
+	}
+	if ttl := cmd.Duration("ttl"); ttl < time.Second || ttl > staff.MaxLoginTTL {
+		return cmdline.Usagef("-ttl %v: want 1s to %v", ttl, staff.MaxLoginTTL)
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
 		points, err := a.pickup.StaffPoints(ctx, id)
@@ -167,11 +190,65 @@ func (e *cliEnv) staffLink(ctx context.Context, cmd *cli.Command) error {
 		if len(points) == 0 {
 			return fmt.Errorf("%s is not staff of any pickup point (shopbot pickup staff -point CODE add %s)", id, id)
 		}
-		link, err := a.staff.LoginLink(id, cmd.Duration("ttl"))
+		link, err := a.staff.LoginLink(ctx, id, cmd.Duration("ttl"))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, link)
 		return nil
 	})
+}
+
+func (e *cliEnv) staffSignout(ctx context.Context, cmd *cli.Command) error {
+	id, err := staffIdentity(cmd)
+	if err != nil {
+		return err
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		sessions, links, err := a.staff.SignOutEverywhere(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s: %d %s ended, %d unused login %s voided\n", id, sessions, plural(sessions, "session", "sessions"),
+			links, plural(links, "link", "links"))
+		return nil
+	})
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// A key of the deployment that "rotate-key" replaces.
+type deploymentKey struct{ env, setting, effect string }
+
+var (
+	staffKeyRotation = deploymentKey{"SHOPBOT_STAFF_KEY", staffKeySetting,
+		"every staff member signs in again (links made before stop working); buyers' QR passes stay valid"}
+	pickupKeyRotation = deploymentKey{"SHOPBOT_PICKUP_SECRET", pickupKeySetting,
+		"buyers' QR passes made before stop working (the chat shows new ones; typed codes still work); staff stay signed in"}
+)
+
+// rotateKey is "staff rotate-key" and "pickup rotate-key": a new random key
+// in the key's settings row. Running servers keep the key they started
+// with; each uses the new one from its next start.
+func (e *cliEnv) rotateKey(k deploymentKey) cli.ActionFunc {
+	return func(ctx context.Context, cmd *cli.Command) error {
+		if err := noArgs(cmd); err != nil {
+			return err
+		}
+		if e.getenv(k.env) != "" {
+			return cmdline.Usagef("%s is set: the key is the environment's; set a new value there and restart shopbot", k.env)
+		}
+		return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+			if err := a.Store.SetSetting(ctx, k.setting, newKey()); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "new key stored; restart shopbot to use it: %s\n", k.effect)
+			return nil
+		})
+	}
 }

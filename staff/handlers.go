@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,35 +23,17 @@ type access struct {
 	points []commerce.PickupPoint
 }
 
-// admit lets staff in: a valid session (else 401), for POSTs a body within
+// admit lets staff in: a live session (else 401), for POSTs a body within
 // MaxBody (else 413) carrying the session's CSRF token (else 403), and an
 // identity that is staff of some active point (else 403). It writes the
 // refusal itself.
 func (p *Page) admit(w http.ResponseWriter, r *http.Request) (access, bool) {
-	sess, ok, present := p.auth.Session(r)
+	sess, ok := p.session(w, r)
 	if !ok {
-		if present {
-			p.auth.Logout(w) // expired or forged: drop it
-		}
-		p.render(w, r, http.StatusUnauthorized, &view{Kind: kindAnon})
 		return access{}, false
 	}
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-		if err := r.ParseForm(); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				p.render(w, r, http.StatusRequestEntityTooLarge, errorView(sess.Identity, "staffpage_form_too_large"))
-			} else {
-				p.render(w, r, http.StatusBadRequest, errorView(sess.Identity, "staffpage_form_unreadable"))
-			}
-			return access{}, false
-		}
-		if !sess.CheckCSRF(r.PostForm.Get("csrf")) {
-			p.log.WarnContext(r.Context(), "staff: CSRF token missing or wrong", "staff", sess.Identity, "path", r.URL.Path)
-			p.render(w, r, http.StatusForbidden, errorView(sess.Identity, "staffpage_expired"))
-			return access{}, false
-		}
+	if r.Method == http.MethodPost && !p.checkForm(w, r, sess) {
+		return access{}, false
 	}
 	points, err := p.pickup.StaffPoints(r.Context(), sess.Identity)
 	if err != nil {
@@ -62,6 +45,69 @@ func (p *Page) admit(w http.ResponseWriter, r *http.Request) (access, bool) {
 		return access{}, false
 	}
 	return access{Session: sess, points: points}, true
+}
+
+// session returns the live session of r; otherwise it has answered 401
+// (dropping a cookie that names no live session) or 500.
+func (p *Page) session(w http.ResponseWriter, r *http.Request) (auth.Session, bool) {
+	sess, err := p.auth.Session(r)
+	switch {
+	case err == nil:
+		return sess, true
+	case errors.Is(err, auth.ErrInvalid):
+		p.auth.DropCookie(w) // ended, expired or forged
+		fallthrough
+	case errors.Is(err, auth.ErrNoSession):
+		p.render(w, r, http.StatusUnauthorized, &view{Kind: kindAnon})
+	default:
+		p.internal(w, r, "session", "", err)
+	}
+	return auth.Session{}, false
+}
+
+// checkForm reads a POST body within MaxBody carrying the session's CSRF
+// token; otherwise it has answered 413, 400 or 403.
+func (p *Page) checkForm(w http.ResponseWriter, r *http.Request, sess auth.Session) bool {
+	if !p.readForm(w, r, sess.Identity) {
+		return false
+	}
+	if !sess.CheckCSRF(r.PostForm.Get("csrf")) {
+		p.log.WarnContext(r.Context(), "staff: CSRF token missing or wrong", "staff", sess.Identity, "session", sess.ID, "path", r.URL.Path)
+		p.render(w, r, http.StatusForbidden, errorView(sess.Identity, "staffpage_expired"))
+		return false
+	}
+	return true
+}
+
+// readForm reads a POST body within MaxBody; otherwise it has answered 413
+// or 400.
+func (p *Page) readForm(w http.ResponseWriter, r *http.Request, identity string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			p.render(w, r, http.StatusRequestEntityTooLarge, errorView(identity, "staffpage_form_too_large"))
+		} else {
+			p.render(w, r, http.StatusBadRequest, errorView(identity, "staffpage_form_unreadable"))
+		}
+		return false
+	}
+	return true
+}
+
+// clerk is who checks codes in r: the staff member, their session and the
+// client's address, which the wrong-code limits count. IPv6 clients are
+// counted by their /64, which one subscriber usually has whole.
+func (p *Page) clerk(r *http.Request, q access) commerce.Clerk {
+	c := commerce.Clerk{Staff: q.Identity, Session: q.ID}
+	if a := p.proxies.Addr(r); a.IsValid() {
+		if a.Is6() {
+			c.Addr = netip.PrefixFrom(a, 64).Masked().String()
+		} else {
+			c.Addr = a.String()
+		}
+	}
+	return c
 }
 
 // point picks the point named by id among the staff's points; the first
@@ -81,41 +127,92 @@ func (q access) point(id string) (commerce.PickupPoint, bool) {
 	return q.points[i], true
 }
 
-// login answers GET /staff/login?token=…: a valid token starts a session.
-// The answer is a page that moves on to /staff by itself rather than an
-// HTTP redirect: a SameSite=Strict cookie is not sent along a redirect
-// chain that started on another site (the chat app), but is sent on a
-// navigation started by our own page.
-func (p *Page) login(w http.ResponseWriter, r *http.Request) {
-	sess, err := p.auth.Login(w, r.URL.Query().Get("token"))
-	if err != nil {
-		expired := errors.Is(err, auth.ErrExpired)
-		p.log.InfoContext(r.Context(), "staff: login link refused", "expired", expired)
-		key := "staffpage_link_invalid"
-		if expired {
-			key = "staffpage_link_expired"
+// loginPage answers GET /staff/login?token=…: whom a valid link signs in,
+// with a button that does it. Opening the link signs no one in: chat apps
+// fetch the links in messages for their previews, and a single-use link
+// must not be spent on that. A used link opened again by the browser it
+// signed in moves on to the staff page.
+func (p *Page) loginPage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	l, err := p.auth.CheckLink(r.Context(), token)
+	if errors.Is(err, auth.ErrUsed) {
+		if sess, serr := p.auth.Session(r); serr == nil && sess.Identity == l.Identity {
+			p.render(w, r, http.StatusOK, &view{Kind: kindSignedIn, Identity: sess.Identity})
+			return
 		}
-		p.render(w, r, http.StatusUnauthorized, &view{Kind: kindAnon, Notice: errorNotice(key)})
+	}
+	if err != nil {
+		p.linkRefused(w, r, err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: signed in", "staff", sess.Identity)
+	p.render(w, r, http.StatusOK, &view{Kind: kindLogin, Identity: l.Identity, Token: token})
+}
+
+// login answers POST /staff/login (token): a valid, unused link starts a
+// session, and never works again. The answer is a page that moves on to
+// /staff by itself.
+func (p *Page) login(w http.ResponseWriter, r *http.Request) {
+	if !p.readForm(w, r, "") {
+		return
+	}
+	old, oldErr := p.auth.Session(r)
+	sess, err := p.auth.Login(r.Context(), w, r.PostForm.Get("token"))
+	if err != nil {
+		p.linkRefused(w, r, err)
+		return
+	}
+	if oldErr == nil {
+		// The browser signed in again: its previous session ends.
+		if err := p.auth.End(r.Context(), old); err != nil {
+			p.log.WarnContext(r.Context(), "staff: end the previous session", "session", old.ID, "err", err)
+		}
+	}
+	p.log.InfoContext(r.Context(), "staff: signed in", "staff", sess.Identity, "session", sess.ID)
 	p.render(w, r, http.StatusOK, &view{Kind: kindSignedIn, Identity: sess.Identity})
 }
 
-// logout answers POST /staff/logout: the session cookie is dropped.
-func (p *Page) logout(w http.ResponseWriter, r *http.Request) {
-	sess, ok, _ := p.auth.Session(r)
-	if !ok {
-		p.render(w, r, http.StatusUnauthorized, &view{Kind: kindAnon})
+// linkRefused tells why a login link signs no one in: invalid or expired
+// (401), used (410), or our failure (500).
+func (p *Page) linkRefused(w http.ResponseWriter, r *http.Request, err error) {
+	key, status := "", http.StatusUnauthorized
+	switch {
+	case errors.Is(err, auth.ErrInvalid):
+		key = "staffpage_link_invalid"
+	case errors.Is(err, auth.ErrExpired):
+		key = "staffpage_link_expired"
+	case errors.Is(err, auth.ErrUsed):
+		key, status = "staffpage_link_used", http.StatusGone
+	default:
+		p.internal(w, r, "login link", "", err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	if err := r.ParseForm(); err != nil || !sess.CheckCSRF(r.PostForm.Get("csrf")) {
-		p.render(w, r, http.StatusForbidden, errorView(sess.Identity, "staffpage_expired"))
+	p.log.InfoContext(r.Context(), "staff: login link refused", "why", strings.TrimPrefix(key, "staffpage_link_"))
+	p.render(w, r, status, &view{Kind: kindAnon, Notice: errorNotice(key)})
+}
+
+// logout answers POST /staff/logout and POST /staff/logout/everywhere: the
+// session ends on the server — everywhere: every session of the staff
+// member, and their unused login links — and the cookie is dropped.
+func (p *Page) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
+	sess, ok := p.session(w, r)
+	if !ok || !p.checkForm(w, r, sess) {
 		return
 	}
-	p.auth.Logout(w)
-	p.render(w, r, http.StatusOK, &view{Kind: kindSignedOut})
+	v := &view{Kind: kindSignedOut}
+	if everywhere {
+		n, links, err := p.auth.SignOutEverywhere(r.Context(), sess.Identity)
+		if err != nil {
+			p.internal(w, r, "sign out everywhere", sess.Identity, err)
+			return
+		}
+		p.auth.DropCookie(w)
+		p.log.InfoContext(r.Context(), "staff: signed out everywhere", "staff", sess.Identity, "sessions", n, "links", links)
+		v.Notice = &notice{Level: "ok", Key: "staffpage_signed_out_everywhere"}
+	} else if err := p.auth.Logout(r.Context(), w, sess); err != nil {
+		p.internal(w, r, "logout", sess.Identity, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, v)
 }
 
 // home answers GET /staff[?point=ID][&t=TOKEN][&done=…]. With t (the URL of
@@ -184,13 +281,14 @@ func (p *Page) inspect(w http.ResponseWriter, r *http.Request) {
 // member's points is checked there instead.
 func (p *Page) check(w http.ResponseWriter, r *http.Request, q access, pt commerce.PickupPoint, input string) {
 	ctx := r.Context()
-	col, err := p.pickup.Inspect(ctx, q.Identity, pt.ID, input)
+	clerk := p.clerk(r, q)
+	col, err := p.pickup.InspectBy(ctx, clerk, pt.ID, input)
 	if errors.Is(err, commerce.ErrWrongPoint) {
 		for _, other := range q.points {
 			if other.ID == pt.ID {
 				continue
 			}
-			c, err2 := p.pickup.Inspect(ctx, q.Identity, other.ID, input)
+			c, err2 := p.pickup.InspectBy(ctx, clerk, other.ID, input)
 			if !errors.Is(err2, commerce.ErrWrongPoint) {
 				col, err, pt = c, err2, other
 				break
@@ -214,7 +312,7 @@ func (p *Page) redeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	input := strings.TrimSpace(r.PostForm.Get("code"))
-	col, err := p.pickup.Redeem(r.Context(), q.Identity, pt.ID, input)
+	col, err := p.pickup.RedeemBy(r.Context(), p.clerk(r, q), pt.ID, input)
 	if err != nil {
 		p.failed(w, r, q, pt, "redeem", err)
 		return
@@ -281,7 +379,7 @@ func (p *Page) failed(w http.ResponseWriter, r *http.Request, q access, pt comme
 			at = at.In(loc)
 		}
 		n.Data = map[string]any{"At": at.Format("15:04"), "Minutes": int((wait + time.Minute - 1) / time.Minute)}
-		p.log.WarnContext(r.Context(), "staff: "+op+": rate limited", "staff", q.Identity, "point", pt.Code)
+		p.log.WarnContext(r.Context(), "staff: "+op+": rate limited", "staff", q.Identity, "session", q.ID, "point", pt.Code)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 	} else {
 		p.log.InfoContext(r.Context(), "staff: "+op+" refused", "staff", q.Identity, "point", pt.Code, "err", err)

@@ -4,12 +4,14 @@
 // returns brought back to the counter. Everything is rendered on the server
 // with html/template; the page needs no script and no external asset.
 //
-// The package is split by job: staff/auth signs the login links, session
-// cookies and CSRF tokens; handlers.go answers the routes; views.go turns
-// the domain's values into page.html, in the staff member's language.
+// The package is split by job: staff/auth keeps the single-use login links,
+// the server-side sessions and their CSRF tokens; handlers.go answers the
+// routes; views.go turns the domain's values into page.html, in the staff
+// member's language.
 package staff
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"shopbot/commerce"
+	"shopbot/internal/clientaddr"
 	"shopbot/staff/auth"
 	"shopbot/templates"
 )
@@ -28,8 +31,11 @@ const (
 	// SessionTTL is how long a staff session lasts after signing in with a
 	// login link, unless Options.SessionTTL says otherwise.
 	SessionTTL = auth.DefaultSessionTTL
+	// LoginTTL is how long a login link works unless its maker says
+	// otherwise.
+	LoginTTL = auth.DefaultLinkTTL
 	// MaxLoginTTL is the longest validity LoginLink accepts.
-	MaxLoginTTL = auth.MaxLoginTTL
+	MaxLoginTTL = auth.MaxLinkTTL
 	// MaxBody is the largest accepted form body of a staff POST.
 	MaxBody = 16 << 10
 
@@ -46,10 +52,17 @@ type Options struct {
 	// Texts are the page's words (templates/locales/*/staffpage.txt); nil
 	// loads the embedded set.
 	Texts *templates.Set
-	// Secret is the HMAC key of login links, session cookies and CSRF
-	// tokens: at least commerce.MinSecretLen (32) bytes, stable across
-	// restarts and replicas. Keys for each use are derived from it.
-	Secret []byte
+	// Key is the staff key (SHOPBOT_STAFF_KEY): the HMAC key of login
+	// links, sessions and CSRF tokens, at least auth.MinKeyLen (32) bytes,
+	// stable across restarts and replicas, and apart from the pickup pass
+	// key: a new one signs every staff member out and nothing else.
+	Key []byte
+	// Store keeps the login links and sessions.
+	Store auth.Store
+	// Proxies tells the client address of a request (X-Forwarded-For is
+	// believed only from SHOPBOT_TRUSTED_PROXIES): wrong codes are limited
+	// per address as well as per session. The zero value trusts no proxy.
+	Proxies clientaddr.Resolver
 	// PublicURL is the base of login links ("https://shop.example").
 	PublicURL string
 	Log       *slog.Logger
@@ -69,6 +82,7 @@ type Page struct {
 	pickup     *commerce.Pickup
 	texts      *templates.Set
 	auth       *auth.Auth
+	proxies    clientaddr.Resolver
 	log        *slog.Logger
 	now        func() time.Time
 	base       string
@@ -78,8 +92,8 @@ type Page struct {
 }
 
 // New checks the options and builds the staff page. It fails with
-// commerce.ErrInvalid without a Pickup service, with a short secret or a
-// PublicURL that is not an absolute http(s) URL.
+// commerce.ErrInvalid without a Pickup service or a Store, with a short key
+// or a PublicURL that is not an absolute http(s) URL.
 func New(o Options) (*Page, error) {
 	if o.Pickup == nil {
 		return nil, fmt.Errorf("staff page: no pickup service: %w", commerce.ErrInvalid)
@@ -91,7 +105,7 @@ func New(o Options) (*Page, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	a, err := auth.New(auth.Options{Secret: o.Secret, Name: "staff", Secure: o.Secure, SessionTTL: o.SessionTTL, Clock: o.Clock})
+	a, err := auth.New(auth.Options{Key: o.Key, Name: "staff", Store: o.Store, Secure: o.Secure, SessionTTL: o.SessionTTL, Clock: o.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("staff page: %w", err)
 	}
@@ -101,7 +115,7 @@ func New(o Options) (*Page, error) {
 		}
 	}
 	p := &Page{
-		pickup: o.Pickup, texts: o.Texts, auth: a, log: o.Log, now: o.Clock,
+		pickup: o.Pickup, texts: o.Texts, auth: a, proxies: o.Proxies, log: o.Log, now: o.Clock,
 		base: strings.TrimRight(o.PublicURL, "/"), secure: o.Secure, retryAfter: o.RetryAfter,
 	}
 	if p.tmpl, err = parseViews(o.Texts); err != nil {
@@ -118,7 +132,8 @@ func New(o Options) (*Page, error) {
 
 // Register adds the staff routes to mux: GET /staff, POST /staff/inspect,
 // POST /staff/redeem, POST /staff/returns/{id}/accept and …/reject,
-// GET /staff/login and POST /staff/logout.
+// GET and POST /staff/login, POST /staff/logout and
+// POST /staff/logout/everywhere.
 func (p *Page) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /staff", p.home)
 	mux.HandleFunc("GET /staff/{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -128,19 +143,31 @@ func (p *Page) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /staff/redeem", p.redeem)
 	mux.HandleFunc("POST /staff/returns/{id}/accept", func(w http.ResponseWriter, r *http.Request) { p.decide(w, r, true) })
 	mux.HandleFunc("POST /staff/returns/{id}/reject", func(w http.ResponseWriter, r *http.Request) { p.decide(w, r, false) })
-	mux.HandleFunc("GET /staff/login", p.login)
-	mux.HandleFunc("POST /staff/logout", p.logout)
+	mux.HandleFunc("GET /staff/login", p.loginPage)
+	mux.HandleFunc("POST /staff/login", p.login)
+	mux.HandleFunc("POST /staff/logout", func(w http.ResponseWriter, r *http.Request) { p.logout(w, r, false) })
+	mux.HandleFunc("POST /staff/logout/everywhere", func(w http.ResponseWriter, r *http.Request) { p.logout(w, r, true) })
 }
 
 // LoginLink returns "<PublicURL>/staff/login?token=…": a link that signs
-// identity ("tg:123", "web:staff-jingan") in to the staff page, valid for
-// ttl (at most MaxLoginTTL). Whoever holds it can sign in until it
-// expires: hand it over privately. ErrInvalid for a malformed identity or a
-// ttl out of range.
-func (p *Page) LoginLink(identity string, ttl time.Duration) (string, error) {
-	tok, err := p.auth.LoginToken(identity, ttl)
+// identity ("tg:123", "web:staff-jingan") in to the staff page once, within
+// ttl (at most MaxLoginTTL). Whoever opens it first can sign in: hand it
+// over privately. ErrInvalid for a malformed identity or a ttl out of
+// range.
+func (p *Page) LoginLink(ctx context.Context, identity string, ttl time.Duration) (string, error) {
+	tok, _, err := p.auth.NewLink(ctx, identity, ttl)
 	if err != nil {
 		return "", fmt.Errorf("staff login link: %w", err)
 	}
 	return p.base + "/staff/login?token=" + tok, nil
 }
+
+// SignOutEverywhere ends every staff-page session of identity and voids
+// its unused login links (the seller's "shopbot staff signout"), and says
+// how many of each.
+func (p *Page) SignOutEverywhere(ctx context.Context, identity string) (sessions, links int64, err error) {
+	return p.auth.SignOutEverywhere(ctx, identity)
+}
+
+// Prune deletes expired login links and sessions; run it periodically.
+func (p *Page) Prune(ctx context.Context) (int64, error) { return p.auth.Prune(ctx) }

@@ -3,12 +3,14 @@ package staff
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,12 +18,15 @@ import (
 	"time"
 
 	"shopbot/commerce"
+	"shopbot/demo"
+	"shopbot/internal/clientaddr"
 	"shopbot/internal/testenv"
+	"shopbot/store/postgres"
 	"shopbot/store/sqlstore"
 )
 
 var (
-	staffTestSecret   = []byte("staff page test secret, at least 32 bytes")
+	staffTestKey      = []byte("staff page test key, at least 32 bytes!!")
 	staffPickupSecret = []byte("pickup token test secret, 32+ bytes long!")
 	staffShanghai     = staffZone("Asia/Shanghai")
 	// staffTestStart: Wednesday 2026-11-25 09:00 in Shanghai, an ordinary day.
@@ -72,15 +77,21 @@ type staffEnv struct {
 
 func newStaffEnv(t *testing.T) *staffEnv {
 	t.Helper()
+	return newStaffEnvOn(t, testenv.DemoSQLite(t), clientaddr.Resolver{})
+}
+
+// newStaffEnvOn is a staff env on a demo-seeded store, believing
+// X-Forwarded-For from proxies.
+func newStaffEnvOn(t *testing.T, st *sqlstore.Store, proxies clientaddr.Resolver) *staffEnv {
+	t.Helper()
 	ctx := t.Context()
-	st := testenv.DemoSQLite(t)
 	var err error
 	e := &staffEnv{t: t, ctx: ctx, st: st, clock: testenv.NewClock(staffTestStart), logs: &staffLogBuffer{},
 		points: map[string]commerce.PickupPoint{}}
 	if e.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: st, Clock: e.clock, Secret: staffPickupSecret}); err != nil {
 		t.Fatal(err)
 	}
-	e.staff, err = New(Options{Pickup: e.pickup, Secret: staffTestSecret, PublicURL: "https://shop.example/",
+	e.staff, err = New(Options{Pickup: e.pickup, Key: staffTestKey, Store: st, Proxies: proxies, PublicURL: "https://shop.example/",
 		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Clock: e.clock.Now, Secure: true})
 	if err != nil {
 		t.Fatal(err)
@@ -203,22 +214,37 @@ type staffClient struct {
 	csrf   string
 	token  string // the login token it signed in with
 	lang   string // its Accept-Language; English when empty
+	addr   string // its RemoteAddr; httptest's default when empty
+	xff    string // the X-Forwarded-For it sends, if any
 }
 
 var staffCSRFRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// login signs identity in with a fresh login link.
+// login signs identity in with a fresh login link: the browser opens the
+// link, then presses "Sign in".
 func (e *staffEnv) login(identity string) *staffClient {
 	e.t.Helper()
-	link, err := e.staff.LoginLink(identity, time.Hour)
+	return e.loginFrom(identity, "")
+}
+
+// loginFrom signs in from a browser at addr (RemoteAddr "host:port";
+// empty: httptest's default).
+func (e *staffEnv) loginFrom(identity, addr string) *staffClient {
+	e.t.Helper()
+	link, err := e.staff.LoginLink(e.ctx, identity, time.Hour)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	w := e.serve(httptest.NewRequest(http.MethodGet, link, nil))
+	c := &staffClient{e: e, addr: addr, token: strings.TrimPrefix(link, "https://shop.example/staff/login?token=")}
+	w := c.get(link)
+	if w.Code != http.StatusOK || len(w.Result().Cookies()) != 0 || !strings.Contains(w.Body.String(), `action="/staff/login"`) {
+		e.t.Fatalf("open the login link of %s: %d %v\n%s", identity, w.Code, w.Result().Cookies(), w.Body)
+	}
+	w = c.postRaw("/staff/login", url.Values{"token": {c.token}}.Encode())
 	if w.Code != http.StatusOK {
 		e.t.Fatalf("login %s: %d %s", identity, w.Code, w.Body)
 	}
-	c := &staffClient{e: e, cookie: staffSessionCookie(e.t, w), token: strings.TrimPrefix(link, "https://shop.example/staff/login?token=")}
+	c.cookie = staffSessionCookie(e.t, w)
 	page := c.get("/staff")
 	if m := staffCSRFRe.FindStringSubmatch(page.Body.String()); m != nil {
 		c.csrf = m[1]
@@ -243,6 +269,12 @@ func (c *staffClient) do(r *http.Request) *httptest.ResponseRecorder {
 	}
 	if c.lang != "" {
 		r.Header.Set("Accept-Language", c.lang)
+	}
+	if c.addr != "" {
+		r.RemoteAddr = c.addr
+	}
+	if c.xff != "" {
+		r.Header.Set("X-Forwarded-For", c.xff)
 	}
 	return c.e.serve(r)
 }
@@ -315,13 +347,14 @@ func staffOtherCode(code string) string {
 
 func TestNewOptions(t *testing.T) {
 	t.Parallel()
-	ok := Options{Pickup: &commerce.Pickup{}, Secret: staffTestSecret, PublicURL: "http://127.0.0.1:8080"}
+	ok := Options{Pickup: &commerce.Pickup{}, Key: staffTestKey, Store: testenv.SQLite(t), PublicURL: "http://127.0.0.1:8080"}
 	if _, err := New(ok); err != nil {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func(*Options){
 		"no pickup":    func(o *Options) { o.Pickup = nil },
-		"short secret": func(o *Options) { o.Secret = []byte("short") },
+		"short key":    func(o *Options) { o.Key = []byte("short") },
+		"no store":     func(o *Options) { o.Store = nil },
 		"no URL":       func(o *Options) { o.PublicURL = "" },
 		"relative URL": func(o *Options) { o.PublicURL = "/shop" },
 		"ftp URL":      func(o *Options) { o.PublicURL = "ftp://shop.example" },
@@ -337,39 +370,73 @@ func TestNewOptions(t *testing.T) {
 func TestStaffLoginLink(t *testing.T) {
 	t.Parallel()
 	e := newStaffEnv(t)
-	link, err := e.staff.LoginLink("web:staff-jingan", time.Hour)
+	link, err := e.staff.LoginLink(e.ctx, "web:staff-jingan", LoginTTL)
 	if err != nil || !strings.HasPrefix(link, "https://shop.example/staff/login?token=") {
 		t.Fatalf("LoginLink = %q, %v", link, err)
+	}
+	if LoginTTL != 15*time.Minute || MaxLoginTTL != 24*time.Hour {
+		t.Fatalf("login links last %v by default, %v at most; want 15m and 24h", LoginTTL, MaxLoginTTL)
 	}
 	for _, bad := range []struct {
 		identity string
 		ttl      time.Duration
 	}{{"staff-jingan", time.Hour}, {"web:", time.Hour}, {"web:a b", time.Hour}, {"web:staff-jingan", 0},
-		{"web:staff-jingan", -time.Hour}, {"web:staff-jingan", MaxLoginTTL + time.Second}} {
-		if _, err := e.staff.LoginLink(bad.identity, bad.ttl); !errors.Is(err, commerce.ErrInvalid) {
+		{"web:staff-jingan", -time.Hour}, {"web:staff-jingan", MaxLoginTTL + time.Second}, {"web:staff-jingan", 30 * 24 * time.Hour}} {
+		if _, err := e.staff.LoginLink(e.ctx, bad.identity, bad.ttl); !errors.Is(err, commerce.ErrInvalid) {
 			t.Errorf("LoginLink(%q, %v) err = %v; want ErrInvalid", bad.identity, bad.ttl, err)
 		}
 	}
+	token := strings.TrimPrefix(link, "https://shop.example/staff/login?token=")
+	signIn := func(b *staffClient, tok string) *httptest.ResponseRecorder {
+		return b.postRaw("/staff/login", url.Values{"token": {tok}}.Encode())
+	}
 
-	t.Run("valid", func(t *testing.T) {
-		w := e.serve(httptest.NewRequest(http.MethodGet, link, nil))
-		wantStaffPage(t, "login", w, http.StatusOK, `http-equiv="refresh" content="0; url=/staff"`, `href="/staff"`)
+	t.Run("works once", func(t *testing.T) {
+		b := &staffClient{e: e}
+		// Opening the link (or a chat app fetching its preview) signs no one in.
+		for range 2 {
+			w := b.get(link)
+			wantStaffPage(t, "open the link", w, http.StatusOK, `action="/staff/login"`, `name="token" value="`+token+`"`,
+				"web:staff-jingan", "The link works once.", ">Sign in<")
+			if len(w.Result().Cookies()) != 0 {
+				t.Fatalf("opening the link set cookies %v", w.Result().Cookies())
+			}
+		}
+		w := signIn(b, token)
+		wantStaffPage(t, "sign in", w, http.StatusOK, `http-equiv="refresh" content="0; url=/staff"`, `href="/staff"`)
 		c := staffSessionCookie(t, w)
 		if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge != int(SessionTTL/time.Second) {
 			t.Errorf("session cookie %+v", c)
 		}
-		cl := &staffClient{e: e, cookie: c}
-		wantStaffPage(t, "staff page", cl.get("/staff"), http.StatusOK, "Jing&#39;an Temple pickup point",
+		b.cookie = c
+		wantStaffPage(t, "staff page", b.get("/staff"), http.StatusOK, "Jing&#39;an Temple pickup point",
 			`action="/staff/inspect"`, "autofocus", `inputmode="numeric"`, "web:staff-jingan")
-		// The link works until it expires (the CLI chooses how long).
-		w = e.serve(httptest.NewRequest(http.MethodGet, link, nil))
-		if w.Code != http.StatusOK {
-			t.Errorf("second use of the link: %d", w.Code)
+		// The browser it signed in opens it again: on to the staff page.
+		wantStaffPage(t, "reopen signed in", b.get(link), http.StatusOK, `url=/staff"`)
+		// Anyone else, or a second sign-in: used.
+		for name, w := range map[string]*httptest.ResponseRecorder{
+			"open":           (&staffClient{e: e}).get(link),
+			"sign in":        signIn(&staffClient{e: e}, token),
+			"sign in again":  signIn(b, token),
+			"open elsewhere": (&staffClient{e: e, lang: "zh-CN"}).get(link),
+		} {
+			if name == "open elsewhere" {
+				wantStaffPage(t, name, w, http.StatusGone, "此登录链接已被使用")
+				continue
+			}
+			wantStaffPage(t, "used link: "+name, w, http.StatusGone, "This login link was already used.", "ask your seller for a new one")
+			if cs := w.Result().Cookies(); len(cs) != 0 && cs[0].MaxAge >= 0 {
+				t.Errorf("used link %s set cookies %v", name, cs)
+			}
 		}
+		wantStaffPage(t, "still signed in", b.get("/staff"), http.StatusOK)
 	})
 	t.Run("tampered", func(t *testing.T) {
-		u, _ := url.Parse(link)
-		tok := []byte(u.Query().Get("token"))
+		fresh, err := e.staff.LoginLink(e.ctx, "web:staff-jingan", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := []byte(strings.TrimPrefix(fresh, "https://shop.example/staff/login?token="))
 		for _, i := range []int{0, 5, len(tok) / 2, len(tok) - 1} {
 			bad := append([]byte(nil), tok...)
 			if bad[i] == 'A' {
@@ -377,26 +444,30 @@ func TestStaffLoginLink(t *testing.T) {
 			} else {
 				bad[i] = 'A'
 			}
-			w := e.serve(httptest.NewRequest(http.MethodGet, "/staff/login?token="+string(bad), nil))
-			wantStaffPage(t, "tampered link", w, http.StatusUnauthorized, "This login link is not valid.", "Ask your seller for a login link")
-			if len(w.Result().Cookies()) != 0 {
-				t.Errorf("tampered link set cookies %v", w.Result().Cookies())
+			for _, w := range []*httptest.ResponseRecorder{e.serve(httptest.NewRequest(http.MethodGet, "/staff/login?token="+string(bad), nil)),
+				signIn(&staffClient{e: e}, string(bad))} {
+				wantStaffPage(t, "tampered link", w, http.StatusUnauthorized, "This login link is not valid.", "Ask your seller for a login link")
+				if len(w.Result().Cookies()) != 0 {
+					t.Errorf("tampered link set cookies %v", w.Result().Cookies())
+				}
 			}
 		}
 		for _, bad := range []string{"", "x", strings.Repeat("A", 5000), string(tok) + "A", string(tok[:len(tok)-2])} {
 			w := e.serve(httptest.NewRequest(http.MethodGet, "/staff/login?token="+url.QueryEscape(bad), nil))
 			wantStaffPage(t, "malformed link", w, http.StatusUnauthorized, "This login link is not valid.")
 		}
-		// Signed with another secret.
-		other, err := New(Options{Pickup: e.pickup, Secret: []byte("another staff secret of at least 32 bytes"), PublicURL: "https://shop.example"})
+		// Made under another staff key.
+		other, err := New(Options{Pickup: e.pickup, Key: []byte("another staff key of at least 32 bytes.."), Store: e.st, PublicURL: "https://shop.example"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		foreign, _ := other.LoginLink("web:staff-jingan", time.Hour)
+		foreign, _ := other.LoginLink(e.ctx, "web:staff-jingan", time.Hour)
 		wantStaffPage(t, "foreign link", e.serve(httptest.NewRequest(http.MethodGet, foreign, nil)), http.StatusUnauthorized, "not valid")
+		// The genuine one still works.
+		wantStaffPage(t, "genuine", signIn(&staffClient{e: e}, string(tok)), http.StatusOK)
 	})
 	t.Run("expired", func(t *testing.T) {
-		short, err := e.staff.LoginLink("web:staff-jingan", time.Minute)
+		short, err := e.staff.LoginLink(e.ctx, "web:staff-jingan", time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,9 +476,30 @@ func TestStaffLoginLink(t *testing.T) {
 			t.Fatalf("link a second before expiry: %d", w.Code)
 		}
 		e.clock.Advance(time.Second)
-		wantStaffPage(t, "expired link", e.serve(httptest.NewRequest(http.MethodGet, short, nil)), http.StatusUnauthorized, "This login link has expired.")
+		wantStaffPage(t, "expired link", e.serve(httptest.NewRequest(http.MethodGet, short, nil)), http.StatusUnauthorized,
+			"This login link has expired. Ask your seller for a new one.")
+		wantStaffPage(t, "sign in with an expired link", signIn(&staffClient{e: e}, strings.TrimPrefix(short, "https://shop.example/staff/login?token=")),
+			http.StatusUnauthorized, "This login link has expired.")
 	})
-	e.noSecretsLogged(strings.TrimPrefix(link, "https://shop.example/staff/login?token="))
+	e.noSecretsLogged(token)
+}
+
+// TestStaffSignInAgain: a browser signing in with another link ends the
+// session it had.
+func TestStaffSignInAgain(t *testing.T) {
+	t.Parallel()
+	e := newStaffEnv(t)
+	c := e.login("web:staff-jingan")
+	old := *c.cookie
+	link, err := e.staff.LoginLink(e.ctx, "web:staff-lujiazui", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.postRaw("/staff/login", url.Values{"token": {strings.TrimPrefix(link, "https://shop.example/staff/login?token=")}}.Encode())
+	wantStaffPage(t, "sign in again", w, http.StatusOK, "web:staff-lujiazui")
+	c.cookie = staffSessionCookie(t, w)
+	wantStaffPage(t, "new session", c.get("/staff"), http.StatusOK, "web:staff-lujiazui")
+	wantStaffPage(t, "the previous session", (&staffClient{e: e, cookie: &old}).get("/staff"), http.StatusUnauthorized)
 }
 
 func TestStaffSession(t *testing.T) {
@@ -415,7 +507,7 @@ func TestStaffSession(t *testing.T) {
 	e := newStaffEnv(t)
 	anon := &staffClient{e: e}
 	wantStaffPage(t, "no cookie", anon.get("/staff"), http.StatusUnauthorized, "Ask your seller for a login link")
-	for _, path := range []string{"/staff/inspect", "/staff/redeem", "/staff/returns/1/accept", "/staff/returns/1/reject", "/staff/logout"} {
+	for _, path := range []string{"/staff/inspect", "/staff/redeem", "/staff/returns/1/accept", "/staff/returns/1/reject", "/staff/logout", "/staff/logout/everywhere"} {
 		wantStaffPage(t, "anonymous POST "+path, anon.post(path, url.Values{"code": {"123456"}}), http.StatusUnauthorized, "login link")
 	}
 	c := e.login("web:staff-jingan")
@@ -435,12 +527,20 @@ func TestStaffSession(t *testing.T) {
 	// A login token is no session cookie.
 	wantStaffPage(t, "login token as cookie", (&staffClient{e: e, cookie: &http.Cookie{Name: c.cookie.Name, Value: c.token}}).get("/staff"), http.StatusUnauthorized)
 
-	// Sign out, then the page asks for a link again (the browser drops the cookie).
+	// Sign out: the session ends on the server, so the cookie, replayed,
+	// proves nothing.
 	wantStaffPage(t, "logout without CSRF", c.post("/staff/logout", url.Values{"csrf": {""}}), http.StatusForbidden)
+	stolen := &staffClient{e: e, cookie: c.cookie, csrf: c.csrf}
 	w = c.post("/staff/logout", nil)
 	wantStaffPage(t, "logout", w, http.StatusOK, "Signed out.")
 	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 || cs[0].Value != "" {
 		t.Errorf("logout cookies %v", cs)
+	}
+	wantStaffPage(t, "replayed cookie after logout", stolen.get("/staff"), http.StatusUnauthorized, "login link")
+	o, pass := e.readyOrder("SH-JINGAN", "Alice Li")
+	wantStaffPage(t, "replayed cookie redeems", stolen.redeem(e.point("SH-JINGAN"), pass.Code), http.StatusUnauthorized)
+	if e.status(o.ID) != commerce.StatusReadyForPickup {
+		t.Fatal("a logged-out cookie handed an order over")
 	}
 
 	// Sessions end after SessionTTL.
@@ -449,6 +549,38 @@ func TestStaffSession(t *testing.T) {
 	wantStaffPage(t, "session before expiry", c.get("/staff"), http.StatusOK)
 	e.clock.Advance(time.Second)
 	wantStaffPage(t, "expired session", c.get("/staff"), http.StatusUnauthorized, "login link")
+}
+
+// TestStaffSignOutEverywhere: from the page, or by the seller (the CLI's
+// SignOutEverywhere), every session of the staff member ends and their
+// unused links stop working; other staff stay signed in.
+func TestStaffSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	e := newStaffEnv(t)
+	phone, tablet := e.login("web:staff-jingan"), e.login("web:staff-jingan")
+	colleague := e.login("web:staff-lujiazui")
+	pending, err := e.staff.LoginLink(e.ctx, "web:staff-jingan", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStaffPage(t, "button", phone.get("/staff"), http.StatusOK, `formaction="/staff/logout/everywhere"`, "Sign out on all devices")
+	wantStaffPage(t, "without CSRF", phone.post("/staff/logout/everywhere", url.Values{"csrf": {tablet.csrf}}), http.StatusForbidden)
+	w := phone.post("/staff/logout/everywhere", nil)
+	wantStaffPage(t, "sign out everywhere", w, http.StatusOK, "Signed out on all your devices.")
+	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
+		t.Errorf("cookies %v", cs)
+	}
+	for name, c := range map[string]*staffClient{"phone": phone, "tablet": tablet} {
+		wantStaffPage(t, name+" after signing out everywhere", c.get("/staff"), http.StatusUnauthorized)
+	}
+	wantStaffPage(t, "a link made before", e.serve(httptest.NewRequest(http.MethodGet, pending, nil)), http.StatusUnauthorized, "not valid")
+	wantStaffPage(t, "colleague", colleague.get("/staff"), http.StatusOK, "web:staff-lujiazui")
+
+	// The seller signs the colleague out.
+	if s, l, err := e.staff.SignOutEverywhere(e.ctx, "web:staff-lujiazui"); err != nil || s != 1 || l != 0 {
+		t.Fatalf("SignOutEverywhere = %d, %d, %v", s, l, err)
+	}
+	wantStaffPage(t, "colleague signed out by the seller", colleague.get("/staff"), http.StatusUnauthorized)
 }
 
 func TestStaffNotStaff(t *testing.T) {
@@ -480,7 +612,7 @@ func TestStaffCSRF(t *testing.T) {
 	}
 	pt := fmt.Sprint(e.point("SH-JINGAN").ID)
 	for name, csrf := range map[string][]string{"missing": nil, "empty": {""}, "other session": {other.csrf}, "garbage": {"x" + c.csrf}} {
-		for _, path := range []string{"/staff/inspect", "/staff/redeem", "/staff/returns/1/accept", "/staff/logout"} {
+		for _, path := range []string{"/staff/inspect", "/staff/redeem", "/staff/returns/1/accept", "/staff/logout", "/staff/logout/everywhere"} {
 			form := url.Values{"point": {pt}, "code": {pass.Code}}
 			if csrf == nil {
 				wantStaffPage(t, name+" "+path, c.postRaw(path, form.Encode()), http.StatusForbidden, "This page expired")
@@ -571,9 +703,9 @@ func TestStaffWrongCodeRateLimit(t *testing.T) {
 	e := newStaffEnv(t)
 	jingan := e.point("SH-JINGAN")
 	o, pass := e.readyOrder("SH-JINGAN", "Alice Li")
-	c := e.login("web:staff-jingan")
+	c := e.loginFrom("web:staff-jingan", "203.0.113.7:40000")
 	wrong := staffOtherCode(pass.Code)
-	// The default staff limit: 5 wrong codes per 10 minutes.
+	// The default staff limit: 5 wrong codes per 10 minutes, per session.
 	for i, in := range []string{wrong, "12345", "hello", wrong, "P1.tampered"} {
 		wantStaffPage(t, fmt.Sprintf("wrong code %d", i), c.inspect(jingan, in), http.StatusUnprocessableEntity, "Wrong code.")
 	}
@@ -592,13 +724,217 @@ func TestStaffWrongCodeRateLimit(t *testing.T) {
 	if e.status(o.ID) != commerce.StatusReadyForPickup {
 		t.Fatal("a rate-limited redeem handed the order over")
 	}
+	// The buyer's QR pass proves itself: scanning it works even now.
+	wantStaffPage(t, "QR pass while limited", c.get("/staff?t="+url.QueryEscape(pass.Token)), http.StatusOK, o.Number, "Hand over")
 	// Other points' staff are not affected; after the window the right code works.
 	l := e.login("web:staff-lujiazui")
 	wantStaffPage(t, "other staff", l.inspect(e.point("SH-LUJIAZUI"), wrong), http.StatusUnprocessableEntity, "Wrong code.")
 	e.clock.Advance(10*time.Minute + time.Second)
-	c = e.login("web:staff-jingan")
 	wantStaffPage(t, "after the window", c.redeem(jingan, pass.Code), http.StatusOK, "Handed over")
 	e.noSecretsLogged(pass.Code, pass.Token)
+}
+
+// TestStaffOthersGuessesRefuseNoOne: wrong codes lock the session (and, past
+// its allowance, the address) they come from, never the point: a colleague's
+// right code, anyone's QR pass and the chat keep working, and the sellers
+// are told of the flood once.
+func TestStaffOthersGuessesRefuseNoOne(t *testing.T) {
+	t.Parallel()
+	e := newStaffEnv(t)
+	jingan := e.point("SH-JINGAN")
+	o, pass := e.readyOrder("SH-JINGAN", "Alice Li")
+	wrong := staffOtherCode(pass.Code)
+	flood := e.countFloods()
+	// A staff link in the wrong hands: sessions from 25 addresses guess.
+	for i := range 25 {
+		g := e.loginFrom("web:staff-jingan", fmt.Sprintf("198.51.100.%d:5000", i+1))
+		for range 2 {
+			wantStaffPage(t, "guess", g.inspect(jingan, wrong), http.StatusUnprocessableEntity, "Wrong code.")
+		}
+	}
+	if n := flood(); n != 1 {
+		t.Fatalf("%d flood alerts for 50 wrong codes from 25 sessions; want 1", n)
+	}
+	// The colleague at the counter, on the shop's own address.
+	c := e.loginFrom("web:staff-jingan", "203.0.113.7:40000")
+	wantStaffPage(t, "right code during the flood", c.inspect(jingan, pass.Code), http.StatusOK, o.Number)
+	wantStaffPage(t, "QR pass during the flood", c.get("/staff?t="+url.QueryEscape(pass.Token)), http.StatusOK, o.Number)
+	if _, err := e.pickup.Inspect(e.ctx, "web:staff-jingan", jingan.ID, pass.Code); err != nil {
+		t.Fatalf("chat staff during the flood: %v", err)
+	}
+	wantStaffPage(t, "hand over during the flood", c.redeem(jingan, pass.Token), http.StatusOK, "Handed over")
+	if n := flood(); n != 1 {
+		t.Fatalf("%d flood alerts; want still 1", n)
+	}
+}
+
+// countFloods hooks the store's events and counts StaffCodeFlood.
+func (e *staffEnv) countFloods() func() int {
+	var mu sync.Mutex
+	n := 0
+	e.st.SetOnEvent(func(_ context.Context, _ *sql.Tx, ev commerce.Event) error {
+		if _, ok := ev.(commerce.StaffCodeFlood); ok {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+		return nil
+	})
+	return func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// TestStaffAddressLimit: sessions from one address share its allowance (20
+// per 10 minutes); behind SHOPBOT_TRUSTED_PROXIES the address is the
+// client's from X-Forwarded-For, which nobody else can choose.
+func TestStaffAddressLimit(t *testing.T) {
+	t.Parallel()
+	proxies, err := clientaddr.Parse("10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newStaffEnvOn(t, testenv.DemoSQLite(t), proxies)
+	jingan := e.point("SH-JINGAN")
+	_, pass := e.readyOrder("SH-JINGAN", "Alice Li")
+	wrong := staffOtherCode(pass.Code)
+	session := func(peer, xff string) *staffClient {
+		c := e.loginFrom("web:staff-jingan", peer)
+		c.xff = xff
+		return c
+	}
+	// Four sessions of one client behind our proxy use up its address.
+	for i := range 4 {
+		g := session(fmt.Sprintf("10.0.0.%d:80", i+1), "198.51.100.9")
+		for range 5 {
+			wantStaffPage(t, "guess", g.inspect(jingan, wrong), http.StatusUnprocessableEntity, "Wrong code.")
+		}
+	}
+	wantStaffPage(t, "a fifth session of that client", session("10.0.0.9:80", "198.51.100.9").inspect(jingan, pass.Code), http.StatusTooManyRequests)
+	wantStaffPage(t, "another client behind the proxy", session("10.0.0.9:80", "198.51.100.10").inspect(jingan, pass.Code), http.StatusOK)
+	// A client talking to us directly cannot pick its address with the header.
+	direct := session("203.0.113.50:1234", "")
+	for i := range 4 {
+		direct = session("203.0.113.50:1234", fmt.Sprintf("192.0.2.%d", i))
+		for range 5 {
+			wantStaffPage(t, "direct guess", direct.inspect(jingan, wrong), http.StatusUnprocessableEntity, "Wrong code.")
+		}
+	}
+	direct.xff = "192.0.2.200"
+	wantStaffPage(t, "spoofed header", session("203.0.113.50:1234", "192.0.2.201").inspect(jingan, pass.Code), http.StatusTooManyRequests)
+	// IPv6 clients count by /64.
+	for i := range 4 {
+		g := session(fmt.Sprintf("[2001:db8:1:2::%x]:443", i+1), "")
+		for range 5 {
+			wantStaffPage(t, "v6 guess", g.inspect(jingan, wrong), http.StatusUnprocessableEntity, "Wrong code.")
+		}
+	}
+	wantStaffPage(t, "the same /64", session("[2001:db8:1:2:ffff::1]:443", "").inspect(jingan, pass.Code), http.StatusTooManyRequests)
+	wantStaffPage(t, "another /64", session("[2001:db8:1:3::1]:443", "").inspect(jingan, pass.Code), http.StatusOK)
+}
+
+// TestStaffConcurrentWrongCodes: 100 simultaneous wrong codes from one
+// session are answered "wrong code" exactly 5 times and "too many" 95
+// times, on SQLite and (with DATABASE_URL) on Postgres.
+func TestStaffConcurrentWrongCodes(t *testing.T) {
+	t.Parallel()
+	for name, open := range staffStores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newStaffEnvOn(t, open(t), clientaddr.Resolver{})
+			jingan := e.point("SH-JINGAN")
+			_, pass := e.readyOrder("SH-JINGAN", "Alice Li")
+			c := e.login("web:staff-jingan")
+			wrong := staffOtherCode(pass.Code)
+			codes := make([]int, 100)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range codes {
+				wg.Go(func() {
+					<-start
+					codes[i] = c.inspect(jingan, wrong).Code
+				})
+			}
+			close(start)
+			wg.Wait()
+			count := map[int]int{}
+			for _, code := range codes {
+				count[code]++
+			}
+			t.Logf("100 simultaneous wrong codes: %d answered wrong (evaluated), %d too many", count[422], count[429])
+			if count[http.StatusUnprocessableEntity] != 5 || count[http.StatusTooManyRequests] != 95 {
+				t.Fatalf("answers %v; want 5 × 422 and 95 × 429", count)
+			}
+		})
+	}
+}
+
+// staffStores opens demo-seeded stores: SQLite, and Postgres when
+// DATABASE_URL names one.
+func staffStores(t *testing.T) map[string]func(*testing.T) *sqlstore.Store {
+	out := map[string]func(*testing.T) *sqlstore.Store{"sqlite": func(t *testing.T) *sqlstore.Store { return testenv.DemoSQLite(t) }}
+	if os.Getenv("DATABASE_URL") != "" || testenv.Required() {
+		out["postgres"] = func(t *testing.T) *sqlstore.Store {
+			ctx := context.Background()
+			db, err := postgres.Open(ctx, testenv.PostgresSchema(t), postgres.PoolOptions{MaxConns: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(db.Close)
+			if err := postgres.Migrate(ctx, db.SQL); err != nil {
+				t.Fatal(err)
+			}
+			st := postgres.New(db.SQL, sqlstore.Options{})
+			if err := demo.Seed(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+	}
+	return out
+}
+
+// TestStaffKeysRotateApart: the staff key and the pickup pass key are two
+// secrets. A new staff key signs every staff member out and leaves the
+// buyers' QR passes valid; a new pass key changes the passes and signs no
+// one out.
+func TestStaffKeysRotateApart(t *testing.T) {
+	t.Parallel()
+	e := newStaffEnv(t)
+	jingan := e.point("SH-JINGAN")
+	o, pass := e.readyOrder("SH-JINGAN", "Alice Li")
+	c := e.login("web:staff-jingan")
+	page := func(key []byte, pickup *commerce.Pickup) *http.ServeMux {
+		p, err := New(Options{Pickup: pickup, Key: key, Store: e.st, PublicURL: "https://shop.example", Clock: e.clock.Now, Secure: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		p.Register(mux)
+		return mux
+	}
+	newPickup := func(secret []byte) *commerce.Pickup {
+		p, err := commerce.NewPickup(commerce.PickupOptions{Store: e.st, Clock: e.clock, Secret: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	// The staff key rotates: everyone signs in again; the pass still works.
+	e.mux = page([]byte("the rotated staff key, at least 32 bytes"), e.pickup)
+	wantStaffPage(t, "old session, new staff key", c.get("/staff"), http.StatusUnauthorized, "login link")
+	e.staff, _ = New(Options{Pickup: e.pickup, Key: []byte("the rotated staff key, at least 32 bytes"), Store: e.st, PublicURL: "https://shop.example/", Clock: e.clock.Now, Secure: true})
+	c = e.login("web:staff-jingan")
+	wantStaffPage(t, "QR pass after the staff key rotated", c.get("/staff?t="+url.QueryEscape(pass.Token)), http.StatusOK, o.Number)
+
+	// The pass key rotates: the session stays; the buyer's pass changes.
+	rotated := newPickup([]byte("the rotated pickup pass key, 32+ bytes.."))
+	e.mux = page([]byte("the rotated staff key, at least 32 bytes"), rotated)
+	wantStaffPage(t, "session after the pass key rotated", c.get("/staff"), http.StatusOK, "web:staff-jingan")
+	wantStaffPage(t, "old pass, new pass key", c.inspect(jingan, pass.Token), http.StatusUnprocessableEntity, "Wrong code.")
+	fresh, err := rotated.Pass(e.ctx, o.Buyer, o.ID)
+	if err != nil || fresh.Token == pass.Token || fresh.Code != pass.Code {
+		t.Fatalf("pass after rotation = %+v, %v", fresh, err)
+	}
+	wantStaffPage(t, "new pass", c.redeem(jingan, fresh.Token), http.StatusOK, "Handed over")
 }
 
 func TestStaffOtherPoint(t *testing.T) {
@@ -773,17 +1109,18 @@ func TestStaffReturns(t *testing.T) {
 	wantStaffPage(t, "after reject", c.get("/staff?done=rejected"), http.StatusOK, "Return rejected.", "None")
 }
 
-// FuzzStaffLogin: whatever token arrives, the login page answers 200 with a
-// session cookie or 401 without one, and never shows a text key or a Go
-// error. (staff/auth fuzzes the token itself.)
+// FuzzStaffLogin: whatever token arrives, opening the login link answers
+// 200 or 401 and signing in 200 with a session cookie or 401/410 without
+// one, and neither shows a text key or a Go error. (staff/auth fuzzes the
+// token itself.)
 func FuzzStaffLogin(f *testing.F) {
 	now := staffTestStart
-	p, err := New(Options{Pickup: &commerce.Pickup{}, Secret: staffTestSecret, PublicURL: "https://shop.example",
+	p, err := New(Options{Pickup: &commerce.Pickup{}, Key: staffTestKey, Store: testenv.SQLite(f), PublicURL: "https://shop.example",
 		Clock: func() time.Time { return now }})
 	if err != nil {
 		f.Fatal(err)
 	}
-	link, err := p.LoginLink("web:staff-jingan", time.Hour)
+	link, err := p.LoginLink(context.Background(), "web:staff-jingan", time.Hour)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -797,18 +1134,27 @@ func FuzzStaffLogin(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/staff/login?token="+url.QueryEscape(tok), nil))
-		cookies := len(w.Result().Cookies())
-		switch {
-		case w.Code == http.StatusOK && cookies == 1:
-		case w.Code == http.StatusUnauthorized && cookies == 0:
-		default:
-			t.Fatalf("login answered %d with %d cookies", w.Code, cookies)
-		}
-		if body := w.Body.String(); strings.Contains(body, "staffpage_") || strings.Contains(body, "auth:") {
-			t.Fatalf("login page shows a key or an error:\n%s", body)
+		if (w.Code != http.StatusOK && w.Code != http.StatusUnauthorized) || len(w.Result().Cookies()) != 0 {
+			t.Fatalf("opening the link answered %d with cookies %v", w.Code, w.Result().Cookies())
 		}
 		if tok == valid && w.Code != http.StatusOK {
-			t.Fatal("the valid token was refused")
+			t.Fatal("the valid link was refused")
+		}
+		r := httptest.NewRequest(http.MethodPost, "/staff/login", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w2 := httptest.NewRecorder()
+		mux.ServeHTTP(w2, r)
+		cookies := len(w2.Result().Cookies())
+		switch {
+		case w2.Code == http.StatusOK && cookies == 1:
+		case (w2.Code == http.StatusUnauthorized || w2.Code == http.StatusGone) && cookies == 0:
+		default:
+			t.Fatalf("signing in answered %d with %d cookies", w2.Code, cookies)
+		}
+		for _, body := range []string{w.Body.String(), w2.Body.String()} {
+			if strings.Contains(body, "staffpage_") || strings.Contains(body, "auth:") {
+				t.Fatalf("login page shows a key or an error:\n%s", body)
+			}
 		}
 	})
 }

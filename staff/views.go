@@ -19,6 +19,7 @@ var pageHTML string
 // Kinds of page.
 const (
 	kindAnon      = "anon"      // not signed in
+	kindLogin     = "login"     // a login link's page: sign in as …
 	kindSignedIn  = "signed_in" // moves on to /staff
 	kindSignedOut = "signed_out"
 	kindForbidden = "forbidden" // not staff of any point
@@ -38,6 +39,7 @@ type view struct {
 	Kind     string
 	Identity string
 	CSRF     string
+	Token    string // the login link's token, for the sign-in form
 	Notice   *notice
 	Points   []pointView
 	Point    pointView
@@ -155,16 +157,21 @@ func lang(r *http.Request) (lang string, chosen bool) {
 	return templates.Default, false
 }
 
-// langLinks are the language switch of a page: /staff in each locale,
-// at the point shown.
+// langLinks are the language switch of a page: /staff in each locale, at
+// the point shown; a login link's page links to itself.
 func (p *Page) langLinks(current string, v *view) []langLink {
 	var out []langLink
 	for _, l := range templates.Locales {
 		q := url.Values{"lang": {l}}
-		if v.Kind == kindCounter && v.Point.ID != 0 {
+		path := "/staff?"
+		switch {
+		case v.Kind == kindCounter && v.Point.ID != 0:
 			q.Set("point", strconv.FormatInt(v.Point.ID, 10))
+		case v.Kind == kindLogin:
+			q.Set("token", v.Token)
+			path = "/staff/login?"
 		}
-		out = append(out, langLink{Code: l, Name: p.texts.Text(l, "lang_name", nil), Href: "/staff?" + q.Encode(), Current: l == current})
+		out = append(out, langLink{Code: l, Name: p.texts.Text(l, "lang_name", nil), Href: path + q.Encode(), Current: l == current})
 	}
 	return out
 }

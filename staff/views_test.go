@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"shopbot/commerce"
+	"shopbot/internal/testenv"
 	"shopbot/templates"
 )
 
@@ -18,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden pages in testdata/")
 
 func viewPage(t *testing.T) *Page {
 	t.Helper()
-	p, err := New(Options{Pickup: &commerce.Pickup{}, Secret: staffTestSecret, PublicURL: "https://shop.example"})
+	p, err := New(Options{Pickup: &commerce.Pickup{}, Key: staffTestKey, Store: testenv.SQLite(t), PublicURL: "https://shop.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +37,13 @@ func goldenViews() map[string]*view {
 	done := *order
 	done.Booking, done.RedeemedAt = "", "2026-11-25 14:05"
 	return map[string]*view{
-		"anon":      {Kind: kindAnon, Notice: errorNotice("staffpage_link_expired")},
-		"signed_in": {Kind: kindSignedIn, Identity: "web:staff-jingan"},
-		"forbidden": {Kind: kindForbidden, Identity: "web:alice", CSRF: "csrf-token"},
-		"error":     errorView("web:staff-jingan", "staffpage_internal"),
+		"anon":                  {Kind: kindAnon, Notice: errorNotice("staffpage_link_expired")},
+		"signed_in":             {Kind: kindSignedIn, Identity: "web:staff-jingan"},
+		"login":                 {Kind: kindLogin, Identity: "web:staff-jingan", Token: "login-token"},
+		"link_used":             {Kind: kindAnon, Notice: errorNotice("staffpage_link_used")},
+		"signed_out_everywhere": {Kind: kindSignedOut, Notice: &notice{Level: "ok", Key: "staffpage_signed_out_everywhere"}},
+		"forbidden":             {Kind: kindForbidden, Identity: "web:alice", CSRF: "csrf-token"},
+		"error":                 errorView("web:staff-jingan", "staffpage_internal"),
 		"check": {Kind: kindCounter, Identity: "tg:42", CSRF: "csrf-token", Points: []pointView{jingan, lujiazui}, Point: jingan,
 			Notice: &notice{Level: "error", Key: "staff_err_rate_limited", Data: map[string]any{"At": "09:10", "Minutes": 10}},
 			Check:  order,

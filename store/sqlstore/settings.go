@@ -21,6 +21,16 @@ func (s *Store) InitSetting(ctx context.Context, key, value string) (string, err
 	return v, nil
 }
 
+// SetSetting stores value under key, replacing the value there (a key the
+// deployment made for itself, rotated).
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("setting %s: %w", key, err)
+	}
+	return nil
+}
+
 // Push queues a payload for a web-chat user.
 func (s *Store) Push(ctx context.Context, userKey string, payload []byte) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO inbox (user_key, payload, created_at) VALUES ($1, $2, $3)`,

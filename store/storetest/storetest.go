@@ -20,11 +20,13 @@ import (
 
 	"shopbot/chatstate"
 	"shopbot/commerce"
+	"shopbot/staff/auth"
 )
 
 // ShopStore is everything the shop keeps in its database: catalog and
 // orders, drops and their posts, pickup, the seller's writes, the audience
-// and broadcasts, deployment settings and the web chat's inbox.
+// and broadcasts, the sign-ins of the shop's web pages, deployment settings
+// and the web chat's inbox.
 type ShopStore interface {
 	commerce.Store
 	commerce.DropStore
@@ -33,6 +35,7 @@ type ShopStore interface {
 	commerce.SellerStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	auth.Store
 	InitSetting(ctx context.Context, key, value string) (string, error)
 	Push(ctx context.Context, userKey string, payload []byte) error
 	Pull(ctx context.Context, userKey string, limit int) ([][]byte, error)
@@ -87,6 +90,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"Broadcasts", runBroadcasts},
+			{"Auth", runAuth},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
