@@ -10,6 +10,7 @@ import (
 // runSettingsInbox checks first-writer-wins settings and the inbox queue.
 func runSettingsInbox(t *testing.T, open OpenShop) {
 	t.Run("first setting wins", func(t *testing.T) { testFirstSettingWins(t, open.plain(t)) })
+	t.Run("setting replaced", func(t *testing.T) { testSetSetting(t, open.plain(t)) })
 	t.Run("inbox", func(t *testing.T) { testInbox(t, open.plain(t)) })
 }
 
@@ -32,6 +33,27 @@ func testFirstSettingWins(t *testing.T, s ShopStore) {
 	for _, v := range got {
 		if v != got[0] || v == "" {
 			t.Fatalf("replicas disagree on the setting: %v", got)
+		}
+	}
+}
+
+// testSetSetting: a rotated key replaces the row; other rows stay.
+func testSetSetting(t *testing.T, s ShopStore) {
+	ctx := context.Background()
+	for _, kv := range [][2]string{{"staff_key", "old"}, {"pickup_secret", "pass"}} {
+		if _, err := s.InitSetting(ctx, kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetSetting(ctx, "staff_key", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSetting(ctx, "fresh", "v"); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"staff_key": "new", "pickup_secret": "pass", "fresh": "v"} {
+		if v, err := s.InitSetting(ctx, k, "ignored"); err != nil || v != want {
+			t.Errorf("setting %s = %q, %v; want %q", k, v, err, want)
 		}
 	}
 }

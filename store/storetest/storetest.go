@@ -37,6 +37,7 @@ type ShopStore interface {
 	commerce.BroadcastStore
 	auth.Store
 	InitSetting(ctx context.Context, key, value string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
 	Push(ctx context.Context, userKey string, payload []byte) error
 	Pull(ctx context.Context, userKey string, limit int) ([][]byte, error)
 	DB() *sql.DB // to count what the store holds behind its interfaces
