@@ -131,7 +131,9 @@ func (q access) point(id string) (commerce.PickupPoint, bool) {
 // with a button that does it. Opening the link signs no one in: chat apps
 // fetch the links in messages for their previews, and a single-use link
 // must not be spent on that. A used link opened again by the browser it
-// signed in moves on to the staff page.
+// signed in moves on to the staff page when the session cookie comes along
+// (not from another site: SameSite=Strict); otherwise the page says the
+// link was used and offers the staff page.
 func (p *Page) loginPage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	l, err := p.auth.CheckLink(r.Context(), token)
@@ -187,7 +189,7 @@ func (p *Page) linkRefused(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p.log.InfoContext(r.Context(), "staff: login link refused", "why", strings.TrimPrefix(key, "staffpage_link_"))
-	p.render(w, r, status, &view{Kind: kindAnon, Notice: errorNotice(key)})
+	p.render(w, r, status, &view{Kind: kindAnon, Notice: errorNotice(key), Back: status == http.StatusGone})
 }
 
 // logout answers POST /staff/logout and POST /staff/logout/everywhere: the

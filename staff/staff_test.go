@@ -424,7 +424,8 @@ func TestStaffLoginLink(t *testing.T) {
 				wantStaffPage(t, name, w, http.StatusGone, "此登录链接已被使用")
 				continue
 			}
-			wantStaffPage(t, "used link: "+name, w, http.StatusGone, "This login link was already used.", "ask your seller for a new one")
+			wantStaffPage(t, "used link: "+name, w, http.StatusGone, "This login link was already used.", "ask your seller for a new one",
+				`<a class="button secondary" href="/staff">`)
 			if cs := w.Result().Cookies(); len(cs) != 0 && cs[0].MaxAge >= 0 {
 				t.Errorf("used link %s set cookies %v", name, cs)
 			}

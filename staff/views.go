@@ -40,13 +40,17 @@ type view struct {
 	Identity string
 	CSRF     string
 	Token    string // the login link's token, for the sign-in form
-	Notice   *notice
-	Points   []pointView
-	Point    pointView
-	Input    string
-	Check    *orderView // inspected, awaiting hand-over
-	Done     *orderView // handed over
-	Returns  []returnView
+	// Back offers the staff page: a used link opened from the chat app
+	// comes without the session cookie of the browser it signed in
+	// (SameSite=Strict), which a click on our own page sends.
+	Back    bool
+	Notice  *notice
+	Points  []pointView
+	Point   pointView
+	Input   string
+	Check   *orderView // inspected, awaiting hand-over
+	Done    *orderView // handed over
+	Returns []returnView
 
 	// Set by render.
 	Lang  string

@@ -40,7 +40,7 @@ func goldenViews() map[string]*view {
 		"anon":                  {Kind: kindAnon, Notice: errorNotice("staffpage_link_expired")},
 		"signed_in":             {Kind: kindSignedIn, Identity: "web:staff-jingan"},
 		"login":                 {Kind: kindLogin, Identity: "web:staff-jingan", Token: "login-token"},
-		"link_used":             {Kind: kindAnon, Notice: errorNotice("staffpage_link_used")},
+		"link_used":             {Kind: kindAnon, Notice: errorNotice("staffpage_link_used"), Back: true},
 		"signed_out_everywhere": {Kind: kindSignedOut, Notice: &notice{Level: "ok", Key: "staffpage_signed_out_everywhere"}},
 		"forbidden":             {Kind: kindForbidden, Identity: "web:alice", CSRF: "csrf-token"},
 		"error":                 errorView("web:staff-jingan", "staffpage_internal"),
