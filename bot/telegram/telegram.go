@@ -137,8 +137,8 @@ type Options struct {
 	// APIEndpoint is the Bot API URL pattern with %s for the token and the
 	// method, as in the library; default tgbotapi.APIEndpoint.
 	APIEndpoint string
-	// WebhookSecret is setWebhook's secret_token (1–256 of A-Z a-z 0-9 _ -);
-	// required in webhook mode. Without it every webhook call gets 401.
+	// WebhookSecret is setWebhook's secret_token (MinWebhookSecret–256 of
+	// A-Z a-z 0-9 _ -); required in webhook mode. Without it every webhook call gets 401.
 	WebhookSecret string
 	// PublicURL is the public base URL: the webhook is registered under it
 	// and reply images ("/img/…") are sent as photos by URL on it. When it
@@ -227,14 +227,14 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	switch o.Mode {
 	case ModeWebhook:
 		if !secretRe.MatchString(o.WebhookSecret) {
-			return nil, errors.New("telegram: webhook mode needs a webhook secret of 1–256 characters A-Z a-z 0-9 _ -")
+			return nil, fmt.Errorf("telegram: webhook mode needs a webhook secret of %d–256 characters A-Z a-z 0-9 _ -", MinWebhookSecret)
 		}
 		if !strings.HasPrefix(o.PublicURL, "https://") {
 			return nil, errors.New("telegram: webhook mode needs an https public URL")
 		}
 	case ModePolling:
 		if o.WebhookSecret != "" && !secretRe.MatchString(o.WebhookSecret) {
-			return nil, errors.New("telegram: webhook secret must be 1–256 characters A-Z a-z 0-9 _ -")
+			return nil, fmt.Errorf("telegram: webhook secret must be %d–256 characters A-Z a-z 0-9 _ -", MinWebhookSecret)
 		}
 	default:
 		return nil, fmt.Errorf("telegram: mode %q is neither webhook nor polling", o.Mode)
