@@ -86,6 +86,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	var dedupe chatstate.Deduper = a.Store
 	var locker chatstate.Locker = chatstate.NewLocalLocker()
 	var sweep func(context.Context) (int64, error) = a.Store.Sweep
+	var limiter chatstate.Limiter
+	if cfg.MsgsPerSecond > 0 {
+		limiter = chatstate.NewLocalLimiter(cfg.MsgsPerSecond, cfg.msgBurst(), nil)
+	}
 	if cfg.RedisURL != "" {
 		client, err := redis.Open(ctx, cfg.RedisURL)
 		if err != nil {
@@ -96,6 +100,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		dropOpts.Gate = redis.NewGate(client, cfg.RedisPrefix)
 		rs := redis.New(client, cfg.RedisPrefix)
 		sessions, dedupe, locker, sweep = rs, rs, rs, a.Store.PruneInbox
+		if cfg.MsgsPerSecond > 0 {
+			limiter = redis.NewLimiter(client, cfg.RedisPrefix, cfg.MsgsPerSecond, cfg.msgBurst())
+		}
 		a.ready = append(a.ready, check{"redis", rs.Ping})
 		log.Info("redis connected", "addr", redisAddr(client))
 	}
@@ -147,6 +154,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
+		LogKey: bot.LogIDKey(a.secret), Limiter: limiter,
 	})
 	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Secret: a.secret, PublicURL: cfg.PublicURL, Log: log,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
@@ -176,7 +184,7 @@ func (a *App) openTelegram(ctx context.Context) error {
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
 		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
-			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat_id", chatID, "reachable", reachable)
+			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat", a.logChat(chatID), "reachable", reachable)
 			a.markReachable(ctx, chatID, reachable)
 		},
 	})

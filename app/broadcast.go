@@ -146,6 +146,15 @@ func (a *App) progressEdit(ctx context.Context, b commerce.Broadcast, reply bot.
 	return a.Store.SetProgressMessage(ctx, b.ID, id)
 }
 
+// logChat is how logs name a Telegram chat: a group by its id, a private
+// chat (its id is its user's) by the router's LogID of it.
+func (a *App) logChat(chatID int64) string {
+	if chatID < 0 {
+		return strconv.FormatInt(chatID, 10)
+	}
+	return a.Router.LogID(strconv.FormatInt(chatID, 10))
+}
+
 // markReachable follows Telegram's word on a chat: 403 (blocked) marks its
 // user blocked, so later broadcasts skip them; my_chat_member "member"
 // unmarks them.
@@ -154,7 +163,7 @@ func (a *App) markReachable(ctx context.Context, chatID int64, reachable bool) {
 		return
 	}
 	if err := a.Store.MarkBlocked(ctx, bot.ChannelTelegram, strconv.FormatInt(chatID, 10), !reachable); err != nil {
-		a.log.WarnContext(ctx, "telegram reachability not recorded", "chat_id", chatID, "err", err)
+		a.log.WarnContext(ctx, "telegram reachability not recorded", "chat", a.logChat(chatID), "err", err)
 	}
 }
 

@@ -123,7 +123,9 @@ func (s *shop) post(body map[string]any) (int, chatResponse) {
 	}
 	defer res.Body.Close()
 	var out chatResponse
-	if res.StatusCode == http.StatusOK {
+	// 429 (over the message limit) and 503 (failed on our side) carry
+	// replies too.
+	if res.StatusCode == http.StatusOK || res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable {
 		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
 			s.t.Fatal(err)
 		}

@@ -106,6 +106,13 @@ const (
 // adapter acknowledges it and sends nothing.
 var ErrDuplicate = errors.New("duplicate update")
 
+// ErrSlowDown is returned by Router.Handle for a message over its sender's
+// limit (Options.Limiter): it was not handled. The replies are the "slow
+// down" answer for the first such message of a flood, and none for the
+// others; the adapter sends them and acknowledges the update (a flood is
+// not redelivered).
+var ErrSlowDown = errors.New("over the message limit")
+
 // MaxActionLen is the longest button payload any platform accepts (Telegram's
 // callback_data limit).
 const MaxActionLen = 64

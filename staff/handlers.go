@@ -47,7 +47,7 @@ func (p *Page) admit(w http.ResponseWriter, r *http.Request) (access, bool) {
 			return access{}, false
 		}
 		if !sess.CheckCSRF(r.PostForm.Get("csrf")) {
-			p.log.WarnContext(r.Context(), "staff: CSRF token missing or wrong", "staff", sess.Identity, "path", r.URL.Path)
+			p.log.WarnContext(r.Context(), "staff: CSRF token missing or wrong", "staff", p.logID(sess.Identity), "path", r.URL.Path)
 			p.render(w, r, http.StatusForbidden, errorView(sess.Identity, "staffpage_expired"))
 			return access{}, false
 		}
@@ -98,7 +98,7 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusUnauthorized, &view{Kind: kindAnon, Notice: errorNotice(key)})
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: signed in", "staff", sess.Identity)
+	p.log.InfoContext(r.Context(), "staff: signed in", "staff", p.logID(sess.Identity))
 	p.render(w, r, http.StatusOK, &view{Kind: kindSignedIn, Identity: sess.Identity})
 }
 
@@ -219,7 +219,7 @@ func (p *Page) redeem(w http.ResponseWriter, r *http.Request) {
 		p.failed(w, r, q, pt, "redeem", err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: order handed over", "order", col.Order.Number, "point", pt.Code, "staff", q.Identity)
+	p.log.InfoContext(r.Context(), "staff: order handed over", "order", col.Order.Number, "point", pt.Code, "staff", p.logID(q.Identity))
 	p.counter(w, r, q, pt, http.StatusOK, func(v *view) {
 		v.Done = p.orderView(pt, col)
 		v.Notice = &notice{Level: "ok", Key: "staffpage_done"}
@@ -259,7 +259,7 @@ func (p *Page) decide(w http.ResponseWriter, r *http.Request, accept bool) {
 		p.failed(w, r, q, pt, "return decision", err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: return decided", "return", ret.ID, "order", ret.OrderNumber, "status", ret.Status, "staff", q.Identity)
+	p.log.InfoContext(r.Context(), "staff: return decided", "return", ret.ID, "order", ret.OrderNumber, "status", ret.Status, "staff", p.logID(q.Identity))
 	// Post/redirect/get: reloading the page does not decide twice.
 	http.Redirect(w, r, "/staff?point="+strconv.FormatInt(pt.ID, 10)+"&done="+done, http.StatusSeeOther)
 }
@@ -281,10 +281,10 @@ func (p *Page) failed(w http.ResponseWriter, r *http.Request, q access, pt comme
 			at = at.In(loc)
 		}
 		n.Data = map[string]any{"At": at.Format("15:04"), "Minutes": int((wait + time.Minute - 1) / time.Minute)}
-		p.log.WarnContext(r.Context(), "staff: "+op+": rate limited", "staff", q.Identity, "point", pt.Code)
+		p.log.WarnContext(r.Context(), "staff: "+op+": rate limited", "staff", p.logID(q.Identity), "point", pt.Code)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 	} else {
-		p.log.InfoContext(r.Context(), "staff: "+op+" refused", "staff", q.Identity, "point", pt.Code, "err", err)
+		p.log.InfoContext(r.Context(), "staff: "+op+" refused", "staff", p.logID(q.Identity), "point", pt.Code, "err", p.scrub(err, q.Identity))
 	}
 	if p.texts.Text(templates.Default, n.Key, n.Data) == n.Key {
 		// A row with only a chat text that needs data this page lacks.
@@ -296,7 +296,7 @@ func (p *Page) failed(w http.ResponseWriter, r *http.Request, q access, pt comme
 
 // internal logs an unexpected error and shows a generic page.
 func (p *Page) internal(w http.ResponseWriter, r *http.Request, op, identity string, err error) {
-	p.log.ErrorContext(r.Context(), "staff: "+op, "staff", identity, "err", err)
+	p.log.ErrorContext(r.Context(), "staff: "+op, "staff", p.logID(identity), "err", p.scrub(err, identity))
 	p.render(w, r, http.StatusInternalServerError, errorView(identity, "staffpage_internal"))
 }
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"shopbot/bot"
 	"shopbot/commerce"
 	"shopbot/staff/auth"
 	"shopbot/templates"
@@ -75,6 +76,7 @@ type Page struct {
 	secure     bool
 	retryAfter time.Duration
 	tmpl       map[string]*template.Template // by locale
+	logKey     []byte                        // of identities in logs (logID)
 }
 
 // New checks the options and builds the staff page. It fails with
@@ -103,6 +105,7 @@ func New(o Options) (*Page, error) {
 	p := &Page{
 		pickup: o.Pickup, texts: o.Texts, auth: a, log: o.Log, now: o.Clock,
 		base: strings.TrimRight(o.PublicURL, "/"), secure: o.Secure, retryAfter: o.RetryAfter,
+		logKey: bot.LogIDKey(o.Secret),
 	}
 	if p.tmpl, err = parseViews(o.Texts); err != nil {
 		return nil, fmt.Errorf("staff page template: %w", err)

@@ -78,7 +78,7 @@ func (a *Adapter) SetCommands(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return err
 				}
-				a.o.Log.Warn("telegram setMyCommands for an admin chat failed", "chat", chat, "err", err)
+				a.o.Log.Warn("telegram setMyCommands for an admin chat failed", "chat", a.logChat(chat), "err", err)
 				break
 			}
 		}
