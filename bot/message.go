@@ -100,6 +100,9 @@ const (
 	NoticeHoldExpired  = "hold_expired"  // to the seller: not collected within the hold period
 	NoticeDropStarted  = "drop_started"  // to a subscriber: the drop is on sale
 	NoticeDropOffer    = "drop_offer"    // to a waitlisted buyer: a unit is held for them
+	// NoticeOrderCancelled tells a buyer that a seller cancelled their
+	// order, with the seller's reason.
+	NoticeOrderCancelled = "order_cancelled"
 )
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the

@@ -178,7 +178,7 @@ func (r *Router) newHandlers() {
 // on. The order of features is the order in which photos and free text are
 // offered to them.
 func (r *Router) featureRoutes() []routes {
-	list := []routes{r.core.routes(), r.browse.routes(), r.checkout.routes(), r.orders.routes()}
+	list := []routes{r.core.routes(), r.browse.routes(), r.checkout.routes(), r.orders.routes(), r.orders.sellerRoutes()}
 	if r.broadcasts != nil {
 		list = append(list, r.broadcasts.routes())
 	}

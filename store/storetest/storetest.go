@@ -88,6 +88,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropFlows", runDropFlows},
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
+			{"OrderCancel", runOrderCancel},
 			{"Broadcasts", runBroadcasts},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
