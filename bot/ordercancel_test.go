@@ -37,7 +37,7 @@ func TestSellerCancelsOrder(t *testing.T) {
 	seller.press(findAction(t, ask[0], bot.VerbSellerCancelKeep.Of(o.ID)))
 	wantText(t, seller.send("out of stock"), 0, seller.tx("help_unknown", nil))
 
-	ask = seller.press(bot.VerbSellerCancel.Of(o.ID))
+	seller.press(bot.VerbSellerCancel.Of(o.ID))
 	wantText(t, seller.send(strings.Repeat("x", commerce.MaxCancelReason+1)), 0,
 		seller.tx("seller_cancel_reason_bad", map[string]any{"Max": commerce.MaxCancelReason}))
 	const reason = "The warehouse lost this parcel"

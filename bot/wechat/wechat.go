@@ -18,10 +18,11 @@
 // its de-duplication claim is released. WeChat redelivers a callback only
 // when no answer came within 5 s (three tries in all); it documents no
 // redelivery for an error status, and after its tries it shows the user
-// its own Chinese-only "this account cannot serve you now" — so a 5xx would swap our
-// words in the user's language for the platform's, for a redelivery that
-// is not promised. When the answer is lost (late, or the connection
-// broke), WeChat's own retry arrives and is handled anew.
+// its own Chinese-only "this account cannot serve you now" — so a 5xx
+// would swap our words in the user's language for the platform's, for a
+// redelivery that is not promised. When our answer is lost (the
+// connection broke), WeChat's own retry arrives and, the claim released,
+// is handled anew.
 package wechat
 
 import (
