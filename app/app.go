@@ -47,9 +47,12 @@ type App struct {
 	tg      *telegram.Adapter
 	redis   goredis.UniversalClient // nil on the embedded default
 	metrics *metrics
-	ready   []check
-	closers []func()
-	handler http.Handler
+	// metricsLn serves /metrics apart from the public listener (see
+	// ListenMetrics); nil until listening, and with SHOPBOT_METRICS_ADDR=off.
+	metricsLn net.Listener
+	ready     []check
+	closers   []func()
+	handler   http.Handler
 }
 
 type check struct {
@@ -83,6 +86,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	var dedupe chatstate.Deduper = a.Store
 	var locker chatstate.Locker = chatstate.NewLocalLocker()
 	var sweep func(context.Context) (int64, error) = a.Store.Sweep
+	var limiter chatstate.Limiter
+	if cfg.MsgsPerSecond > 0 {
+		limiter = chatstate.NewLocalLimiter(cfg.MsgsPerSecond, cfg.msgBurst(), nil)
+	}
 	if cfg.RedisURL != "" {
 		client, err := redis.Open(ctx, cfg.RedisURL)
 		if err != nil {
@@ -93,6 +100,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		dropOpts.Gate = redis.NewGate(client, cfg.RedisPrefix)
 		rs := redis.New(client, cfg.RedisPrefix)
 		sessions, dedupe, locker, sweep = rs, rs, rs, a.Store.PruneInbox
+		if cfg.MsgsPerSecond > 0 {
+			limiter = redis.NewLimiter(client, cfg.RedisPrefix, cfg.MsgsPerSecond, cfg.msgBurst())
+		}
 		a.ready = append(a.ready, check{"redis", rs.Ping})
 		log.Info("redis connected", "addr", redisAddr(client))
 	}
@@ -149,12 +159,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
+		LogKey: bot.LogIDKey(a.secret), Limiter: limiter,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {
 		return nil, err
 	}
 	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Key: staffKey, Store: a.Store, Proxies: cfg.TrustedProxies,
+		LogKey: bot.LogIDKey(a.secret),
 		PublicURL: cfg.PublicURL, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
 		return nil, err
 	}
@@ -182,7 +194,7 @@ func (a *App) openTelegram(ctx context.Context) error {
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
 		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
-			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat_id", chatID, "reachable", reachable)
+			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat", a.logChat(chatID), "reachable", reachable)
 			a.markReachable(ctx, chatID, reachable)
 		},
 	})
@@ -316,7 +328,6 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", a.metrics.handler())
 	wh := web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
 		Image: func(key string) ([]byte, error) { return demo.RenderImage(key, 640) },
 		Upload: func(ctx context.Context, file string) ([]byte, string, error) {
@@ -338,7 +349,7 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write(png)
 	})
 	a.staff.Register(mux)
-	mux.HandleFunc("GET /b/{id}", a.broadcastImage)
+	mux.HandleFunc("GET /b/{name}", a.broadcastImage)
 	if a.wechat != nil {
 		a.wechat.Register(mux)
 	}
@@ -365,10 +376,49 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, status)
 }
 
-// Serve starts the job queue and serves HTTP on ln until ctx ends, then shuts
-// down gracefully: in-flight requests finish, running jobs finish, stores close.
+// ListenMetrics opens the listener of /metrics at SHOPBOT_METRICS_ADDR
+// (Config.MetricsAddr; port 0 picks a free port) and returns it, or nil
+// when metrics are off. Serve serves /metrics on it, and opens it itself
+// when it was not opened before; call it first to learn the address. The
+// public listener never serves /metrics: the figures (orders, errors,
+// traffic) are for the operator.
+func (a *App) ListenMetrics() (net.Listener, error) {
+	if a.metricsLn != nil || a.cfg.MetricsAddr == "" {
+		return a.metricsLn, nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (SHOPBOT_METRICS_ADDR): %w", a.cfg.MetricsAddr, err)
+	}
+	a.metricsLn = ln
+	return ln, nil
+}
+
+// metricsServer serves GET /metrics on ln.
+func (a *App) metricsServer(ctx context.Context) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.handler())
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve starts the job queue and serves HTTP on ln (and /metrics on the
+// metrics listener, see ListenMetrics) until ctx ends, then shuts down
+// gracefully: in-flight requests finish, running jobs finish, stores close.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	mln, err := a.ListenMetrics()
+	if err != nil {
+		return err
+	}
 	if err := a.queue.Start(ctx); err != nil {
+		if mln != nil {
+			mln.Close()
+		}
 		return fmt.Errorf("start jobs: %w", err)
 	}
 	srv := &http.Server{
@@ -380,9 +430,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("shopbot is serving", "web_chat", "http://"+ln.Addr().String()+"/", "public_url", a.cfg.PublicURL)
+	var msrv *http.Server
+	if mln != nil {
+		msrv = a.metricsServer(ctx)
+		go func() { errc <- msrv.Serve(mln) }()
+		a.log.Info("metrics are served apart from the public listener", "metrics", "http://"+mln.Addr().String()+"/metrics")
+	} else {
+		a.log.Info("metrics are off (SHOPBOT_METRICS_ADDR=off)")
+	}
 	pctx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	polling := a.startTelegram(pctx)
@@ -410,6 +468,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown", "err", err)
+	}
+	if msrv != nil {
+		if err := msrv.Shutdown(sctx); err != nil {
+			a.log.Warn("metrics http shutdown", "err", err)
+		}
 	}
 	if a.wechat != nil {
 		if err := a.wechat.Shutdown(sctx); err != nil { // replies still being sent as kf messages

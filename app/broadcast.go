@@ -54,16 +54,18 @@ func (a *App) broadcastOptions() *jobs.BroadcastOptions {
 // telegramPace is the share of Telegram's overall limit broadcasts use.
 const telegramPace = 0.97
 
-// broadcastImagePath is where platforms fetch a broadcast's picture.
-func broadcastImagePath(id int64) string { return "/b/" + strconv.FormatInt(id, 10) }
+// broadcastImagePath is where platforms fetch a broadcast's picture: its
+// random name, never its sequential id. "" when it has none.
+func broadcastImagePath(c commerce.BroadcastContent) string {
+	if c.Image == nil || c.ImageName == "" {
+		return ""
+	}
+	return "/b/" + c.ImageName
+}
 
 // broadcastSend delivers b to one recipient on its platform.
 func (a *App) broadcastSend(ctx context.Context, b commerce.Broadcast, r commerce.BroadcastRecipient) error {
-	image := ""
-	if b.Content.Image != nil {
-		image = broadcastImagePath(b.ID)
-	}
-	reply := a.Router.BroadcastMessage(b, r.Lang, image)
+	reply := a.Router.BroadcastMessage(b, r.Lang, broadcastImagePath(b.Content))
 	switch r.Channel {
 	case bot.ChannelTelegram:
 		if a.tg == nil {
@@ -144,6 +146,15 @@ func (a *App) progressEdit(ctx context.Context, b commerce.Broadcast, reply bot.
 	return a.Store.SetProgressMessage(ctx, b.ID, id)
 }
 
+// logChat is how logs name a Telegram chat: a group by its id, a private
+// chat (its id is its user's) by the router's LogID of it.
+func (a *App) logChat(chatID int64) string {
+	if chatID < 0 {
+		return strconv.FormatInt(chatID, 10)
+	}
+	return a.Router.LogID(strconv.FormatInt(chatID, 10))
+}
+
 // markReachable follows Telegram's word on a chat: 403 (blocked) marks its
 // user blocked, so later broadcasts skip them; my_chat_member "member"
 // unmarks them.
@@ -152,24 +163,35 @@ func (a *App) markReachable(ctx context.Context, chatID int64, reachable bool) {
 		return
 	}
 	if err := a.Store.MarkBlocked(ctx, bot.ChannelTelegram, strconv.FormatInt(chatID, 10), !reachable); err != nil {
-		a.log.WarnContext(ctx, "telegram reachability not recorded", "chat_id", chatID, "err", err)
+		a.log.WarnContext(ctx, "telegram reachability not recorded", "chat", a.logChat(chatID), "err", err)
 	}
 }
 
-// broadcastImage serves a broadcast's picture (GET /b/{id}) to the
-// platforms that fetch pictures by URL.
+// broadcastImage serves a broadcast's picture (GET /b/{name}) to the
+// platforms that fetch pictures by URL. The name is random
+// (commerce.BroadcastContent.WithImage); the /b/{id} links of broadcasts
+// made before are 404, like any name that is not one: a redirect would
+// keep the sequential ids as an index of every picture sent.
 func (a *App) broadcastImage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	name := r.PathValue("name")
+	if !commerce.ValidBroadcastImageName(name) {
 		http.NotFound(w, r)
 		return
 	}
-	img, err := a.Store.BroadcastImage(r.Context(), id)
-	if err != nil {
+	img, err := a.Store.BroadcastImage(r.Context(), name)
+	if errors.Is(err, commerce.ErrNotFound) {
 		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "broadcast image", "err", err)
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", commerce.ImageType(img))
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("Content-Length", strconv.Itoa(len(img)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// A name is never reused for another picture.
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	_, _ = w.Write(img)
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
+	"image"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
@@ -212,7 +215,7 @@ func killAndResume(t *testing.T, dbURL string) {
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestBroadcastChildProcess$", "-test.v")
 		cmd.Env = append(os.Environ(), killChildEnv+"=1", "DATABASE_URL="+dbURL, "SHOPBOT_SEED_DEMO=false",
-			"SHOPBOT_HTTP_ADDR=127.0.0.1:0", "TELEGRAM_TOKEN="+telegramtest.Token, "TELEGRAM_API_ENDPOINT="+api.Endpoint(),
+			"SHOPBOT_HTTP_ADDR=127.0.0.1:0", "SHOPBOT_METRICS_ADDR=127.0.0.1:0", "TELEGRAM_TOKEN="+telegramtest.Token, "TELEGRAM_API_ENDPOINT="+api.Endpoint(),
 			"TELEGRAM_MODE=polling", "SHOPBOT_BROADCAST_LEASE=2s", "REDIS_URL=")
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		if err := cmd.Start(); err != nil {
@@ -421,8 +424,11 @@ func TestBroadcastCommands(t *testing.T) {
 }
 
 // A broadcast with a picture goes to Telegram as a photo fetched from
-// GET /b/{id} on the public URL, with the text and opt-out line as its
-// caption: one message per recipient.
+// GET /b/{name} on the public URL, with the text and opt-out line as its
+// caption: one message per recipient. The picture was re-encoded like a
+// product photo (the seller's GPS position is not in it; it is upright)
+// and its name is random: the broadcast's id finds nothing, and two
+// broadcasts of the same picture get unrelated names.
 func TestBroadcastImage(t *testing.T) {
 	t.Parallel()
 	api := telegramtest.NewFakeAPI()
@@ -444,10 +450,29 @@ func TestBroadcastImage(t *testing.T) {
 	if err := seedAudience(ctx, a, 2); err != nil {
 		t.Fatal(err)
 	}
-	png := []byte("\x89PNG\r\n\x1a\n-a-picture-")
-	b, err := a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "cli", Content: commerce.BroadcastContent{Text: string([]rune(strings.Repeat("Большая распродажа ", 60))[:commerce.MaxBroadcastText]), Image: png}})
-	if err != nil {
-		t.Fatal(err)
+	photo := turnedGPSJPEG(t)
+	if !bytes.Contains(photo, []byte("GPS")) {
+		t.Fatal("the test photo carries no GPS position")
+	}
+	var names []string
+	var b commerce.Broadcast
+	for range 2 {
+		content, err := commerce.BroadcastContent{Text: string([]rune(strings.Repeat("Большая распродажа ", 60))[:commerce.MaxBroadcastText])}.WithImage(photo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = a.Store.CreateBroadcast(ctx, commerce.Broadcast{Author: "cli", Content: content}); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, content.ImageName)
+	}
+	for _, n := range names {
+		if !commerce.ValidBroadcastImageName(n) {
+			t.Fatalf("picture name %q", n)
+		}
+	}
+	if names[0] == names[1] {
+		t.Fatalf("two broadcasts share the picture name %s", names[0])
 	}
 	if b, err = a.Store.StartBroadcast(ctx, b.ID, time.Now()); err != nil {
 		t.Fatal(err)
@@ -458,20 +483,57 @@ func TestBroadcastImage(t *testing.T) {
 	})
 	for i := range 2 {
 		msgs := api.Messages(audienceFirstChat + int64(i))
-		if len(msgs) != 1 || msgs[0].Photo != "https://shop.example/b/"+strconv.FormatInt(b.ID, 10) || !strings.Contains(msgs[0].Caption, "СТОП") && !strings.Contains(msgs[0].Caption, "STOP") && !strings.Contains(msgs[0].Caption, "TD") {
-			t.Fatalf("chat %d got %+v; want one photo with the text and opt-out line as caption", i, msgs)
+		if len(msgs) != 1 || msgs[0].Photo != "https://shop.example/b/"+names[1] || !strings.Contains(msgs[0].Caption, "СТОП") && !strings.Contains(msgs[0].Caption, "STOP") && !strings.Contains(msgs[0].Caption, "TD") {
+			t.Fatalf("chat %d got %+v; want one photo from /b/%s with the text and opt-out line as caption", i, msgs, names[1])
 		}
 	}
 	rec := httptest.NewRecorder()
-	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/b/"+strconv.FormatInt(b.ID, 10), nil))
-	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" || !bytes.Equal(rec.Body.Bytes(), png) {
-		t.Fatalf("GET /b/%d = %d %q", b.ID, rec.Code, rec.Header().Get("Content-Type"))
+	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/b/"+names[1], nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("GET /b/%s = %d %q", names[1], rec.Code, rec.Header().Get("Content-Type"))
 	}
-	for _, path := range []string{"/b/999", "/b/x"} {
+	served := rec.Body.Bytes()
+	if bytes.Contains(served, []byte("Exif")) || bytes.Contains(served, []byte("GPS")) || commerce.JPEGOrientation(served) != 1 {
+		t.Fatal("the served picture keeps the seller's EXIF")
+	}
+	if img, err := jpeg.DecodeConfig(bytes.NewReader(served)); err != nil || img.Width >= img.Height {
+		t.Fatalf("served picture %+v, %v; want it turned upright (taller than wide)", img, err)
+	}
+	// The old sequential links, and anything else, find nothing.
+	for _, path := range []string{"/b/" + strconv.FormatInt(b.ID, 10), "/b/" + strconv.FormatInt(b.ID-1, 10), "/b/999", "/b/x",
+		"/b/" + strings.Repeat("0", 32) + ".jpg"} {
 		rec := httptest.NewRecorder()
 		a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		if rec.Code != http.StatusNotFound {
 			t.Fatalf("GET %s = %d, want 404", path, rec.Code)
 		}
 	}
+}
+
+// turnedGPSJPEG is a phone photo: 64×32 as shot, turned left (EXIF orientation
+// 6), with an EXIF segment carrying a GPS position.
+func turnedGPSJPEG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	var tiff bytes.Buffer
+	tiff.WriteString("II")
+	_ = binary.Write(&tiff, le, uint16(42))
+	_ = binary.Write(&tiff, le, uint32(8))
+	_ = binary.Write(&tiff, le, uint16(2))                 // two IFD0 entries
+	_ = binary.Write(&tiff, le, []uint16{0x0112, 3, 1, 0}) // orientation, SHORT, count 1 …
+	_ = binary.Write(&tiff, le, []uint16{6, 0})            // … value 6
+	_ = binary.Write(&tiff, le, []uint16{0x8825, 4})       // GPS IFD pointer
+	_ = binary.Write(&tiff, le, []uint32{1, 38, 0})
+	tiff.WriteString("GPS 31.2304N 121.4737E")
+	seg := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
+	out := []byte{0xFF, 0xD8, 0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}
+	return append(append(out, seg...), buf.Bytes()[2:]...)
 }

@@ -114,7 +114,9 @@ func (e *cliEnv) broadcastSend(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		c.Image = data
+		if c, err = c.WithImage(data); err != nil {
+			return cmdline.Usagef("-image %s: %s", image, imageProblem(err))
+		}
 	}
 	channels, err := commerce.NormalizeChannels(strings.Split(cmd.String("channel"), ","))
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -37,6 +39,14 @@ type Config struct {
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
 	GroupPosts     GroupPostsConfig
+	// MsgsPerSecond is how many chat messages one identity may send a
+	// second (SHOPBOT_LIMIT_MSGS_PER_S, default 5; "off" = 0, no limit);
+	// bursts of 4 seconds' worth (20 at the default) are let through.
+	MsgsPerSecond float64
+	// MetricsAddr is where /metrics is served, never on the public
+	// listener (SHOPBOT_METRICS_ADDR, default 127.0.0.1:9090); "" (the
+	// value "off") serves no metrics; port 0 picks a free port.
+	MetricsAddr string
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
@@ -123,6 +133,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		HTTPAddr:        or(getenv("SHOPBOT_HTTP_ADDR"), "127.0.0.1:8080"),
+		MetricsAddr:     or(getenv("SHOPBOT_METRICS_ADDR"), "127.0.0.1:9090"),
+		MsgsPerSecond:   5,
 		DatabaseURL:     or(getenv("DATABASE_URL"), "sqlite:shopbot.db"),
 		RedisURL:        getenv("REDIS_URL"),
 		RedisPrefix:     or(getenv("SHOPBOT_REDIS_PREFIX"), "shopbot:"),
@@ -137,6 +149,20 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.PublicURL = strings.TrimRight(or(getenv("SHOPBOT_PUBLIC_URL"), "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("SHOPBOT_PUBLIC_URL must be an http(s) URL")
+	}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+		return c, fmt.Errorf("SHOPBOT_METRICS_ADDR %q: want HOST:PORT (port 0 picks a free one) or off", c.MetricsAddr)
+	}
+	if v := getenv("SHOPBOT_LIMIT_MSGS_PER_S"); v == "off" {
+		c.MsgsPerSecond = 0
+	} else if v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(n >= 0.01 && n <= 1000) {
+			return c, fmt.Errorf("SHOPBOT_LIMIT_MSGS_PER_S %q: want a number of messages a second from 0.01 to 1000, or off", v)
+		}
+		c.MsgsPerSecond = n
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return c, fmt.Errorf("DATABASE_URL must be postgres://… or sqlite:PATH")
@@ -232,11 +258,14 @@ func telegramFromEnv(getenv func(string) string, publicURL string, sendOnly bool
 	if sendOnly {
 		c.Mode, c.WebhookSecret = "polling", ""
 	}
+	if c.WebhookSecret != "" && !validSecretToken(c.WebhookSecret) {
+		return c, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET must be %d–256 characters of A-Z a-z 0-9 _ - (e.g. openssl rand -hex 32)", telegram.MinWebhookSecret)
+	}
 	switch c.Mode {
 	case "polling":
 	case "webhook":
-		if !validSecretToken(c.WebhookSecret) {
-			return c, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET must be 1–256 characters of A-Z a-z 0-9 _ - in webhook mode")
+		if c.WebhookSecret == "" {
+			return c, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET is required in webhook mode: %d–256 characters of A-Z a-z 0-9 _ - (e.g. openssl rand -hex 32)", telegram.MinWebhookSecret)
 		}
 	default:
 		return c, fmt.Errorf("TELEGRAM_MODE %q: want webhook or polling", c.Mode)
@@ -278,8 +307,10 @@ func (c Config) zone() *time.Location {
 	return time.UTC
 }
 
+// validSecretToken: a webhook secret Telegram accepts (1–256 of A-Z a-z
+// 0-9 _ -) and long enough not to be guessed (telegram.MinWebhookSecret).
 func validSecretToken(s string) bool {
-	if len(s) < 1 || len(s) > 256 {
+	if len(s) < telegram.MinWebhookSecret || len(s) > 256 {
 		return false
 	}
 	for _, r := range s {
@@ -308,6 +339,10 @@ func or(v, def string) string {
 	}
 	return v
 }
+
+// msgBurst is the burst the message limit lets through: 4 seconds' worth
+// of MsgsPerSecond, at least 1.
+func (c Config) msgBurst() int { return max(1, int(math.Ceil(4*c.MsgsPerSecond))) }
 
 // Postgres reports whether the database is Postgres (else SQLite).
 func (c Config) Postgres() bool { return !strings.HasPrefix(c.DatabaseURL, "sqlite:") }

@@ -16,6 +16,19 @@ func TestConfigFromEnv(t *testing.T) {
 		def.ReservationTTL != 15*time.Minute || def.RedisURL != "" || def.Postgres() || def.Telegram.Mode != "polling" {
 		t.Fatalf("defaults = %+v", def)
 	}
+	if def.MetricsAddr != "127.0.0.1:9090" || def.MsgsPerSecond != 5 || def.msgBurst() != 20 {
+		t.Fatalf("defaults: metrics %q, %v messages a second in bursts of %d", def.MetricsAddr, def.MsgsPerSecond, def.msgBurst())
+	}
+	for v, want := range map[string]string{"off": "", "127.0.0.1:0": "127.0.0.1:0", ":9100": ":9100"} {
+		if c, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_METRICS_ADDR": v})); err != nil || c.MetricsAddr != want {
+			t.Errorf("SHOPBOT_METRICS_ADDR=%s: %q, %v; want %q", v, c.MetricsAddr, err, want)
+		}
+	}
+	for v, want := range map[string]float64{"off": 0, "2": 2, "0.5": 0.5} {
+		if c, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_LIMIT_MSGS_PER_S": v})); err != nil || c.MsgsPerSecond != want {
+			t.Errorf("SHOPBOT_LIMIT_MSGS_PER_S=%s: %v, %v; want %v", v, c.MsgsPerSecond, err, want)
+		}
+	}
 	if def.TimeZone.String() != "Asia/Shanghai" {
 		t.Fatalf("default SHOPBOT_TIMEZONE = %s", def.TimeZone)
 	}
@@ -35,6 +48,15 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "SHOPBOT_PUBLIC_URL": "https://shop.example"}, "TELEGRAM_WEBHOOK_SECRET"},
 		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "bad secret!"}, "TELEGRAM_WEBHOOK_SECRET"},
 		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "carrier-pigeon"}, "TELEGRAM_MODE"},
+		// A webhook secret is all that tells Telegram's calls from anyone's.
+		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "x"}, "TELEGRAM_WEBHOOK_SECRET must be 16–256"},
+		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "fifteen_chars15"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_MODE": "polling", "TELEGRAM_WEBHOOK_SECRET": "short"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"SHOPBOT_METRICS_ADDR": "9090"}, "SHOPBOT_METRICS_ADDR"},
+		{map[string]string{"SHOPBOT_METRICS_ADDR": "localhost:"}, "SHOPBOT_METRICS_ADDR"},
+		{map[string]string{"SHOPBOT_LIMIT_MSGS_PER_S": "fast"}, "SHOPBOT_LIMIT_MSGS_PER_S"},
+		{map[string]string{"SHOPBOT_LIMIT_MSGS_PER_S": "0"}, "SHOPBOT_LIMIT_MSGS_PER_S"},
+		{map[string]string{"SHOPBOT_LIMIT_MSGS_PER_S": "-1"}, "SHOPBOT_LIMIT_MSGS_PER_S"},
 		{map[string]string{"WECHAT_APPID": "wx1"}, "WECHAT_SECRET"},
 		{map[string]string{"SHOPBOT_TIMEZONE": "Mars/Olympus"}, "SHOPBOT_TIMEZONE"},
 		{map[string]string{"SHOPBOT_TIMEZONE": "Local"}, "SHOPBOT_TIMEZONE"},
@@ -50,7 +72,7 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	}
 	c, err := ConfigFromEnv(env(map[string]string{"TELEGRAM_TOKEN": "123:secret-token", "SHOPBOT_PUBLIC_URL": "https://shop.example/",
-		"TELEGRAM_WEBHOOK_SECRET": "s3cr3t_-", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "wxsecret", "WECHAT_TOKEN": "tok", "WECHAT_AES_KEY": "aeskey"}))
+		"TELEGRAM_WEBHOOK_SECRET": "s3cr3t_-sixteen-", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "wxsecret", "WECHAT_TOKEN": "tok", "WECHAT_AES_KEY": "aeskey"}))
 	if err != nil {
 		t.Fatal(err)
 	}

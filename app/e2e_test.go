@@ -22,17 +22,19 @@ import (
 
 // shop is a running shopbot driven over HTTP like a browser would.
 type shop struct {
-	t    *testing.T
-	base string
-	stop func() // graceful shutdown; idempotent
-	app  *App
+	t       *testing.T
+	base    string
+	metrics string // base URL of the metrics listener
+	stop    func() // graceful shutdown; idempotent
+	app     *App
 }
 
-// start runs the real server (Open, then Serve on a free port) with cfg and
-// stops it gracefully when the test ends, failing if shutdown reports an error.
+// start runs the real server (Open, then Serve on a free port, /metrics on
+// another) with cfg and stops it gracefully when the test ends, failing if
+// shutdown reports an error.
 func start(t *testing.T, cfg Config) *shop {
 	t.Helper()
-	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.HTTPAddr, cfg.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.PublicURL == "" || strings.HasPrefix(cfg.PublicURL, "http://127.0.0.1:8080") {
 		cfg.PublicURL = "http://127.0.0.1"
 	}
@@ -43,6 +45,12 @@ func start(t *testing.T, cfg Config) *shop {
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	mln, err := a.ListenMetrics()
+	if err != nil {
+		ln.Close()
 		a.Close()
 		t.Fatal(err)
 	}
@@ -60,7 +68,7 @@ func start(t *testing.T, cfg Config) *shop {
 		})
 	}
 	t.Cleanup(stop)
-	return &shop{t: t, base: "http://" + ln.Addr().String(), stop: stop, app: a}
+	return &shop{t: t, base: "http://" + ln.Addr().String(), metrics: "http://" + mln.Addr().String(), stop: stop, app: a}
 }
 
 func sqliteConfig(t *testing.T) Config {
@@ -115,7 +123,9 @@ func (s *shop) post(body map[string]any) (int, chatResponse) {
 	}
 	defer res.Body.Close()
 	var out chatResponse
-	if res.StatusCode == http.StatusOK {
+	// 429 (over the message limit) and 503 (failed on our side) carry
+	// replies too.
+	if res.StatusCode == http.StatusOK || res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable {
 		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
 			s.t.Fatal(err)
 		}
@@ -163,7 +173,12 @@ func lastText(replies []bot.Reply) string { return replies[len(replies)-1].Text 
 
 func (s *shop) get(path string) (int, string) {
 	s.t.Helper()
-	res, err := http.Get(s.base + path)
+	return s.fetch(s.base + path)
+}
+
+func (s *shop) fetch(url string) (int, string) {
+	s.t.Helper()
+	res, err := http.Get(url)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -289,9 +304,13 @@ func operations(t *testing.T, s *shop) {
 	if code != http.StatusOK || !strings.Contains(body, `"database":"ok"`) {
 		t.Fatalf("/readyz = %d %s", code, body)
 	}
-	code, body = s.get("/metrics")
+	// The figures are the operator's: not on the public listener.
+	if code, _ := s.get("/metrics"); code != http.StatusNotFound {
+		t.Fatalf("GET /metrics on the public listener = %d; want 404", code)
+	}
+	code, body = s.fetch(s.metrics + "/metrics")
 	if code != http.StatusOK {
-		t.Fatalf("/metrics = %d", code)
+		t.Fatalf("/metrics on the metrics listener = %d", code)
 	}
 	for _, want := range []string{`shopbot_bot_events_total{event="order_placed"} 1`, `shopbot_bot_events_total{event="order_confirmed"} 1`,
 		`shopbot_http_requests_total{code="200",route="POST /api/chat"}`, `shopbot_bot_events_total{event="duplicate"} 1`} {

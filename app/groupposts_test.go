@@ -25,7 +25,7 @@ import (
 )
 
 const (
-	postSecret  = "posts-secret"
+	postSecret  = "posts-secret-0123456789"
 	postSeller  = 900        // tg:900 is an admin
 	postChannel = -100888    // a channel listed in the admins
 	postGroup   = -100777001 // a supergroup

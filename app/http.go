@@ -38,7 +38,7 @@ func newMetrics() *metrics {
 		}, []string{"route"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shopbot_bot_events_total",
-			Help: "Conversation outcomes: message, duplicate, order_placed, order_confirmed, order_cancelled, error.",
+			Help: "Conversation outcomes: message, duplicate, order_placed, order_confirmed, order_cancelled, error, limited (over the sender's message limit).",
 		}, []string{"event"}),
 	}
 	m.platform = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -47,7 +47,8 @@ func newMetrics() *metrics {
 	}, []string{"platform", "event"})
 	m.reg.MustRegister(m.requests, m.latency, m.events, m.platform,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, e := range []bot.Event{bot.EventMessage, bot.EventDuplicate, bot.EventOrderPlaced, bot.EventOrderConfirm, bot.EventOrderCancel, bot.EventError} {
+	for _, e := range []bot.Event{bot.EventMessage, bot.EventDuplicate, bot.EventOrderPlaced, bot.EventOrderConfirm, bot.EventOrderCancel,
+		bot.EventError, bot.EventLimited} {
 		m.events.WithLabelValues(string(e)) // export zeros from the start
 	}
 	return m

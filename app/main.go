@@ -68,6 +68,7 @@ func (e *cliEnv) root() *cli.Command {
 				{Name: "seed", Usage: "(re)load the demo catalog (upsert by SKU)", Action: e.demoSeed},
 			}},
 			e.productCommand(),
+			e.ordersCommand(),
 			e.dropCommand(),
 			e.pickupCommand(),
 			e.staffCommand(),

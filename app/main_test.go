@@ -190,6 +190,9 @@ func TestCLIUsageErrors(t *testing.T) {
 		{map[string]string{"DATABASE_URL": "mysql://x"}, []string{"migrate"}, "configuration: DATABASE_URL"},
 		{map[string]string{"SHOPBOT_RESERVATION_TTL": "soon"}, []string{"drop", "list"}, "SHOPBOT_RESERVATION_TTL"},
 		{map[string]string{"TELEGRAM_TOKEN": "1:x", "SHOPBOT_PUBLIC_URL": "https://shop.example"}, []string{"serve"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"TELEGRAM_TOKEN": "1:x", "SHOPBOT_PUBLIC_URL": "https://shop.example", "TELEGRAM_WEBHOOK_SECRET": "a"}, []string{"serve"},
+			"TELEGRAM_WEBHOOK_SECRET must be 16–256 characters"},
+		{map[string]string{"SHOPBOT_METRICS_ADDR": "nine"}, []string{"serve"}, "configuration: SHOPBOT_METRICS_ADDR"},
 	} {
 		code, out, errOut := shopbot(t, tc.vars)(tc.args...)
 		if code != cmdline.ExitUsage || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {

@@ -26,7 +26,7 @@ func TestTelegramWiring(t *testing.T) {
 	defer api.Close()
 	cfg := sqliteConfig(t)
 	cfg.PublicURL = "https://shop.example"
-	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "wiring-secret", Mode: telegram.ModeWebhook}
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "wiring-secret-0123456789", Mode: telegram.ModeWebhook}
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -52,14 +52,14 @@ func TestTelegramWiring(t *testing.T) {
 	if n := len(api.Messages(777)); n != 0 {
 		t.Fatalf("a forged update made %d messages", n)
 	}
-	if code := post("wiring-secret", update); code != http.StatusOK {
+	if code := post("wiring-secret-0123456789", update); code != http.StatusOK {
 		t.Fatalf("webhook = %d", code)
 	}
 	msg, ok := api.Last(777)
 	if !ok || !strings.Contains(msg.Text, "Здравствуйте") {
 		t.Fatalf("reply to /start = %+v; want the Russian greeting", msg)
 	}
-	if code := post("wiring-secret", update); code != http.StatusOK || len(api.Messages(777)) != 1 {
+	if code := post("wiring-secret-0123456789", update); code != http.StatusOK || len(api.Messages(777)) != 1 {
 		t.Fatalf("redelivered update: HTTP %d, %d messages; want 200 and still 1", code, len(api.Messages(777)))
 	}
 }
@@ -72,7 +72,7 @@ func TestDropQROpensTheBot(t *testing.T) {
 	defer api.Close()
 	cfg := sqliteConfig(t)
 	cfg.PublicURL = "https://shop.example"
-	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "qr-secret", Mode: telegram.ModeWebhook}
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "qr-secret-0123456789", Mode: telegram.ModeWebhook}
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

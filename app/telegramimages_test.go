@@ -22,7 +22,7 @@ func TestTelegramUploadsPictures(t *testing.T) {
 	defer api.Close()
 	cfg := sqliteConfig(t)
 	cfg.PublicURL = "http://localhost:8080"
-	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "pics-secret", Mode: telegram.ModePolling}
+	cfg.Telegram = TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: "pics-secret-0123456789", Mode: telegram.ModePolling}
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +31,7 @@ func TestTelegramUploadsPictures(t *testing.T) {
 	post := func(body []byte) {
 		t.Helper()
 		req := httptest.NewRequest(http.MethodPost, telegramtest.WebhookPath, bytes.NewReader(body))
-		req.Header.Set(telegramtest.SecretHeader, "pics-secret")
+		req.Header.Set(telegramtest.SecretHeader, "pics-secret-0123456789")
 		rec := httptest.NewRecorder()
 		a.Handler().ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {

@@ -48,7 +48,7 @@ func TestWeChatWiring(t *testing.T) {
 		t.Fatal("forged callback accepted")
 	}
 	rec = httptest.NewRecorder()
-	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	a.metrics.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if !strings.Contains(rec.Body.String(), `shopbot_platform_events_total{event="bad_signature",platform="wechat"} 1`) {
 		t.Fatal("/metrics does not count the forged callback")
 	}

@@ -145,9 +145,21 @@ func (h *broadcastHandler) broadcastDraft(t *turn, text string, photo []byte) ([
 		return t.help("help_unknown")
 	}
 	c := parseBroadcastText(text)
-	c.Image = photo
 	if photo != nil && strings.TrimSpace(c.Text) == "" {
 		return say(t.text("bc_caption_needed", nil), []Button{t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(0))}), nil
+	}
+	if photo != nil {
+		// Re-encoded like a product photo: the seller's EXIF (GPS
+		// included) never reaches the buyers.
+		var err error
+		if c, err = c.WithImage(photo); err != nil {
+			ue, ok := ErrorText(err, InChat)
+			if !ok {
+				return nil, err
+			}
+			return say(t.text(ue.Key, map[string]any{"Max": commerce.MaxImagePixels / 1_000_000}),
+				[]Button{t.btn("btn_bc_cancel", VerbBroadcastDiscard.Of(0))}), nil
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return say(t.text("bc_invalid", map[string]any{"Max": commerce.MaxBroadcastText}),

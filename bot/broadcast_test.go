@@ -139,7 +139,9 @@ func TestBroadcastWizard(t *testing.T) {
 
 	// A photo with its caption; then cancel.
 	s.send("/broadcast")
-	png := []byte("\x89PNG\r\n\x1a\nrest-of-a-png")
+	wantText(t, s.sendPhoto([]byte("\x89PNG\r\n\x1a\nrest-of-a-png"), "Unreadable"), 0,
+		s.tx("seller_photo_unreadable", nil))
+	png := blankPhoto(t)
 	wantText(t, s.sendPhoto(png, ""), 0, s.tx("bc_caption_needed", nil))
 	r = s.sendPhoto(png, "New arrivals")
 	cancel := findAction(t, r[len(r)-1], "bcx:")

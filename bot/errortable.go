@@ -57,6 +57,7 @@ func errorTable() []errorRow {
 		{err: commerce.ErrCartFull, status: http.StatusUnprocessableEntity, chat: "err_cart_full"},
 		{err: commerce.ErrEmptyCart, status: http.StatusUnprocessableEntity, chat: "cart_empty"},
 		{err: commerce.ErrExpired, status: http.StatusGone, chat: "err_expired"},
+		{err: commerce.ErrTooLate, status: http.StatusConflict, chat: "err_too_late"},
 		{err: commerce.ErrInvalidTransition, status: http.StatusConflict, chat: "err_cannot_change", staff: "staff_err_return_decided"},
 		{err: commerce.ErrConflict, status: http.StatusConflict, chat: "err_cannot_change", staff: "staff_err_conflict"},
 		{err: commerce.ErrSlotFull, status: http.StatusConflict, chat: "err_slot_full"},

@@ -103,11 +103,21 @@ const (
 	NoticeStaffFlood   = "staff_flood"   // to the seller: many wrong pickup codes at a point
 	NoticeDropStarted  = "drop_started"  // to a subscriber: the drop is on sale
 	NoticeDropOffer    = "drop_offer"    // to a waitlisted buyer: a unit is held for them
+	// NoticeOrderCancelled tells a buyer that a seller cancelled their
+	// order, with the seller's reason.
+	NoticeOrderCancelled = "order_cancelled"
 )
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the
 // adapter acknowledges it and sends nothing.
 var ErrDuplicate = errors.New("duplicate update")
+
+// ErrSlowDown is returned by Router.Handle for a message over its sender's
+// limit (Options.Limiter): it was not handled. The replies are the "slow
+// down" answer for the first such message of a flood, and none for the
+// others; the adapter sends them and acknowledges the update (a flood is
+// not redelivered).
+var ErrSlowDown = errors.New("over the message limit")
 
 // MaxActionLen is the longest button payload any platform accepts (Telegram's
 // callback_data limit).

@@ -25,6 +25,15 @@ var (
 // nil error. Errors are for the job to retry (storage) or to give up on (a
 // malformed notice).
 func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
+	if n.Kind == NoticeOrderCancelled {
+		lang := templates.Match(n.Lang)
+		if lang == "" {
+			lang = templates.Default
+		}
+		t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang,
+			m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
+		return r.orders.renderCancelNotice(t, n)
+	}
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
 		if r.drops == nil {
 			return nil, errNoDrops

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strings"
 	"time"
 
 	"shopbot/commerce"
@@ -121,25 +122,9 @@ func (h *ordersHandler) cancel(t *turn, id int64) ([]Reply, error) {
 
 // view renders an order with the buttons its status allows.
 func (h *ordersHandler) view(t *turn, o commerce.Order, key string) ([]Reply, error) {
-	pt, err := h.shop.Store().PickupPoint(t.ctx, o.PickupPointID)
+	data, pt, err := h.orderData(t, o)
 	if err != nil {
 		return nil, err
-	}
-	type line struct {
-		Title string
-		Qty   int
-		Total commerce.Money
-	}
-	var lines []line
-	for _, l := range o.Lines {
-		lines = append(lines, line{Title: l.Title.In(t.lang), Qty: l.Qty, Total: l.UnitPrice.Mul(l.Qty)})
-	}
-	minutes := int(o.ExpiresAt.Sub(h.shop.Now()).Round(time.Minute).Minutes())
-	data := map[string]any{
-		"Number": o.Number, "Status": t.text("status_"+string(o.Status), nil), "Lines": lines, "Total": o.Total,
-		"Point": pt.Name.In(t.lang), "City": pt.City.In(t.lang), "Address": pt.Address.In(t.lang), "Hours": pt.Hours,
-		"Name": o.ContactName, "Phone": maskPhone(o.Phone), "Minutes": max(minutes, 0),
-		"Date": t.date(o.CreatedAt, pt.TimeZone), "Pending": o.Status == commerce.StatusPending,
 	}
 	var rows [][]Button
 	if o.Status == commerce.StatusPending {
@@ -162,3 +147,32 @@ func (h *ordersHandler) view(t *turn, o commerce.Order, key string) ([]Reply, er
 	rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_shop", VerbCategories.Of())})
 	return say(text, rows...), nil
 }
+
+// orderData is what the texts of an order show ("order_body"), and its
+// pickup point.
+func (h *ordersHandler) orderData(t *turn, o commerce.Order) (map[string]any, commerce.PickupPoint, error) {
+	pt, err := h.shop.Store().PickupPoint(t.ctx, o.PickupPointID)
+	if err != nil {
+		return nil, pt, err
+	}
+	type line struct {
+		Title string
+		Qty   int
+		Total commerce.Money
+	}
+	var lines []line
+	for _, l := range o.Lines {
+		lines = append(lines, line{Title: l.Title.In(t.lang), Qty: l.Qty, Total: l.UnitPrice.Mul(l.Qty)})
+	}
+	minutes := int(o.ExpiresAt.Sub(h.shop.Now()).Round(time.Minute).Minutes())
+	data := map[string]any{
+		"Number": o.Number, "Status": t.text("status_"+string(o.Status), nil), "Lines": lines, "Total": o.Total,
+		"Point": pt.Name.In(t.lang), "City": pt.City.In(t.lang), "Address": pt.Address.In(t.lang), "Hours": pt.Hours,
+		"Name": o.ContactName, "Phone": maskPhone(o.Phone), "Minutes": max(minutes, 0),
+		"Date": t.date(o.CreatedAt, pt.TimeZone), "Pending": o.Status == commerce.StatusPending,
+	}
+	return data, pt, nil
+}
+
+// normalizeNumber is an order number as typed, upper-cased without spaces.
+func normalizeNumber(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }

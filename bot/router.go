@@ -76,6 +76,13 @@ type Options struct {
 	// sellers' broadcasts (/broadcast). Nil turns broadcasts off.
 	Audience   commerce.AudienceStore
 	Broadcasts commerce.BroadcastStore
+	// LogKey keys the hashes that stand for user ids, chat ids and
+	// session keys in logs (LogID; derive it with LogIDKey). Nil: a random
+	// key, so hashes correlate within this process only.
+	LogKey []byte
+	// Limiter bounds the messages of one identity (chatstate.Limiter);
+	// nil lets every message through.
+	Limiter chatstate.Limiter
 }
 
 // Event names an outcome worth counting.
@@ -89,6 +96,7 @@ const (
 	EventOrderConfirm Event = "order_confirmed"
 	EventOrderCancel  Event = "order_cancelled"
 	EventError        Event = "error"
+	EventLimited      Event = "limited" // a message over its sender's limit, not handled
 )
 
 // Router turns messages into replies: de-duplicate, lock the chat, load the
@@ -98,6 +106,7 @@ type Router struct {
 	o      Options
 	admins map[string]bool
 	routes *routes
+	logKey []byte
 
 	// The feature handlers, each with its routes, its code and its part of
 	// the session. A nil handler is a feature switched off: it has no
@@ -125,7 +134,10 @@ func NewRouter(o Options) *Router {
 			admins[a] = true
 		}
 	}
-	r := &Router{o: o, admins: admins}
+	r := &Router{o: o, admins: admins, logKey: o.LogKey}
+	if len(r.logKey) == 0 {
+		r.logKey = randomLogKey()
+	}
 	r.newHandlers()
 	table, err := buildRouteTable(r.featureRoutes()...)
 	if err != nil {
@@ -166,7 +178,7 @@ func (r *Router) newHandlers() {
 // on. The order of features is the order in which photos and free text are
 // offered to them.
 func (r *Router) featureRoutes() []routes {
-	list := []routes{r.core.routes(), r.browse.routes(), r.checkout.routes(), r.orders.routes()}
+	list := []routes{r.core.routes(), r.browse.routes(), r.checkout.routes(), r.orders.routes(), r.orders.sellerRoutes()}
 	if r.broadcasts != nil {
 		list = append(list, r.broadcasts.routes())
 	}
@@ -249,9 +261,16 @@ func (r *Router) ImageURL(key string) string { return r.o.ImageURL(key) }
 func (r *Router) Texts() *templates.Set { return r.o.Texts }
 
 // Handle processes one message. It returns ErrDuplicate for an update seen
-// before. Any other error has already been turned into a localized "try
-// again" reply, which is returned alongside it for logging.
+// before, and ErrSlowDown for a message over its sender's limit (see
+// ErrSlowDown). Any other error is a failure on our side (the database or
+// Redis down): it has already been turned into a localized "try again"
+// reply, which is returned alongside it, and the update's de-duplication
+// claim is released so a redelivery is handled anew. The error's text names
+// no user (ScrubError): log it as it is.
 func (r *Router) Handle(ctx context.Context, m Message) ([]Reply, error) {
+	if replies, limited, err := r.limit(ctx, m); limited {
+		return replies, err
+	}
 	if m.UpdateID != "" && r.o.Dedupe != nil {
 		first, err := r.o.Dedupe.Claim(ctx, "upd:"+m.Channel+":"+m.UpdateID, r.o.DedupeTTL)
 		if err != nil {
@@ -274,13 +293,46 @@ func (r *Router) Handle(ctx context.Context, m Message) ([]Reply, error) {
 	return replies, nil
 }
 
+// limit takes the message's token from its sender's bucket, before
+// anything else is read or written: a flood costs one limiter call a
+// message. limited is true for a message over the limit. A limiter that
+// fails lets the message through (it is logged): the limit protects the
+// shop, it must not stop it.
+func (r *Router) limit(ctx context.Context, m Message) (replies []Reply, limited bool, err error) {
+	if r.o.Limiter == nil || m.UserID == "" {
+		return nil, false, nil
+	}
+	v, err := r.o.Limiter.Allow(ctx, m.Channel+":"+m.UserID)
+	if err != nil {
+		r.o.Log.WarnContext(ctx, "message limit unavailable; message let through", "err", r.ScrubError(err, m.UserID, m.ChatID))
+		return nil, false, nil
+	}
+	if v.Allowed {
+		return nil, false, nil
+	}
+	r.o.Events(EventLimited)
+	if !v.Tell {
+		return nil, true, ErrSlowDown
+	}
+	text := r.o.Texts.Text(langOf(m), "err_slow_down", nil)
+	if m.Channel == ChannelTelegram && m.Action != "" {
+		return []Reply{{Toast: text}}, true, ErrSlowDown
+	}
+	return []Reply{{Text: text}}, true, ErrSlowDown
+}
+
+// langOf is the language of a message's sender as the platform says it,
+// for answers given without the session (which holds the chosen one).
+func langOf(m Message) string {
+	if lang := templates.Match(m.Lang); lang != "" {
+		return lang
+	}
+	return templates.Default
+}
+
 func (r *Router) failure(m Message, err error) ([]Reply, error) {
 	r.o.Events(EventError)
-	lang := templates.Match(m.Lang)
-	if lang == "" {
-		lang = templates.Default
-	}
-	return []Reply{{Text: r.o.Texts.Text(lang, "error_internal", nil)}}, err
+	return []Reply{{Text: r.o.Texts.Text(langOf(m), "error_internal", nil)}}, r.ScrubError(err, m.UserID, m.ChatID)
 }
 
 // SessionKey is the storage key of a chat's session. Group and private chats
@@ -337,7 +389,7 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 		}
 		sess, err := decodeSession(data, version)
 		if err != nil {
-			r.o.Log.WarnContext(ctx, "unreadable session reset", "key", key, "err", err)
+			r.o.Log.WarnContext(ctx, "unreadable session reset", "session", r.LogID(key), "err", err)
 			sess = Session{version: version}
 		}
 		r.seen(ctx, &sess, m)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,6 +59,11 @@ type harnessOptions struct {
 	drops bool
 	// broadcasts turns on the audience and broadcasts, on the same store.
 	broadcasts bool
+	// limiter bounds each identity's messages (Options.Limiter); its clock
+	// may be the harness's.
+	limiter func(now func() time.Time) chatstate.Limiter
+	// log receives the router's log records.
+	log *slog.Logger
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -114,8 +120,12 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.broadcasts {
 		audience, broadcasts = st, st
 	}
+	var limiter chatstate.Limiter
+	if o.limiter != nil {
+		limiter = o.limiter(h.clock.Now)
+	}
 	h.router = bot.NewRouter(bot.Options{
-		Audience: audience, Broadcasts: broadcasts,
+		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
 		Drops: h.drops, DropLinks: testDropLinks,

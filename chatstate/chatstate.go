@@ -59,3 +59,23 @@ type LockingSessionStore interface {
 	// another holder is left alone.
 	Unlock(ctx context.Context, lockKey, token string)
 }
+
+// Limiter bounds how many messages one identity ("tg:123") gets handled:
+// a token bucket per key, refilled at a steady rate, that lets a burst
+// through. Implementations: store/redis (one bucket for every replica) and
+// LocalLimiter (one process).
+type Limiter interface {
+	// Allow takes a token of key's bucket. Refused messages are not
+	// handled at all; Tell marks the first refusal of a flood, so the user
+	// is told to slow down once and not for each message (a flood goes on
+	// as long as refusals come closer together than the time the bucket
+	// takes to fill up again).
+	Allow(ctx context.Context, key string) (Verdict, error)
+}
+
+// Verdict is a Limiter's answer for one message.
+type Verdict struct {
+	Allowed bool
+	// Tell: refused, and the first refusal of this flood.
+	Tell bool
+}

@@ -2,6 +2,8 @@ package commerce
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -78,9 +80,12 @@ const (
 // BroadcastContent is what every recipient gets.
 type BroadcastContent struct {
 	Text string
-	// Image is a PNG or JPEG (nil = none), served to platforms that fetch
-	// pictures by URL.
+	// Image is a PNG or JPEG (nil = none) as WithImage re-encoded it,
+	// served to platforms that fetch pictures by URL under ImageName.
 	Image []byte
+	// ImageName is the picture's file name in URLs ("/b/" + ImageName):
+	// random, so the pictures of broadcasts cannot be listed by counting.
+	ImageName string
 	// ButtonText and ButtonURL make an optional link button (a deep link
 	// into the shop or a page); both or neither.
 	ButtonText, ButtonURL string
@@ -102,6 +107,9 @@ func (c BroadcastContent) Validate() error {
 	if len(c.Image) > 0 && ImageType(c.Image) == "" {
 		return fmt.Errorf("broadcast image is neither PNG nor JPEG: %w", ErrInvalid)
 	}
+	if len(c.Image) > 0 && !ValidBroadcastImageName(c.ImageName) {
+		return fmt.Errorf("broadcast image not prepared (BroadcastContent.WithImage): %w", ErrInvalid)
+	}
 	if (c.ButtonText == "") != (c.ButtonURL == "") {
 		return fmt.Errorf("broadcast button needs both a label and a link: %w", ErrInvalid)
 	}
@@ -115,6 +123,41 @@ func (c BroadcastContent) Validate() error {
 		}
 	}
 	return nil
+}
+
+// WithImage returns c with a picture a seller sent: re-encoded like a
+// product photo (NormalizeImage: no EXIF, so no GPS position; upright; at
+// most MaxImageSide a side) and given a random name to be served under.
+// ErrBadImage or ErrImageTooLarge for a file that cannot be used.
+func (c BroadcastContent) WithImage(data []byte) (BroadcastContent, error) {
+	img, err := NormalizeImage(data)
+	if err != nil {
+		return c, err
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
+	ext := ".png"
+	if img.ContentType == "image/jpeg" {
+		ext = ".jpg"
+	}
+	c.Image, c.ImageName = img.Data, hex.EncodeToString(b[:])+ext
+	return c, nil
+}
+
+// ValidBroadcastImageName reports whether name is shaped like a name
+// WithImage gives: 32 hex digits, then ".jpg" or ".png".
+func ValidBroadcastImageName(name string) bool {
+	hash, ok := strings.CutSuffix(name, ".jpg")
+	if !ok {
+		if hash, ok = strings.CutSuffix(name, ".png"); !ok {
+			return false
+		}
+	}
+	if len(hash) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(hash)
+	return err == nil && strings.ToLower(hash) == hash
 }
 
 func utf16Len(s string) int {
@@ -251,9 +294,9 @@ type BroadcastStore interface {
 	// Broadcast returns one broadcast with its counts (without the image
 	// bytes; see BroadcastImage). ErrNotFound if absent.
 	Broadcast(ctx context.Context, id int64) (Broadcast, error)
-	// BroadcastImage returns the image of a broadcast. ErrNotFound if it
-	// has none.
-	BroadcastImage(ctx context.Context, id int64) ([]byte, error)
+	// BroadcastImage returns the picture a broadcast carries under name
+	// (BroadcastContent.ImageName). ErrNotFound if no broadcast has it.
+	BroadcastImage(ctx context.Context, name string) ([]byte, error)
 	// Broadcasts lists the newest broadcasts first, at most limit.
 	Broadcasts(ctx context.Context, limit int) ([]Broadcast, error)
 	// StartBroadcast turns a draft into a running broadcast: in one

@@ -95,6 +95,11 @@ type Order struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	ExpiresAt      time.Time // reservation expiry while pending
+	// CancelReason and CancelledBy are set when a seller cancelled the
+	// order (SellerCancel): what the buyer was told, and who ("cli",
+	// "tg:123").
+	CancelReason string
+	CancelledBy  string
 }
 
 // numberAlphabet avoids look-alike characters (0/O, 1/I/L).

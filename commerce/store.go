@@ -67,6 +67,15 @@ type OrderStore interface {
 	SetOrderStatus(ctx context.Context, id int64, from, to OrderStatus, at time.Time) (Order, error)
 	// ExpiredOrders lists pending orders whose reservation ended before now.
 	ExpiredOrders(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// OrderByNumber returns an order by its number. ErrNotFound if absent.
+	OrderByNumber(ctx context.Context, number string) (Order, error)
+	// SellerCancelOrder, in one transaction: moves the order from c.From to
+	// cancelled with one conditional update (ErrConflict if it is no longer
+	// in c.From, nothing changed; ErrNotFound if absent), records the reason
+	// and who cancelled, returns its stock (to its drop, for a drop order)
+	// when c.From holds stock, and emits OrderStatusChanged and then
+	// SellerCancelledOrder.
+	SellerCancelOrder(ctx context.Context, c Cancellation) (Order, error)
 }
 
 // Store is everything the shop needs from persistence.

@@ -220,6 +220,10 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
 		return err
+	case commerce.SellerCancelledOrder:
+		// The buyer hears of it in the chat they ordered from.
+		_, err := q.client.InsertTx(ctx, tx, NoticeArgs{Notice: notice(bot.NoticeOrderCancelled, e.Order)}, nil)
+		return err
 	case commerce.BroadcastStarted:
 		if q.fanout == nil {
 			return errors.New("jobs: a broadcast started but broadcasts are not enabled")

@@ -72,7 +72,7 @@ func (p *Page) checkForm(w http.ResponseWriter, r *http.Request, sess auth.Sessi
 		return false
 	}
 	if !sess.CheckCSRF(r.PostForm.Get("csrf")) {
-		p.log.WarnContext(r.Context(), "staff: CSRF token missing or wrong", "staff", sess.Identity, "session", sess.ID, "path", r.URL.Path)
+		p.log.WarnContext(r.Context(), "staff: CSRF token missing or wrong", "staff", p.logID(sess.Identity), "session", sess.ID, "path", r.URL.Path)
 		p.render(w, r, http.StatusForbidden, errorView(sess.Identity, "staffpage_expired"))
 		return false
 	}
@@ -169,7 +169,7 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 			p.log.WarnContext(r.Context(), "staff: end the previous session", "session", old.ID, "err", err)
 		}
 	}
-	p.log.InfoContext(r.Context(), "staff: signed in", "staff", sess.Identity, "session", sess.ID)
+	p.log.InfoContext(r.Context(), "staff: signed in", "staff", p.logID(sess.Identity), "session", sess.ID)
 	p.render(w, r, http.StatusOK, &view{Kind: kindSignedIn, Identity: sess.Identity})
 }
 
@@ -208,7 +208,7 @@ func (p *Page) logout(w http.ResponseWriter, r *http.Request, everywhere bool) {
 			return
 		}
 		p.auth.DropCookie(w)
-		p.log.InfoContext(r.Context(), "staff: signed out everywhere", "staff", sess.Identity, "sessions", n, "links", links)
+		p.log.InfoContext(r.Context(), "staff: signed out everywhere", "staff", p.logID(sess.Identity), "sessions", n, "links", links)
 		v.Notice = &notice{Level: "ok", Key: "staffpage_signed_out_everywhere"}
 	} else if err := p.auth.Logout(r.Context(), w, sess); err != nil {
 		p.internal(w, r, "logout", sess.Identity, err)
@@ -319,7 +319,7 @@ func (p *Page) redeem(w http.ResponseWriter, r *http.Request) {
 		p.failed(w, r, q, pt, "redeem", err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: order handed over", "order", col.Order.Number, "point", pt.Code, "staff", q.Identity)
+	p.log.InfoContext(r.Context(), "staff: order handed over", "order", col.Order.Number, "point", pt.Code, "staff", p.logID(q.Identity))
 	p.counter(w, r, q, pt, http.StatusOK, func(v *view) {
 		v.Done = p.orderView(pt, col)
 		v.Notice = &notice{Level: "ok", Key: "staffpage_done"}
@@ -359,7 +359,7 @@ func (p *Page) decide(w http.ResponseWriter, r *http.Request, accept bool) {
 		p.failed(w, r, q, pt, "return decision", err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: return decided", "return", ret.ID, "order", ret.OrderNumber, "status", ret.Status, "staff", q.Identity)
+	p.log.InfoContext(r.Context(), "staff: return decided", "return", ret.ID, "order", ret.OrderNumber, "status", ret.Status, "staff", p.logID(q.Identity))
 	// Post/redirect/get: reloading the page does not decide twice.
 	http.Redirect(w, r, "/staff?point="+strconv.FormatInt(pt.ID, 10)+"&done="+done, http.StatusSeeOther)
 }
@@ -381,10 +381,10 @@ func (p *Page) failed(w http.ResponseWriter, r *http.Request, q access, pt comme
 			at = at.In(loc)
 		}
 		n.Data = map[string]any{"At": at.Format("15:04"), "Minutes": int((wait + time.Minute - 1) / time.Minute)}
-		p.log.WarnContext(r.Context(), "staff: "+op+": rate limited", "staff", q.Identity, "session", q.ID, "point", pt.Code)
+		p.log.WarnContext(r.Context(), "staff: "+op+": rate limited", "staff", p.logID(q.Identity), "session", q.ID, "point", pt.Code)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 	} else {
-		p.log.InfoContext(r.Context(), "staff: "+op+" refused", "staff", q.Identity, "point", pt.Code, "err", err)
+		p.log.InfoContext(r.Context(), "staff: "+op+" refused", "staff", p.logID(q.Identity), "point", pt.Code, "err", p.scrub(err, q.Identity))
 	}
 	if p.texts.Text(templates.Default, n.Key, n.Data) == n.Key {
 		// A row with only a chat text that needs data this page lacks.
@@ -396,7 +396,7 @@ func (p *Page) failed(w http.ResponseWriter, r *http.Request, q access, pt comme
 
 // internal logs an unexpected error and shows a generic page.
 func (p *Page) internal(w http.ResponseWriter, r *http.Request, op, identity string, err error) {
-	p.log.ErrorContext(r.Context(), "staff: "+op, "staff", identity, "err", err)
+	p.log.ErrorContext(r.Context(), "staff: "+op, "staff", p.logID(identity), "err", p.scrub(err, identity))
 	p.render(w, r, http.StatusInternalServerError, errorView(identity, "staffpage_internal"))
 }
 

@@ -12,6 +12,7 @@ package staff
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"shopbot/bot"
 	"shopbot/commerce"
 	"shopbot/internal/clientaddr"
 	"shopbot/staff/auth"
@@ -57,6 +59,11 @@ type Options struct {
 	// stable across restarts and replicas, and apart from the pickup pass
 	// key: a new one signs every staff member out and nothing else.
 	Key []byte
+	// LogKey keys the hashes that stand for staff identities in logs:
+	// pass the chat router's (bot.LogIDKey of the same secret), so one
+	// person has one hash in both. Nil: a random key (hashes then
+	// correlate within this process only).
+	LogKey []byte
 	// Store keeps the login links and sessions.
 	Store auth.Store
 	// Proxies tells the client address of a request (X-Forwarded-For is
@@ -89,6 +96,7 @@ type Page struct {
 	secure     bool
 	retryAfter time.Duration
 	tmpl       map[string]*template.Template // by locale
+	logKey     []byte                        // of identities in logs (logID)
 }
 
 // New checks the options and builds the staff page. It fails with
@@ -105,6 +113,9 @@ func New(o Options) (*Page, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	if len(o.LogKey) == 0 {
+		o.LogKey = bot.LogIDKey(randomKey())
+	}
 	a, err := auth.New(auth.Options{Key: o.Key, Name: "staff", Store: o.Store, Secure: o.Secure, SessionTTL: o.SessionTTL, Clock: o.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("staff page: %w", err)
@@ -117,6 +128,7 @@ func New(o Options) (*Page, error) {
 	p := &Page{
 		pickup: o.Pickup, texts: o.Texts, auth: a, proxies: o.Proxies, log: o.Log, now: o.Clock,
 		base: strings.TrimRight(o.PublicURL, "/"), secure: o.Secure, retryAfter: o.RetryAfter,
+		logKey: o.LogKey,
 	}
 	if p.tmpl, err = parseViews(o.Texts); err != nil {
 		return nil, fmt.Errorf("staff page template: %w", err)
@@ -171,3 +183,10 @@ func (p *Page) SignOutEverywhere(ctx context.Context, identity string) (sessions
 
 // Prune deletes expired login links and sessions; run it periodically.
 func (p *Page) Prune(ctx context.Context) (int64, error) { return p.auth.Prune(ctx) }
+
+// randomKey is 32 random bytes.
+func randomKey() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}

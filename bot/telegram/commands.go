@@ -18,7 +18,7 @@ var buyerCommands = []string{"start", "shop", "cart", "orders", "lang", "help"}
 
 // sellerCommands follow the buyer commands in the menu of a seller's
 // private chat.
-var sellerCommands = []string{"products", "newdrop", "drops", "broadcast", "post"}
+var sellerCommands = []string{"products", "newdrop", "drops", "broadcast", "post", "order"}
 
 // commandMenu is the menu of the named commands in locale.
 func (a *Adapter) commandMenu(locale string, names ...[]string) ([]tgbotapi.BotCommand, error) {
@@ -78,7 +78,7 @@ func (a *Adapter) SetCommands(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return err
 				}
-				a.o.Log.Warn("telegram setMyCommands for an admin chat failed", "chat", chat, "err", err)
+				a.o.Log.Warn("telegram setMyCommands for an admin chat failed", "chat", a.logChat(chat), "err", err)
 				break
 			}
 		}

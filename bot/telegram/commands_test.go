@@ -45,7 +45,7 @@ func TestSetCommandsSellerScope(t *testing.T) {
 		got[menu{scope, c.Params.Get("language_code")}] = names
 	}
 	buyer := "start shop cart orders lang help"
-	seller := buyer + " products newdrop drops broadcast post"
+	seller := buyer + " products newdrop drops broadcast post order"
 	want := map[menu]string{}
 	for _, lang := range []string{"", "zh", "en", "ru"} {
 		want[menu{"", lang}] = buyer

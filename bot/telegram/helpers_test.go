@@ -25,7 +25,7 @@ import (
 
 const (
 	testToken  = "123456789:AAE-test_TOKEN_never_logged"
-	testSecret = "hook-Secret_42"
+	testSecret = "hook-Secret_42-abcdef"
 	testPublic = "https://shop.example"
 )
 

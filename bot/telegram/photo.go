@@ -144,7 +144,7 @@ func (a *Adapter) withPhoto(dctx, ctx context.Context, in *incoming) bool {
 		return true
 	}
 	a.event(EventPhotoFailed)
-	a.log.WarnContext(ctx, "telegram photo download failed", "chat_id", in.chatID, "err", err)
+	a.log.WarnContext(ctx, "telegram photo download failed", "chat", a.logChat(in.chatID), "err", err)
 	lang := templates.Match(in.msg.Lang)
 	if lang == "" {
 		lang = templates.Default

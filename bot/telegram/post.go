@@ -31,7 +31,7 @@ func (a *Adapter) Post(ctx context.Context, chatID string, r bot.Reply) (string,
 	id, err := a.post(ctx, chat, a.forChat(r, chat, ""))
 	if refusedPicture(err) && a.hasPhoto(r.Image) {
 		a.event(EventPhotoFallback)
-		a.log.WarnContext(ctx, "telegram photo post refused, posting text", "chat_id", chat, "image", r.Image, "err", err)
+		a.log.WarnContext(ctx, "telegram photo post refused, posting text", "chat", a.logChat(chat), "image", r.Image, "err", err)
 		r.Image = ""
 		id, err = a.post(ctx, chat, a.forChat(r, chat, ""))
 	}

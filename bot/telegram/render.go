@@ -112,7 +112,7 @@ func (a *Adapter) sendPrivate(ctx context.Context, in incoming, replies []bot.Re
 		r.Private = false
 		err := a.sendReply(ctx, user, a.forChat(r, user, in.msg.Lang), 0, &replyKeyboard{hint: in.msg.Lang})
 		if errors.Is(err, ErrBlocked) {
-			a.log.DebugContext(ctx, "telegram private reply not delivered: the user has not started the bot", "user_id", user)
+			a.log.DebugContext(ctx, "telegram private reply not delivered: the user has not started the bot", "user", a.logChat(user))
 			return
 		}
 		if stop(ctx, err) {
@@ -192,7 +192,7 @@ func (a *Adapter) edit(ctx context.Context, chatID int64, target *tgbotapi.Messa
 	case code == 400:
 		// Too old, deleted, or not ours to edit: send a new message.
 		a.event(EventEditFallback)
-		a.log.DebugContext(ctx, "telegram edit refused, sending a new message", "chat_id", chatID, "err", err)
+		a.log.DebugContext(ctx, "telegram edit refused, sending a new message", "chat", a.logChat(chatID), "err", err)
 		return false, nil
 	}
 	return true, err
@@ -293,7 +293,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 			// Telegram could not fetch or use the picture, or it could
 			// not be read: the text alone still lets the buyer shop.
 			a.event(EventPhotoFallback)
-			a.log.WarnContext(ctx, "telegram photo refused, sending text only", "chat_id", chatID, "image", r.Image, "err", err)
+			a.log.WarnContext(ctx, "telegram photo refused, sending text only", "chat", a.logChat(chatID), "image", r.Image, "err", err)
 			chunks = nonBlank(splitText(clean(r.Text), MaxTextLen))
 		} else if err != nil {
 			return err
@@ -303,7 +303,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 		}
 	}
 	if len(chunks) == 0 && photo == "" && inline != nil {
-		a.log.WarnContext(ctx, "telegram reply without text not sent", "chat_id", chatID)
+		a.log.WarnContext(ctx, "telegram reply without text not sent", "chat", a.logChat(chatID))
 	}
 	for i, chunk := range chunks {
 		m := tgbotapi.NewMessage(chatID, escapeHTML(chunk))

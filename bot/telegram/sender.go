@@ -33,6 +33,16 @@ type Sender struct {
 	reach   func(ctx context.Context, chatID int64, reachable bool)
 	scrub   func(error) error
 	timeout time.Duration
+	// logChat names a chat in logs (Adapter.logChat); nil: by its id.
+	logChat func(int64) string
+}
+
+// chat is how logs name chatID (no user ids in logs).
+func (s *Sender) chat(chatID int64) string {
+	if s.logChat == nil {
+		return "#?"
+	}
+	return s.logChat(chatID)
 }
 
 // call is one request as the Sender runs it.
@@ -129,7 +139,7 @@ func (s *Sender) run(ctx context.Context, c call) (*tgbotapi.APIResponse, error)
 			attempts-- // a flood wait is not a failed attempt
 		case code == 403:
 			s.event(EventBlocked)
-			s.log.InfoContext(ctx, "telegram chat unreachable", "method", c.method, "chat_id", c.chatID, "err", err)
+			s.log.InfoContext(ctx, "telegram chat unreachable", "method", c.method, "chat", s.chat(c.chatID), "err", err)
 			if c.chatID != 0 && s.reach != nil {
 				s.reach(ctx, c.chatID, false)
 			}
@@ -200,7 +210,7 @@ func (s *Sender) ready(ctx context.Context, chat int64) error {
 
 func (s *Sender) fail(ctx context.Context, c call, attempts int, err error) error {
 	s.event(EventSendFailed)
-	s.log.WarnContext(ctx, "telegram request failed", "method", c.method, "chat_id", c.chatID, "attempts", attempts, "err", err)
+	s.log.WarnContext(ctx, "telegram request failed", "method", c.method, "chat", s.chat(c.chatID), "attempts", attempts, "err", err)
 	return fmt.Errorf("telegram %s: %w", c.method, err)
 }
 

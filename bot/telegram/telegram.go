@@ -17,9 +17,16 @@
 // process dies mid-update: Telegram redelivers anything not acknowledged and
 // the router's de-duplication (update_id, "cb:"+callback id) makes a
 // redelivery harmless. Once an update is parsed the answer is always 200:
-// ignored updates and duplicates need nothing more, and when the router
-// fails it has already produced a localized "try again" reply, which is sent
-// instead of asking Telegram for a redelivery on its own schedule.
+// ignored updates, duplicates and messages over the sender's limit need
+// nothing more, and when the router fails on our side (the database down)
+// it has already produced a localized "try again" reply, which is sent
+// instead of answering 5xx. A 5xx would make Telegram redeliver on its own
+// schedule (backing off for up to 24 h), hold the chat's later updates
+// behind this one, and slow its deliveries to the whole bot while errors
+// go on: the user would hear nothing during an outage, and a failure that
+// does not pass (a bug) would silence the chat. Telegram is asked to
+// redeliver (503) only for an update that was not looked at: when it hung
+// up before admit let it through.
 //
 // A photo (or a PNG/JPEG sent as a file) in a private chat is downloaded
 // before routing — getFile, then the file endpoint beside APIEndpoint,
@@ -83,6 +90,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,6 +125,7 @@ const (
 	EventBadRequest    = "bad_request"    // malformed or oversized webhook body
 	EventIgnored       = "ignored"        // update not for the router (edited, sticker, group chatter …)
 	EventDuplicate     = "duplicate"      // update the router had seen
+	EventLimited       = "limited"        // update over its sender's message limit, not handled
 	EventSendOK        = "send_ok"        // a Bot API request succeeded
 	EventSendFailed    = "send_failed"    // a Bot API request finally failed (logged)
 	EventRetry429      = "send_retry_429" // a 429 waited out
@@ -137,8 +146,8 @@ type Options struct {
 	// APIEndpoint is the Bot API URL pattern with %s for the token and the
 	// method, as in the library; default tgbotapi.APIEndpoint.
 	APIEndpoint string
-	// WebhookSecret is setWebhook's secret_token (1–256 of A-Z a-z 0-9 _ -);
-	// required in webhook mode. Without it every webhook call gets 401.
+	// WebhookSecret is setWebhook's secret_token (MinWebhookSecret–256 of
+	// A-Z a-z 0-9 _ -); required in webhook mode. Without it every webhook call gets 401.
 	WebhookSecret string
 	// PublicURL is the public base URL: the webhook is registered under it
 	// and reply images ("/img/…") are sent as photos by URL on it. When it
@@ -227,14 +236,14 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	switch o.Mode {
 	case ModeWebhook:
 		if !secretRe.MatchString(o.WebhookSecret) {
-			return nil, errors.New("telegram: webhook mode needs a webhook secret of 1–256 characters A-Z a-z 0-9 _ -")
+			return nil, fmt.Errorf("telegram: webhook mode needs a webhook secret of %d–256 characters A-Z a-z 0-9 _ -", MinWebhookSecret)
 		}
 		if !strings.HasPrefix(o.PublicURL, "https://") {
 			return nil, errors.New("telegram: webhook mode needs an https public URL")
 		}
 	case ModePolling:
 		if o.WebhookSecret != "" && !secretRe.MatchString(o.WebhookSecret) {
-			return nil, errors.New("telegram: webhook secret must be 1–256 characters A-Z a-z 0-9 _ -")
+			return nil, fmt.Errorf("telegram: webhook secret must be %d–256 characters A-Z a-z 0-9 _ -", MinWebhookSecret)
 		}
 	default:
 		return nil, fmt.Errorf("telegram: mode %q is neither webhook nor polling", o.Mode)
@@ -290,9 +299,19 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	a.mentionRe = regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(a.username) + `\b`)
 	a.sender = &Sender{
 		api: a.api, lim: newLimiter(o.Limits), cfg: o.Limits, now: o.Clock, sleep: o.Sleep,
-		log: o.Log, event: a.event, reach: o.OnReachable, scrub: scrub, timeout: o.RequestTimeout,
+		log: o.Log, event: a.event, reach: o.OnReachable, scrub: scrub, timeout: o.RequestTimeout, logChat: a.logChat,
 	}
 	return a, nil
+}
+
+// logChat is how logs name a chat: a group or channel (a negative id) by
+// its id, a private chat — whose id is its user's — by the router's LogID
+// of it, so no Telegram user id is written to the logs.
+func (a *Adapter) logChat(id int64) string {
+	if id < 0 {
+		return strconv.FormatInt(id, 10)
+	}
+	return a.o.Router.LogID(strconv.FormatInt(id, 10))
 }
 
 // api returns the client bound to ctx (see ctxClient).
@@ -421,9 +440,15 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	case errors.Is(err, bot.ErrDuplicate):
 		a.event(EventDuplicate)
 		return
+	case errors.Is(err, bot.ErrSlowDown):
+		// Over the sender's limit: not handled; the first of a flood is
+		// told to slow down (sent below), the others get nothing.
+		a.event(EventLimited)
 	case err != nil:
-		// The router turned it into a localized "try again" reply, sent below.
-		a.log.ErrorContext(ctx, "telegram update failed", "update_id", u.UpdateID, "chat_id", in.chatID, "err", err)
+		// Failed on our side: the router turned it into a localized "try
+		// again" reply, sent below, and the update is acknowledged (see
+		// the package comment for why Telegram is not asked to redeliver).
+		a.log.ErrorContext(ctx, "telegram update failed", "update_id", u.UpdateID, "chat", a.logChat(in.chatID), "err", err)
 	}
 	answer(toastOf(replies))
 	a.render(ctx, in, replies)
@@ -476,7 +501,7 @@ func (a *Adapter) chatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated)
 		a.event(EventIgnored)
 		return
 	}
-	a.log.InfoContext(ctx, "telegram chat membership changed", "chat_id", m.Chat.ID, "status", m.NewChatMember.Status)
+	a.log.InfoContext(ctx, "telegram chat membership changed", "chat", a.logChat(m.Chat.ID), "status", m.NewChatMember.Status)
 	if a.o.OnReachable != nil && m.Chat.ID != 0 {
 		a.o.OnReachable(ctx, m.Chat.ID, reachable)
 	}

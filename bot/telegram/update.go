@@ -260,8 +260,13 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 var (
 	payloadRe  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	usernameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{3,31}$`)
-	secretRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	secretRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
 )
+
+// MinWebhookSecret is the shortest webhook secret accepted. Telegram takes
+// one character; the secret is all that tells Telegram's calls from
+// anyone's, so it must not be guessable.
+const MinWebhookSecret = 16
 
 // ValidPayload reports whether p is a valid deep-link start payload: 1–64
 // characters of A-Z a-z 0-9 _ -.

@@ -100,7 +100,7 @@ func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
 	}
 	payloads, err := h.o.Inbox.Pull(r.Context(), bot.ChannelWeb+":"+user, 20)
 	if err != nil {
-		h.o.Log.ErrorContext(r.Context(), "web inbox", "err", err)
+		h.o.Log.ErrorContext(r.Context(), "web inbox", "user", h.o.Router.LogID(user), "err", h.o.Router.ScrubError(err, user))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "try again later"})
 		return
 	}
@@ -234,17 +234,29 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		m.UpdateID = req.User + ":" + req.ID
 	}
 	replies, err := h.o.Router.Handle(r.Context(), m)
+	if replies == nil {
+		replies = []bot.Reply{}
+	}
+	status = http.StatusOK
 	switch {
 	case errors.Is(err, bot.ErrDuplicate):
 		writeJSON(w, http.StatusOK, ChatResponse{Replies: []bot.Reply{}, Duplicate: true})
 		return
-	case err != nil && !errors.Is(err, context.Canceled):
-		h.o.Log.ErrorContext(r.Context(), "web chat message failed", "err", err)
+	case errors.Is(err, bot.ErrSlowDown):
+		// Not handled: "slow down" for the first message of a flood,
+		// nothing for the others.
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "1")
+	case err != nil:
+		// Failed on our side (the database down): 503 with the localized
+		// "try again" the router made. A resend with the same id is
+		// handled anew (its claim was released).
+		status = http.StatusServiceUnavailable
+		if !errors.Is(err, context.Canceled) {
+			h.o.Log.ErrorContext(r.Context(), "web chat message failed", "user", h.o.Router.LogID(req.User), "err", err)
+		}
 	}
-	if replies == nil {
-		replies = []bot.Reply{}
-	}
-	writeJSON(w, http.StatusOK, ChatResponse{Replies: replies})
+	writeJSON(w, status, ChatResponse{Replies: replies})
 }
 
 func (h *Handler) image(w http.ResponseWriter, r *http.Request) {

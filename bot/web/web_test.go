@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"unicode/utf8"
@@ -35,7 +37,8 @@ type brokenSessions struct {
 
 func (b *brokenSessions) LoadSession(ctx context.Context, key string) ([]byte, int64, error) {
 	if b.broken.Load() {
-		return nil, 0, errors.New("sqlite: disk I/O error (SQLITE_IOERR)")
+		// As a store's errors do, it names the session key (and so the user).
+		return nil, 0, fmt.Errorf("sqlite: load session %q: disk I/O error (SQLITE_IOERR)", key)
 	}
 	return b.SessionStore.LoadSession(ctx, key)
 }
@@ -45,18 +48,48 @@ type server struct {
 	store    *sqlstore.Store
 	sessions *brokenSessions
 	renders  atomic.Int64
+	logs     *syncBuffer
+}
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newServer serves the web chat on a fresh demo-seeded SQLite store.
 func newServer(t *testing.T) *server {
 	t.Helper()
+	return newServerWith(t, nil)
+}
+
+// newServerWith is newServer with the router's options changed by opts.
+func newServerWith(t *testing.T, opts func(*bot.Options)) *server {
+	t.Helper()
 	st := testenv.DemoSQLite(t)
-	s := &server{store: st, sessions: &brokenSessions{SessionStore: st}}
-	router := bot.NewRouter(bot.Options{
+	s := &server{store: st, sessions: &brokenSessions{SessionStore: st}, logs: &syncBuffer{}}
+	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ro := bot.Options{
 		Shop:     commerce.NewShop(commerce.ShopOptions{Store: st}),
-		Sessions: s.sessions, Dedupe: st, Texts: texts,
-	})
-	h := web.New(web.Options{Router: router, Image: func(key string) ([]byte, error) {
+		Sessions: s.sessions, Dedupe: st, Texts: texts, Log: log,
+	}
+	if opts != nil {
+		opts(&ro)
+	}
+	router := bot.NewRouter(ro)
+	h := web.New(web.Options{Router: router, Log: log, Image: func(key string) ([]byte, error) {
 		s.renders.Add(1)
 		return demo.RenderImage(key, 128)
 	}})
@@ -105,10 +138,16 @@ type wireResponse struct {
 // chat posts a request and decodes a 200 answer.
 func (s *server) chat(t *testing.T, req map[string]any) (wireResponse, []byte) {
 	t.Helper()
+	return s.chatStatus(t, req, http.StatusOK)
+}
+
+// chatStatus posts a request and decodes its answer, which must have status.
+func (s *server) chatStatus(t *testing.T, req map[string]any, status int) (wireResponse, []byte) {
+	t.Helper()
 	body, _ := json.Marshal(req)
 	resp, b := s.do(t, http.MethodPost, "/api/chat", "application/json", bytes.NewReader(body))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /api/chat %s: %s %s", body, resp.Status, b)
+	if resp.StatusCode != status {
+		t.Fatalf("POST /api/chat %s: %s %s; want %d", body, resp.Status, b, status)
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q", ct)
@@ -254,17 +293,29 @@ func TestChatDuplicateID(t *testing.T) {
 	}
 }
 
+// A message that fails on our side (the session store down) is answered
+// 503 with the localized "try again" as its reply, nothing of the error;
+// the log tells what failed without the user's id. The same message id is
+// handled once the store is back.
 func TestChatStoreDown(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	s.sessions.broken.Store(true)
-	req := map[string]any{"user": "browser_down", "text": "/start", "lang": "ru", "id": "x1"}
-	out, raw := s.chat(t, req)
+	const user = "browser_down_7f3a9c"
+	req := map[string]any{"user": user, "text": "/start", "lang": "ru", "id": "x1"}
+	out, raw := s.chatStatus(t, req, http.StatusServiceUnavailable)
 	if len(out.Replies) != 1 || out.Replies[0].Text != texts.Text("ru", "error_internal", nil) {
 		t.Fatalf("store down: %s", raw)
 	}
 	if bytes.Contains(bytes.ToLower(raw), []byte("sqlite")) {
 		t.Errorf("internal error leaked: %s", raw)
+	}
+	logs := s.logs.String()
+	if !strings.Contains(logs, "web chat message failed") || !strings.Contains(logs, "SQLITE_IOERR") {
+		t.Fatalf("the failure is not logged: %s", logs)
+	}
+	if strings.Contains(logs, user) {
+		t.Errorf("the log names the user: %s", logs)
 	}
 	// The same message id is processed once the store is back.
 	s.sessions.broken.Store(false)
@@ -272,6 +323,27 @@ func TestChatStoreDown(t *testing.T) {
 	if out.Duplicate || out.Replies[0].Text != texts.Text("ru", "welcome", map[string]any{"Name": ""}) {
 		t.Fatalf("after recovery: %s", raw)
 	}
+}
+
+// Messages over a browser's limit are answered 429: the first of a flood
+// with the localized "slow down", the rest with no replies.
+func TestChatMessageLimit(t *testing.T) {
+	t.Parallel()
+	s := newServerWith(t, func(o *bot.Options) { o.Limiter = chatstate.NewLocalLimiter(0.001, 2, nil) })
+	for i := range 2 {
+		s.chat(t, map[string]any{"user": "browser_flood", "text": "/start", "lang": "en", "id": fmt.Sprint("f", i)})
+	}
+	out, raw := s.chatStatus(t, map[string]any{"user": "browser_flood", "text": "/start", "lang": "en", "id": "f2"}, http.StatusTooManyRequests)
+	if len(out.Replies) != 1 || out.Replies[0].Text != texts.Text("en", "err_slow_down", nil) {
+		t.Fatalf("first message over the limit: %s", raw)
+	}
+	for i := 3; i < 6; i++ {
+		out, raw = s.chatStatus(t, map[string]any{"user": "browser_flood", "text": "/start", "lang": "en", "id": fmt.Sprint("f", i)}, http.StatusTooManyRequests)
+		if len(out.Replies) != 0 {
+			t.Fatalf("message %d of the flood: %s; want no replies", i, raw)
+		}
+	}
+	s.chat(t, map[string]any{"user": "browser_other", "text": "/start", "lang": "en"})
 }
 
 func TestChatRejects(t *testing.T) {

@@ -251,7 +251,7 @@ func (a *Adapter) dispatch(w http.ResponseWriter, r *http.Request, m *message.Mi
 	a.o.OnEvent(in.event)
 	if in.quota > 0 {
 		if err := a.o.Windows.OpenWindow(ctx, openID, a.o.Clock(), in.quota); err != nil {
-			a.o.Log.WarnContext(ctx, "wechat: window store failed", "err", err)
+			a.o.Log.WarnContext(ctx, "wechat: window store failed", "err", a.o.Router.ScrubError(err, openID))
 		}
 	}
 	switch in.kind {
@@ -329,7 +329,7 @@ func (a *Adapter) handle(ctx context.Context, msg bot.Message, m *message.MixMes
 	defer unlock()
 	prev, have, err := a.o.Choices.LoadChoices(ctx, msg.UserID)
 	if err != nil {
-		a.o.Log.WarnContext(ctx, "wechat: choice store failed", "err", err)
+		a.o.Log.WarnContext(ctx, "wechat: choice store failed", "err", a.o.Router.ScrubError(err, msg.UserID))
 	}
 	resolveChoice(&msg, m, prev, have)
 	replies, err := a.o.Router.Handle(ctx, msg)
@@ -337,9 +337,19 @@ func (a *Adapter) handle(ctx context.Context, msg bot.Message, m *message.MixMes
 	case errors.Is(err, bot.ErrDuplicate):
 		a.o.OnEvent(EventDuplicate)
 		return result{dup: true}
+	case errors.Is(err, bot.ErrSlowDown):
+		// Over the sender's limit: not handled. The first of a flood is
+		// told to slow down; the options shown before stay valid.
+		a.o.OnEvent(EventLimited)
+		if len(replies) == 0 {
+			return result{}
+		}
+		return result{out: a.render(replies, prev.Lang)}
 	case err != nil:
+		// Failed on our side: the router's localized "try again" is the
+		// passive reply (see the package comment).
 		a.o.OnEvent(EventRouterError)
-		a.o.Log.ErrorContext(ctx, "wechat: router failed", "err", err)
+		a.o.Log.ErrorContext(ctx, "wechat: router failed", "user", a.o.Router.LogID(msg.UserID), "err", err)
 	}
 	if len(replies) == 0 {
 		return result{}
@@ -347,7 +357,7 @@ func (a *Adapter) handle(ctx context.Context, msg bot.Message, m *message.MixMes
 	out := a.render(replies, prev.Lang)
 	saved, err := a.o.Choices.SaveChoices(ctx, msg.UserID, out.actions(), out.lang, ChoicesTTL)
 	if err != nil {
-		a.o.Log.WarnContext(ctx, "wechat: choice store failed", "err", err)
+		a.o.Log.WarnContext(ctx, "wechat: choice store failed", "err", a.o.Router.ScrubError(err, msg.UserID))
 	}
 	out.gen = saved.Gen
 	return result{out: out}

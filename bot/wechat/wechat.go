@@ -12,6 +12,17 @@
 // limit and compares signatures in variable time, and its API clients use
 // process-global HTTP settings and take no context. The library's root
 // package (which switches logrus to debug on stdout) is never imported.
+//
+// A message that fails on our side (the database down) is answered with
+// the router's localized "try again" as the passive reply (HTTP 200), and
+// its de-duplication claim is released. WeChat redelivers a callback only
+// when no answer came within 5 s (three tries in all); it documents no
+// redelivery for an error status, and after its tries it shows the user
+// its own Chinese-only "this account cannot serve you now" — so a 5xx
+// would swap our words in the user's language for the platform's, for a
+// redelivery that is not promised. When our answer is lost (the
+// connection broke), WeChat's own retry arrives and, the claim released,
+// is handled anew.
 package wechat
 
 import (
@@ -128,6 +139,7 @@ const (
 	EventTokenRefresh  = "token_refresh"  // access token fetched
 	EventTokenRejected = "token_rejected" // 40001/42001: refreshed and retried
 	EventRouterError   = "router_error"
+	EventLimited       = "limited" // a message over its sender's limit, not handled
 )
 
 // Adapter is the WeChat Official Account channel. It is safe for concurrent use.

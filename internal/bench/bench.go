@@ -79,6 +79,11 @@ func newRoot(getenv func(string) string, stdout, stderr io.Writer) *cli.Command 
 				if err != nil {
 					return cmdline.EnvError(err)
 				}
+				// The benchmarks drive each simulated user as fast as it
+				// goes, which the per-identity message limit would turn
+				// into "slow down" answers; and a shop serving on this host
+				// may hold the default metrics port.
+				cfg.MsgsPerSecond, cfg.MetricsAddr = 0, "127.0.0.1:0"
 				level := slog.LevelWarn
 				if getenv("SHOPBOT_LOG_LEVEL") != "" {
 					level = cfg.LogLevel

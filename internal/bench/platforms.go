@@ -93,7 +93,7 @@ func benchTelegram(ctx context.Context, e env, o telegramtest.BenchOptions, send
 	cfg := e.cfg
 	api := telegramtest.NewFakeAPI()
 	defer api.Close()
-	const secret = "bench-secret"
+	const secret = "bench-secret-0123456789"
 	cfg.PublicURL = "https://shop.example"
 	cfg.Telegram = app.TelegramConfig{Token: telegramtest.Token, APIEndpoint: api.Endpoint(), WebhookSecret: secret, Mode: telegram.ModeWebhook}
 	off := telegram.Limit{N: -1}

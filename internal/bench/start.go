@@ -90,7 +90,7 @@ func startOnce(ctx context.Context, child func(context.Context) *exec.Cmd, db st
 	ln.Close()
 	cmd := child(ctx)
 	cmd.Env = append(append(os.Environ(), cmd.Env...), "DATABASE_URL=sqlite:"+db, "REDIS_URL=", "SHOPBOT_HTTP_ADDR="+addr,
-		"SHOPBOT_PUBLIC_URL=", "TELEGRAM_TOKEN=", "WECHAT_APPID=", "SHOPBOT_LOG_LEVEL=error")
+		"SHOPBOT_METRICS_ADDR=127.0.0.1:0", "SHOPBOT_PUBLIC_URL=", "TELEGRAM_TOKEN=", "WECHAT_APPID=", "SHOPBOT_LOG_LEVEL=error")
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err

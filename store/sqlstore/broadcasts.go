@@ -92,19 +92,20 @@ func (s *Store) AudienceSize(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
-const broadcastCols = `id, author, author_chat, text, image IS NOT NULL, button_text, button_url, channels, status,
+// A picture stored before it got a name (migration 00011) is not served:
+// such a broadcast counts as having none.
+const broadcastCols = `id, author, author_chat, text, image_name, button_text, button_url, channels, status,
 	total, sent, failed, blocked, opted_out, skipped, progress_msg, created_at, started_at, finished_at`
 
 func scanBroadcast(sc interface{ Scan(...any) error }) (commerce.Broadcast, error) {
 	var b commerce.Broadcast
-	var hasImage bool
 	var channels string
 	var created, started, finished int64
 	c := &b.Counts
-	err := sc.Scan(&b.ID, &b.Author, &b.AuthorChat, &b.Content.Text, &hasImage, &b.Content.ButtonText, &b.Content.ButtonURL,
+	err := sc.Scan(&b.ID, &b.Author, &b.AuthorChat, &b.Content.Text, &b.Content.ImageName, &b.Content.ButtonText, &b.Content.ButtonURL,
 		&channels, &b.Status, &c.Total, &c.Sent, &c.Failed, &c.Blocked, &c.OptedOut, &c.Skipped, &b.ProgressMessage,
 		&created, &started, &finished)
-	if hasImage {
+	if b.Content.ImageName != "" {
 		b.Content.Image = []byte{} // present; BroadcastImage reads it
 	}
 	if channels != "" {
@@ -129,10 +130,12 @@ func (s *Store) CreateBroadcast(ctx context.Context, b commerce.Broadcast) (comm
 	var image any
 	if len(b.Content.Image) > 0 {
 		image = b.Content.Image
+	} else {
+		b.Content.ImageName = ""
 	}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO broadcasts (author, author_chat, text, image, button_text, button_url,
-			channels, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		b.Author, b.AuthorChat, b.Content.Text, image, b.Content.ButtonText, b.Content.ButtonURL,
+	err := s.db.QueryRowContext(ctx, `INSERT INTO broadcasts (author, author_chat, text, image, image_name, button_text, button_url,
+			channels, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		b.Author, b.AuthorChat, b.Content.Text, image, b.Content.ImageName, b.Content.ButtonText, b.Content.ButtonURL,
 		strings.Join(b.Channels, ","), b.Status, ms(b.CreatedAt)).Scan(&b.ID)
 	if err != nil {
 		return b, fmt.Errorf("create broadcast: %w", s.mapErr(err))
@@ -154,11 +157,14 @@ func (s *Store) broadcast(ctx context.Context, q querier, id int64) (commerce.Br
 }
 
 // BroadcastImage implements commerce.BroadcastStore.
-func (s *Store) BroadcastImage(ctx context.Context, id int64) ([]byte, error) {
+func (s *Store) BroadcastImage(ctx context.Context, name string) ([]byte, error) {
+	if !commerce.ValidBroadcastImageName(name) {
+		return nil, fmt.Errorf("broadcast image %q: %w", name, commerce.ErrNotFound)
+	}
 	var img []byte
-	err := s.db.QueryRowContext(ctx, `SELECT image FROM broadcasts WHERE id = $1 AND image IS NOT NULL`, id).Scan(&img)
+	err := s.db.QueryRowContext(ctx, `SELECT image FROM broadcasts WHERE image_name = $1 AND image IS NOT NULL`, name).Scan(&img)
 	if err != nil {
-		return nil, fmt.Errorf("broadcast %d image: %w", id, s.mapErr(err))
+		return nil, fmt.Errorf("broadcast image %s: %w", name, s.mapErr(err))
 	}
 	return img, nil
 }

@@ -12,14 +12,14 @@ import (
 )
 
 const orderCols = `id, number, channel, user_id, chat_id, lang, status, total_amount, currency,
-	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at`
+	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at, cancel_reason, cancelled_by`
 
 func scanOrder(sc interface{ Scan(...any) error }) (commerce.Order, error) {
 	var o commerce.Order
 	var created, updated, expires int64
 	err := sc.Scan(&o.ID, &o.Number, &o.Buyer.Channel, &o.Buyer.UserID, &o.ChatID, &o.Lang, &o.Status,
 		&o.Total.Amount, &o.Total.Currency, &o.PickupPointID, &o.ContactName, &o.Phone, &o.IdempotencyKey,
-		&created, &updated, &expires)
+		&created, &updated, &expires, &o.CancelReason, &o.CancelledBy)
 	o.CreatedAt, o.UpdatedAt, o.ExpiresAt = fromMS(created), fromMS(updated), fromMS(expires)
 	return o, err
 }
@@ -175,17 +175,51 @@ func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.
 			return err
 		}
 		if from.HoldsStock() && to == commerce.StatusCancelled {
-			// A drop order's units came from its drop: they go back there.
-			if isDrop, err := s.returnDropUnits(ctx, tx, id); err != nil || isDrop {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + l.qty, updated_at = $1
-				FROM (SELECT product_id, SUM(qty) AS qty FROM order_lines WHERE order_id = $2 GROUP BY product_id) AS l
-				WHERE products.id = l.product_id`, ms(at), id); err != nil {
-				return fmt.Errorf("order %d restock: %w", id, err)
-			}
+			return s.restockTx(ctx, tx, id, at)
 		}
 		return nil
+	})
+	return o, err
+}
+
+// restockTx returns a cancelled order's units: to its drop for a drop
+// order, else to its products' stock.
+func (s *Store) restockTx(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
+	// A drop order's units came from its drop: they go back there.
+	if isDrop, err := s.returnDropUnits(ctx, tx, id); err != nil || isDrop {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + l.qty, updated_at = $1
+		FROM (SELECT product_id, SUM(qty) AS qty FROM order_lines WHERE order_id = $2 GROUP BY product_id) AS l
+		WHERE products.id = l.product_id`, ms(at), id); err != nil {
+		return fmt.Errorf("order %d restock: %w", id, err)
+	}
+	return nil
+}
+
+// SellerCancelOrder implements commerce.OrderStore: the reason is written
+// first, then the status moves with the one conditional update of
+// setStatusTx (which fails, rolling the reason back, if another change won).
+func (s *Store) SellerCancelOrder(ctx context.Context, c commerce.Cancellation) (commerce.Order, error) {
+	if !c.From.SellerCancellable() {
+		return commerce.Order{}, fmt.Errorf("order %d: cancel from %s: %w", c.OrderID, c.From, commerce.ErrInvalidTransition)
+	}
+	var o commerce.Order
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET cancel_reason = $1, cancelled_by = $2 WHERE id = $3 AND status = $4`,
+			c.Reason, c.By, c.OrderID, string(c.From)); err != nil {
+			return fmt.Errorf("order %d cancel reason: %w", c.OrderID, s.mapErr(err))
+		}
+		var err error
+		if o, err = s.setStatusTx(ctx, tx, c.OrderID, 0, c.From, commerce.StatusCancelled, c.At); err != nil {
+			return err
+		}
+		if c.From.HoldsStock() {
+			if err := s.restockTx(ctx, tx, c.OrderID, c.At); err != nil {
+				return err
+			}
+		}
+		return s.emit(ctx, tx, commerce.SellerCancelledOrder{Order: o})
 	})
 	return o, err
 }

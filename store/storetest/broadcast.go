@@ -1,9 +1,14 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	pngenc "image/png"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,18 +116,35 @@ func lifecycleDraft(t *testing.T, s ShopStore, log *eventLog) commerce.Broadcast
 	if _, err := s.CreateBroadcast(ctx, commerce.Broadcast{Author: "tg:1", Content: commerce.BroadcastContent{Text: " "}}); !errors.Is(err, commerce.ErrInvalid) {
 		t.Fatalf("empty text: %v, want ErrInvalid", err)
 	}
-	img := []byte("\x89PNG\r\n\x1a\n0000")
+	var png bytes.Buffer
+	_ = pngenc.Encode(&png, image.NewRGBA(image.Rect(0, 0, 2, 2)))
+	unnamed := commerce.BroadcastContent{Text: "Sale!", Image: png.Bytes()}
+	if _, err := s.CreateBroadcast(ctx, commerce.Broadcast{Author: "tg:1", Content: unnamed}); !errors.Is(err, commerce.ErrInvalid) {
+		t.Fatalf("a picture not prepared (no name): %v, want ErrInvalid", err)
+	}
+	content, err := commerce.BroadcastContent{Text: "Sale!", ButtonText: "Shop", ButtonURL: "https://t.me/bot?start=c_1"}.WithImage(png.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := s.CreateBroadcast(ctx, commerce.Broadcast{Author: "tg:1", AuthorChat: "1", Channels: []string{"tg", "web"},
-		Content: commerce.BroadcastContent{Text: "Sale!", Image: img, ButtonText: "Shop", ButtonURL: "https://t.me/bot?start=c_1"}, CreatedAt: broadcastT0})
+		Content: content, CreatedAt: broadcastT0})
 	if err != nil || b.ID == 0 || b.Status != commerce.BroadcastDraft {
 		t.Fatalf("CreateBroadcast = %+v, %v", b, err)
 	}
 	got, err := s.Broadcast(ctx, b.ID)
-	if err != nil || got.Content.Text != "Sale!" || got.Content.Image == nil || got.Content.ButtonURL == "" || len(got.Channels) != 2 {
+	if err != nil || got.Content.Text != "Sale!" || got.Content.Image == nil || got.Content.ImageName != content.ImageName ||
+		got.Content.ButtonURL == "" || len(got.Channels) != 2 {
 		t.Fatalf("Broadcast = %+v, %v", got, err)
 	}
-	if data, err := s.BroadcastImage(ctx, b.ID); err != nil || string(data) != string(img) {
-		t.Fatalf("BroadcastImage = %q, %v", data, err)
+	if data, err := s.BroadcastImage(ctx, content.ImageName); err != nil || !bytes.Equal(data, content.Image) {
+		t.Fatalf("BroadcastImage(%s) = %d bytes, %v", content.ImageName, len(data), err)
+	}
+	// The picture is found by its name only: not by the broadcast's id,
+	// not by another name.
+	for _, name := range []string{strconv.FormatInt(b.ID, 10), strings.Repeat("0", 32) + ".png", "../" + content.ImageName} {
+		if _, err := s.BroadcastImage(ctx, name); !errors.Is(err, commerce.ErrNotFound) {
+			t.Fatalf("BroadcastImage(%q) = %v; want ErrNotFound", name, err)
+		}
 	}
 	if events := log.all(); len(events) != 0 {
 		t.Fatalf("a draft emitted %v", events)

@@ -65,6 +65,8 @@ type Driver struct {
 	Deduper         func(t *testing.T) chatstate.Deduper
 	Locker          func(t *testing.T) chatstate.Locker
 	LockingSessions func(t *testing.T) chatstate.LockingSessionStore
+	// Limiter opens a message limiter (see OpenLimiter).
+	Limiter OpenLimiter
 }
 
 // Run runs every topic of the suite the driver implements, each as a named
@@ -72,7 +74,7 @@ type Driver struct {
 // the behaviours inside a topic run in parallel where they always did.
 func Run(t *testing.T, d Driver) {
 	t.Helper()
-	if d.Shop == nil && d.Sessions == nil && d.Deduper == nil && d.Locker == nil && d.LockingSessions == nil {
+	if d.Shop == nil && d.Sessions == nil && d.Deduper == nil && d.Locker == nil && d.LockingSessions == nil && d.Limiter == nil {
 		t.Fatal("storetest: the driver opens nothing")
 	}
 	t.Run("Driver", func(t *testing.T) { checkDeclared(t, d) })
@@ -90,6 +92,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropFlows", runDropFlows},
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
+			{"OrderCancel", runOrderCancel},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
 		} {
@@ -107,6 +110,9 @@ func Run(t *testing.T, d Driver) {
 	}
 	if d.LockingSessions != nil {
 		t.Run("LockingSessions", func(t *testing.T) { runLockingSessions(t, d.LockingSessions) })
+	}
+	if d.Limiter != nil {
+		t.Run("Limiter", func(t *testing.T) { runLimiter(t, d.Limiter) })
 	}
 }
 
