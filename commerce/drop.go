@@ -206,7 +206,7 @@ type DropService struct {
 	log    *slog.Logger
 	limits PersonLimits
 	phone  PhoneNormalizer
-	drops sync.Map // id → cachedDrop: started drops only (Left is stale)
+	drops  sync.Map // id → cachedDrop: started drops only (Left is stale)
 
 	repairMu sync.Mutex
 	gaps     map[gateGapKey]gateGap // buyers the gate counts above the store, since when
