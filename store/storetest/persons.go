@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,8 +46,12 @@ func newPersonEnv(t *testing.T, open OpenShop) *personEnv {
 	return e
 }
 
-func tgBuyer(i int) commerce.Buyer { return commerce.Buyer{Channel: "tg", UserID: fmt.Sprint(1000 + i)} }
-func wxBuyer(i int) commerce.Buyer { return commerce.Buyer{Channel: "wx", UserID: fmt.Sprintf("oWX%d", i)} }
+func tgBuyer(i int) commerce.Buyer {
+	return commerce.Buyer{Channel: "tg", UserID: fmt.Sprint(1000 + i)}
+}
+func wxBuyer(i int) commerce.Buyer {
+	return commerce.Buyer{Channel: "wx", UserID: fmt.Sprintf("oWX%d", i)}
+}
 
 func (e *personEnv) link(a, b commerce.Buyer) commerce.Person {
 	e.t.Helper()
