@@ -28,6 +28,7 @@ type Session struct {
 	Seller    SellerState    `json:"seller,omitzero"`    // the seller's catalog tools
 	Drops     DropState      `json:"drops,omitzero"`     // drops, for buyers and sellers
 	Broadcast BroadcastState `json:"broadcast,omitzero"` // broadcasts and the audience
+	Link      LinkState      `json:"link,omitzero"`      // linking the buyer's chats
 
 	version int64
 }
