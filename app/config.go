@@ -36,10 +36,10 @@ type Config struct {
 	// Limits are the per-person limits: SHOPBOT_LIMIT_OPEN_ORDERS (3),
 	// SHOPBOT_LIMIT_OPEN_UNITS (20), SHOPBOT_LIMIT_RESERVATIONS (3),
 	// SHOPBOT_LIMIT_WAITLISTS (20); 0 turns one off.
-	Limits commerce.PersonLimits
-	Telegram       TelegramConfig
-	WeChat         WeChatConfig
-	GroupPosts     GroupPostsConfig
+	Limits     commerce.PersonLimits
+	Telegram   TelegramConfig
+	WeChat     WeChatConfig
+	GroupPosts GroupPostsConfig
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s

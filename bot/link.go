@@ -80,8 +80,9 @@ type LinkPages struct {
 	Web, Telegram, QR string
 }
 
-// seenEvery bounds how often a chat's use is recorded.
-const seenEvery = 5 * time.Minute
+// seenEvery bounds how often a chat's use is recorded: "the chat used
+// last" is true to about this much.
+const seenEvery = time.Minute
 
 type linkHandler struct {
 	persons *commerce.Persons

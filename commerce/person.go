@@ -89,7 +89,8 @@ type PersonStore interface {
 	PersonOf(ctx context.Context, id Identity) (Person, error)
 	// LinkIdentities joins the persons of a and b into one, in one
 	// transaction holding both persons' locks: everything linked with
-	// either is linked with both afterwards. Linking two identities
+	// either is linked with both afterwards. b, the identity that
+	// confirms, is recorded as used at at. Linking two identities
 	// already linked returns their person unchanged. ErrInvalid if a == b
 	// or either is malformed; ErrPersonFull if the person would have more
 	// than max identities (nothing changes then).

@@ -46,8 +46,8 @@ type Options struct {
 	// Route is where a rendered notice is delivered (bot.Router.NoticeTarget:
 	// the chat the buyer's person chose or used last); nil delivers to
 	// the notice's own chat.
-	Route func(ctx context.Context, n bot.Notice) (bot.Notice, error)
-	Admins  []string
+	Route  func(ctx context.Context, n bot.Notice) (bot.Notice, error)
+	Admins []string
 	// Broadcast enables the fan-out of broadcasts (see BroadcastOptions).
 	Broadcast *BroadcastOptions
 }

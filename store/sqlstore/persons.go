@@ -250,7 +250,7 @@ func (s *Store) LinkIdentities(ctx context.Context, a, b commerce.Identity, maxI
 			}
 		}
 		if pb.id == 0 {
-			_, err = tx.ExecContext(ctx, `INSERT INTO person_identities (identity, person_id, linked_at) VALUES ($1, $2, $3)`,
+			_, err = tx.ExecContext(ctx, `INSERT INTO person_identities (identity, person_id, linked_at, last_seen) VALUES ($1, $2, $3, $3)`,
 				string(b), id, ms(at))
 		} else {
 			// Both were persons: b's side joins a's; a's choice of notice
@@ -258,7 +258,9 @@ func (s *Store) LinkIdentities(ctx context.Context, a, b commerce.Identity, maxI
 			if _, err = tx.ExecContext(ctx, `UPDATE persons SET notice_to = (SELECT notice_to FROM persons WHERE id = $2)
 				WHERE id = $1 AND notice_to = ''`, id, pb.id); err == nil {
 				if _, err = tx.ExecContext(ctx, `UPDATE person_identities SET person_id = $1 WHERE person_id = $2`, id, pb.id); err == nil {
-					_, err = tx.ExecContext(ctx, `DELETE FROM persons WHERE id = $1`, pb.id)
+					if _, err = tx.ExecContext(ctx, `DELETE FROM persons WHERE id = $1`, pb.id); err == nil {
+						_, err = tx.ExecContext(ctx, `UPDATE person_identities SET last_seen = $2 WHERE identity = $1 AND last_seen < $2`, string(b), ms(at))
+					}
 				}
 			}
 		}
