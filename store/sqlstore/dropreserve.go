@@ -112,7 +112,7 @@ func (s *Store) decideBatch(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs 
 	if err != nil {
 		return err
 	}
-	pc, err := s.batchPersons(ctx, tx, d.id, reqs)
+	pc, err := s.batchPersons(ctx, tx, d, reqs)
 	if err != nil {
 		return err
 	}
@@ -252,10 +252,13 @@ func (c *batchCounts) usage(b commerce.Buyer) commerce.OpenUsage {
 	return commerce.OpenUsage{Reservations: c.live[k], SuspendedTill: c.till[k]}
 }
 
-// batchPersons resolves the persons of the batch's buyers (locking them
-// when a request has limits across drops) and reads what they hold, with
-// a few set-based queries whatever the batch's size.
-func (s *Store) batchPersons(ctx context.Context, tx *sql.Tx, dropID int64, reqs []reserveReq) (*batchCounts, error) {
+// batchPersons resolves the persons of the batch's buyers and reads what
+// they hold in the drop, with a few set-based queries whatever the
+// batch's size. When a request has limits across drops and the drop can
+// still grant one (units left, not cancelled), it locks the persons and reads
+// their live reservations and lapsed orders too; the rest of a rush, the
+// "sold out" answers, costs no lock.
+func (s *Store) batchPersons(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs []reserveReq) (*batchCounts, error) {
 	ids := make([]commerce.Identity, 0, len(reqs))
 	var ban time.Duration
 	locks, now := false, reqs[0].now
@@ -267,6 +270,8 @@ func (s *Store) batchPersons(ctx context.Context, tx *sql.Tx, dropID int64, reqs
 			now = q.now
 		}
 	}
+	locks = locks && d.left > 0 && d.cancelledMS == 0
+	dropID := d.id
 	c := &batchCounts{taken: map[string]int{}, live: map[string]int{}, till: map[string]time.Time{}}
 	var err error
 	if locks {
