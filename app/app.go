@@ -70,11 +70,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
-	phone, err := e164(cfg.region())
+	phone, err := a.phones(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.normalizeStoredPhones(ctx, phone); err != nil {
 		return nil, err
 	}
 	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL,

@@ -186,11 +186,7 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.TimeZone, err = time.LoadLocation(zone); err != nil || zone == "Local" {
 		return c, fmt.Errorf("SHOPBOT_TIMEZONE %q: want an IANA zone such as Asia/Shanghai", zone)
 	}
-	c.DefaultRegion = strings.ToUpper(or(getenv("SHOPBOT_DEFAULT_REGION"), "CN"))
-	if _, err := e164(c.DefaultRegion); err != nil {
-		return c, fmt.Errorf("SHOPBOT_DEFAULT_REGION %q: want a two-letter country code such as CN", getenv("SHOPBOT_DEFAULT_REGION"))
-	}
-	if c.Limits, err = limitsFromEnv(getenv); err != nil {
+	if c.DefaultRegion, c.Limits, err = personsFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if v := getenv("SHOPBOT_SEED_DEMO"); v != "" {
@@ -283,9 +279,14 @@ func checkAdmins(admins []string) error {
 	return nil
 }
 
-// limitsFromEnv reads the per-person limits; 0 turns one off.
-func limitsFromEnv(getenv func(string) string) (commerce.PersonLimits, error) {
+// personsFromEnv reads the phone numbers' region and the per-person
+// limits; 0 turns a limit off.
+func personsFromEnv(getenv func(string) string) (string, commerce.PersonLimits, error) {
 	l := commerce.DefaultPersonLimits()
+	region := strings.ToUpper(or(getenv("SHOPBOT_DEFAULT_REGION"), "CN"))
+	if _, err := e164(region); err != nil {
+		return region, l, fmt.Errorf("SHOPBOT_DEFAULT_REGION %q: want a two-letter country code such as CN", getenv("SHOPBOT_DEFAULT_REGION"))
+	}
 	for _, v := range []struct {
 		name string
 		to   *int
@@ -301,14 +302,14 @@ func limitsFromEnv(getenv func(string) string) (commerce.PersonLimits, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 100000 {
-			return l, fmt.Errorf("%s %q: want a count, 0 for no limit", v.name, s)
+			return region, l, fmt.Errorf("%s %q: want a count, 0 for no limit", v.name, s)
 		}
 		if n == 0 {
 			n = -1 // no limit (a zero field would be the default)
 		}
 		*v.to = n
 	}
-	return l, nil
+	return region, l, nil
 }
 
 // region is the phone numbers' default region (SHOPBOT_DEFAULT_REGION; CN when unset).

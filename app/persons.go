@@ -28,17 +28,22 @@ func e164(region string) (commerce.PhoneNormalizer, error) {
 	}, nil
 }
 
-// normalizeStoredPhones brings phone numbers stored before E.164 to it,
-// once per region (see sqlstore.NormalizePhones).
-func (a *App) normalizeStoredPhones(ctx context.Context, norm commerce.PhoneNormalizer) error {
+// phones is the shop's phone normalizer, once the phone numbers stored
+// before E.164 are brought to it (once per region; see
+// sqlstore.NormalizePhones).
+func (a *App) phones(ctx context.Context) (commerce.PhoneNormalizer, error) {
+	norm, err := e164(a.cfg.region())
+	if err != nil {
+		return nil, err
+	}
 	n, err := a.Store.NormalizePhones(ctx, a.cfg.region(), norm)
 	if err != nil {
-		return fmt.Errorf("normalize stored phone numbers: %w", err)
+		return nil, fmt.Errorf("normalize stored phone numbers: %w", err)
 	}
 	if n > 0 {
 		a.log.Info("stored phone numbers normalized to E.164", "numbers", n, "region", a.cfg.region())
 	}
-	return nil
+	return norm, nil
 }
 
 // linkPages are the ways to use a link code in another chat: the web chat

@@ -75,7 +75,8 @@ type DropFlowStore interface {
 	// ErrNotFound if none.
 	ActiveDropReservation(ctx context.Context, dropID int64, buyer Buyer, now time.Time) (DropReservation, error)
 	// OrderDropReservation turns a reservation into an order, in one
-	// transaction holding the locks of o.Buyer's person and of o.Phone:
+	// transaction (holding, with limits, the locks of o.Buyer's person and
+	// of o.Phone):
 	// the reservation moves reserved → ordered only if it belongs to
 	// o.Buyer's person and has not expired at now; the order must fit lim
 	// like OrderStore.PlaceOrder's (a *LimitError); the phone's units in

@@ -115,22 +115,8 @@ func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, rese
 		line.Qty = qty
 		o.Lines = []commerce.OrderLine{line}
 		o.Total = line.UnitPrice.Mul(qty)
-		err = tx.QueryRowContext(ctx, `INSERT INTO orders (number, channel, user_id, chat_id, lang, status,
-				total_amount, currency, pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-			o.Number, o.Buyer.Channel, o.Buyer.UserID, o.ChatID, o.Lang, string(o.Status),
-			o.Total.Amount, o.Total.Currency, o.PickupPointID, o.ContactName, o.Phone, o.IdempotencyKey,
-			ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.ExpiresAt)).Scan(&o.ID)
-		if err != nil {
-			return fmt.Errorf("insert drop order: %w", s.mapErr(err))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, title, unit_amount, qty)
-			VALUES ($1, 1, $2, $3, $4, $5, $6)`, o.ID, line.ProductID, line.SKU, textJSON(line.Title), line.UnitPrice.Amount, qty); err != nil {
-			return fmt.Errorf("insert drop order line: %w", s.mapErr(err))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO drop_orders (order_id, drop_id, reservation_id, phone, qty)
-			VALUES ($1, $2, $3, $4, $5)`, o.ID, dropID, reservationID, o.Phone, qty); err != nil {
-			return fmt.Errorf("insert drop order link: %w", s.mapErr(err))
+		if o.ID, err = s.insertDropOrder(ctx, tx, o, dropID, reservationID); err != nil {
+			return err
 		}
 		return s.emit(ctx, tx, commerce.OrderPlaced{Order: o})
 	})
@@ -149,6 +135,30 @@ func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, rese
 	}
 	placed, err := s.Order(ctx, o.ID)
 	return placed, true, err
+}
+
+// insertDropOrder inserts o (one line) and its link to the drop and the
+// reservation, and returns its id.
+func (s *Store) insertDropOrder(ctx context.Context, tx *sql.Tx, o commerce.Order, dropID, reservationID int64) (int64, error) {
+	line := o.Lines[0]
+	err := tx.QueryRowContext(ctx, `INSERT INTO orders (number, channel, user_id, chat_id, lang, status,
+			total_amount, currency, pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		o.Number, o.Buyer.Channel, o.Buyer.UserID, o.ChatID, o.Lang, string(o.Status),
+		o.Total.Amount, o.Total.Currency, o.PickupPointID, o.ContactName, o.Phone, o.IdempotencyKey,
+		ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.ExpiresAt)).Scan(&o.ID)
+	if err != nil {
+		return 0, fmt.Errorf("insert drop order: %w", s.mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, title, unit_amount, qty)
+		VALUES ($1, 1, $2, $3, $4, $5, $6)`, o.ID, line.ProductID, line.SKU, textJSON(line.Title), line.UnitPrice.Amount, line.Qty); err != nil {
+		return 0, fmt.Errorf("insert drop order line: %w", s.mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO drop_orders (order_id, drop_id, reservation_id, phone, qty)
+		VALUES ($1, $2, $3, $4, $5)`, o.ID, dropID, reservationID, o.Phone, line.Qty); err != nil {
+		return 0, fmt.Errorf("insert drop order link: %w", s.mapErr(err))
+	}
+	return o.ID, nil
 }
 
 // whyNotOrdered explains a reservation the conditional update did not

@@ -322,28 +322,36 @@ func (s *Store) batchPersons(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs
 		return nil, err
 	}
 	if ban > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT o.channel, o.user_id, c.hold_alerted_at
-			FROM pickup_codes c JOIN orders o ON o.id = c.order_id
-			WHERE c.hold_alerted_at > $1 AND c.hold_alerted_at > 0 AND c.redeemed_at = 0`, ms(now.Add(-ban)))
-		if err != nil {
-			return nil, fmt.Errorf("lapsed orders: %w", s.mapErr(err))
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var b commerce.Buyer
-			var at int64
-			if err := rows.Scan(&b.Channel, &b.UserID, &at); err != nil {
-				return nil, fmt.Errorf("lapsed orders: %w", err)
-			}
-			if k, ok := personOf[b.Key()]; ok && fromMS(at).Add(ban).After(c.till[k]) {
-				c.till[k] = fromMS(at).Add(ban)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("lapsed orders: %w", err)
-		}
+		return c, s.lapsedPersons(ctx, tx, personOf, now, ban, c.till)
 	}
 	return c, nil
+}
+
+// lapsedPersons sets till[person] to the end of the suspension of each
+// person (of personOf: identity → person) with an order that lapsed
+// uncollected since now-ban.
+func (s *Store) lapsedPersons(ctx context.Context, tx *sql.Tx, personOf map[string]string, now time.Time, ban time.Duration, till map[string]time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT o.channel, o.user_id, c.hold_alerted_at
+		FROM pickup_codes c JOIN orders o ON o.id = c.order_id
+		WHERE c.hold_alerted_at > $1 AND c.hold_alerted_at > 0 AND c.redeemed_at = 0`, ms(now.Add(-ban)))
+	if err != nil {
+		return fmt.Errorf("lapsed orders: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b commerce.Buyer
+		var at int64
+		if err := rows.Scan(&b.Channel, &b.UserID, &at); err != nil {
+			return fmt.Errorf("lapsed orders: %w", err)
+		}
+		if k, ok := personOf[b.Key()]; ok && fromMS(at).Add(ban).After(till[k]) {
+			till[k] = fromMS(at).Add(ban)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lapsed orders: %w", err)
+	}
+	return nil
 }
 
 // insertReservations inserts made with one statement and sets their ids.
