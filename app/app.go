@@ -38,6 +38,7 @@ type App struct {
 	pickup  *commerce.Pickup
 	drops   *commerce.DropService
 	seller  *commerce.Seller
+	persons *commerce.Persons
 	posts   *bot.GroupPosts
 	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
 	Router  *bot.Router
@@ -72,7 +73,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
-	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL, MaxQtyPerLine: cfg.MaxQtyPerLine})
+	phone, err := a.phones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL,
+		MaxQtyPerLine: cfg.MaxQtyPerLine, Limits: cfg.Limits, Phone: phone})
+	a.persons = commerce.NewPersons(commerce.PersonsOptions{Store: a.Store, Clock: cfg.clock})
 	if a.secret, err = a.key(ctx, cfg.PickupSecret, pickupKeySetting); err != nil {
 		return nil, err
 	}
@@ -80,7 +87,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock})
-	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log}
+	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log, Limits: cfg.Limits, Phone: phone}
 
 	var sessions chatstate.SessionStore = a.Store
 	var dedupe chatstate.Deduper = a.Store
@@ -123,7 +130,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 			return n + m, err
 		}
 		k, err := a.staff.Prune(ctx) // expired staff login links and sessions
-		return n + m + k, err
+		if err != nil {
+			return n + m + k, err
+		}
+		l, err := a.persons.Prune(ctx) // spent link codes and old wrong guesses
+		return n + m + k + l, err
 	}
 
 	dialect := "sqlite"
@@ -138,6 +149,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
 		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
+		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions()}); err != nil {
 		return nil, err
 	}
@@ -158,7 +170,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.Router = bot.NewRouter(bot.Options{
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
-		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links,
+		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
 		LogKey: bot.LogIDKey(a.secret), Limiter: limiter,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
@@ -350,6 +362,7 @@ func (a *App) routes() http.Handler {
 	})
 	a.staff.Register(mux)
 	mux.HandleFunc("GET /b/{name}", a.broadcastImage)
+	mux.HandleFunc("GET /link/{code}/qr.png", a.linkQR)
 	if a.wechat != nil {
 		a.wechat.Register(mux)
 	}

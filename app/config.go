@@ -46,7 +46,12 @@ type Config struct {
 	// MetricsAddr is where /metrics is served, never on the public
 	// listener (SHOPBOT_METRICS_ADDR, default 127.0.0.1:9090); "" (the
 	// value "off") serves no metrics; port 0 picks a free port.
-	MetricsAddr string
+	MetricsAddr   string
+	DefaultRegion string // SHOPBOT_DEFAULT_REGION, default CN: phone numbers without a country code are read there
+	// Limits are the per-person limits: SHOPBOT_LIMIT_OPEN_ORDERS (3),
+	// SHOPBOT_LIMIT_OPEN_UNITS (20), SHOPBOT_LIMIT_RESERVATIONS (3),
+	// SHOPBOT_LIMIT_WAITLISTS (20); 0 turns one off.
+	Limits commerce.PersonLimits
 	// JobPollInterval is how often the queue looks for due jobs (tests lower it).
 	JobPollInterval time.Duration
 	ShutdownTimeout time.Duration // SHOPBOT_SHUTDOWN_TIMEOUT, default 20s
@@ -175,6 +180,9 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 			c.Admins = append(c.Admins, a)
 		}
 	}
+	if err := checkAdmins(c.Admins); err != nil {
+		return c, err
+	}
 	if v := getenv("SHOPBOT_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return c, fmt.Errorf("SHOPBOT_LOG_LEVEL %q: want debug, info, warn or error", v)
@@ -217,6 +225,9 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	zone := or(getenv("SHOPBOT_TIMEZONE"), "Asia/Shanghai")
 	if c.TimeZone, err = time.LoadLocation(zone); err != nil || zone == "Local" {
 		return c, fmt.Errorf("SHOPBOT_TIMEZONE %q: want an IANA zone such as Asia/Shanghai", zone)
+	}
+	if c.DefaultRegion, c.Limits, err = personsFromEnv(getenv); err != nil {
+		return c, err
 	}
 	if v := getenv("SHOPBOT_SEED_DEMO"); v != "" {
 		if c.SeedDemo, err = strconv.ParseBool(v); err != nil {
@@ -295,6 +306,57 @@ func weChatFromEnv(getenv func(string) string) (WeChatConfig, error) {
 	}
 	return c, nil
 }
+
+// checkAdmins refuses seller identities that a platform does not vouch
+// for: SHOPBOT_ADMINS names Telegram and WeChat identities only. A web
+// identity is a browser's, and linking one to a seller grants it nothing:
+// sellers on the web use the console through a login link.
+func checkAdmins(admins []string) error {
+	for _, a := range admins {
+		ch, user, ok := strings.Cut(a, ":")
+		if !ok || user == "" || (ch != "tg" && ch != "wx") || !commerce.ValidIdentity(a) {
+			return fmt.Errorf("SHOPBOT_ADMINS: %q is not a tg: or wx: identity (e.g. tg:123456, wx:oAbc…); "+
+				"web sellers sign in to the console with a login link instead", a)
+		}
+	}
+	return nil
+}
+
+// personsFromEnv reads the phone numbers' region and the per-person
+// limits; 0 turns a limit off.
+func personsFromEnv(getenv func(string) string) (string, commerce.PersonLimits, error) {
+	l := commerce.DefaultPersonLimits()
+	region := strings.ToUpper(or(getenv("SHOPBOT_DEFAULT_REGION"), "CN"))
+	if _, err := e164(region); err != nil {
+		return region, l, fmt.Errorf("SHOPBOT_DEFAULT_REGION %q: want a two-letter country code such as CN", getenv("SHOPBOT_DEFAULT_REGION"))
+	}
+	for _, v := range []struct {
+		name string
+		to   *int
+	}{
+		{"SHOPBOT_LIMIT_OPEN_ORDERS", &l.OpenOrders},
+		{"SHOPBOT_LIMIT_OPEN_UNITS", &l.OpenUnits},
+		{"SHOPBOT_LIMIT_RESERVATIONS", &l.Reservations},
+		{"SHOPBOT_LIMIT_WAITLISTS", &l.Waitlists},
+	} {
+		s := getenv(v.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 100000 {
+			return region, l, fmt.Errorf("%s %q: want a count, 0 for no limit", v.name, s)
+		}
+		if n == 0 {
+			n = -1 // no limit (a zero field would be the default)
+		}
+		*v.to = n
+	}
+	return region, l, nil
+}
+
+// region is the phone numbers' default region (SHOPBOT_DEFAULT_REGION; CN when unset).
+func (c Config) region() string { return or(c.DefaultRegion, "CN") }
 
 // zone is the seller's time zone (SHOPBOT_TIMEZONE; Asia/Shanghai when unset).
 func (c Config) zone() *time.Location {

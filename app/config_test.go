@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"shopbot/commerce"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -31,6 +33,15 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if def.TimeZone.String() != "Asia/Shanghai" {
 		t.Fatalf("default SHOPBOT_TIMEZONE = %s", def.TimeZone)
+	}
+	if def.DefaultRegion != "CN" || def.Limits != (commerce.PersonLimits{OpenOrders: 3, OpenUnits: 20, Reservations: 3, Waitlists: 20, LapseBan: 30 * 24 * time.Hour}) {
+		t.Fatalf("default region %q, limits %+v", def.DefaultRegion, def.Limits)
+	}
+	c, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_DEFAULT_REGION": "ru", "SHOPBOT_ADMINS": "tg:1, wx:oAbc", "SHOPBOT_LIMIT_OPEN_ORDERS": "5",
+		"SHOPBOT_LIMIT_OPEN_UNITS": "0", "SHOPBOT_LIMIT_RESERVATIONS": "1", "SHOPBOT_LIMIT_WAITLISTS": "7"}))
+	if err != nil || c.DefaultRegion != "RU" || len(c.Admins) != 2 ||
+		c.Limits != (commerce.PersonLimits{OpenOrders: 5, OpenUnits: -1, Reservations: 1, Waitlists: 7, LapseBan: 30 * 24 * time.Hour}) {
+		t.Fatalf("set: region %q, admins %v, limits %+v, %v", c.DefaultRegion, c.Admins, c.Limits, err)
 	}
 	if c, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_TIMEZONE": "Europe/Moscow"})); err != nil || c.TimeZone.String() != "Europe/Moscow" {
 		t.Fatalf("SHOPBOT_TIMEZONE=Europe/Moscow: %v, %v", c.TimeZone, err)
@@ -65,13 +76,22 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{"SHOPBOT_STAFF_KEY": strings.Repeat("s", 32), "SHOPBOT_PICKUP_SECRET": strings.Repeat("s", 32)}, "SHOPBOT_STAFF_KEY must differ"},
 		{map[string]string{"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "SHOPBOT_TRUSTED_PROXIES"},
 		{map[string]string{"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/33"}, "SHOPBOT_TRUSTED_PROXIES"},
+		{map[string]string{"SHOPBOT_ADMINS": "tg:1,web:alice"}, "SHOPBOT_ADMINS"},
+		{map[string]string{"SHOPBOT_ADMINS": "alice"}, "SHOPBOT_ADMINS"},
+		{map[string]string{"SHOPBOT_ADMINS": "email:a@b.c"}, "SHOPBOT_ADMINS"},
+		{map[string]string{"SHOPBOT_DEFAULT_REGION": "XX"}, "SHOPBOT_DEFAULT_REGION"},
+		{map[string]string{"SHOPBOT_DEFAULT_REGION": "China"}, "SHOPBOT_DEFAULT_REGION"},
+		{map[string]string{"SHOPBOT_LIMIT_OPEN_ORDERS": "-1"}, "SHOPBOT_LIMIT_OPEN_ORDERS"},
+		{map[string]string{"SHOPBOT_LIMIT_OPEN_UNITS": "many"}, "SHOPBOT_LIMIT_OPEN_UNITS"},
+		{map[string]string{"SHOPBOT_LIMIT_RESERVATIONS": "1.5"}, "SHOPBOT_LIMIT_RESERVATIONS"},
+		{map[string]string{"SHOPBOT_LIMIT_WAITLISTS": "x"}, "SHOPBOT_LIMIT_WAITLISTS"},
 	} {
 		_, err := ConfigFromEnv(env(tc.vars))
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%v: err = %v; want one naming %s", tc.vars, err, tc.wantErr)
 		}
 	}
-	c, err := ConfigFromEnv(env(map[string]string{"TELEGRAM_TOKEN": "123:secret-token", "SHOPBOT_PUBLIC_URL": "https://shop.example/",
+	c, err = ConfigFromEnv(env(map[string]string{"TELEGRAM_TOKEN": "123:secret-token", "SHOPBOT_PUBLIC_URL": "https://shop.example/",
 		"TELEGRAM_WEBHOOK_SECRET": "s3cr3t_-sixteen-", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "wxsecret", "WECHAT_TOKEN": "tok", "WECHAT_AES_KEY": "aeskey"}))
 	if err != nil {
 		t.Fatal(err)

@@ -176,7 +176,7 @@ func maskPhone(p string) string {
 }
 
 func (h *checkoutHandler) enterPhone(t *turn, text string) ([]Reply, error) {
-	phone, err := commerce.NormalizePhone(text)
+	phone, err := h.shop.NormalizePhone(text)
 	if err != nil {
 		return say(t.text("err_phone", nil), []Button{t.btn("btn_cancel_checkout", VerbCheckoutLeave.Of())}), nil
 	}
@@ -191,7 +191,13 @@ func (h *checkoutHandler) enterPhone(t *turn, text string) ([]Reply, error) {
 		IdempotencyKey: "co:" + SessionKey(t.m) + ":" + co.Nonce,
 	})
 	var changed *commerce.PriceChangedError
+	_, limited := limitOf(err)
 	switch {
+	case limited:
+		// Too many open orders, or pay at pickup suspended: nothing was
+		// reserved, and the cart stays for later.
+		h.leave(t)
+		return t.limitReply(err), nil
 	case errors.As(err, &changed):
 		h.leave(t)
 		c, cerr := h.browse.cart(t, false)

@@ -20,7 +20,7 @@ import (
 // button that stopped appearing is a feature lost.
 func TestCrawlEveryButton(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, drops: true, broadcasts: true,
+	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, drops: true, broadcasts: true, persons: true,
 		admins: []string{"web:" + seller}})
 	ctx := h.ctx
 	// Something in every state: a drop on sale, one to come, an order
@@ -36,6 +36,7 @@ func TestCrawlEveryButton(t *testing.T) {
 	}
 	buyer := h.user(t, "crawl-buyer", "en")
 	buyer.readyOrder(pt)
+	buyer.linkWith(h.tgUser(t, "7999", "en")) // a person of two: its links' buttons show
 	staffID := "crawl-staff"
 	s := h.user(t, seller, "en")
 	s.send("/point " + pt.Code + " staff add web:" + staffID)
@@ -62,7 +63,7 @@ func TestCrawlEveryButton(t *testing.T) {
 		t.Fatalf("drops %v, %v", drops, err)
 	}
 	crawl(buyer, "/start", "/shop", "/cart", "/orders", "/help", "/lang", "/drop "+drops[0].Code, "/drop "+drops[1].Code,
-		"/start d_"+drops[0].Code, fmt.Sprintf("/start pt_%d", pt.ID))
+		"/start d_"+drops[0].Code, fmt.Sprintf("/start pt_%d", pt.ID), "/link")
 	crawl(h.user(t, staffID, "en"), "/staff")
 	crawl(s, "/start", "/help", "/products", "/drops", "/newdrop", "/points", "/broadcast", "/staff")
 
@@ -78,7 +79,8 @@ func TestCrawlEveryButton(t *testing.T) {
 		bot.VerbAdd, bot.VerbCart, bot.VerbCartMore, bot.VerbCartLess, bot.VerbCheckout, bot.VerbCheckoutPoint,
 		bot.VerbOrders, bot.VerbOrder, bot.VerbPickupSlots, bot.VerbBookPickup, bot.VerbPickupCode,
 		bot.VerbDropCard, bot.VerbDropBuy, bot.VerbDropNotify, bot.VerbDropStats, bot.VerbDropEdit,
-		bot.VerbSellerProducts, bot.VerbSellerCard, bot.VerbSellerEdit, bot.VerbDropNew, bot.VerbLanguage, bot.VerbHelp} {
+		bot.VerbSellerProducts, bot.VerbSellerCard, bot.VerbSellerEdit, bot.VerbDropNew, bot.VerbLanguage, bot.VerbHelp,
+		bot.VerbLinkEnter, bot.VerbNoticeTo, bot.VerbUnlinkAsk, bot.VerbUnlinkConfirm} {
 		if pressed[v] == 0 {
 			t.Errorf("the crawl never reached a %q button", v)
 		}

@@ -30,8 +30,8 @@ type DropCheckout struct {
 // be finished when it cannot (replies set).
 func (h *dropsHandler) liveReservation(t *turn, id int64) (commerce.DropReservation, commerce.Drop, []Reply, error) {
 	drops := h.dropService
-	r, err := drops.Reservation(t.ctx, id)
-	if errors.Is(err, commerce.ErrNotFound) || err == nil && r.Buyer != t.buyer() {
+	r, err := drops.OwnReservation(t.ctx, t.buyer(), id)
+	if errors.Is(err, commerce.ErrNotFound) {
 		rep, err := t.stale()
 		return r, commerce.Drop{}, rep, err
 	}
@@ -139,7 +139,7 @@ func (h *dropsHandler) dropName(t *turn, text string) ([]Reply, error) {
 }
 
 func (h *dropsHandler) dropPhone(t *turn, text string) ([]Reply, error) {
-	phone, err := commerce.NormalizePhone(text)
+	phone, err := h.shop.NormalizePhone(text)
 	if err != nil {
 		return say(t.text("err_phone", nil), []Button{t.btn("btn_cancel_checkout", VerbDropLeave.Of())}), nil
 	}
@@ -151,7 +151,15 @@ func (h *dropsHandler) dropPhone(t *turn, text string) ([]Reply, error) {
 	o, created, err := h.dropService.Order(t.ctx, commerce.DropOrder{ReservationID: co.Res, Buyer: t.buyer(),
 		ChatID: t.m.ChatID, Lang: t.lang, PickupPointID: co.PointID, ContactName: co.Name, Phone: phone,
 		Key: "dco:" + SessionKey(t.m) + ":" + co.Nonce})
+	_, limited := limitOf(err)
 	switch {
+	case limited:
+		// Too many open orders, or pay at pickup suspended: nothing
+		// changed, and the reservation stands until it runs out.
+		h.leaveDropCheckout(t)
+		ue, _ := ErrorText(err, InChat)
+		return say(t.text(ue.Key, t.limitData(err, nil)),
+			[]Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_drop_release", VerbDropRelease.Of(co.Res))}), nil
 	case errors.Is(err, commerce.ErrDropLimit):
 		// Nothing changed: the reservation stands until it runs out.
 		h.leaveDropCheckout(t)

@@ -344,6 +344,9 @@ func (h *dropsHandler) dropSubscribe(t *turn, d commerce.Drop, on bool) ([]Reply
 	if errors.Is(err, commerce.ErrInvalid) { // started meanwhile: the card has the buy button now
 		return h.dropCard(t, d, false)
 	}
+	if ue, ok := surfaceText(err, OnDropCard); ok { // on too many waitlists already
+		return h.dropNote(t, d, ue.Key, t.limitData(err, data))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -354,6 +357,9 @@ func (h *dropsHandler) dropWaitlist(t *turn, d commerce.Drop) ([]Reply, error) {
 	_, _, err := h.dropService.JoinWaitlist(t.ctx, d.ID, commerce.DropFollower{Buyer: t.buyer(), ChatID: t.m.ChatID, Lang: t.lang})
 	if errors.Is(err, commerce.ErrInvalid) { // units back or not started: the card says what to do
 		return h.dropCard(t, d, false)
+	}
+	if ue, ok := surfaceText(err, OnDropCard); ok { // on too many waitlists already
+		return h.dropNote(t, d, ue.Key, t.limitData(err, nil))
 	}
 	if err != nil {
 		return nil, err
@@ -371,8 +377,8 @@ func (h *dropsHandler) dropReserve(t *turn, d commerce.Drop, qty int, nonce stri
 	if errors.Is(err, commerce.ErrDropCancelled) {
 		d.CancelledAt = h.dropService.Now() // the card below shows it, whatever this copy said
 	}
-	if ue, ok := surfaceText(err, OnDropCard); ok { // not started, cancelled, sold out, at the limit
-		return h.dropNote(t, d, ue.Key, map[string]any{"Title": h.dropTitle(t, d), "Start": d.StartsAt.In(loc), "Limit": d.PerBuyerLimit})
+	if ue, ok := surfaceText(err, OnDropCard); ok { // not started, cancelled, sold out, at a limit
+		return h.dropNote(t, d, ue.Key, t.limitData(err, map[string]any{"Title": h.dropTitle(t, d), "Start": d.StartsAt.In(loc), "Limit": d.PerBuyerLimit}))
 	}
 	if err != nil {
 		return t.fail(err)

@@ -83,6 +83,14 @@ type Options struct {
 	// Limiter bounds the messages of one identity (chatstate.Limiter);
 	// nil lets every message through.
 	Limiter chatstate.Limiter
+	// Persons links a buyer's chats into one person (/link, /unlink):
+	// orders, drop limits, waitlists and notices follow the person
+	// (NoticeTarget). Nil turns linking off; the other features still ask
+	// the stores, which answer for persons linked before.
+	Persons *commerce.Persons
+	// LinkPages returns the pages that open another chat with a link code
+	// (the web chat, the Telegram bot); nil shows none.
+	LinkPages func(code string) LinkPages
 }
 
 // Event names an outcome worth counting.
@@ -121,6 +129,7 @@ type Router struct {
 	drops      *dropsHandler     // Options.Drops
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
+	link       *linkHandler      // Options.Persons
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -172,6 +181,9 @@ func (r *Router) newHandlers() {
 	if o.Audience != nil {
 		r.broadcasts = &broadcastHandler{shop: o.Shop, audience: o.Audience, store: o.Broadcasts}
 	}
+	if o.Persons != nil {
+		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
+	}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -193,6 +205,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	if r.posts != nil {
 		list = append(list, r.posts.routes())
+	}
+	if r.link != nil {
+		list = append(list, r.link.routes())
 	}
 	return list
 }
@@ -393,6 +408,7 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 			sess = Session{version: version}
 		}
 		r.seen(ctx, &sess, m)
+		r.seenPerson(ctx, &sess, m)
 		replies, err := r.step(ctx, &sess, m)
 		if err != nil {
 			return nil, err

@@ -18,6 +18,7 @@ import (
 	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/demo"
+	phonenum "shopbot/internal/phone"
 	"shopbot/internal/testenv"
 	"shopbot/qrscan"
 	"shopbot/store/sqlstore"
@@ -40,8 +41,10 @@ type harness struct {
 	points []commerce.PickupPoint
 	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
 	drops  *commerce.DropService // nil unless harnessOptions.drops
-	placed atomic.Int64          // EventOrderPlaced count
-	upd    atomic.Int64          // update id sequence
+	// persons links chats (nil unless harnessOptions.persons).
+	persons *commerce.Persons
+	placed  atomic.Int64 // EventOrderPlaced count
+	upd     atomic.Int64 // update id sequence
 }
 
 type harnessOptions struct {
@@ -64,6 +67,10 @@ type harnessOptions struct {
 	limiter func(now func() time.Time) chatstate.Limiter
 	// log receives the router's log records.
 	log *slog.Logger
+	// persons turns on linking chats (commerce.Persons on the same store and clock).
+	persons bool
+	// limits are the shop's and the drops' per-person limits (zero: the defaults).
+	limits commerce.PersonLimits
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -76,7 +83,19 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	st := testenv.DemoSQLite(t)
 	h := &harness{t: t, ctx: ctx, store: st, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)),
 		cats: map[string]int64{}, prods: map[string]commerce.Product{}}
-	h.shop = commerce.NewShop(commerce.ShopOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)})
+	cn, err := phonenum.New("CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Phone numbers in E.164, as the app stores them.
+	e164 := func(s string) (string, error) {
+		p, err := cn.Normalize(s)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", commerce.ErrInvalid, err)
+		}
+		return p, nil
+	}
+	h.shop = commerce.NewShop(commerce.ShopOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now), Limits: o.limits, Phone: e164})
 	cats, err := st.Categories(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +132,10 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		decodeQR = nil
 	}
 	if o.drops {
-		h.drops = commerce.NewDropService(commerce.DropServiceOptions{Store: st, Clock: h.clock})
+		h.drops = commerce.NewDropService(commerce.DropServiceOptions{Store: st, Clock: h.clock, Limits: o.limits, Phone: e164})
+	}
+	if o.persons {
+		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
@@ -128,7 +150,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
-		Drops: h.drops, DropLinks: testDropLinks,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)
@@ -868,6 +890,16 @@ func TestCartChanges(t *testing.T) {
 
 const phone = "+86 138 0000 0000"
 
+// ownPhone is a phone number of the chat's own: buyers who are different
+// people give different numbers (the per-person limits count a number).
+func (c *chat) ownPhone() string {
+	n := 0
+	for _, r := range c.base.Channel + c.base.UserID {
+		n = (n*31 + int(r)) % 100000000
+	}
+	return fmt.Sprintf("+86 139 %04d %04d", n/10000, n%10000)
+}
+
 var orderNumber = regexp.MustCompile(`^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$`)
 
 // toPhoneStep runs a checkout up to the phone question and returns the nonce.
@@ -892,7 +924,7 @@ func (c *chat) checkoutAt(pt commerce.PickupPoint) commerce.Order {
 	c.t.Helper()
 	before := len(c.h.orders(c))
 	c.toPhoneStep(pt)
-	r := c.send(phone)
+	r := c.send(c.ownPhone())
 	list := c.h.orders(c)
 	if len(list) != before+1 {
 		c.t.Fatalf("%d orders after checkout; want %d (reply %q)", len(list), before+1, r[0].Text)
@@ -1458,7 +1490,7 @@ func TestConcurrentBuyersShareStock(t *testing.T) {
 	for i, u := range chats {
 		wg.Go(func() {
 			m := u.base
-			m.Text, m.UpdateID = phone, fmt.Sprintf("rush-%d", i)
+			m.Text, m.UpdateID = u.ownPhone(), fmt.Sprintf("rush-%d", i)
 			<-start
 			replies[i], errs[i] = h.router.Handle(h.ctx, m)
 		})
@@ -1467,7 +1499,7 @@ func TestConcurrentBuyersShareStock(t *testing.T) {
 	wg.Wait()
 	placed, soldOut := 0, 0
 	for i := range buyers {
-		checkReplies(t, bot.Message{Text: phone}, replies[i])
+		checkReplies(t, bot.Message{Text: chats[i].ownPhone()}, replies[i])
 		switch {
 		case errs[i] != nil:
 			t.Errorf("buyer %d: %v", i, errs[i])

@@ -29,6 +29,7 @@ type Session struct {
 	Drops     DropState      `json:"drops,omitzero"`     // drops, for buyers and sellers
 	Broadcast BroadcastState `json:"broadcast,omitzero"` // broadcasts and the audience
 	Orders    OrdersState    `json:"orders,omitzero"`    // a seller cancelling an order
+	Link      LinkState      `json:"link,omitzero"`      // linking the buyer's chats
 
 	version int64
 }

@@ -153,8 +153,9 @@ func (t *turn) fail(err error) ([]Reply, error) {
 	if !ok {
 		return nil, err
 	}
-	// err_quantity needs the cap; the other keys ignore the data.
-	return say(t.text(ue.Key, map[string]any{"Max": t.r.o.Shop.MaxQtyPerLine(), "InCart": 0}), t.menuRow()...), nil
+	// err_quantity needs the cap, a limit its figures; the other keys ignore the data.
+	data := t.limitData(err, map[string]any{"Max": t.r.o.Shop.MaxQtyPerLine(), "InCart": 0})
+	return say(t.text(ue.Key, data), t.menuRow()...), nil
 }
 
 func (t *turn) menuRow() [][]Button {

@@ -122,6 +122,7 @@ type DropReservation struct {
 // and writes it back.
 type DropStore interface {
 	DropGateSource
+	PersonLinks // reservations belong to the buyer's person
 	// CreateDrop inserts d with all its units left, emits DropCreated, and
 	// returns it with ID set. Drop units are set aside apart from the
 	// product's stock (which CreateDrop does not touch). ErrInvalid if d
@@ -134,14 +135,19 @@ type DropStore interface {
 	DropByCode(ctx context.Context, code string) (Drop, error)
 	// Reserve, in one transaction, takes qty units of the drop if at least qty
 	// are left and the drop started at or before now, raises the buyer's
-	// count if it stays within the per-buyer limit, and inserts a reservation
-	// expiring ReservationTTL after now. It is idempotent on key: when a
-	// reservation with key exists (for this drop and buyer) it is returned
-	// with Replayed set and nothing changes. Errors (nothing changed):
-	// ErrNotFound (no such drop), ErrDropNotStarted, ErrSoldOut, ErrDropLimit,
+	// count if the units of the buyer's person (every identity linked with
+	// buyer) stay within the per-buyer limit, checks under the person's
+	// lock that the person's live reservations across drops stay within
+	// lim.Reservations and that pay at pickup is not suspended (a
+	// *LimitError: ErrReservationLimit, ErrPayAtPickupSuspended), and
+	// inserts a reservation expiring ReservationTTL after now. It is
+	// idempotent on key: when a reservation with key exists (for this drop
+	// and buyer) it is returned with Replayed set and nothing changes.
+	// Errors (nothing changed): ErrNotFound (no such drop),
+	// ErrDropNotStarted, ErrSoldOut, ErrDropLimit, a *LimitError,
 	// ErrQuantity (qty < 1), ErrInvalid (empty key), ErrConflict (the key
 	// belongs to another drop or buyer).
-	Reserve(ctx context.Context, dropID int64, buyer Buyer, qty int, key string, now time.Time) (DropReservation, error)
+	Reserve(ctx context.Context, dropID int64, buyer Buyer, qty int, key string, now time.Time, lim PersonLimits) (DropReservation, error)
 	// DropReservationByKey returns the reservation created with key. ErrNotFound if none.
 	DropReservationByKey(ctx context.Context, key string) (DropReservation, error)
 	// ExpireReservation marks a reserved reservation whose ExpiresAt is at or
@@ -184,16 +190,23 @@ type DropServiceOptions struct {
 	Gate  DropGate // nil: the store alone decides (embedded default)
 	Clock Clock    // default SystemClock
 	Log   *slog.Logger
+	// Limits are the per-person limits (reservations, waitlists, open
+	// orders); zero takes DefaultPersonLimits, NoPersonLimits turns them off.
+	Limits PersonLimits
+	// Phone normalizes the phone of a drop order (ShopOptions.Phone).
+	Phone PhoneNormalizer
 }
 
 // DropService creates drops and reserves their units: the gate filters the
 // rush, the store decides.
 type DropService struct {
-	store DropStore
-	gate  DropGate
-	clock Clock
-	log   *slog.Logger
-	drops sync.Map // id → cachedDrop: started drops only (Left is stale)
+	store  DropStore
+	gate   DropGate
+	clock  Clock
+	log    *slog.Logger
+	limits PersonLimits
+	phone  PhoneNormalizer
+	drops  sync.Map // id → cachedDrop: started drops only (Left is stale)
 
 	repairMu sync.Mutex
 	gaps     map[gateGapKey]gateGap // buyers the gate counts above the store, since when
@@ -207,7 +220,10 @@ func NewDropService(o DropServiceOptions) *DropService {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &DropService{store: o.Store, gate: o.Gate, clock: o.Clock, log: o.Log}
+	if o.Phone == nil {
+		o.Phone = NormalizePhone
+	}
+	return &DropService{store: o.Store, gate: o.Gate, clock: o.Clock, log: o.Log, limits: o.Limits.withDefaults(), phone: o.Phone}
 }
 
 // Now is the service's clock.
@@ -317,7 +333,7 @@ func (s *DropService) Reserve(ctx context.Context, dropID int64, buyer Buyer, qt
 			s.log.Warn("drop gate failed; the database decides", "drop", d.Code, "err", gerr)
 		}
 	}
-	r, err := s.store.Reserve(ctx, dropID, buyer, qty, key, now)
+	r, err := s.store.Reserve(ctx, dropID, buyer, qty, key, now, s.limits)
 	if errors.Is(err, ErrDropCancelled) || errors.Is(err, ErrDropNotStarted) {
 		s.drops.Delete(dropID) // changed on another replica: read it afresh next time
 	}

@@ -70,46 +70,62 @@ type DropFlowStore interface {
 	Drops(ctx context.Context, limit int) ([]Drop, error)
 	// DropReservation returns one reservation. ErrNotFound if absent.
 	DropReservation(ctx context.Context, id int64) (DropReservation, error)
-	// ActiveDropReservation returns the buyer's newest reservation of the
-	// drop that is reserved and not expired at now. ErrNotFound if none.
+	// ActiveDropReservation returns the newest reservation of the drop by
+	// the buyer's person that is reserved and not expired at now.
+	// ErrNotFound if none.
 	ActiveDropReservation(ctx context.Context, dropID int64, buyer Buyer, now time.Time) (DropReservation, error)
 	// OrderDropReservation turns a reservation into an order, in one
-	// transaction: the reservation moves reserved → ordered only if it
-	// belongs to o.Buyer and has not expired at now; the phone's units in
-	// the drop rise only if they stay within the drop's per-buyer limit; the
-	// order is inserted with one line of the drop's product at the drop
+	// transaction (holding, with limits, the locks of o.Buyer's person and
+	// of o.Phone):
+	// the reservation moves reserved → ordered only if it belongs to
+	// o.Buyer's person and has not expired at now; the order must fit lim
+	// like OrderStore.PlaceOrder's (a *LimitError); the phone's units in
+	// the drop rise only if they stay within the drop's per-buyer limit;
+	// the order is inserted with one line of the drop's product at the drop
 	// price (o's lines and total are set here) and OrderPlaced is emitted.
 	// Drop units are separate from the product's stock: nothing is taken
 	// from it. Idempotent: the key or the reservation having made an order
 	// before returns that order with created=false. Errors (nothing
-	// changes): ErrNotFound (no such reservation of this buyer), ErrExpired,
-	// ErrDropLimit (the phone's limit), ErrInvalid (pickup point missing or
-	// closed), ErrConflict (the order number collided: retry with another).
-	OrderDropReservation(ctx context.Context, o Order, reservationID int64, now time.Time) (placed Order, created bool, err error)
-	// ReleaseDropReservation gives a reserved reservation of b back before
-	// its expiry, like ExpireReservation (DropUnitsFreed, once: released is
-	// false when it is no longer reserved). ErrNotFound if absent or another
-	// buyer's.
+	// changes): ErrNotFound (no such reservation of this person),
+	// ErrExpired, a *LimitError, ErrDropLimit (the phone's limit),
+	// ErrInvalid (pickup point missing or closed), ErrConflict (the order
+	// number collided: retry with another).
+	OrderDropReservation(ctx context.Context, o Order, reservationID int64, now time.Time, lim PersonLimits) (placed Order, created bool, err error)
+	// ReleaseDropReservation gives a reserved reservation of b's person
+	// back before its expiry, like ExpireReservation (DropUnitsFreed, once:
+	// released is false when it is no longer reserved). ErrNotFound if
+	// absent or another person's.
 	ReleaseDropReservation(ctx context.Context, id int64, b Buyer, now time.Time) (r DropReservation, released bool, err error)
 	// SubscribeDrop adds f to the drop's start notice; created=false when
-	// already subscribed. ErrNotFound if the drop is absent.
-	SubscribeDrop(ctx context.Context, dropID int64, f DropFollower, now time.Time) (created bool, err error)
-	// UnsubscribeDrop removes a subscription; removed=false when there was none.
+	// f.Buyer's person is subscribed already (from any of its identities).
+	// Under the person's lock, the person's waitlist places and pending
+	// subscriptions stay within lim.Waitlists (a *LimitError:
+	// ErrWaitlistLimit). ErrNotFound if the drop is absent.
+	SubscribeDrop(ctx context.Context, dropID int64, f DropFollower, now time.Time, lim PersonLimits) (created bool, err error)
+	// UnsubscribeDrop removes the subscriptions of b's person; removed=false
+	// when there was none.
 	UnsubscribeDrop(ctx context.Context, dropID int64, b Buyer) (removed bool, err error)
-	// DropSubscribed reports whether b is subscribed.
+	// DropSubscribed reports whether b's person is subscribed.
 	DropSubscribed(ctx context.Context, dropID int64, b Buyer) (bool, error)
 	// StartDrop marks every subscriber not yet notified as notified and
 	// emits DropStarted with them, in one transaction: a second call
 	// returns no one.
 	StartDrop(ctx context.Context, dropID int64, now time.Time) ([]DropFollower, error)
-	// JoinWaitlist appends f to the drop's waitlist; created=false (and the
-	// existing entry) when b is on it already. An entry whose offer lapsed
-	// unused (its reservation expired or was released, or is past its expiry)
-	// is no place any more: b joins again at the back, under a new id, once
-	// however many calls race. ErrNotFound if the drop is absent.
-	JoinWaitlist(ctx context.Context, dropID int64, f DropFollower, now time.Time) (w DropWaiter, created bool, err error)
-	// WaitlistEntry returns b's entry. ErrNotFound if none.
+	// JoinWaitlist appends f to the drop's waitlist, in one transaction
+	// holding the lock of f.Buyer's person; created=false (and the existing
+	// entry) when the person is on it already, from any of its identities.
+	// An entry of f.Buyer whose offer lapsed unused (its reservation
+	// expired or was released, or is past its expiry) is no place any
+	// more: f.Buyer joins again at the back, under a new id, once however
+	// many calls race. A new place must keep the person's places and
+	// pending subscriptions within lim.Waitlists (a *LimitError:
+	// ErrWaitlistLimit). ErrNotFound if the drop is absent.
+	JoinWaitlist(ctx context.Context, dropID int64, f DropFollower, now time.Time, lim PersonLimits) (w DropWaiter, created bool, err error)
+	// WaitlistEntry returns the newest entry of b's person. ErrNotFound if none.
 	WaitlistEntry(ctx context.Context, dropID int64, b Buyer) (DropWaiter, error)
+	// DropPersonTaken is the units b's person holds in the drop: live
+	// reservations and orders of every identity linked with b.
+	DropPersonTaken(ctx context.Context, dropID int64, b Buyer) (int, error)
 	// NextWaiter returns the earliest waiting entry. ErrNotFound if none.
 	NextWaiter(ctx context.Context, dropID int64) (DropWaiter, error)
 	// SetWaiterOffered moves a waiting entry to offered with r and emits
@@ -179,9 +195,24 @@ func (s *DropService) Stats(ctx context.Context, id int64) (DropStats, error) {
 	return s.store.DropStats(ctx, id, s.clock.Now())
 }
 
-// Taken is the units b holds in the drop: live reservations and orders.
+// Taken is the units b's person holds in the drop: live reservations and orders.
 func (s *DropService) Taken(ctx context.Context, dropID int64, b Buyer) (int, error) {
-	return s.store.DropBuyerTaken(ctx, dropID, b)
+	return s.store.DropPersonTaken(ctx, dropID, b)
+}
+
+// OwnReservation returns a reservation of b's person; ErrNotFound for
+// anyone else's.
+func (s *DropService) OwnReservation(ctx context.Context, b Buyer, id int64) (DropReservation, error) {
+	r, err := s.store.DropReservation(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	if same, err := samePerson(ctx, s.store, r.Buyer, b); err != nil {
+		return DropReservation{}, err
+	} else if !same {
+		return DropReservation{}, fmt.Errorf("drop reservation %d of another buyer: %w", id, ErrNotFound)
+	}
+	return r, nil
 }
 
 // Reservation returns one reservation.
@@ -189,16 +220,16 @@ func (s *DropService) Reservation(ctx context.Context, id int64) (DropReservatio
 	return s.store.DropReservation(ctx, id)
 }
 
-// Active returns the buyer's live reservation of a drop. ErrNotFound if none.
+// Active returns the live reservation of a drop by b's person. ErrNotFound if none.
 func (s *DropService) Active(ctx context.Context, dropID int64, b Buyer) (DropReservation, error) {
 	return s.store.ActiveDropReservation(ctx, dropID, b, s.clock.Now())
 }
 
-// Order turns the buyer's reservation into a confirmed order at the drop
-// price, exactly once (see DropFlowStore.OrderDropReservation). The order is
-// placed confirmed: the reservation was its hold and the buyer's details
-// are the confirmation, so no second countdown starts. ErrInvalid for a bad
-// name, phone or key.
+// Order turns the reservation of the buyer's person into a confirmed order
+// at the drop price, exactly once (see DropFlowStore.OrderDropReservation),
+// within the person's limits. The order is placed confirmed: the
+// reservation was its hold and the buyer's details are the confirmation,
+// so no second countdown starts. ErrInvalid for a bad name, phone or key.
 func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, error) {
 	if in.Key == "" {
 		return Order{}, false, fmt.Errorf("drop order: missing key: %w", ErrInvalid)
@@ -207,7 +238,7 @@ func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, err
 	if err != nil {
 		return Order{}, false, err
 	}
-	phone, err := NormalizePhone(in.Phone)
+	phone, err := s.phone(in.Phone)
 	if err != nil {
 		return Order{}, false, err
 	}
@@ -217,7 +248,7 @@ func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, err
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now}
 	for attempt := 0; ; attempt++ {
 		o.Number = NewOrderNumber()
-		placed, created, err := s.store.OrderDropReservation(ctx, o, in.ReservationID, now)
+		placed, created, err := s.store.OrderDropReservation(ctx, o, in.ReservationID, now, s.limits)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}
@@ -252,7 +283,7 @@ func (s *DropService) Subscribe(ctx context.Context, dropID int64, f DropFollowe
 	if !s.clock.Now().Before(d.StartsAt) || !d.CancelledAt.IsZero() {
 		return false, fmt.Errorf("drop %s already started or cancelled: %w", d.Code, ErrInvalid)
 	}
-	return s.store.SubscribeDrop(ctx, dropID, f, s.clock.Now())
+	return s.store.SubscribeDrop(ctx, dropID, f, s.clock.Now(), s.limits)
 }
 
 // Unsubscribe cancels a subscription (harmless when there is none).
@@ -275,7 +306,7 @@ func (s *DropService) JoinWaitlist(ctx context.Context, dropID int64, f DropFoll
 	if s.clock.Now().Before(d.StartsAt) || d.Left > 0 || !d.CancelledAt.IsZero() {
 		return DropWaiter{}, false, fmt.Errorf("drop %s is not sold out: %w", d.Code, ErrInvalid)
 	}
-	return s.store.JoinWaitlist(ctx, dropID, f, s.clock.Now())
+	return s.store.JoinWaitlist(ctx, dropID, f, s.clock.Now(), s.limits)
 }
 
 // WaitlistEntry returns b's place on the waitlist. ErrNotFound if none.
@@ -326,10 +357,13 @@ func (s *DropService) OfferWaitlist(ctx context.Context, dropID int64) (int, err
 		if err != nil {
 			return offered, err
 		}
-		r, err := s.store.Reserve(ctx, dropID, w.Buyer, 1, waitlistKey(w), s.clock.Now())
+		r, err := s.store.Reserve(ctx, dropID, w.Buyer, 1, waitlistKey(w), s.clock.Now(), s.limits)
+		var limit *LimitError
 		switch {
-		case errors.Is(err, ErrDropLimit), errors.Is(err, ErrConflict):
-			// They hold the limit already (they bought meanwhile): next one.
+		case errors.Is(err, ErrDropLimit), errors.Is(err, ErrConflict), errors.As(err, &limit):
+			// They hold the limit already (they bought meanwhile), or
+			// their person holds all the reservations allowed or may
+			// not order now: next one.
 			if err := s.store.SkipWaiter(ctx, w.ID); err != nil {
 				return offered, err
 			}

@@ -85,13 +85,15 @@ func (p *Pickup) checkSlot(pt PickupPoint, want PickupSlot, now time.Time) (Pick
 	return s, nil
 }
 
-// ownOrder returns the buyer's order; ErrNotFound for anyone else's.
+// ownOrder returns the order of the buyer's person; ErrNotFound for anyone else's.
 func (p *Pickup) ownOrder(ctx context.Context, b Buyer, id int64) (Order, error) {
 	o, err := p.store.Order(ctx, id)
 	if err != nil {
 		return Order{}, err
 	}
-	if o.Buyer != b {
+	if same, err := samePerson(ctx, p.store, o.Buyer, b); err != nil {
+		return Order{}, err
+	} else if !same {
 		return Order{}, fmt.Errorf("order %d of another buyer: %w", id, ErrNotFound)
 	}
 	return o, nil

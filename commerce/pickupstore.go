@@ -172,6 +172,7 @@ type ReturnStore interface {
 // PickupServiceStore is everything the Pickup service needs from persistence.
 type PickupServiceStore interface {
 	PickupStore
+	PersonLinks // orders belong to the buyer's person
 	// Order returns one order with its lines. ErrNotFound if absent.
 	Order(ctx context.Context, id int64) (Order, error)
 	SlotStore

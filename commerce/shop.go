@@ -16,21 +16,37 @@ type ShopOptions struct {
 	Clock          Clock         // default SystemClock
 	ReservationTTL time.Duration // how long a pending order holds stock; default 15 min
 	MaxQtyPerLine  int           // per-product cap in one order; default 10
+	// Limits are the per-person limits of orders; zero takes
+	// DefaultPersonLimits, NoPersonLimits turns them off.
+	Limits PersonLimits
+	// Phone normalizes phone numbers to the one form they are stored and
+	// counted in (E.164; see package phone); nil keeps NormalizePhone's digits.
+	Phone PhoneNormalizer
 }
+
+// PhoneNormalizer turns a phone number as typed into the one form it is
+// stored and counted in, or fails with ErrInvalid.
+type PhoneNormalizer func(s string) (string, error)
 
 // Shop is the buyer-facing use cases of the domain.
 type Shop struct {
-	store Store
-	clock Clock
-	ttl   time.Duration
-	max   int
+	store  Store
+	clock  Clock
+	ttl    time.Duration
+	max    int
+	limits PersonLimits
+	phone  PhoneNormalizer
 }
 
 // NewShop builds a Shop with defaults filled in.
 func NewShop(o ShopOptions) *Shop {
-	s := &Shop{store: o.Store, clock: o.Clock, ttl: o.ReservationTTL, max: o.MaxQtyPerLine}
+	s := &Shop{store: o.Store, clock: o.Clock, ttl: o.ReservationTTL, max: o.MaxQtyPerLine,
+		limits: o.Limits.withDefaults(), phone: o.Phone}
 	if s.clock == nil {
 		s.clock = SystemClock
+	}
+	if s.phone == nil {
+		s.phone = NormalizePhone
 	}
 	if s.ttl <= 0 {
 		s.ttl = 15 * time.Minute
@@ -52,6 +68,18 @@ func (s *Shop) Store() Store { return s.store }
 
 // Now is the shop's clock.
 func (s *Shop) Now() time.Time { return s.clock.Now() }
+
+// Limits are the per-person limits the shop's orders are held to.
+func (s *Shop) Limits() PersonLimits { return s.limits }
+
+// NormalizePhone is a phone number in the form it is stored and counted
+// in (ShopOptions.Phone), or ErrInvalid.
+func (s *Shop) NormalizePhone(raw string) (string, error) { return s.phone(raw) }
+
+// OpenUsage is what b's person (and phone, when not empty) has open now.
+func (s *Shop) OpenUsage(ctx context.Context, b Buyer, phone string) (OpenUsage, error) {
+	return s.store.OpenUsage(ctx, b.Identity(), phone, s.clock.Now(), s.limits.LapseBan)
+}
 
 // SellableProduct returns a product that can be put in a cart: it exists and is
 // active. ErrNotFound or ErrUnavailable otherwise.
@@ -129,7 +157,9 @@ type Checkout struct {
 	IdempotencyKey string // same key → same order
 }
 
-// NormalizePhone returns a phone number as "+digits" or digits, or ErrInvalid.
+// NormalizePhone returns a phone number as "+digits" or digits, or
+// ErrInvalid: the checks that need no numbering plan. The shop stores
+// E.164 (ShopOptions.Phone).
 func NormalizePhone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	var b strings.Builder
@@ -169,6 +199,7 @@ func NormalizeName(s string) (string, error) {
 // PlaceOrder turns a cart into a pending order that holds its stock for the
 // reservation TTL. Prices come from the database; when one differs from what
 // the buyer saw, a *PriceChangedError is returned and nothing is reserved.
+// The person's limits hold (a *LimitError; see OrderStore.PlaceOrder).
 // Calling it again with the same IdempotencyKey returns the same order with
 // created=false.
 func (s *Shop) PlaceOrder(ctx context.Context, c Checkout) (o Order, created bool, err error) {
@@ -191,7 +222,7 @@ func (s *Shop) placeOrder(ctx context.Context, c Checkout) (Order, bool, error) 
 	if err != nil {
 		return Order{}, false, err
 	}
-	phone, err := NormalizePhone(c.Phone)
+	phone, err := s.phone(c.Phone)
 	if err != nil {
 		return Order{}, false, err
 	}
@@ -230,7 +261,7 @@ func (s *Shop) placeOrder(ctx context.Context, c Checkout) (Order, bool, error) 
 	}
 	for attempt := 0; ; attempt++ {
 		o.Number = NewOrderNumber()
-		placed, created, err := s.store.PlaceOrder(ctx, o)
+		placed, created, err := s.store.PlaceOrder(ctx, o, s.limits)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}
@@ -238,20 +269,23 @@ func (s *Shop) placeOrder(ctx context.Context, c Checkout) (Order, bool, error) 
 	}
 }
 
-// OwnOrder returns an order if it belongs to the buyer; ErrNotFound otherwise,
-// so one buyer cannot learn about another's orders.
+// OwnOrder returns an order if it belongs to the buyer's person (placed by
+// b or by an identity linked with b); ErrNotFound otherwise, so one buyer
+// cannot learn about another's orders.
 func (s *Shop) OwnOrder(ctx context.Context, b Buyer, id int64) (Order, error) {
 	o, err := s.store.Order(ctx, id)
 	if err != nil {
 		return Order{}, err
 	}
-	if o.Buyer != b {
+	if same, err := samePerson(ctx, s.store, o.Buyer, b); err != nil {
+		return Order{}, err
+	} else if !same {
 		return Order{}, fmt.Errorf("order %d of another buyer: %w", id, ErrNotFound)
 	}
 	return o, nil
 }
 
-// Orders returns the buyer's newest orders.
+// Orders returns the newest orders of the buyer's person.
 func (s *Shop) Orders(ctx context.Context, b Buyer, limit int) ([]Order, error) {
 	return s.store.OrdersByBuyer(ctx, b, limit)
 }

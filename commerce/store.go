@@ -47,18 +47,23 @@ type PickupStore interface {
 
 // OrderStore holds orders and performs the stock-changing transitions atomically.
 type OrderStore interface {
-	// PlaceOrder, in one transaction: takes each line's quantity from stock with
-	// one conditional update (ErrSoldOut if any line lacks stock; nothing
-	// changes then), inserts the order, and durably schedules its reservation
-	// expiry at o.ExpiresAt. It is idempotent on o.IdempotencyKey: when an order
-	// with that key exists it returns it with created=false and changes nothing.
-	// ErrConflict means the order number collided; retry with a new one.
-	PlaceOrder(ctx context.Context, o Order) (placed Order, created bool, err error)
+	// PlaceOrder, in one transaction: takes the locks of the buyer's
+	// person and of o.Phone, refuses with a *LimitError when the order
+	// would pass lim (ErrPayAtPickupSuspended, ErrOpenOrders, ErrOpenUnits;
+	// OpenUsage at o.CreatedAt counts the person and the phone), takes each
+	// line's quantity from stock with one conditional update (ErrSoldOut if
+	// any line lacks stock), inserts the order, and durably schedules its
+	// reservation expiry at o.ExpiresAt. Nothing changes on an error. It is
+	// idempotent on o.IdempotencyKey: when an order with that key exists it
+	// returns it with created=false and changes nothing. ErrConflict means
+	// the order number collided; retry with a new one.
+	PlaceOrder(ctx context.Context, o Order, lim PersonLimits) (placed Order, created bool, err error)
 	// Order returns one order. ErrNotFound if absent.
 	Order(ctx context.Context, id int64) (Order, error)
 	// OrderByKey returns the order created with an idempotency key. ErrNotFound if none.
 	OrderByKey(ctx context.Context, key string) (Order, error)
-	// OrdersByBuyer returns a buyer's newest orders first.
+	// OrdersByBuyer returns the newest orders first of b's person: those
+	// placed by b or by any identity linked with b.
 	OrdersByBuyer(ctx context.Context, b Buyer, limit int) ([]Order, error)
 	// SetOrderStatus moves an order from → to with one conditional update
 	// (ErrConflict if it is no longer in from; ErrNotFound if absent). When
@@ -83,4 +88,5 @@ type Store interface {
 	CatalogStore
 	PickupStore
 	OrderStore
+	PersonStore
 }

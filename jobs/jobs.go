@@ -43,7 +43,11 @@ type Options struct {
 	Drops   *commerce.DropService // nil: no drop reservations to expire
 	Render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
 	Deliver Deliverer
-	Admins  []string
+	// Route is where a rendered notice is delivered (bot.Router.NoticeTarget:
+	// the chat the buyer's person chose or used last); nil delivers to
+	// the notice's own chat.
+	Route  func(ctx context.Context, n bot.Notice) (bot.Notice, error)
+	Admins []string
 	// Broadcast enables the fan-out of broadcasts (see BroadcastOptions).
 	Broadcast *BroadcastOptions
 }
@@ -179,7 +183,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 		if o.Render == nil || o.Deliver == nil {
 			return nil, errors.New("jobs: Pickup and Drops need Render and Deliver")
 		}
-		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver})
+		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver, route: o.Route})
 	}
 	if o.Pickup != nil {
 		river.AddWorker(workers, &releaseMissedWorker{pickup: o.Pickup})

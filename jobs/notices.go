@@ -43,17 +43,29 @@ type noticeWorker struct {
 	river.WorkerDefaults[NoticeArgs]
 	render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
 	deliver Deliverer
+	route   func(ctx context.Context, n bot.Notice) (bot.Notice, error) // nil: the notice's own chat
 }
 
 func (w *noticeWorker) Work(ctx context.Context, j *river.Job[NoticeArgs]) error {
-	replies, err := w.render(ctx, j.Args.Notice)
+	n := j.Args.Notice
+	replies, err := w.render(ctx, n)
 	if err != nil {
-		return fmt.Errorf("render %s notice: %w", j.Args.Notice.Kind, err)
+		return fmt.Errorf("render %s notice: %w", n.Kind, err)
 	}
 	if len(replies) == 0 {
 		return nil // nothing to say any more (booking changed, order gone)
 	}
-	err = w.deliver.Deliver(ctx, j.Args.Notice.Channel, j.Args.Notice.ChatID, replies)
+	to := n
+	if w.route != nil {
+		if to, err = w.route(ctx, n); err != nil {
+			return fmt.Errorf("route %s notice: %w", n.Kind, err)
+		}
+	}
+	err = w.deliver.Deliver(ctx, to.Channel, to.ChatID, replies)
+	if errors.Is(err, ErrUnreachable) && (to.Channel != n.Channel || to.ChatID != n.ChatID) {
+		// The person's chosen chat cannot be reached: the notice's own then.
+		err = w.deliver.Deliver(ctx, n.Channel, n.ChatID, replies)
+	}
 	if errors.Is(err, ErrUnreachable) {
 		return river.JobCancel(err)
 	}

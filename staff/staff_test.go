@@ -154,7 +154,7 @@ func (e *staffEnv) readyOrder(pointCode, contact string) (commerce.Order, commer
 		Status: commerce.StatusPending, PickupPointID: pt.ID, ContactName: contact, Phone: "+8613800000000",
 		IdempotencyKey: fmt.Sprintf("staff-test-%d", e.orders), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour),
 		Lines: []commerce.OrderLine{{ProductID: e.prod.ID, SKU: e.prod.SKU, Title: e.prod.Title, UnitPrice: e.prod.Price, Qty: 2}},
-		Total: total})
+		Total: total}, commerce.PersonLimits{})
 	if err != nil {
 		e.t.Fatalf("PlaceOrder: %v", err)
 	}

@@ -31,6 +31,7 @@ var rules = []rule{
 	{from: "store", forbidden: []string{"bot", "app", "jobs", "cmd", "demo", "catalogio", "staff"}, allowed: []string{"staff/auth"}, why: "stores implement interfaces declared by commerce, chatstate and staff/auth; they never import bot or a page"},
 	{from: "chatstate", forbidden: []string{""}, allowed: []string{"chatstate"}, why: "chatstate is a leaf that both bot and store import"},
 	{from: "internal/clientaddr", forbidden: []string{""}, allowed: []string{"internal/clientaddr"}, why: "clientaddr is a leaf: a request in, an address out"},
+	{from: "internal/phone", forbidden: []string{""}, allowed: []string{"internal/phone"}, why: "phone is a leaf: text in, an E.164 number out"},
 	{from: "staff", forbidden: []string{""}, allowed: []string{"staff", "commerce", "templates", "bot", "internal/clientaddr"}, why: "the staff page talks to commerce, renders templates and reads bot's error table; never store, an adapter or app"},
 	{from: "staff", forbidden: []string{"bot/"}, why: "the staff page is no chat adapter: of bot it uses the error table only"},
 	{from: "staff/auth", forbidden: []string{""}, allowed: []string{"staff/auth", "commerce"}, why: "auth (login links, sessions, CSRF) is shared by the shop's web pages: it knows identities, not pages"},

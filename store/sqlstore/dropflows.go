@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"shopbot/commerce"
@@ -29,9 +30,14 @@ func (s *Store) DropReservation(ctx context.Context, id int64) (commerce.DropRes
 
 // ActiveDropReservation implements commerce.DropFlowStore.
 func (s *Store) ActiveDropReservation(ctx context.Context, dropID int64, b commerce.Buyer, now time.Time) (commerce.DropReservation, error) {
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return commerce.DropReservation{}, err
+	}
+	in, args := identityIn("buyer", 4, p.ids)
 	r, err := scanDropReservation(s.db.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations
-		WHERE drop_id = $1 AND buyer = $2 AND status = $3 AND expires_at > $4 ORDER BY id DESC LIMIT 1`,
-		dropID, b.Key(), string(commerce.DropReserved), ms(now)))
+		WHERE drop_id = $1 AND status = $2 AND expires_at > $3 AND `+in+` ORDER BY id DESC LIMIT 1`,
+		append([]any{dropID, string(commerce.DropReserved), ms(now)}, args...)...))
 	if err != nil {
 		return r, fmt.Errorf("active reservation of drop %d: %w", dropID, s.mapErr(err))
 	}
@@ -40,29 +46,42 @@ func (s *Store) ActiveDropReservation(ctx context.Context, dropID int64, b comme
 
 // OrderDropReservation implements commerce.DropFlowStore. The reservation's
 // row is changed first: of two concurrent confirmations the second waits
-// for it, finds it ordered, and returns the first one's order.
-func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, reservationID int64, now time.Time) (commerce.Order, bool, error) {
+// for it, finds it ordered, and returns the first one's order. The
+// person's lock comes after it (a reservation's row is never taken by a
+// transaction holding a person's lock, so the two never wait in a circle).
+func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, reservationID int64, now time.Time, lim commerce.PersonLimits) (commerce.Order, bool, error) {
 	if o.IdempotencyKey == "" {
 		return o, false, fmt.Errorf("drop order: empty key: %w", commerce.ErrInvalid)
 	}
 	var existing *commerce.Order
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inPersonTx(ctx, func(tx *sql.Tx) error {
+		existing = nil
 		if prev, err := s.orderWhere(ctx, tx, `idem_key = $1`, o.IdempotencyKey); err == nil {
 			existing = &prev
 			return nil
 		} else if !errors.Is(err, commerce.ErrNotFound) {
 			return err
 		}
+		p, err := s.personOf(ctx, tx, o.Buyer.Identity())
+		if err != nil {
+			return err
+		}
+		in, args := identityIn("buyer", 5, p.ids)
 		var dropID int64
 		var qty int
-		err := tx.QueryRowContext(ctx, `UPDATE drop_reservations SET status = $1, updated_at = $2
-			WHERE id = $3 AND buyer = $4 AND status = $5 AND expires_at > $2 RETURNING drop_id, qty`,
-			string(commerce.DropOrdered), ms(now), reservationID, o.Buyer.Key(), string(commerce.DropReserved)).Scan(&dropID, &qty)
+		err = tx.QueryRowContext(ctx, `UPDATE drop_reservations SET status = $1, updated_at = $2
+			WHERE id = $3 AND status = $4 AND expires_at > $2 AND `+in+` RETURNING drop_id, qty`,
+			append([]any{string(commerce.DropOrdered), ms(now), reservationID, string(commerce.DropReserved)}, args...)...).Scan(&dropID, &qty)
 		if errors.Is(err, sql.ErrNoRows) {
-			return s.whyNotOrdered(ctx, tx, reservationID, o.Buyer, &existing)
+			return s.whyNotOrdered(ctx, tx, reservationID, p.ids, &existing)
 		}
 		if err != nil {
 			return fmt.Errorf("order drop reservation %d: %w", reservationID, s.mapErr(err))
+		}
+		if anyLimit(lim) {
+			if _, err := s.checkOrderLimits(ctx, tx, o.Buyer.Identity(), o.Phone, qty, now, lim); err != nil {
+				return err
+			}
 		}
 		var limit int
 		var line commerce.OrderLine
@@ -96,22 +115,8 @@ func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, rese
 		line.Qty = qty
 		o.Lines = []commerce.OrderLine{line}
 		o.Total = line.UnitPrice.Mul(qty)
-		err = tx.QueryRowContext(ctx, `INSERT INTO orders (number, channel, user_id, chat_id, lang, status,
-				total_amount, currency, pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-			o.Number, o.Buyer.Channel, o.Buyer.UserID, o.ChatID, o.Lang, string(o.Status),
-			o.Total.Amount, o.Total.Currency, o.PickupPointID, o.ContactName, o.Phone, o.IdempotencyKey,
-			ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.ExpiresAt)).Scan(&o.ID)
-		if err != nil {
-			return fmt.Errorf("insert drop order: %w", s.mapErr(err))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, title, unit_amount, qty)
-			VALUES ($1, 1, $2, $3, $4, $5, $6)`, o.ID, line.ProductID, line.SKU, textJSON(line.Title), line.UnitPrice.Amount, qty); err != nil {
-			return fmt.Errorf("insert drop order line: %w", s.mapErr(err))
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO drop_orders (order_id, drop_id, reservation_id, phone, qty)
-			VALUES ($1, $2, $3, $4, $5)`, o.ID, dropID, reservationID, o.Phone, qty); err != nil {
-			return fmt.Errorf("insert drop order link: %w", s.mapErr(err))
+		if o.ID, err = s.insertDropOrder(ctx, tx, o, dropID, reservationID); err != nil {
+			return err
 		}
 		return s.emit(ctx, tx, commerce.OrderPlaced{Order: o})
 	})
@@ -132,15 +137,39 @@ func (s *Store) OrderDropReservation(ctx context.Context, o commerce.Order, rese
 	return placed, true, err
 }
 
+// insertDropOrder inserts o (one line) and its link to the drop and the
+// reservation, and returns its id.
+func (s *Store) insertDropOrder(ctx context.Context, tx *sql.Tx, o commerce.Order, dropID, reservationID int64) (int64, error) {
+	line := o.Lines[0]
+	err := tx.QueryRowContext(ctx, `INSERT INTO orders (number, channel, user_id, chat_id, lang, status,
+			total_amount, currency, pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		o.Number, o.Buyer.Channel, o.Buyer.UserID, o.ChatID, o.Lang, string(o.Status),
+		o.Total.Amount, o.Total.Currency, o.PickupPointID, o.ContactName, o.Phone, o.IdempotencyKey,
+		ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.ExpiresAt)).Scan(&o.ID)
+	if err != nil {
+		return 0, fmt.Errorf("insert drop order: %w", s.mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, product_id, sku, title, unit_amount, qty)
+		VALUES ($1, 1, $2, $3, $4, $5, $6)`, o.ID, line.ProductID, line.SKU, textJSON(line.Title), line.UnitPrice.Amount, line.Qty); err != nil {
+		return 0, fmt.Errorf("insert drop order line: %w", s.mapErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO drop_orders (order_id, drop_id, reservation_id, phone, qty)
+		VALUES ($1, $2, $3, $4, $5)`, o.ID, dropID, reservationID, o.Phone, line.Qty); err != nil {
+		return 0, fmt.Errorf("insert drop order link: %w", s.mapErr(err))
+	}
+	return o.ID, nil
+}
+
 // whyNotOrdered explains a reservation the conditional update did not
-// take: ordered before (existing is set to that order), someone else's or
-// absent, or expired.
-func (s *Store) whyNotOrdered(ctx context.Context, tx *sql.Tx, id int64, b commerce.Buyer, existing **commerce.Order) error {
+// take: ordered before (existing is set to that order), another person's
+// or absent, or expired.
+func (s *Store) whyNotOrdered(ctx context.Context, tx *sql.Tx, id int64, ids []commerce.Identity, existing **commerce.Order) error {
 	r, err := scanDropReservation(tx.QueryRowContext(ctx, `SELECT `+dropReservationCols+` FROM drop_reservations WHERE id = $1`, id))
 	if err != nil {
 		return fmt.Errorf("drop reservation %d: %w", id, s.mapErr(err))
 	}
-	if r.Buyer != b {
+	if !slices.Contains(ids, r.Buyer.Identity()) {
 		return fmt.Errorf("drop reservation %d of another buyer: %w", id, commerce.ErrNotFound)
 	}
 	if r.Status == commerce.DropOrdered {
@@ -189,28 +218,73 @@ func (s *Store) returnDropUnits(ctx context.Context, tx *sql.Tx, orderID int64) 
 }
 
 // SubscribeDrop implements commerce.DropFlowStore.
-func (s *Store) SubscribeDrop(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO drop_subscribers (drop_id, buyer, chat_id, lang, created_at)
-		SELECT id, $2, $3, $4, $5 FROM drops WHERE id = $1
-		ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, ms(now))
-	if err != nil {
-		return false, fmt.Errorf("subscribe to drop %d: %w", dropID, s.mapErr(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, err
-	}
-	if n == 0 {
-		if _, err := s.Drop(ctx, dropID); err != nil {
-			return false, err
+func (s *Store) SubscribeDrop(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time, lim commerce.PersonLimits) (bool, error) {
+	created := false
+	err := s.inPersonTx(ctx, func(tx *sql.Tx) error {
+		created = false
+		ids, err := s.lockFollower(ctx, tx, dropID, f.Buyer)
+		if err != nil {
+			return err
 		}
+		in, args := identityIn("buyer", 2, ids)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_subscribers WHERE drop_id = $1 AND `+in,
+			append([]any{dropID}, args...)...).Scan(&n); err != nil {
+			return fmt.Errorf("drop %d subscription: %w", dropID, s.mapErr(err))
+		}
+		if n > 0 {
+			return nil // the person is subscribed, from this identity or another
+		}
+		if err := s.checkWaitlists(ctx, tx, ids, now, lim); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO drop_subscribers (drop_id, buyer, chat_id, lang, created_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, ms(now))
+		if err != nil {
+			return fmt.Errorf("subscribe to drop %d: %w", dropID, s.mapErr(err))
+		}
+		m, err := res.RowsAffected()
+		created = m > 0
+		return err
+	})
+	return created, err
+}
+
+// lockFollower takes the lock of b's person for a subscription or a
+// waitlist place of an existing drop (ErrNotFound otherwise) and returns
+// the person's identities.
+func (s *Store) lockFollower(ctx context.Context, tx *sql.Tx, dropID int64, b commerce.Buyer) ([]commerce.Identity, error) {
+	ps, err := s.lockPersons(ctx, tx, []commerce.Identity{b.Identity()})
+	if err != nil {
+		return nil, err
 	}
-	return n > 0, nil
+	if _, err := s.dropWhere(ctx, tx, `id = $1`, dropID); err != nil {
+		return nil, err
+	}
+	return ps[b.Identity()].ids, nil
+}
+
+// checkWaitlists refuses one more waitlist place or subscription of the
+// person ids when lim does not allow it (the person is locked).
+func (s *Store) checkWaitlists(ctx context.Context, tx *sql.Tx, ids []commerce.Identity, now time.Time, lim commerce.PersonLimits) error {
+	if lim.Waitlists <= 0 {
+		return nil
+	}
+	u, err := s.openUsage(ctx, tx, ids, "", now, 0, usageWaitlists)
+	if err != nil {
+		return err
+	}
+	return lim.CheckWaitlist(u)
 }
 
 // UnsubscribeDrop implements commerce.DropFlowStore.
 func (s *Store) UnsubscribeDrop(ctx context.Context, dropID int64, b commerce.Buyer) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM drop_subscribers WHERE drop_id = $1 AND buyer = $2`, dropID, b.Key())
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return false, err
+	}
+	in, args := identityIn("buyer", 2, p.ids)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM drop_subscribers WHERE drop_id = $1 AND `+in, append([]any{dropID}, args...)...)
 	if err != nil {
 		return false, fmt.Errorf("unsubscribe from drop %d: %w", dropID, s.mapErr(err))
 	}
@@ -220,12 +294,33 @@ func (s *Store) UnsubscribeDrop(ctx context.Context, dropID int64, b commerce.Bu
 
 // DropSubscribed implements commerce.DropFlowStore.
 func (s *Store) DropSubscribed(ctx context.Context, dropID int64, b commerce.Buyer) (bool, error) {
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return false, err
+	}
+	in, args := identityIn("buyer", 2, p.ids)
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_subscribers WHERE drop_id = $1 AND buyer = $2`, dropID, b.Key()).Scan(&n)
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_subscribers WHERE drop_id = $1 AND `+in, append([]any{dropID}, args...)...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("drop %d subscription: %w", dropID, err)
 	}
 	return n > 0, nil
+}
+
+// DropPersonTaken implements commerce.DropFlowStore.
+func (s *Store) DropPersonTaken(ctx context.Context, dropID int64, b commerce.Buyer) (int, error) {
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return 0, err
+	}
+	in, args := identityIn("buyer", 2, p.ids)
+	var n int
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(taken), 0) FROM drop_buyers WHERE drop_id = $1 AND `+in,
+		append([]any{dropID}, args...)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("drop %d person count: %w", dropID, s.mapErr(err))
+	}
+	return n, nil
 }
 
 // StartDrop implements commerce.DropFlowStore.
@@ -283,43 +378,63 @@ func scanWaiter(sc interface{ Scan(...any) error }) (commerce.DropWaiter, error)
 // transaction. A new row rather than an updated one, because the queue runs
 // by id (the buyer goes to the back) and the offer's reservation key is
 // derived from the id (the old key would replay the dead reservation). The
-// UNIQUE (drop_id, buyer) keeps one entry per buyer: of concurrent taps one
-// deletes and inserts, the others find nothing to delete and their insert
-// does nothing, waiting for the first one's commit on Postgres.
-func (s *Store) JoinWaitlist(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time) (commerce.DropWaiter, bool, error) {
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM drop_waitlist WHERE drop_id = $1 AND buyer = $2 AND status = $3
-			AND reservation_id IN (SELECT id FROM drop_reservations WHERE status IN ($4, $5) OR (status = $6 AND expires_at <= $7))`,
-			dropID, f.Buyer.Key(), string(commerce.DropOffered), string(commerce.DropExpired), string(commerce.DropReleased),
-			string(commerce.DropReserved), ms(now))
+// person's lock (and UNIQUE (drop_id, buyer) besides) keeps one entry per
+// person: of concurrent taps one deletes and inserts, the others find its
+// entry.
+func (s *Store) JoinWaitlist(ctx context.Context, dropID int64, f commerce.DropFollower, now time.Time, lim commerce.PersonLimits) (commerce.DropWaiter, bool, error) {
+	var w commerce.DropWaiter
+	created := false
+	err := s.inPersonTx(ctx, func(tx *sql.Tx) error {
+		created = false
+		ids, err := s.lockFollower(ctx, tx, dropID, f.Buyer)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO drop_waitlist (drop_id, buyer, chat_id, lang, status, created_at)
-			SELECT id, $2, $3, $4, $5, $6 FROM drops WHERE id = $1
-			ON CONFLICT (drop_id, buyer) DO NOTHING`, dropID, f.Buyer.Key(), f.ChatID, f.Lang, string(commerce.DropWaiting), ms(now))
+		in, args := identityIn("buyer", 7, ids)
+		_, err = tx.ExecContext(ctx, `DELETE FROM drop_waitlist WHERE drop_id = $1 AND status = $2
+			AND reservation_id IN (SELECT id FROM drop_reservations WHERE status IN ($3, $4) OR (status = $5 AND expires_at <= $6))
+			AND `+in,
+			append([]any{dropID, string(commerce.DropOffered), string(commerce.DropExpired), string(commerce.DropReleased),
+				string(commerce.DropReserved), ms(now)}, args...)...)
 		if err != nil {
+			return fmt.Errorf("join waitlist of drop %d: %w", dropID, s.mapErr(err))
+		}
+		if w, err = s.waitlistEntry(ctx, tx, dropID, ids); err == nil {
+			return nil // the person has a place, from this identity or another
+		} else if !errors.Is(err, commerce.ErrNotFound) {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if err := s.checkWaitlists(ctx, tx, ids, now, lim); err != nil {
+			return err
+		}
+		if w, err = scanWaiter(tx.QueryRowContext(ctx, `INSERT INTO drop_waitlist (drop_id, buyer, chat_id, lang, status, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+waiterCols,
+			dropID, f.Buyer.Key(), f.ChatID, f.Lang, string(commerce.DropWaiting), ms(now))); err != nil {
+			return fmt.Errorf("join waitlist of drop %d: %w", dropID, s.mapErr(err))
+		}
+		created = true
+		return nil
 	})
 	if err != nil {
-		return commerce.DropWaiter{}, false, fmt.Errorf("join waitlist of drop %d: %w", dropID, s.mapErr(err))
+		return commerce.DropWaiter{}, false, err
 	}
-	w, err := s.WaitlistEntry(ctx, dropID, f.Buyer)
-	if errors.Is(err, commerce.ErrNotFound) {
-		if _, derr := s.Drop(ctx, dropID); derr != nil {
-			return w, false, derr
-		}
-	}
-	return w, n > 0, err
+	return w, created, nil
 }
 
 // WaitlistEntry implements commerce.DropFlowStore.
 func (s *Store) WaitlistEntry(ctx context.Context, dropID int64, b commerce.Buyer) (commerce.DropWaiter, error) {
-	w, err := scanWaiter(s.db.QueryRowContext(ctx, `SELECT `+waiterCols+` FROM drop_waitlist WHERE drop_id = $1 AND buyer = $2`, dropID, b.Key()))
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return commerce.DropWaiter{}, err
+	}
+	return s.waitlistEntry(ctx, s.db, dropID, p.ids)
+}
+
+// waitlistEntry is the newest waitlist entry of the person ids.
+func (s *Store) waitlistEntry(ctx context.Context, q querier, dropID int64, ids []commerce.Identity) (commerce.DropWaiter, error) {
+	in, args := identityIn("buyer", 2, ids)
+	w, err := scanWaiter(q.QueryRowContext(ctx, `SELECT `+waiterCols+` FROM drop_waitlist WHERE drop_id = $1 AND `+in+`
+		ORDER BY id DESC LIMIT 1`, append([]any{dropID}, args...)...))
 	if err != nil {
 		return w, fmt.Errorf("waitlist of drop %d: %w", dropID, s.mapErr(err))
 	}

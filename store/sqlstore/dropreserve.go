@@ -19,6 +19,7 @@ type reserveReq struct {
 	qty   int
 	key   string
 	now   time.Time
+	lim   commerce.PersonLimits
 }
 
 // reserveRes is its answer: a reservation or the refusal (a sentinel).
@@ -41,7 +42,7 @@ const maxReserveBatch = 128
 // they cannot deadlock. A refused call writes nothing; a failing statement
 // fails the batch, and each of its callers may retry (every call is
 // idempotent on its key).
-func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer, qty int, key string, now time.Time) (commerce.DropReservation, error) {
+func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer, qty int, key string, now time.Time, lim commerce.PersonLimits) (commerce.DropReservation, error) {
 	if key == "" {
 		return commerce.DropReservation{}, fmt.Errorf("reserve: empty key: %w", commerce.ErrInvalid)
 	}
@@ -54,7 +55,7 @@ func (s *Store) Reserve(ctx context.Context, dropID int64, buyer commerce.Buyer,
 			return s.reserveBatch(ctx, dropID, reqs)
 		}))
 	}
-	res, err := b.(*batch.Batcher[reserveReq, reserveRes]).Do(ctx, reserveReq{buyer, qty, key, now})
+	res, err := b.(*batch.Batcher[reserveReq, reserveRes]).Do(ctx, reserveReq{buyer, qty, key, now, lim})
 	if err != nil {
 		return commerce.DropReservation{}, err
 	}
@@ -71,7 +72,8 @@ type dropTerms struct {
 
 func (s *Store) reserveBatch(ctx context.Context, dropID int64, reqs []reserveReq) ([]reserveRes, error) {
 	out := make([]reserveRes, len(reqs))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inPersonTx(ctx, func(tx *sql.Tx) error {
+		clear(out) // a batch that found a person changing runs again
 		d := dropTerms{id: dropID}
 		// A no-op update takes the row lock on every database (SQLite has
 		// no FOR UPDATE; its writer lock is exclusive anyway).
@@ -97,22 +99,24 @@ func (s *Store) reserveBatch(ctx context.Context, dropID int64, reqs []reserveRe
 // counts (every such change takes the drop's row first or waits for it),
 // so the counts read once are the truth for the whole batch; the writes
 // still carry their conditions, and a write that finds the truth moved
-// fails the batch rather than oversell.
+// fails the batch rather than oversell. The per-buyer limit counts each
+// buyer's person (all its identities). The person limits across drops
+// (live reservations, a suspension) are read under the persons' locks,
+// taken after the drop's (persons.go).
 func (s *Store) decideBatch(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs []reserveReq, out []reserveRes) error {
 	keys := make([]any, 0, len(reqs))
-	buyers := make([]any, 0, len(reqs))
 	for _, q := range reqs {
 		keys = append(keys, q.key)
-		buyers = append(buyers, q.buyer.Key())
 	}
 	known, err := s.reservationsByKeys(ctx, tx, keys)
 	if err != nil {
 		return err
 	}
-	taken, err := s.buyerCounts(ctx, tx, d.id, buyers)
+	pc, err := s.batchPersons(ctx, tx, d, reqs)
 	if err != nil {
 		return err
 	}
+	taken := pc.taken
 
 	var made []commerce.DropReservation
 	var madeAt []int // index in reqs of each of made
@@ -134,7 +138,7 @@ func (s *Store) decideBatch(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs 
 		case d.cancelledMS > 0:
 			out[i].err = fmt.Errorf("drop %s: %w", d.code, commerce.ErrDropCancelled)
 			continue
-		case q.qty > d.limit || taken[q.buyer.Key()]+q.qty > d.limit:
+		case q.qty > d.limit || taken[pc.of(q.buyer)]+q.qty > d.limit:
 			out[i].err = fmt.Errorf("reserve %d of drop %s, limit %d: %w", q.qty, d.code, d.limit, commerce.ErrDropLimit)
 			continue
 		case d.startsMS > ms(q.now):
@@ -144,11 +148,16 @@ func (s *Store) decideBatch(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs 
 			out[i].err = fmt.Errorf("reserve %d of drop %s: %w", q.qty, d.code, commerce.ErrSoldOut)
 			continue
 		}
+		if err := q.lim.CheckReservation(pc.usage(q.buyer), q.now); err != nil {
+			out[i].err = fmt.Errorf("reserve %d of drop %s: %w", q.qty, d.code, err)
+			continue
+		}
 		r := commerce.DropReservation{DropID: d.id, Buyer: q.buyer, Qty: q.qty, Key: q.key, Status: commerce.DropReserved}
 		r.CreatedAt = q.now.UTC().Truncate(time.Millisecond)
 		r.ExpiresAt = r.CreatedAt.Add(time.Duration(d.ttlMS) * time.Millisecond)
 		known[q.key] = r
-		taken[q.buyer.Key()] += q.qty
+		taken[pc.of(q.buyer)] += q.qty
+		pc.live[pc.of(q.buyer)]++
 		d.left -= q.qty
 		made = append(made, r)
 		madeAt = append(madeAt, i)
@@ -225,23 +234,124 @@ func (s *Store) reservationsByKeys(ctx context.Context, tx *sql.Tx, keys []any) 
 	return out, rows.Err()
 }
 
-func (s *Store) buyerCounts(ctx context.Context, tx *sql.Tx, dropID int64, buyers []any) (map[string]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT buyer, taken FROM drop_buyers WHERE drop_id = $1
-		AND buyer IN (`+placeholders(2, len(buyers))+`)`, append([]any{dropID}, buyers...)...)
+// batchCounts are the persons of a batch's buyers and what each holds,
+// keyed by the person's lock name.
+type batchCounts struct {
+	persons map[commerce.Identity]person
+	taken   map[string]int       // units in this drop
+	live    map[string]int       // live reservations, all drops
+	till    map[string]time.Time // pay at pickup suspended until
+}
+
+// of is the key of b's person.
+func (c *batchCounts) of(b commerce.Buyer) string { return c.persons[b.Identity()].lockName() }
+
+// usage is what b's person holds, as CheckReservation reads it.
+func (c *batchCounts) usage(b commerce.Buyer) commerce.OpenUsage {
+	k := c.of(b)
+	return commerce.OpenUsage{Reservations: c.live[k], SuspendedTill: c.till[k]}
+}
+
+// batchPersons resolves the persons of the batch's buyers and reads what
+// they hold in the drop, with a few set-based queries whatever the
+// batch's size. When a request has limits across drops and the drop can
+// still grant one (units left, not cancelled), it locks the persons and reads
+// their live reservations and lapsed orders too; the rest of a rush, the
+// "sold out" answers, costs no lock.
+func (s *Store) batchPersons(ctx context.Context, tx *sql.Tx, d *dropTerms, reqs []reserveReq) (*batchCounts, error) {
+	ids := make([]commerce.Identity, 0, len(reqs))
+	var ban time.Duration
+	locks, now := false, reqs[0].now
+	for _, q := range reqs {
+		ids = append(ids, q.buyer.Identity())
+		locks = locks || q.lim.Reservations > 0 || q.lim.LapseBan > 0
+		ban = max(ban, q.lim.LapseBan)
+		if q.now.Before(now) {
+			now = q.now
+		}
+	}
+	locks = locks && d.left > 0 && d.cancelledMS == 0
+	dropID := d.id
+	c := &batchCounts{taken: map[string]int{}, live: map[string]int{}, till: map[string]time.Time{}}
+	var err error
+	if locks {
+		c.persons, err = s.lockPersons(ctx, tx, ids)
+	} else {
+		c.persons, err = s.personsOf(ctx, tx, ids)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("drop buyer counts: %w", s.mapErr(err))
+		return nil, err
+	}
+	// Every identity of every person, and which person it is of.
+	personOf := map[string]string{}
+	var members []any
+	for _, p := range c.persons {
+		for _, id := range p.ids {
+			if _, ok := personOf[string(id)]; !ok {
+				personOf[string(id)] = p.lockName()
+				members = append(members, string(id))
+			}
+		}
+	}
+	sum := func(what, query string, args []any, into map[string]int) error {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, s.mapErr(err))
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			into[personOf[id]] += n
+		}
+		return rows.Err()
+	}
+	if err := sum("drop buyer counts", `SELECT buyer, taken FROM drop_buyers WHERE drop_id = $1
+		AND buyer IN (`+placeholders(2, len(members))+`)`, append([]any{dropID}, members...), c.taken); err != nil {
+		return nil, err
+	}
+	if !locks {
+		return c, nil
+	}
+	if err := sum("live reservations", `SELECT buyer, COUNT(*) FROM drop_reservations WHERE status = $1 AND expires_at > $2
+		AND buyer IN (`+placeholders(3, len(members))+`) GROUP BY buyer`,
+		append([]any{string(commerce.DropReserved), ms(now)}, members...), c.live); err != nil {
+		return nil, err
+	}
+	if ban > 0 {
+		return c, s.lapsedPersons(ctx, tx, personOf, now, ban, c.till)
+	}
+	return c, nil
+}
+
+// lapsedPersons sets till[person] to the end of the suspension of each
+// person (of personOf: identity → person) with an order that lapsed
+// uncollected since now-ban.
+func (s *Store) lapsedPersons(ctx context.Context, tx *sql.Tx, personOf map[string]string, now time.Time, ban time.Duration, till map[string]time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT o.channel, o.user_id, c.hold_alerted_at
+		FROM pickup_codes c JOIN orders o ON o.id = c.order_id
+		WHERE c.hold_alerted_at > $1 AND c.hold_alerted_at > 0 AND c.redeemed_at = 0`, ms(now.Add(-ban)))
+	if err != nil {
+		return fmt.Errorf("lapsed orders: %w", s.mapErr(err))
 	}
 	defer rows.Close()
-	out := make(map[string]int, len(buyers))
 	for rows.Next() {
-		var b string
-		var n int
-		if err := rows.Scan(&b, &n); err != nil {
-			return nil, fmt.Errorf("drop buyer counts: %w", err)
+		var b commerce.Buyer
+		var at int64
+		if err := rows.Scan(&b.Channel, &b.UserID, &at); err != nil {
+			return fmt.Errorf("lapsed orders: %w", err)
 		}
-		out[b] = n
+		if k, ok := personOf[b.Key()]; ok && fromMS(at).Add(ban).After(till[k]) {
+			till[k] = fromMS(at).Add(ban)
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lapsed orders: %w", err)
+	}
+	return nil
 }
 
 // insertReservations inserts made with one statement and sets their ids.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,31 +111,33 @@ func (s *Store) dropReservationByKey(ctx context.Context, q querier, key string)
 // ExpireReservation implements commerce.DropStore: the status update is
 // conditional on 'reserved', so only one caller returns the units.
 func (s *Store) ExpireReservation(ctx context.Context, id int64, now time.Time) (commerce.DropReservation, bool, error) {
-	return s.endReservation(ctx, id, now, commerce.DropExpired, `expires_at <= $2`, nil)
+	return s.endReservation(ctx, id, now, commerce.DropExpired, `expires_at <= $2`)
 }
 
 // ReleaseDropReservation implements commerce.DropFlowStore like
-// ExpireReservation, for the buyer's own reservation whatever its expiry.
+// ExpireReservation, for a reservation of b's person whatever its expiry.
 func (s *Store) ReleaseDropReservation(ctx context.Context, id int64, b commerce.Buyer, now time.Time) (commerce.DropReservation, bool, error) {
-	r, released, err := s.endReservation(ctx, id, now, commerce.DropReleased, `buyer = $5`, b.Key())
-	if err == nil && r.Buyer != b {
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return commerce.DropReservation{}, false, err
+	}
+	in, args := identityIn("buyer", 5, p.ids)
+	r, released, err := s.endReservation(ctx, id, now, commerce.DropReleased, in, args...)
+	if err == nil && !slices.Contains(p.ids, r.Buyer.Identity()) {
 		return commerce.DropReservation{}, false, fmt.Errorf("drop reservation %d of another buyer: %w", id, commerce.ErrNotFound)
 	}
 	return r, released, err
 }
 
 // endReservation moves a reserved reservation to status when cond holds
-// ($1 status, $2 now, $3 id, $4 reserved, $5 arg) and returns its units to
-// the drop and to the buyer's count, once: ended is false (and nothing
+// ($1 status, $2 now, $3 id, $4 reserved, $5… extra) and returns its units
+// to the drop and to the buyer's count, once: ended is false (and nothing
 // changes) when the update takes nothing.
-func (s *Store) endReservation(ctx context.Context, id int64, now time.Time, status commerce.DropReservationStatus, cond string, arg any) (commerce.DropReservation, bool, error) {
+func (s *Store) endReservation(ctx context.Context, id int64, now time.Time, status commerce.DropReservationStatus, cond string, extra ...any) (commerce.DropReservation, bool, error) {
 	var r commerce.DropReservation
 	ended := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		args := []any{string(status), ms(now), id, string(commerce.DropReserved)}
-		if arg != nil {
-			args = append(args, arg)
-		}
+		args := append([]any{string(status), ms(now), id, string(commerce.DropReserved)}, extra...)
 		var err error
 		r, err = scanDropReservation(tx.QueryRowContext(ctx, `UPDATE drop_reservations SET status = $1, updated_at = $2
 			WHERE id = $3 AND status = $4 AND `+cond+` RETURNING `+dropReservationCols, args...))

@@ -24,18 +24,37 @@ func scanOrder(sc interface{ Scan(...any) error }) (commerce.Order, error) {
 	return o, err
 }
 
-// PlaceOrder implements commerce.OrderStore: stock is taken line by line with
-// a conditional UPDATE in product-id order (so two orders never deadlock), the
-// order and its lines are inserted, and OnOrderPlaced schedules the expiry —
-// all in one transaction.
-func (s *Store) PlaceOrder(ctx context.Context, o commerce.Order) (commerce.Order, bool, error) {
+// PlaceOrder implements commerce.OrderStore: with limits, the buyer's
+// person and phone are locked and their open orders counted first (a retry
+// of a placed order finds it there, before the limit it fills); then stock
+// is taken line by line with a conditional UPDATE in product-id order (so
+// two orders never deadlock), the order and its lines are inserted, and
+// OnOrderPlaced schedules the expiry — all in one transaction.
+func (s *Store) PlaceOrder(ctx context.Context, o commerce.Order, lim commerce.PersonLimits) (commerce.Order, bool, error) {
 	if o.IdempotencyKey == "" || len(o.Lines) == 0 {
 		return o, false, fmt.Errorf("place order: key and lines required: %w", commerce.ErrInvalid)
 	}
 	lines := append([]commerce.OrderLine(nil), o.Lines...)
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].ProductID < lines[j].ProductID })
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	units := 0
+	for _, l := range lines {
+		units += l.Qty
+	}
+	var existing *commerce.Order
+	err := s.inPersonTx(ctx, func(tx *sql.Tx) error {
+		existing = nil
 		now := ms(o.UpdatedAt)
+		if anyLimit(lim) {
+			if prev, err := s.orderWhere(ctx, tx, `idem_key = $1`, o.IdempotencyKey); err == nil {
+				existing = &prev // a retry: its order fills the limit it passed
+				return nil
+			} else if !errors.Is(err, commerce.ErrNotFound) {
+				return err
+			}
+			if _, err := s.checkOrderLimits(ctx, tx, o.Buyer.Identity(), o.Phone, units, o.CreatedAt, lim); err != nil {
+				return err
+			}
+		}
 		for _, l := range lines {
 			res, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock - $1, updated_at = $2
 				WHERE id = $3 AND active AND stock >= $1`, l.Qty, now, l.ProductID)
@@ -74,6 +93,9 @@ func (s *Store) PlaceOrder(ctx context.Context, o commerce.Order) (commerce.Orde
 	}
 	if err != nil {
 		return o, false, err
+	}
+	if existing != nil {
+		return *existing, false, nil
 	}
 	placed, err := s.Order(ctx, o.ID)
 	return placed, true, err
@@ -136,13 +158,19 @@ func (s *Store) loadLines(ctx context.Context, q querier, orders []*commerce.Ord
 	return rows.Err()
 }
 
-// OrdersByBuyer implements commerce.OrderStore.
+// OrdersByBuyer implements commerce.OrderStore: the orders of every
+// identity of b's person.
 func (s *Store) OrdersByBuyer(ctx context.Context, b commerce.Buyer, limit int) ([]commerce.Order, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+orderCols+` FROM orders
-		WHERE channel = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3`, b.Channel, b.UserID, limit)
+	p, err := s.personOf(ctx, s.db, b.Identity())
+	if err != nil {
+		return nil, err
+	}
+	who, args := orderOwners(2, p.ids, "")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+orderCols+` FROM orders AS o
+		WHERE `+who+` ORDER BY id DESC LIMIT $1`, append([]any{limit}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("orders of %s: %w", b.Key(), err)
 	}

@@ -21,6 +21,12 @@ type Dialect struct {
 	Name string
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(error) bool
+	// LockSQL takes the locks named by its one parameter, an array of
+	// bigint given in ascending order, one after the other in that order,
+	// each held until the transaction ends (Postgres:
+	// pg_advisory_xact_lock). Empty when the database runs one
+	// transaction at a time anyway (SQLite on its one connection).
+	LockSQL string
 }
 
 // Options configures a Store.

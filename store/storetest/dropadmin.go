@@ -121,7 +121,7 @@ func testAdminMoreUnitsDuringRush(t *testing.T, open OpenShop) {
 	for i := range rushBuyers {
 		wg.Go(func() {
 			<-gun
-			r, err := e.s.Reserve(ctx, d.ID, webBuyer(i), 1, fmt.Sprintf("k%d", i), e.clock.Now())
+			r, err := e.s.Reserve(ctx, d.ID, webBuyer(i), 1, fmt.Sprintf("k%d", i), e.clock.Now(), commerce.PersonLimits{})
 			if errors.Is(err, commerce.ErrSoldOut) {
 				return
 			}
@@ -169,7 +169,7 @@ func testAdminCancelStopsReserve(t *testing.T, open OpenShop) {
 	for i := range rushBuyers {
 		wg.Go(func() {
 			<-gun
-			r, err := e.s.Reserve(ctx, d.ID, webBuyer(i), 1, fmt.Sprintf("k%d", i), e.clock.Now())
+			r, err := e.s.Reserve(ctx, d.ID, webBuyer(i), 1, fmt.Sprintf("k%d", i), e.clock.Now(), commerce.PersonLimits{})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -84,7 +84,7 @@ func testPostLiveShownGone(t *testing.T, open OpenShop) {
 	b := saveDropPost(t, s, commerce.DropPost{DropID: d.ID, Channel: "tg", ChatID: "-2", MessageID: "6", Lang: "en"}, now.Add(time.Second))
 	saveDropPost(t, s, commerce.DropPost{DropID: d.ID, Channel: "tg", ChatID: "-3", MessageID: "", Lang: "en"}, now) // never posted
 	old := saveDropPost(t, s, commerce.DropPost{DropID: d.ID, Channel: "tg", ChatID: "-4", MessageID: "1", Lang: "en"}, now.Add(-48*time.Hour))
-	if _, err := s.Reserve(ctx, d.ID, webBuyer(1), 2, "k1", now); err != nil {
+	if _, err := s.Reserve(ctx, d.ID, webBuyer(1), 2, "k1", now, commerce.PersonLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.AddDropTaker(ctx, commerce.DropTaker{PostID: a.ID, UserID: "u1", Name: "Li", ReservationID: 1, CreatedAt: now}); err != nil {

@@ -104,7 +104,7 @@ func testDropCreateAndRead(t *testing.T, open OpenShop) {
 	if _, err := f.s.CreateDrop(ctx, dup); !errors.Is(err, commerce.ErrInvalid) {
 		t.Fatalf("CreateDrop(0 units) err = %v; want ErrInvalid", err)
 	}
-	if _, err := f.s.Reserve(ctx, d.ID+1000, webBuyer(1), 1, "k-missing", f.start); !errors.Is(err, commerce.ErrNotFound) {
+	if _, err := f.s.Reserve(ctx, d.ID+1000, webBuyer(1), 1, "k-missing", f.start, commerce.PersonLimits{}); !errors.Is(err, commerce.ErrNotFound) {
 		t.Fatalf("Reserve(missing drop) err = %v; want ErrNotFound", err)
 	}
 }
@@ -114,14 +114,14 @@ func testDropNotStarted(t *testing.T, open OpenShop) {
 	ctx := context.Background()
 	f := newDropFixture(t, open.plain(t))
 	d := f.create(t, 3, 1)
-	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 1, "early", f.start.Add(-time.Millisecond)); !errors.Is(err, commerce.ErrDropNotStarted) {
+	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 1, "early", f.start.Add(-time.Millisecond), commerce.PersonLimits{}); !errors.Is(err, commerce.ErrDropNotStarted) {
 		t.Fatalf("Reserve before start err = %v; want ErrDropNotStarted", err)
 	}
 	if left := f.left(t, d.ID); left != 3 {
 		t.Fatalf("left after a refused early reservation = %d; want 3", left)
 	}
 	// The same key works once the drop started: the refusal kept nothing.
-	r, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 1, "early", f.start)
+	r, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 1, "early", f.start, commerce.PersonLimits{})
 	if err != nil || r.Replayed || r.Qty != 1 || r.Status != commerce.DropReserved || !r.ExpiresAt.Equal(f.start.Add(10*time.Minute)) {
 		t.Fatalf("Reserve at start = %+v, %v", r, err)
 	}
@@ -133,26 +133,26 @@ func testDropLimitAcrossRetries(t *testing.T, open OpenShop) {
 	f := newDropFixture(t, open.plain(t))
 	d := f.create(t, 10, 2)
 	b := webBuyer(7)
-	first, err := f.s.Reserve(ctx, d.ID, b, 1, "a", f.start)
+	first, err := f.s.Reserve(ctx, d.ID, b, 1, "a", f.start, commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.Reserve(ctx, d.ID, b, 1, "b", f.start); err != nil {
+	if _, err := f.s.Reserve(ctx, d.ID, b, 1, "b", f.start, commerce.PersonLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if _, err := f.s.Reserve(ctx, d.ID, b, 1, "c", f.start); !errors.Is(err, commerce.ErrDropLimit) {
+		if _, err := f.s.Reserve(ctx, d.ID, b, 1, "c", f.start, commerce.PersonLimits{}); !errors.Is(err, commerce.ErrDropLimit) {
 			t.Fatalf("third unit, try %d: err = %v; want ErrDropLimit", i, err)
 		}
-		again, err := f.s.Reserve(ctx, d.ID, b, 1, "a", f.start)
+		again, err := f.s.Reserve(ctx, d.ID, b, 1, "a", f.start, commerce.PersonLimits{})
 		if err != nil || again.ID != first.ID || !again.Replayed {
 			t.Fatalf("retry of key a = %+v, %v; want reservation %d replayed", again, err, first.ID)
 		}
 	}
-	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(8), 3, "big", f.start); !errors.Is(err, commerce.ErrDropLimit) {
+	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(8), 3, "big", f.start, commerce.PersonLimits{}); !errors.Is(err, commerce.ErrDropLimit) {
 		t.Fatalf("3 units with limit 2: err = %v; want ErrDropLimit", err)
 	}
-	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(8), 1, "a", f.start); !errors.Is(err, commerce.ErrConflict) {
+	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(8), 1, "a", f.start, commerce.PersonLimits{}); !errors.Is(err, commerce.ErrConflict) {
 		t.Fatalf("another buyer reusing key a: err = %v; want ErrConflict", err)
 	}
 	if left := f.left(t, d.ID); left != 8 {
@@ -178,7 +178,7 @@ func testDropRush(t *testing.T, open OpenShop) {
 		defer wg.Done()
 		<-startGun
 		key := fmt.Sprintf("k%d", i)
-		r, err := f.s.Reserve(ctx, d.ID, webBuyer(i), 1, key, f.start.Add(time.Second))
+		r, err := f.s.Reserve(ctx, d.ID, webBuyer(i), 1, key, f.start.Add(time.Second), commerce.PersonLimits{})
 		if errors.Is(err, commerce.ErrSoldOut) {
 			return
 		}
@@ -229,7 +229,7 @@ func testDropExpiryReturnsUnitsOnce(t *testing.T, open OpenShop) {
 	f := newDropFixture(t, open.plain(t))
 	d := f.create(t, 5, 1)
 	b := webBuyer(1)
-	r, err := f.s.Reserve(ctx, d.ID, b, 1, "x1", f.start)
+	r, err := f.s.Reserve(ctx, d.ID, b, 1, "x1", f.start, commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,10 +273,10 @@ func testDropExpiryReturnsUnitsOnce(t *testing.T, open OpenShop) {
 		t.Fatalf("status after expiry = %q", got.Status)
 	}
 	// The buyer's count came back too: a new key may reserve again.
-	if _, err := f.s.Reserve(ctx, d.ID, b, 1, "x2", r.ExpiresAt); err != nil {
+	if _, err := f.s.Reserve(ctx, d.ID, b, 1, "x2", r.ExpiresAt, commerce.PersonLimits{}); err != nil {
 		t.Fatalf("reserve after expiry: %v", err)
 	}
-	if _, err := f.s.Reserve(ctx, d.ID, b, 1, "x3", r.ExpiresAt); !errors.Is(err, commerce.ErrDropLimit) {
+	if _, err := f.s.Reserve(ctx, d.ID, b, 1, "x3", r.ExpiresAt, commerce.PersonLimits{}); !errors.Is(err, commerce.ErrDropLimit) {
 		t.Fatalf("second unit after expiry err = %v; want ErrDropLimit", err)
 	}
 }
@@ -290,13 +290,13 @@ func testDropGateSource(t *testing.T, open OpenShop) {
 	if live, err := f.s.LiveDrops(ctx, f.start.Add(-time.Second)); err != nil || len(live) != 0 {
 		t.Fatalf("LiveDrops before the start = %v, %v; want none", live, err)
 	}
-	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 2, "g1", f.start); err != nil {
+	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(1), 2, "g1", f.start, commerce.PersonLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(2), 1, "g2", f.start); err != nil {
+	if _, err := f.s.Reserve(ctx, d.ID, webBuyer(2), 1, "g2", f.start, commerce.PersonLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.Reserve(ctx, soldOut.ID, webBuyer(1), 1, "g3", f.start); err != nil {
+	if _, err := f.s.Reserve(ctx, soldOut.ID, webBuyer(1), 1, "g3", f.start, commerce.PersonLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	live, err := f.s.LiveDrops(ctx, f.start)

@@ -24,7 +24,7 @@ func runEvents(t *testing.T, open OpenShop) {
 	f := newFixture(t, s, 5)
 
 	fail = true
-	if _, _, err := s.PlaceOrder(ctx, f.order("ev-1", "u1", 2)); err == nil {
+	if _, _, err := s.PlaceOrder(ctx, f.order("ev-1", "u1", 2), commerce.PersonLimits{}); err == nil {
 		t.Fatal("PlaceOrder succeeded although its event hook failed")
 	}
 	if f.stock(t, 0) != 5 {
@@ -35,7 +35,7 @@ func runEvents(t *testing.T, open OpenShop) {
 	}
 
 	fail = false
-	o, _, err := s.PlaceOrder(ctx, f.order("ev-2", "u1", 2))
+	o, _, err := s.PlaceOrder(ctx, f.order("ev-2", "u1", 2), commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func (e *pickupEnv) confirmed(b commerce.Buyer, pt commerce.PickupPoint) commerc
 		Status: commerce.StatusPending, PickupPointID: pt.ID, ContactName: "Alice Li", Phone: "+8613800000000",
 		IdempotencyKey: fmt.Sprintf("pickup-%d", n), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour),
 		Lines: []commerce.OrderLine{{ProductID: e.prod.ID, SKU: e.prod.SKU, Title: e.prod.Title, UnitPrice: e.prod.Price, Qty: 1}},
-		Total: e.prod.Price})
+		Total: e.prod.Price}, commerce.PersonLimits{})
 	if err != nil {
 		e.t.Fatalf("PlaceOrder: %v", err)
 	}

@@ -25,7 +25,7 @@ func ship(t *testing.T, e *pickupEnv) shipment {
 	sh.pending, _, err = e.s.PlaceOrder(e.ctx, commerce.Order{Number: commerce.NewOrderNumber(), Buyer: alice, ChatID: "alice", Lang: "en",
 		Status: commerce.StatusPending, PickupPointID: e.a.ID, ContactName: "A", Phone: "+8613800000000", IdempotencyKey: "arrival-pending",
 		CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Hour), Total: e.prod.Price,
-		Lines: []commerce.OrderLine{{ProductID: e.prod.ID, SKU: e.prod.SKU, Title: e.prod.Title, UnitPrice: e.prod.Price, Qty: 1}}})
+		Lines: []commerce.OrderLine{{ProductID: e.prod.ID, SKU: e.prod.SKU, Title: e.prod.Title, UnitPrice: e.prod.Price, Qty: 1}}}, commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func testSellerHiddenProducts(t *testing.T, open OpenShop) {
 	ctx := context.Background()
 	s := open.plain(t)
 	f := newFixture(t, s, 10, 10)
-	o, _, err := s.PlaceOrder(ctx, f.order("before-hide", "u1", 2))
+	o, _, err := s.PlaceOrder(ctx, f.order("before-hide", "u1", 2), commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func testSellerHiddenProducts(t *testing.T, open OpenShop) {
 	if p, err := s.Product(ctx, f.products[0].ID); err != nil || p.Active {
 		t.Fatalf("Product(hidden) = %+v, %v", p, err)
 	}
-	if _, _, err := s.PlaceOrder(ctx, f.order("after-hide", "u2", 1)); !errors.Is(err, commerce.ErrSoldOut) {
+	if _, _, err := s.PlaceOrder(ctx, f.order("after-hide", "u2", 1), commerce.PersonLimits{}); !errors.Is(err, commerce.ErrSoldOut) {
 		t.Fatalf("ordering a hidden product err = %v; want ErrSoldOut", err)
 	}
 	// The order placed before is untouched, and cancelling it returns its units.
@@ -283,7 +283,7 @@ func testSellerStockEditsRaceSales(t *testing.T, open OpenShop) {
 	errs := make(chan error, buyers+restocks+edits)
 	for i := range buyers {
 		wg.Go(func() {
-			_, _, err := s.PlaceOrder(ctx, f.order(fmt.Sprintf("race-%d", i), fmt.Sprintf("buyer-%d", i), 1))
+			_, _, err := s.PlaceOrder(ctx, f.order(fmt.Sprintf("race-%d", i), fmt.Sprintf("buyer-%d", i), 1), commerce.PersonLimits{})
 			switch {
 			case err == nil:
 				sold.Add(1)

@@ -172,7 +172,7 @@ func testPickupPointList(t *testing.T, s commerce.Store) {
 func testPlaceOrder(t *testing.T, s commerce.Store) {
 	ctx := context.Background()
 	f := newFixture(t, s, 5, 3)
-	o, created, err := s.PlaceOrder(ctx, f.order("k1", "u1", 2, 1))
+	o, created, err := s.PlaceOrder(ctx, f.order("k1", "u1", 2, 1), commerce.PersonLimits{})
 	if err != nil || !created {
 		t.Fatalf("PlaceOrder = %v, %v", created, err)
 	}
@@ -183,7 +183,7 @@ func testPlaceOrder(t *testing.T, s commerce.Store) {
 		t.Fatalf("stock = %d,%d; want 3,2", f.stock(t, 0), f.stock(t, 1))
 	}
 	// The same key again: same order, no more stock taken.
-	again, created, err := s.PlaceOrder(ctx, f.order("k1", "u1", 2, 1))
+	again, created, err := s.PlaceOrder(ctx, f.order("k1", "u1", 2, 1), commerce.PersonLimits{})
 	if err != nil || created || again.ID != o.ID {
 		t.Fatalf("PlaceOrder retry = %d created=%v %v; want %d, false", again.ID, created, err, o.ID)
 	}
@@ -206,7 +206,7 @@ func testPlaceOrder(t *testing.T, s commerce.Store) {
 func testSoldOut(t *testing.T, s commerce.Store) {
 	ctx := context.Background()
 	f := newFixture(t, s, 5, 1)
-	if _, _, err := s.PlaceOrder(ctx, f.order("k2", "u1", 2, 2)); !errors.Is(err, commerce.ErrSoldOut) {
+	if _, _, err := s.PlaceOrder(ctx, f.order("k2", "u1", 2, 2), commerce.PersonLimits{}); !errors.Is(err, commerce.ErrSoldOut) {
 		t.Fatalf("PlaceOrder err = %v; want ErrSoldOut", err)
 	}
 	if f.stock(t, 0) != 5 || f.stock(t, 1) != 1 {
@@ -220,7 +220,7 @@ func testSoldOut(t *testing.T, s commerce.Store) {
 func testStatusTransitions(t *testing.T, s commerce.Store) {
 	ctx := context.Background()
 	f := newFixture(t, s, 5)
-	o, _, err := s.PlaceOrder(ctx, f.order("k3", "u1", 4))
+	o, _, err := s.PlaceOrder(ctx, f.order("k3", "u1", 4), commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,11 +258,11 @@ func testExpiredOrders(t *testing.T, s commerce.Store) {
 	f := newFixture(t, s, 5)
 	o := f.order("k4", "u1", 1)
 	o.ExpiresAt = f.now.Add(-time.Minute)
-	placed, _, err := s.PlaceOrder(ctx, o)
+	placed, _, err := s.PlaceOrder(ctx, o, commerce.PersonLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.PlaceOrder(ctx, f.order("k5", "u1", 1)); err != nil {
+	if _, _, err := s.PlaceOrder(ctx, f.order("k5", "u1", 1), commerce.PersonLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	ids, err := s.ExpiredOrders(ctx, f.now, 10)
@@ -281,7 +281,7 @@ func testConcurrentBuyers(t *testing.T, s commerce.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := s.PlaceOrder(ctx, f.order(fmt.Sprintf("race-%d", i), fmt.Sprintf("buyer-%d", i), 1))
+			_, _, err := s.PlaceOrder(ctx, f.order(fmt.Sprintf("race-%d", i), fmt.Sprintf("buyer-%d", i), 1), commerce.PersonLimits{})
 			switch {
 			case err == nil:
 				sold.Add(1)
@@ -311,7 +311,7 @@ func testDoubleTap(t *testing.T, s commerce.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o, _, err := s.PlaceOrder(ctx, f.order("same-key", "u1", 2))
+			o, _, err := s.PlaceOrder(ctx, f.order("same-key", "u1", 2), commerce.PersonLimits{})
 			if err != nil {
 				t.Errorf("PlaceOrder: %v", err)
 				return

@@ -40,6 +40,7 @@ type ShopStore interface {
 	SetSetting(ctx context.Context, key, value string) error
 	Push(ctx context.Context, userKey string, payload []byte) error
 	Pull(ctx context.Context, userKey string, limit int) ([][]byte, error)
+	NormalizePhones(ctx context.Context, region string, norm func(string) (string, error)) (int, error)
 	DB() *sql.DB // to count what the store holds behind its interfaces
 }
 
@@ -95,6 +96,9 @@ func Run(t *testing.T, d Driver) {
 			{"OrderCancel", runOrderCancel},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
+			{"Persons", runPersons},
+			{"Limits", runLimits},
+			{"Phones", runPhones},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
