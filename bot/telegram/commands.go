@@ -14,7 +14,7 @@ import (
 
 // buyerCommands make the command menu; each is described by the text
 // "tg_cmd_<name>" (templates/locales/<lang>/telegram.txt).
-var buyerCommands = []string{"start", "shop", "cart", "orders", "lang", "help"}
+var buyerCommands = []string{"start", "shop", "cart", "orders", "link", "lang", "help"}
 
 // sellerCommands follow the buyer commands in the menu of a seller's
 // private chat.
