@@ -24,7 +24,8 @@ import (
 var migrations embed.FS
 
 // Dialect describes Postgres to the shared store.
-var Dialect = sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique}
+var Dialect = sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique,
+	KeyLock: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`}
 
 func isUnique(err error) bool {
 	var pe *pgconn.PgError

@@ -21,6 +21,10 @@ type Dialect struct {
 	Name string
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(error) bool
+	// KeyLock is a statement taking one text parameter that serializes
+	// the transactions running it with the same value until they end; ""
+	// when transactions are serialized anyway (SQLite's one connection).
+	KeyLock string
 }
 
 // Options configures a Store.

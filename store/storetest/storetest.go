@@ -33,7 +33,10 @@ type ShopStore interface {
 	commerce.SellerStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	chatstate.WebIdentities
+	chatstate.History
 	InitSetting(ctx context.Context, key, value string) (string, error)
+	SwapSetting(ctx context.Context, key, old, new string) (bool, error)
 	Push(ctx context.Context, userKey string, payload []byte) error
 	Pull(ctx context.Context, userKey string, limit int) ([][]byte, error)
 	DB() *sql.DB // to count what the store holds behind its interfaces
@@ -61,6 +64,11 @@ type Driver struct {
 	Deduper         func(t *testing.T) chatstate.Deduper
 	Locker          func(t *testing.T) chatstate.Locker
 	LockingSessions func(t *testing.T) chatstate.LockingSessionStore
+	// History opens the web chat's history store when it is not the
+	// Shop store (Redis); WindowLimiter opens a limiter of new web
+	// identities.
+	History       func(t *testing.T) chatstate.History
+	WindowLimiter OpenLimiter
 }
 
 // Run runs every topic of the suite the driver implements, each as a named
@@ -68,7 +76,8 @@ type Driver struct {
 // the behaviours inside a topic run in parallel where they always did.
 func Run(t *testing.T, d Driver) {
 	t.Helper()
-	if d.Shop == nil && d.Sessions == nil && d.Deduper == nil && d.Locker == nil && d.LockingSessions == nil {
+	if d.Shop == nil && d.Sessions == nil && d.Deduper == nil && d.Locker == nil && d.LockingSessions == nil &&
+		d.History == nil && d.WindowLimiter == nil {
 		t.Fatal("storetest: the driver opens nothing")
 	}
 	t.Run("Driver", func(t *testing.T) { checkDeclared(t, d) })
@@ -87,6 +96,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"Broadcasts", runBroadcasts},
+			{"WebIdentities", runWebIdentities},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
@@ -102,6 +112,12 @@ func Run(t *testing.T, d Driver) {
 	}
 	if d.LockingSessions != nil {
 		t.Run("LockingSessions", func(t *testing.T) { runLockingSessions(t, d.LockingSessions) })
+	}
+	if d.History != nil {
+		t.Run("History", func(t *testing.T) { runHistory(t, d.History) })
+	}
+	if d.WindowLimiter != nil {
+		t.Run("WindowLimiter", func(t *testing.T) { runWindowLimiter(t, d.WindowLimiter) })
 	}
 }
 
