@@ -31,25 +31,30 @@ import (
 
 // App is one running shopbot process.
 type App struct {
-	cfg     Config
-	log     *slog.Logger
-	Store   *sqlstore.Store
-	Shop    *commerce.Shop
-	pickup  *commerce.Pickup
-	drops   *commerce.DropService
-	seller  *commerce.Seller
-	posts   *bot.GroupPosts
-	secret  []byte // pickup tokens and staff logins
-	Router  *bot.Router
-	staff   *staff.Page
-	queue   *jobs.Queue
-	wechat  *wechat.Adapter
-	tg      *telegram.Adapter
-	redis   goredis.UniversalClient // nil on the embedded default
-	metrics *metrics
-	ready   []check
-	closers []func()
-	handler http.Handler
+	cfg    Config
+	log    *slog.Logger
+	Store  *sqlstore.Store
+	Shop   *commerce.Shop
+	pickup *commerce.Pickup
+	drops  *commerce.DropService
+	seller *commerce.Seller
+	posts  *bot.GroupPosts
+	secret []byte // pickup tokens and staff logins
+	Router *bot.Router
+	staff  *staff.Page
+	queue  *jobs.Queue
+	wechat *wechat.Adapter
+	tg     *telegram.Adapter
+	redis  goredis.UniversalClient // nil on the embedded default
+	// The web chat's history (Redis with a TTL, else the database) and
+	// the limit of new web identities per client address (Redis, else
+	// in-process; nil without a limit).
+	webHistory chatstate.History
+	newWebIDs  chatstate.WindowLimiter
+	metrics    *metrics
+	ready      []check
+	closers    []func()
+	handler    http.Handler
 }
 
 type check struct {
@@ -83,6 +88,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	var dedupe chatstate.Deduper = a.Store
 	var locker chatstate.Locker = chatstate.NewLocalLocker()
 	var sweep func(context.Context) (int64, error) = a.Store.Sweep
+	a.webHistory = a.Store
+	if cfg.LimitNewWebIDs > 0 {
+		a.newWebIDs = chatstate.NewLocalWindowLimiter(cfg.LimitNewWebIDs, time.Minute, a.Shop.Now)
+	}
 	if cfg.RedisURL != "" {
 		client, err := redis.Open(ctx, cfg.RedisURL)
 		if err != nil {
@@ -93,6 +102,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		dropOpts.Gate = redis.NewGate(client, cfg.RedisPrefix)
 		rs := redis.New(client, cfg.RedisPrefix)
 		sessions, dedupe, locker, sweep = rs, rs, rs, a.Store.PruneInbox
+		// The conversation is rebuildable state, like the session: Redis,
+		// gone 30 idle days after its last message without a sweep.
+		a.webHistory = rs.WebHistory(WebRetention)
+		if cfg.LimitNewWebIDs > 0 {
+			a.newWebIDs = rs.WindowLimiter("newwebid", cfg.LimitNewWebIDs, time.Minute, a.Shop.Now)
+		}
 		a.ready = append(a.ready, check{"redis", rs.Ping})
 		log.Info("redis connected", "addr", redisAddr(client))
 	}
@@ -123,7 +138,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
 		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
-		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions()}); err != nil {
+		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
+		Retention: a.purgeWebIdentities}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnEvent(a.queue.OnEvent)
@@ -308,13 +324,21 @@ func (a *App) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metrics.handler())
-	wh := web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
+	wo := web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
 		Image: func(key string) ([]byte, error) { return demo.RenderImage(key, 640) },
 		Upload: func(ctx context.Context, file string) ([]byte, string, error) {
 			img, err := a.seller.Image(ctx, file)
 			return img.Data, img.ContentType, err
 		},
-	})
+		Keys: a.webKeys, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), Now: a.Shop.Now,
+		ClientAddr: a.cfg.TrustedProxies.Addr, Visitors: a.Store, History: a.webHistory,
+		NewIdentities: a.newWebIDs, LinkWeChat: a.cfg.linkWeChat, // nil until persons and their linking arrive
+	}
+	if a.wechat != nil {
+		wo.WeChat = &web.WeChatLogin{AppID: a.wechat.AppID(), AuthorizeBase: a.cfg.WeChat.OAuthBase,
+			CallbackURL: a.cfg.PublicURL + web.WeChatCallbackPath, Exchange: a.wechat.OAuthOpenID}
+	}
+	wh := web.New(wo)
 	wh.Register(mux)
 	pages := dropPages{a}
 	wh.RegisterDrops(mux, pages, pages.poster)

@@ -73,6 +73,7 @@ func (e *cliEnv) root() *cli.Command {
 			e.staffCommand(),
 			e.broadcastCommand(),
 			e.wechatCommand(),
+			e.webCommand(),
 		},
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,21 +70,6 @@ func plus(t *testing.T, replies []wireReply) string {
 		}
 	}
 	t.Fatalf("no + in %+v", replies[0])
-	return ""
-}
-
-func action(t *testing.T, replies []wireReply, prefix string) string {
-	t.Helper()
-	for _, r := range replies {
-		for _, row := range r.Buttons {
-			for _, b := range row {
-				if strings.HasPrefix(b.Action, prefix) {
-					return b.Action
-				}
-			}
-		}
-	}
-	t.Fatalf("no button %s… in %+v", prefix, replies)
 	return ""
 }
 

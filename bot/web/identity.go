@@ -45,6 +45,10 @@ const identityMaxAge = 400 * 24 * time.Hour
 // enough that forged cookies cannot hammer the store.
 const keyReloadEvery = time.Second
 
+// keyRefreshEvery is how old the keys in hand may get before they are read
+// again: a rotation signs new cookies on every replica within it.
+const keyRefreshEvery = 5 * time.Minute
+
 // Key is one key that signs web identity cookies. Gen numbers it: each
 // rotation adds a key with the next number.
 type Key struct {
@@ -80,21 +84,23 @@ type identities struct {
 	loadedAt time.Time
 }
 
-// signingKeys returns the keys, loading them on first use and again when
-// a cookie names a generation not among them (at most every
-// keyReloadEvery).
+// signingKeys returns the keys, loading them on first use, every
+// keyRefreshEvery, and when a cookie names a newer generation than ours
+// (at most every keyReloadEvery).
 func (ids *identities) signingKeys(ctx context.Context, wantGen int) ([]Key, error) {
 	ids.mu.Lock()
 	defer ids.mu.Unlock()
 	known := len(ids.keys) > 0
-	if known && wantGen > 0 && wantGen > ids.keys[0].Gen && ids.now().Sub(ids.loadedAt) >= keyReloadEvery {
-		known = false // a newer key than ours: another replica rotated
+	age := ids.now().Sub(ids.loadedAt)
+	if known && (age >= keyRefreshEvery || wantGen > ids.keys[0].Gen && age >= keyReloadEvery) {
+		known = false // time to look again, or a newer key than ours: a rotation
 	}
 	if !known {
 		keys, err := ids.load(ctx)
 		if err != nil {
 			if len(ids.keys) > 0 {
-				return ids.keys, nil // keep signing with what we have
+				ids.loadedAt = ids.now() // keep signing with what we have; look again later
+				return ids.keys, nil
 			}
 			return nil, err
 		}
