@@ -30,6 +30,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"shopbot/chatstate"
 )
 
 // IdentityCookie is the name of the web identity cookie.
@@ -75,9 +77,7 @@ type identities struct {
 	now    func() time.Time
 	secure bool
 	addr   func(*http.Request) netip.Addr
-	limit  interface {
-		Allow(ctx context.Context, key string) (bool, error)
-	}
+	limit  chatstate.WindowLimiter // nil: no limit
 
 	mu       sync.Mutex
 	keys     []Key // newest first; keys[0] signs

@@ -329,6 +329,22 @@ func TestKeyRotation(t *testing.T) {
 	if got := get(b, ck2); got == nil || got.Value != ck2.Value {
 		t.Fatalf("replica b after the rotation: %+v; want the same identity, generation 2", got)
 	}
+	// A replica that meets no such cookie signs with generation 2 once its
+	// keys are five minutes old.
+	c2 := newServer(t, func(_ *server, o *web.Options) { o.Keys = load })
+	setKeys(first)
+	if got := get(c2, ck1); got == nil || !strings.HasPrefix(got.Value, "1.1.") {
+		t.Fatalf("replica c before the rotation: %+v", got)
+	}
+	setKeys(second, first)
+	c2.clock.Advance(4 * time.Minute)
+	if got := get(c2, ck1); got == nil || !strings.HasPrefix(got.Value, "1.1.") {
+		t.Fatalf("replica c 4 minutes on: %+v; want still generation 1", got)
+	}
+	c2.clock.Advance(time.Minute)
+	if got := get(c2, ck1); got == nil || !strings.HasPrefix(got.Value, "1.2."+id+".") {
+		t.Fatalf("replica c 5 minutes on: %+v; want generation 2", got)
+	}
 	// Generation 1 rotated out: its cookies are no cookies.
 	setKeys(second)
 	if got := get(replica(), ck1); got == nil || strings.Contains(got.Value, id) {
@@ -353,6 +369,24 @@ func TestIdentityKeysDown(t *testing.T) {
 	resp, body = c.do(http.MethodPost, "/api/chat", "application/json", strings.NewReader(`{"text":"/start","lang":"ru"}`))
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), texts.Text("ru", "webchat_unavailable", nil)) {
 		t.Fatalf("POST /api/chat: %s %s", resp.Status, body)
+	}
+}
+
+// brokenLimiter's store is down.
+type brokenLimiter struct{}
+
+func (brokenLimiter) Allow(context.Context, string) (bool, error) {
+	return false, fmt.Errorf("redis: connection refused")
+}
+
+// TestNewIdentityLimitDown: a limit whose store is down lets visitors in
+// (it guards against floods; it must not keep everyone out).
+func TestNewIdentityLimitDown(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, func(_ *server, o *web.Options) { o.NewIdentities = brokenLimiter{} })
+	c := s.client(t)
+	if resp, _ := c.do(http.MethodGet, "/", "", nil); resp.StatusCode != http.StatusOK || c.identity() == "" {
+		t.Fatalf("GET / with the limit down: %s", resp.Status)
 	}
 }
 

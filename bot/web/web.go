@@ -125,10 +125,7 @@ func New(o Options) *Handler {
 		wx.AuthorizeBase = DefaultWeChatAuthorizeBase
 		o.WeChat = &wx
 	}
-	ids := &identities{load: o.Keys, now: o.Now, secure: o.Secure, addr: o.ClientAddr}
-	if o.NewIdentities != nil {
-		ids.limit = o.NewIdentities
-	}
+	ids := &identities{load: o.Keys, now: o.Now, secure: o.Secure, addr: o.ClientAddr, limit: o.NewIdentities}
 	return &Handler{o: o, pages: p, ids: ids}
 }
 
