@@ -67,6 +67,42 @@ type Visitors interface {
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 
+// seenCacheMax bounds the identities seenCache remembers in one hour.
+const seenCacheMax = 100_000
+
+// seenCache remembers the identities recorded as seen in the current hour,
+// so a busy buyer costs Visitors one write an hour, not one a message.
+type seenCache struct {
+	mu   sync.Mutex
+	hour int64
+	ids  map[string]bool
+}
+
+// fresh reports whether id has not been recorded this hour, and counts it
+// as recorded (the caller records it).
+func (c *seenCache) fresh(id string, now time.Time) bool {
+	hour := now.Unix() / 3600
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hour != c.hour || c.ids == nil {
+		c.hour, c.ids = hour, map[string]bool{}
+	}
+	if c.ids[id] {
+		return false
+	}
+	if len(c.ids) < seenCacheMax {
+		c.ids[id] = true
+	}
+	return true
+}
+
+// forget lets the next message record id again (its recording failed).
+func (c *seenCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.ids, id)
+	c.mu.Unlock()
+}
+
 // ErrTooManyNew is returned when a client address has made its limit of
 // new web identities in this window.
 var ErrTooManyNew = errors.New("web: too many new web identities from this address")

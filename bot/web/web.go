@@ -92,6 +92,7 @@ type Handler struct {
 	o      Options
 	pages  pages
 	ids    *identities
+	seen   seenCache
 	images sync.Map // key → []byte
 }
 
@@ -355,8 +356,9 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 			Replies: []bot.Reply{{Text: h.o.Texts.Text(lang, "webchat_unavailable", nil)}}})
 		return
 	}
-	if h.o.Visitors != nil {
-		if err := h.o.Visitors.SeeWebIdentity(r.Context(), id, h.o.Now()); err != nil {
+	if now := h.o.Now(); h.o.Visitors != nil && h.seen.fresh(id, now) {
+		if err := h.o.Visitors.SeeWebIdentity(r.Context(), id, now); err != nil {
+			h.seen.forget(id)
 			h.o.Log.WarnContext(r.Context(), "web identity not recorded", "err", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"shopbot/commerce"
+	"shopbot/internal/batch"
 )
 
 // Dialect holds what differs between the databases.
@@ -44,6 +45,7 @@ type Store struct {
 	opts Options
 
 	reserves sync.Map // drop id → *batch.Batcher[reserveReq, reserveRes]
+	history  *batch.Batcher[historyAppend, struct{}]
 }
 
 // New wraps an open, migrated database.
@@ -51,7 +53,9 @@ func New(db *sql.DB, d Dialect, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{db: db, d: d, opts: opts}
+	s := &Store{db: db, d: d, opts: opts}
+	s.history = batch.New(maxHistoryBatch, s.appendHistories)
+	return s
 }
 
 // EventHook handles a domain event inside the transaction that caused it.

@@ -41,35 +41,74 @@ func (s *Store) SeeWebIdentity(ctx context.Context, id string, at time.Time) err
 	return nil
 }
 
+// maxHistoryBatch bounds the appends one transaction carries.
+const maxHistoryBatch = 64
+
+// historyAppend is one AppendHistory call waiting for its batch.
+type historyAppend struct {
+	key     string
+	entries [][]byte
+	keep    int
+}
+
 // AppendHistory adds entries (oldest first) to the history under key and
-// keeps only its newest keep entries, in one transaction.
+// keeps only its newest keep entries. Appends made at the same time (every
+// web message makes one) share one transaction: on SQLite's one
+// connection a transaction per message would cost the chat a third of its
+// throughput.
 func (s *Store) AppendHistory(ctx context.Context, key string, entries [][]byte, keep int) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	keep = max(keep, 1)
+	_, err := s.history.Do(ctx, historyAppend{key: key, entries: entries, keep: max(keep, 1)})
+	return err
+}
+
+// appendHistories carries out a batch of appends in one transaction, in
+// the order they came; each history is trimmed once, to the bound of its
+// last append.
+func (s *Store) appendHistories(ctx context.Context, reqs []historyAppend) ([]struct{}, error) {
+	keep := map[string]int{}
+	for _, r := range reqs {
+		keep[r.key] = r.keep
+	}
+	keys := make([]string, 0, len(keep))
+	for k := range keep {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // locks in one order: batches on two replicas never wait for each other in a circle
 	now := ms(s.opts.Now())
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Appends to one history take turns, so each trim sees the rows
 		// of the appends before it and the bound is exact.
 		if s.d.KeyLock != "" {
-			if _, err := tx.ExecContext(ctx, s.d.KeyLock, "web_history:"+key); err != nil {
-				return fmt.Errorf("append history: %w", err)
+			for _, k := range keys {
+				if _, err := tx.ExecContext(ctx, s.d.KeyLock, "web_history:"+k); err != nil {
+					return fmt.Errorf("append history: %w", err)
+				}
 			}
 		}
-		for _, e := range entries {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO web_history (user_key, entry, created_at) VALUES ($1, $2, $3)`,
-				key, string(e), now); err != nil {
-				return fmt.Errorf("append history: %w", err)
+		for _, r := range reqs {
+			for _, e := range r.entries {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO web_history (user_key, entry, created_at) VALUES ($1, $2, $3)`,
+					r.key, string(e), now); err != nil {
+					return fmt.Errorf("append history: %w", err)
+				}
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM web_history WHERE user_key = $1 AND id <
-			(SELECT MIN(id) FROM (SELECT id FROM web_history WHERE user_key = $1 ORDER BY id DESC LIMIT $2) AS newest)`,
-			key, keep); err != nil {
-			return fmt.Errorf("trim history: %w", err)
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM web_history WHERE user_key = $1 AND id <
+				(SELECT MIN(id) FROM (SELECT id FROM web_history WHERE user_key = $1 ORDER BY id DESC LIMIT $2) AS newest)`,
+				k, keep[k]); err != nil {
+				return fmt.Errorf("trim history: %w", err)
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return make([]struct{}, len(reqs)), nil
 }
 
 // History returns the newest limit entries under key, oldest first.

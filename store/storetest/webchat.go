@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func runHistory(t *testing.T, open func(t *testing.T) chatstate.History) {
 		{"only the newest are kept", testHistoryKeep},
 		{"keys are separate", testHistoryKeys},
 		{"concurrent appends lose nothing within the bound", testHistoryConcurrent},
+		{"concurrent appends to several histories keep each apart", testHistoryConcurrentKeys},
 	})
 }
 
@@ -123,6 +125,43 @@ func testHistoryConcurrent(t *testing.T, ctx context.Context, h chatstate.Histor
 			t.Fatalf("writer %d out of order: %q", w, got)
 		}
 		last[byte(w)] = i
+	}
+}
+
+func testHistoryConcurrentKeys(t *testing.T, ctx context.Context, h chatstate.History) {
+	const writers, keys, each, keep = 8, 4, 6, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				// Each writer goes round the keys in its own order.
+				k := (w + i*(w%3+1)) % keys
+				e := []byte(fmt.Sprintf("k%d-w%d-%d", k, w, i))
+				if err := h.AppendHistory(ctx, fmt.Sprintf("web:k%d", k), [][]byte{e, e}, keep); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for k := range keys {
+		got := readHistory(t, ctx, h, fmt.Sprintf("web:k%d", k), 1000)
+		if len(got) > keep {
+			t.Fatalf("web:k%d holds %d entries; the bound is %d", k, len(got), keep)
+		}
+		for _, e := range got {
+			if !strings.HasPrefix(e, fmt.Sprintf("k%d-", k)) {
+				t.Fatalf("web:k%d holds %q", k, e)
+			}
+		}
+		total += len(got)
+	}
+	if total == 0 {
+		t.Fatal("nothing kept")
 	}
 }
 
