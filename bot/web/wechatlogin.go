@@ -17,7 +17,8 @@ package web
 //	                the web identity that buyer; then back to the page.
 //
 // Failures answer a page in the reader's language with a link back to the
-// shop; a browser that tried is not sent to WeChat again for a day.
+// shop; a browser that set out (whether or not it came back) is not sent
+// to WeChat again for a day, one that signed in not again.
 
 import (
 	"context"
@@ -113,6 +114,10 @@ func (h *Handler) wechatLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: wechatStateCookie, Value: state + "." + strconv.FormatInt(exp, 10) + "." + sig,
 		Path: WeChatLoginPath, MaxAge: int(wechatStateTTL / time.Second), HttpOnly: true, Secure: h.o.Secure, SameSite: http.SameSiteLaxMode})
+	// Tried: if WeChat does not send the browser back (the domain is not
+	// the account's web authorization domain, the user turns back), the
+	// page opens without it until tomorrow instead of sending it round.
+	h.setWeChatDone(w, wechatRetry)
 	wx := h.o.WeChat
 	// WeChat wants the parameters in this order, and the fragment.
 	target := strings.TrimRight(wx.AuthorizeBase, "/") + "/connect/oauth2/authorize?appid=" + url.QueryEscape(wx.AppID) +

@@ -151,6 +151,14 @@ func TestWeChatLogin(t *testing.T) {
 	if err := s.store.DB().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM web_identities WHERE id = $1`, id).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("identity rows %d, %v", n, err)
 	}
+	// A browser WeChat never sent back (its domain not configured, the
+	// user turned back) opens the page without going round again.
+	lost := s.client(t)
+	lost.header.Set("User-Agent", weChatUA)
+	startLogin(t, lost)
+	if resp, _ := lost.follow("/?lang=en"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the page after a sign-in that never came back: %s", resp.Status)
+	}
 	// A browser that is not WeChat's is not sent there.
 	plain := s.client(t)
 	if resp, _ := plain.follow("/"); resp.StatusCode != http.StatusOK {
