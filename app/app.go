@@ -54,6 +54,11 @@ type App struct {
 	ready     []check
 	closers   []func()
 	handler   http.Handler
+	// The web chat's history (Redis with a TTL, else the database) and
+	// the limit of new web identities per client address (Redis, else
+	// in-process; nil without a limit).
+	webHistory chatstate.History
+	newWebIDs  chatstate.WindowLimiter
 }
 
 type check struct {
@@ -97,6 +102,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if cfg.MsgsPerSecond > 0 {
 		limiter = chatstate.NewLocalLimiter(cfg.MsgsPerSecond, cfg.msgBurst(), nil)
 	}
+	a.webHistory = a.Store
+	if cfg.LimitNewWebIDs > 0 {
+		a.newWebIDs = chatstate.NewLocalWindowLimiter(cfg.LimitNewWebIDs, time.Minute, a.Shop.Now)
+	}
 	if cfg.RedisURL != "" {
 		client, err := redis.Open(ctx, cfg.RedisURL)
 		if err != nil {
@@ -109,6 +118,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		sessions, dedupe, locker, sweep = rs, rs, rs, a.Store.PruneInbox
 		if cfg.MsgsPerSecond > 0 {
 			limiter = redis.NewLimiter(client, cfg.RedisPrefix, cfg.MsgsPerSecond, cfg.msgBurst())
+		}
+		// The conversation is rebuildable state, like the session: Redis,
+		// gone 30 idle days after its last message without a sweep.
+		a.webHistory = rs.WebHistory(WebRetention)
+		if cfg.LimitNewWebIDs > 0 {
+			a.newWebIDs = rs.WindowLimiter("newwebid", cfg.LimitNewWebIDs, time.Minute, a.Shop.Now)
 		}
 		a.ready = append(a.ready, check{"redis", rs.Ping})
 		log.Info("redis connected", "addr", redisAddr(client))
@@ -150,7 +165,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
-		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions()}); err != nil {
+		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
+		Retention: a.purgeWebIdentities}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnEvent(a.queue.OnEvent)
@@ -340,13 +356,21 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
-	wh := web.New(web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
+	wo := web.Options{Router: a.Router, Log: a.log, Inbox: a.Store, QR: a.pickupQR(a.secret),
 		Image: func(key string) ([]byte, error) { return demo.RenderImage(key, 640) },
 		Upload: func(ctx context.Context, file string) ([]byte, string, error) {
 			img, err := a.seller.Image(ctx, file)
 			return img.Data, img.ContentType, err
 		},
-	})
+		Keys: a.webKeys, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), Now: a.Shop.Now,
+		ClientAddr: a.cfg.TrustedProxies.Addr, Visitors: a.Store, History: a.webHistory,
+		NewIdentities: a.newWebIDs, LinkWeChat: a.linkWeChat,
+	}
+	if a.wechat != nil {
+		wo.WeChat = &web.WeChatLogin{AppID: a.wechat.AppID(), AuthorizeBase: a.cfg.WeChat.OAuthBase,
+			CallbackURL: a.cfg.PublicURL + web.WeChatCallbackPath, Exchange: a.wechat.OAuthOpenID}
+	}
+	wh := web.New(wo)
 	wh.Register(mux)
 	pages := dropPages{a}
 	wh.RegisterDrops(mux, pages, pages.poster)
@@ -507,4 +531,16 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// linkWeChat makes a web identity that signed in with WeChat (OAuth, so
+// the openid is WeChat's word) the same person as that WeChat follower:
+// orders, limits and payments then see one buyer. Tests may replace it
+// (Config.linkWeChat).
+func (a *App) linkWeChat(ctx context.Context, webID, openID string) error {
+	if a.cfg.linkWeChat != nil {
+		return a.cfg.linkWeChat(ctx, webID, openID)
+	}
+	_, err := a.persons.Link(ctx, commerce.Identity(bot.ChannelWeb+":"+webID), commerce.Identity(bot.ChannelWeChat+":"+openID))
+	return err
 }

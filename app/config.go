@@ -36,6 +36,13 @@ type Config struct {
 	PickupSecret   string         // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs the buyers' pickup QR passes; default: generated once, kept in the database
 	StaffKey       string         // SHOPBOT_STAFF_KEY (≥ 32 bytes) keys the staff page's login links, sessions and CSRF tokens; default: generated once, kept in the database
 	TimeZone       *time.Location // SHOPBOT_TIMEZONE, default Asia/Shanghai: the seller's zone (drop start times)
+	// TrustedProxies (SHOPBOT_TRUSTED_PROXIES, CIDRs) are the proxies whose
+	// X-Forwarded-For is believed for the client address; default none.
+	TrustedProxies clientaddr.Resolver
+	// LimitNewWebIDs is how many new web identities one client address
+	// may get per minute (SHOPBOT_LIMIT_NEW_WEB_IDS, default 60; 0 = no
+	// limit).
+	LimitNewWebIDs int
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
 	GroupPosts     GroupPostsConfig
@@ -58,9 +65,6 @@ type Config struct {
 	// BroadcastLease is how long a broadcast's worker may go silent before
 	// another process resumes it (SHOPBOT_BROADCAST_LEASE, default 30s).
 	BroadcastLease time.Duration
-	// TrustedProxies are SHOPBOT_TRUSTED_PROXIES: the CIDRs whose
-	// X-Forwarded-For is believed for the client's address.
-	TrustedProxies clientaddr.Resolver
 
 	// clock replaces the wall clock of the shop, pickup and drop services
 	// (tests move time forward).
@@ -76,6 +80,9 @@ type Config struct {
 	// broadcastProgressEvery overrides how often a broadcast's progress is
 	// reported (tests).
 	broadcastProgressEvery time.Duration
+	// linkWeChat is web.Options.LinkWeChat (tests; the linking of persons
+	// sets it).
+	linkWeChat func(ctx context.Context, webIdentity, openID string) error
 }
 
 // Tuning overrides defaults that no environment variable sets:
@@ -101,6 +108,7 @@ type TelegramConfig struct {
 type WeChatConfig struct {
 	AppID, Secret, Token, AESKey string // WECHAT_APPID, WECHAT_SECRET, WECHAT_TOKEN, WECHAT_AES_KEY
 	APIBase                      string // WECHAT_API_BASE
+	OAuthBase                    string // WECHAT_OAUTH_BASE: WeChat's authorize page (the web page's sign-in), default https://open.weixin.qq.com
 	Plaintext                    bool   // WECHAT_PLAINTEXT=true allows plaintext callbacks (never in production)
 }
 
@@ -111,7 +119,7 @@ func (c TelegramConfig) String() string {
 
 // String hides secrets so a config can be logged.
 func (c WeChatConfig) String() string {
-	return fmt.Sprintf("wechat{appid:%s safe_mode:%v api:%q}", c.AppID, !c.Plaintext, c.APIBase)
+	return fmt.Sprintf("wechat{appid:%s safe_mode:%v api:%q oauth:%q}", c.AppID, !c.Plaintext, c.APIBase, c.OAuthBase)
 }
 
 // ConfigFromEnv reads the whole configuration, the chat platforms' too;
@@ -150,6 +158,7 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 		JobPollInterval: time.Second,
 		ShutdownTimeout: 20 * time.Second,
 		BroadcastLease:  30 * time.Second,
+		LimitNewWebIDs:  60,
 	}
 	c.PublicURL = strings.TrimRight(or(getenv("SHOPBOT_PUBLIC_URL"), "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -237,6 +246,11 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.GroupPosts, err = groupPostsConfig(getenv); err != nil {
 		return c, err
 	}
+	if v := getenv("SHOPBOT_LIMIT_NEW_WEB_IDS"); v != "" {
+		if c.LimitNewWebIDs, err = strconv.Atoi(v); err != nil || c.LimitNewWebIDs < 0 {
+			return c, fmt.Errorf("SHOPBOT_LIMIT_NEW_WEB_IDS %q: want a whole number of new web identities per address and minute (0 = no limit)", v)
+		}
+	}
 	c.Telegram.Mode = telegramMode(getenv, c.PublicURL)
 	return c, nil
 }
@@ -289,6 +303,10 @@ func weChatFromEnv(getenv func(string) string) (WeChatConfig, error) {
 	c := WeChatConfig{
 		AppID: getenv("WECHAT_APPID"), Secret: getenv("WECHAT_SECRET"), Token: getenv("WECHAT_TOKEN"),
 		AESKey: getenv("WECHAT_AES_KEY"), APIBase: getenv("WECHAT_API_BASE"),
+		OAuthBase: or(getenv("WECHAT_OAUTH_BASE"), "https://open.weixin.qq.com"),
+	}
+	if u, err := url.Parse(c.OAuthBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return c, fmt.Errorf("WECHAT_OAUTH_BASE must be an http(s) URL")
 	}
 	if v := getenv("WECHAT_PLAINTEXT"); v != "" {
 		var err error

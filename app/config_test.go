@@ -31,6 +31,17 @@ func TestConfigFromEnv(t *testing.T) {
 			t.Errorf("SHOPBOT_LIMIT_MSGS_PER_S=%s: %v, %v; want %v", v, c.MsgsPerSecond, err, want)
 		}
 	}
+	if def.LimitNewWebIDs != 60 || def.WeChat.OAuthBase != "https://open.weixin.qq.com" ||
+		def.TrustedProxies.Trusts(netip.MustParseAddr("127.0.0.1")) {
+		t.Fatalf("web identity defaults: limit %d, oauth %q, trusts loopback %v", def.LimitNewWebIDs, def.WeChat.OAuthBase,
+			def.TrustedProxies.Trusts(netip.MustParseAddr("127.0.0.1")))
+	}
+	web, err := ConfigFromEnv(env(map[string]string{"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+		"SHOPBOT_LIMIT_NEW_WEB_IDS": "0", "WECHAT_OAUTH_BASE": "http://127.0.0.1:9999"}))
+	if err != nil || web.LimitNewWebIDs != 0 || !web.TrustedProxies.Trusts(netip.MustParseAddr("10.1.2.3")) ||
+		web.WeChat.OAuthBase != "http://127.0.0.1:9999" {
+		t.Fatalf("web identity settings: %+v, %v", web, err)
+	}
 	if def.TimeZone.String() != "Asia/Shanghai" {
 		t.Fatalf("default SHOPBOT_TIMEZONE = %s", def.TimeZone)
 	}
@@ -85,6 +96,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{map[string]string{"SHOPBOT_LIMIT_OPEN_UNITS": "many"}, "SHOPBOT_LIMIT_OPEN_UNITS"},
 		{map[string]string{"SHOPBOT_LIMIT_RESERVATIONS": "1.5"}, "SHOPBOT_LIMIT_RESERVATIONS"},
 		{map[string]string{"SHOPBOT_LIMIT_WAITLISTS": "x"}, "SHOPBOT_LIMIT_WAITLISTS"},
+		{map[string]string{"SHOPBOT_TRUSTED_PROXIES": "10.0.0.0/8, nonsense"}, "SHOPBOT_TRUSTED_PROXIES"},
+		{map[string]string{"SHOPBOT_LIMIT_NEW_WEB_IDS": "-1"}, "SHOPBOT_LIMIT_NEW_WEB_IDS"},
+		{map[string]string{"SHOPBOT_LIMIT_NEW_WEB_IDS": "lots"}, "SHOPBOT_LIMIT_NEW_WEB_IDS"},
+		{map[string]string{"WECHAT_OAUTH_BASE": "open.weixin.qq.com"}, "WECHAT_OAUTH_BASE"},
 	} {
 		_, err := ConfigFromEnv(env(tc.vars))
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

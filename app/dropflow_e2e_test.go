@@ -141,7 +141,7 @@ func dropFlow(t *testing.T, cfg Config) {
 	if r = s.say(bob, "action", action(t, r, "dby:")); !strings.Contains(r[0].Text, "reserved for you") {
 		t.Fatalf("bob: %+v", r)
 	}
-	bobRes, err := s.app.drops.Active(ctx, d.ID, commerce.Buyer{Channel: bot.ChannelWeb, UserID: bob})
+	bobRes, err := s.app.drops.Active(ctx, d.ID, commerce.Buyer{Channel: bot.ChannelWeb, UserID: s.webID(bob)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func dropStartJobs(t *testing.T, cfg Config) {
 	if got := s.inbox(ann, "It's on!"); strings.Count(got.Text, "It's on!") != 1 {
 		t.Fatalf("start notice: %q", got.Text)
 	}
-	if _, body := s.get("/api/inbox?user=" + ann); strings.Contains(body, "It's on!") {
+	if _, body := s.getAs(ann, "/api/inbox"); strings.Contains(body, "It's on!") {
 		t.Fatalf("a second start notice: %s", body)
 	}
 

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"shopbot/bot"
+	"shopbot/bot/web"
 	"shopbot/internal/testenv"
 )
 
@@ -27,6 +30,43 @@ type shop struct {
 	metrics string // base URL of the metrics listener
 	stop    func() // graceful shutdown; idempotent
 	app     *App
+
+	mu       sync.Mutex
+	browsers map[string]*http.Client // by test user name: each its own cookies
+}
+
+// browser is the HTTP client of a test user: its own cookie jar, so the
+// server's identity cookie makes it that buyer. Redirects are not followed.
+func (s *shop) browser(user string) *http.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.browsers == nil {
+		s.browsers = map[string]*http.Client{}
+	}
+	c, ok := s.browsers[user]
+	if !ok {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		c = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		s.browsers[user] = c
+	}
+	return c
+}
+
+// webID is the web identity the server issued to a test user ("" before
+// its first request).
+func (s *shop) webID(user string) string {
+	u, _ := url.Parse(s.base)
+	for _, c := range s.browser(user).Jar.Cookies(u) {
+		if c.Name == web.IdentityCookie {
+			if parts := strings.Split(c.Value, "."); len(parts) == 4 {
+				return parts[2]
+			}
+		}
+	}
+	return ""
 }
 
 // start runs the real server (Open, then Serve on a free port, /metrics on
@@ -114,10 +154,20 @@ type chatResponse struct {
 	Duplicate bool        `json:"duplicate"`
 }
 
+// post sends a chat request as the browser of body["user"] (the server
+// ignores that field: the browser's cookie says who is asking).
 func (s *shop) post(body map[string]any) (int, chatResponse) {
 	s.t.Helper()
+	user, _ := body["user"].(string)
+	return s.postAs(user, body)
+}
+
+// postAs sends a chat request from the browser of a test user, whatever
+// the body says.
+func (s *shop) postAs(browser string, body map[string]any) (int, chatResponse) {
+	s.t.Helper()
 	b, _ := json.Marshal(body)
-	res, err := http.Post(s.base+"/api/chat", "application/json", bytes.NewReader(b))
+	res, err := s.browser(browser).Post(s.base+"/api/chat", "application/json", bytes.NewReader(b))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -173,12 +223,30 @@ func lastText(replies []bot.Reply) string { return replies[len(replies)-1].Text 
 
 func (s *shop) get(path string) (int, string) {
 	s.t.Helper()
-	return s.fetch(s.base + path)
+	return s.getAs("", path)
 }
 
+// fetch is a GET of an absolute URL (the metrics listener's) by a browser
+// of its own.
 func (s *shop) fetch(url string) (int, string) {
 	s.t.Helper()
-	res, err := http.Get(url)
+	return s.fetchWith(http.DefaultClient, url)
+}
+
+// getAs is a GET by the browser of a test user ("" for a browser of its
+// own, without cookies kept for anyone).
+func (s *shop) getAs(user, path string) (int, string) {
+	s.t.Helper()
+	c := http.DefaultClient
+	if user != "" {
+		c = s.browser(user)
+	}
+	return s.fetchWith(c, s.base+path)
+}
+
+func (s *shop) fetchWith(c *http.Client, url string) (int, string) {
+	s.t.Helper()
+	res, err := c.Get(url)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -269,7 +337,7 @@ func badInput(t *testing.T, s *shop) {
 		{"malformed JSON", `{"user":`, http.StatusBadRequest},
 		{"unknown field", `{"user":"abcdefgh1","text":"hi","price":1}`, http.StatusBadRequest},
 		{"no text nor action", `{"user":"abcdefgh1"}`, http.StatusBadRequest},
-		{"bad user", `{"user":"x","text":"hi"}`, http.StatusBadRequest},
+		{"user over 64 bytes", `{"user":"` + strings.Repeat("x", 65) + `","text":"hi"}`, http.StatusBadRequest},
 		{"too large", `{"user":"abcdefgh1","text":"` + strings.Repeat("a", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
 	} {
 		res, err := http.Post(s.base+"/api/chat", "application/json", strings.NewReader(tc.body))

@@ -17,6 +17,7 @@ import (
 	"shopbot/bot"
 	"shopbot/bot/telegram"
 	"shopbot/bot/telegram/telegramtest"
+	"shopbot/bot/web"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
 	"shopbot/qrscan"
@@ -47,7 +48,8 @@ func TestLinkAcrossPlatforms(t *testing.T) {
 	}
 	defer a.Close()
 	ctx := context.Background()
-	const tgUser, openID, webUser = int64(4242), "oLinkWX01", "browser-link-1"
+	const tgUser, openID = int64(4242), "oLinkWX01"
+	var webUser string // issued by the server in the web chat's cookie
 	var upd int64 = 5000
 
 	telegramSays := func(body []byte) telegramtest.Message {
@@ -80,12 +82,21 @@ func TestLinkAcrossPlatforms(t *testing.T) {
 		}
 		return reply.Content
 	}
+	var webCookie *http.Cookie
 	webSays := func(body map[string]any) []bot.Reply {
 		t.Helper()
-		body["user"] = webUser
 		b, _ := json.Marshal(body)
 		rec := httptest.NewRecorder()
-		a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/chat", bytes.NewReader(b)))
+		req := httptest.NewRequest(http.MethodPost, "/api/chat", bytes.NewReader(b))
+		if webCookie != nil {
+			req.AddCookie(webCookie)
+		}
+		a.Handler().ServeHTTP(rec, req)
+		for _, c := range rec.Result().Cookies() {
+			if parts := strings.Split(c.Value, "."); c.Name == web.IdentityCookie && len(parts) == 4 {
+				webCookie, webUser = c, parts[2]
+			}
+		}
 		var out chatResponse
 		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
 			t.Fatalf("POST /api/chat %v = %d %s", body, rec.Code, rec.Body)
@@ -128,9 +139,9 @@ func TestLinkAcrossPlatforms(t *testing.T) {
 	upd++
 	telegramSays(api.CallbackOn(upd, tgUser, msg, data, "en"))
 
-	ids, err := a.Persons().Identities(ctx, "web:"+webUser)
+	ids, err := a.Persons().Identities(ctx, commerce.Identity("web:"+webUser))
 	slices.Sort(ids)
-	if err != nil || !slices.Equal(ids, []commerce.Identity{"tg:4242", "web:" + webUser, "wx:" + openID}) {
+	if err != nil || !slices.Equal(ids, []commerce.Identity{"tg:4242", commerce.Identity("web:" + webUser), "wx:" + openID}) {
 		t.Fatalf("the person's identities = %v, %v", ids, err)
 	}
 

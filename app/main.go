@@ -74,6 +74,7 @@ func (e *cliEnv) root() *cli.Command {
 			e.staffCommand(),
 			e.broadcastCommand(),
 			e.wechatCommand(),
+			e.webCommand(),
 		},
 	}
 }

@@ -63,6 +63,7 @@ func TestMainSubcommands(t *testing.T) {
 		{vars, []string{"catalog", "import", "missing.csv"}, 1},
 		{map[string]string{"DATABASE_URL": "mysql://x"}, []string{"migrate"}, 2},
 		{map[string]string{"SHOPBOT_RESERVATION_TTL": "soon"}, []string{"migrate"}, 2},
+		{map[string]string{"SHOPBOT_TRUSTED_PROXIES": "nonsense"}, []string{"migrate"}, 2},
 		{map[string]string{"DATABASE_URL": "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=1"}, []string{"migrate"}, 1},
 		{vars, []string{"help"}, 0},
 	} {
@@ -76,7 +77,8 @@ func TestMainSubcommands(t *testing.T) {
 	}
 }
 
-// A session lives in the database: a restart keeps the cart.
+// A session lives in the database: a restart keeps the cart (and the web
+// identity: its key is in the database too).
 func TestSessionSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	cfg := sqliteConfig(t)
@@ -89,6 +91,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	first.say(user, "action", button(t, r, "Add 1"))
 	first.stop()
 	s := start(t, cfg)
+	s.browsers = first.browsers // the same browser, its cookie kept
 	r = s.say(user, "text", "/cart")
 	if !strings.Contains(lastText(r), "Total: ¥") {
 		t.Fatalf("cart after restart = %q", lastText(r))

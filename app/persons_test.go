@@ -71,3 +71,30 @@ func TestWebAdminRefusedAtStart(t *testing.T) {
 		t.Fatalf("exit %d, %q; want 2 naming SHOPBOT_ADMINS and web:alice", code, errOut.String())
 	}
 }
+
+// A web identity that signed in with WeChat becomes the same person as the
+// WeChat follower with that openid: the app's wiring of the web chat's
+// LinkWeChat to the persons' trusted link.
+func TestWeChatSignInLinksThePerson(t *testing.T) {
+	t.Parallel()
+	a, err := Open(context.Background(), sqliteConfig(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := t.Context()
+	if err := a.linkWeChat(ctx, "Zx9vQm2LwA7bC3dE4fG5hQ", "oWeChatOpenID0001"); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := a.Persons().Identities(ctx, "wx:oWeChatOpenID0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[commerce.Identity]bool{}
+	for _, id := range ids {
+		got[id] = true
+	}
+	if !got["web:Zx9vQm2LwA7bC3dE4fG5hQ"] || !got["wx:oWeChatOpenID0001"] || len(ids) != 2 {
+		t.Fatalf("identities of the follower = %v; want the web identity and the follower", ids)
+	}
+}

@@ -29,7 +29,7 @@ func (s *shop) inbox(user, want string) bot.Reply {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		code, body := s.get("/api/inbox?user=" + url.QueryEscape(user))
+		code, body := s.getAs(user, "/api/inbox")
 		if code != http.StatusOK {
 			s.t.Fatalf("/api/inbox = %d %s", code, body)
 		}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -98,6 +99,19 @@ func (h *coreHandler) start(t *turn, payload string) ([]Reply, error) {
 		}
 	}
 	return say(t.text("welcome", map[string]any{"Name": t.m.FirstName}), t.mainMenu()...), nil
+}
+
+// Welcome is what a plain /start answers someone who has no session yet,
+// made without loading or saving one (and without recording the audience):
+// the web page greets a visitor with it, so a visit that goes no further
+// stores nothing. m gives the language hint and the name.
+func (r *Router) Welcome(m Message) []Reply {
+	lang := templates.Match(m.Lang)
+	if lang == "" {
+		lang = templates.Default
+	}
+	t := &turn{r: r, ctx: context.Background(), s: &Session{Lang: lang}, m: m, lang: lang}
+	return say(t.text("welcome", map[string]any{"Name": m.FirstName}), t.mainMenu()...)
 }
 
 func (h *coreHandler) langMenu(t *turn) ([]Reply, error) {

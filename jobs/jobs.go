@@ -50,6 +50,11 @@ type Options struct {
 	Admins []string
 	// Broadcast enables the fan-out of broadcasts (see BroadcastOptions).
 	Broadcast *BroadcastOptions
+	// Retention removes what the shop no longer needs to keep (web
+	// identities idle 30 days that never ordered, with their state); it
+	// runs every RetentionInterval (default 1 h) and at start. Nil: never.
+	Retention         func(ctx context.Context) (int64, error)
+	RetentionInterval time.Duration
 }
 
 // Queue is the River client of the process.
@@ -149,6 +154,26 @@ func (w *safetyNetWorker) Work(ctx context.Context, _ *river.Job[SafetyNetArgs])
 	return nil
 }
 
+// RetentionArgs runs Options.Retention.
+type RetentionArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RetentionArgs) Kind() string { return "retention" }
+
+type retentionWorker struct {
+	river.WorkerDefaults[RetentionArgs]
+	retention func(ctx context.Context) (int64, error)
+	log       *slog.Logger
+}
+
+func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs]) error {
+	n, err := w.retention(ctx)
+	if n > 0 {
+		w.log.InfoContext(ctx, "retention: removed idle web identities", "count", n)
+	}
+	return err
+}
+
 // New migrates River's tables and builds the client (not started).
 func New(ctx context.Context, o Options) (*Queue, error) {
 	if o.Log == nil {
@@ -197,15 +222,22 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if every <= 0 {
 		every = time.Minute
 	}
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return SafetyNetArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+	if o.Retention != nil {
+		river.AddWorker(workers, &retentionWorker{retention: o.Retention, log: o.Log})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(o.RetentionInterval, time.Hour)),
+			func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:            o.Log,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(o.Workers, 10)}},
 		Workers:           workers,
 		FetchPollInterval: o.PollInterval,
 		FetchCooldown:     min(o.PollInterval, 100*time.Millisecond),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
-			func() (river.JobArgs, *river.InsertOpts) { return SafetyNetArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true})},
+		PeriodicJobs:      periodic,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)

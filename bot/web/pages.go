@@ -1,7 +1,8 @@
 package web
 
-// The HTML pages of the web channel: the chat page (GET /) and the drop
-// page (GET /d/{code}). Their words live in templates/locales/<lang>/
+// The HTML pages of the web channel: the chat page (GET /), the drop page
+// (GET /d/{code}) and the notice page (too many new visitors, the WeChat
+// sign-in failed). Their words live in templates/locales/<lang>/
 // (webchat.txt, droppage.txt); each page is parsed once per locale with
 // functions that speak it.
 
@@ -20,11 +21,13 @@ var (
 	chatHTML string
 	//go:embed static/drop.html
 	dropHTML string
+	//go:embed static/notice.html
+	noticeHTML string
 )
 
 // pages are the parsed pages, by locale.
 type pages struct {
-	chat, drop map[string]*template.Template
+	chat, drop, notice map[string]*template.Template
 }
 
 // ogLocales are the Open Graph names of the locales.
@@ -38,7 +41,7 @@ var ogLocales = map[string]string{"zh-CN": "zh_CN", "en": "en_US", "ru": "ru_RU"
 //	ogLocale            the locale's Open Graph name
 //	iso, link, web      a time as RFC 3339; URLs a page may link or load
 func parsePages(texts *templates.Set) (pages, error) {
-	p := pages{chat: map[string]*template.Template{}, drop: map[string]*template.Template{}}
+	p := pages{chat: map[string]*template.Template{}, drop: map[string]*template.Template{}, notice: map[string]*template.Template{}}
 	for _, lang := range templates.Locales {
 		funcs := template.FuncMap{
 			"t": func(key string) string { return texts.Text(lang, key, nil) },
@@ -71,7 +74,11 @@ func parsePages(texts *templates.Set) (pages, error) {
 		if err != nil {
 			return pages{}, fmt.Errorf("drop page: %w", err)
 		}
-		p.chat[lang], p.drop[lang] = chat, drop
+		notice, err := template.New("notice").Funcs(funcs).Parse(noticeHTML)
+		if err != nil {
+			return pages{}, fmt.Errorf("notice page: %w", err)
+		}
+		p.chat[lang], p.drop[lang], p.notice[lang] = chat, drop, notice
 	}
 	return p, nil
 }

@@ -1,5 +1,8 @@
 // Package web is the web chat: the channel that works with no platform
 // tokens. It serves the chat page, the JSON chat API and product images.
+// Who is asking comes from a cookie the server issued (identity.go); the
+// recent conversation is kept on the server (history.go); inside WeChat's
+// browser the page can sign in with WeChat (wechatlogin.go).
 package web
 
 import (
@@ -10,12 +13,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"shopbot/bot"
+	"shopbot/chatstate"
 	"shopbot/commerce"
 	"shopbot/templates"
 )
@@ -44,6 +50,35 @@ type Options struct {
 	// QR renders the QR code PNG of a pickup pass token, or fails for a token
 	// that does not verify; nil disables /qr/.
 	QR func(token string) ([]byte, error)
+
+	// Keys returns the keys that sign web identity cookies, newest first:
+	// the first signs, the others still verify. Nil: one random key of this
+	// process (tests; a restart forgets every identity).
+	Keys func(ctx context.Context) ([]Key, error)
+	// Secure marks the cookies Secure (the public URL is https).
+	Secure bool
+	// Now is the clock (cookie expiry, the new-identity limit's windows);
+	// default time.Now.
+	Now func() time.Time
+	// ClientAddr is the address new identities are counted on (the
+	// X-Forwarded-For of trusted proxies); default the direct peer.
+	ClientAddr func(*http.Request) netip.Addr
+	// NewIdentities limits new web identities per client address (an IPv6
+	// address counts by its /64); nil: no limit.
+	NewIdentities chatstate.WindowLimiter
+	// Visitors records the identities that write (for the retention
+	// sweep); nil records nothing.
+	Visitors Visitors
+	// History keeps each identity's recent conversation (GET
+	// /api/history); nil keeps none.
+	History chatstate.History
+	// WeChat enables signing in with WeChat inside WeChat's browser; nil
+	// turns it off.
+	WeChat *WeChatLogin
+	// LinkWeChat is called after a verified WeChat sign-in: from then on
+	// the web identity is the same buyer as wx:<openID>. Nil: nothing is
+	// linked (the sign-in is still verified).
+	LinkWeChat func(ctx context.Context, webIdentity, openID string) error
 }
 
 // Inbox is the queue of notices waiting for web-chat users.
@@ -56,6 +91,8 @@ type Inbox interface {
 type Handler struct {
 	o      Options
 	pages  pages
+	ids    *identities
+	seen   seenCache
 	images sync.Map // key → []byte
 }
 
@@ -75,7 +112,22 @@ func New(o Options) *Handler {
 	if err != nil {
 		panic(err)
 	}
-	return &Handler{o: o, pages: p}
+	if o.Keys == nil {
+		o.Keys = processKeys()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = peerAddr
+	}
+	if o.WeChat != nil && o.WeChat.AuthorizeBase == "" {
+		wx := *o.WeChat
+		wx.AuthorizeBase = DefaultWeChatAuthorizeBase
+		o.WeChat = &wx
+	}
+	ids := &identities{load: o.Keys, now: o.Now, secure: o.Secure, addr: o.ClientAddr, limit: o.NewIdentities}
+	return &Handler{o: o, pages: p, ids: ids}
 }
 
 // Register adds the web chat's routes to mux.
@@ -83,24 +135,31 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.page)
 	mux.HandleFunc("POST /api/chat", h.chat)
 	mux.HandleFunc("GET /img/{file}", h.image)
+	mux.HandleFunc("GET /api/history", h.history)
 	if h.o.Inbox != nil {
 		mux.HandleFunc("GET /api/inbox", h.inbox)
+	}
+	if h.o.WeChat != nil {
+		mux.HandleFunc("GET "+WeChatLoginPath, h.wechatLogin)
+		mux.HandleFunc("GET "+WeChatCallbackPath, h.wechatCallback)
 	}
 	if h.o.QR != nil {
 		mux.HandleFunc("GET /qr/{file}", h.qr)
 	}
 }
 
-// inbox answers GET /api/inbox?user=ID with the notices queued for the user.
+// inbox answers GET /api/inbox with the notices queued for the caller's
+// identity (its cookie; any ?user= is ignored) and keeps them in its
+// history. Without an identity there is nothing queued.
 func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
-	user := r.URL.Query().Get("user")
-	if !userRe.MatchString(user) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "user must be 8–64 characters of A-Z a-z 0-9 _ -"})
+	id, _, ok := h.ids.fromRequest(r)
+	if !ok {
+		writeJSON(w, http.StatusOK, ChatResponse{Replies: []bot.Reply{}})
 		return
 	}
-	payloads, err := h.o.Inbox.Pull(r.Context(), bot.ChannelWeb+":"+user, 20)
+	payloads, err := h.o.Inbox.Pull(r.Context(), userKey(id), 20)
 	if err != nil {
-		h.o.Log.ErrorContext(r.Context(), "web inbox", "user", h.o.Router.LogID(user), "err", h.o.Router.ScrubError(err, user))
+		h.o.Log.ErrorContext(r.Context(), "web inbox", "user", h.o.Router.LogID(id), "err", h.o.Router.ScrubError(err, id))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "try again later"})
 		return
 	}
@@ -113,6 +172,7 @@ func (h *Handler) inbox(w http.ResponseWriter, r *http.Request) {
 		}
 		replies = append(replies, rs...)
 	}
+	h.record(r, id, ChatRequest{}, replies)
 	writeJSON(w, http.StatusOK, ChatResponse{Replies: replies})
 }
 
@@ -135,9 +195,28 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(png)
 }
 
-// page serves the chat page in the language of ?lang= or the browser.
+// page serves the chat page in the language of ?lang= or the browser. A
+// first visit gets its web identity cookie (and nothing is stored); a
+// visit in WeChat's browser signs in with WeChat first, once.
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	lang := pageLang(r)
+	var err error
+	if id, _, ok := h.ids.fromRequest(r); ok {
+		// A returning visitor: the cookie lives 400 days from the last
+		// visit, signed with the newest key.
+		err = h.ids.setCookie(r.Context(), w, id)
+	} else {
+		_, err = h.ids.issue(w, r)
+	}
+	if err != nil {
+		h.identityRefused(w, r, lang, err)
+		return
+	}
+	if h.wantsWeChatLogin(r) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, WeChatLoginPath+"?lang="+lang, http.StatusFound)
+		return
+	}
 	var b bytes.Buffer
 	if err := h.pages.chat[lang].Execute(&b, struct{ Lang string }{lang}); err != nil {
 		h.o.Log.ErrorContext(r.Context(), "chat page template", "err", err)
@@ -148,14 +227,47 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Language", lang)
 	hd.Set("Vary", "Accept-Language")
+	hd.Set("Cache-Control", "no-store") // it sets a cookie
 	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(b.Bytes())
 }
 
-// ChatRequest is the body of POST /api/chat.
+// notice answers a page of one title and one line in the reader's language
+// with a link back to the shop.
+func (h *Handler) notice(w http.ResponseWriter, r *http.Request, lang string, status int, title, text string) {
+	var b bytes.Buffer
+	if err := h.pages.notice[lang].Execute(&b, struct{ Lang, Title, Text string }{lang, title, text}); err != nil {
+		h.o.Log.ErrorContext(r.Context(), "notice page template", "err", err)
+		http.Error(w, h.o.Texts.Text(lang, text, nil), status)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Language", lang)
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+// identityRefused answers a page request that got no identity: too many
+// new ones from this address (429), or the keys could not be read (503).
+func (h *Handler) identityRefused(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	if errors.Is(err, ErrTooManyNew) {
+		w.Header().Set("Retry-After", "60")
+		h.notice(w, r, lang, http.StatusTooManyRequests, "webchat_title", "webchat_too_many_new")
+		return
+	}
+	h.o.Log.ErrorContext(r.Context(), "web identity keys", "err", err)
+	h.notice(w, r, lang, http.StatusServiceUnavailable, "webchat_title", "webchat_unavailable")
+}
+
+// ChatRequest is the body of POST /api/chat. Who is asking comes from the
+// identity cookie, never from the body.
 type ChatRequest struct {
-	User   string `json:"user"`             // the browser's random id, 8–64 of [A-Za-z0-9_-]
+	User   string `json:"user,omitempty"`   // ignored (pages before server-issued identities sent their own id); at most 64 bytes
 	Text   string `json:"text,omitempty"`   // typed text
 	Action string `json:"action,omitempty"` // a button's action
 	Lang   string `json:"lang,omitempty"`   // navigator.language
@@ -169,10 +281,7 @@ type ChatResponse struct {
 	Duplicate bool        `json:"duplicate,omitempty"`
 }
 
-var (
-	userRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
-	idRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+var msgIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Limits on the request's fields.
 const (
@@ -202,9 +311,9 @@ func ParseChatRequest(body io.Reader) (ChatRequest, int, string) {
 		return req, http.StatusBadRequest, "one JSON object expected"
 	}
 	switch {
-	case !userRe.MatchString(req.User):
-		return req, http.StatusBadRequest, "user must be 8–64 characters of A-Z a-z 0-9 _ -"
-	case req.ID != "" && !idRe.MatchString(req.ID):
+	case len(req.User) > 64:
+		return req, http.StatusBadRequest, "user over 64 bytes (it is ignored: the cookie says who is asking)"
+	case req.ID != "" && !msgIDRe.MatchString(req.ID):
 		return req, http.StatusBadRequest, "id must be 1–64 characters of A-Z a-z 0-9 _ -"
 	case (req.Text == "") == (req.Action == ""):
 		return req, http.StatusBadRequest, "exactly one of text and action is required"
@@ -228,10 +337,35 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, map[string]string{"error": msg})
 		return
 	}
-	m := bot.Message{Channel: bot.ChannelWeb, ChatID: req.User, UserID: req.User, FirstName: req.Name,
+	// Who is asking: the cookie's identity, or a new one (a client that
+	// never loaded the page); req.User plays no part.
+	id, _, err := h.ids.ensure(w, r)
+	if err != nil {
+		lang := templates.Match(req.Lang)
+		if lang == "" {
+			lang = pageLang(r)
+		}
+		if errors.Is(err, ErrTooManyNew) {
+			w.Header().Set("Retry-After", "60")
+			writeJSON(w, http.StatusTooManyRequests, refusal{Error: "too many new web identities from this address",
+				Replies: []bot.Reply{{Text: h.o.Texts.Text(lang, "webchat_too_many_new", nil)}}})
+			return
+		}
+		h.o.Log.ErrorContext(r.Context(), "web identity keys", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, refusal{Error: "try again later",
+			Replies: []bot.Reply{{Text: h.o.Texts.Text(lang, "webchat_unavailable", nil)}}})
+		return
+	}
+	if now := h.o.Now(); h.o.Visitors != nil && h.seen.fresh(id, now) {
+		if err := h.o.Visitors.SeeWebIdentity(r.Context(), id, now); err != nil {
+			h.seen.forget(id)
+			h.o.Log.WarnContext(r.Context(), "web identity not recorded", "err", err)
+		}
+	}
+	m := bot.Message{Channel: bot.ChannelWeb, ChatID: id, UserID: id, FirstName: req.Name,
 		Text: req.Text, Action: req.Action, Lang: req.Lang}
 	if req.ID != "" {
-		m.UpdateID = req.User + ":" + req.ID
+		m.UpdateID = id + ":" + req.ID
 	}
 	replies, err := h.o.Router.Handle(r.Context(), m)
 	if replies == nil {
@@ -253,10 +387,19 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		// handled anew (its claim was released).
 		status = http.StatusServiceUnavailable
 		if !errors.Is(err, context.Canceled) {
-			h.o.Log.ErrorContext(r.Context(), "web chat message failed", "user", h.o.Router.LogID(req.User), "err", err)
+			h.o.Log.ErrorContext(r.Context(), "web chat message failed", "user", h.o.Router.LogID(id), "err", err)
 		}
+	case err == nil:
+		h.record(r, id, req, replies)
 	}
 	writeJSON(w, status, ChatResponse{Replies: replies})
+}
+
+// refusal is a chat request refused before the conversation: error is for
+// developers, replies for the page to show.
+type refusal struct {
+	Error   string      `json:"error"`
+	Replies []bot.Reply `json:"replies"`
 }
 
 func (h *Handler) image(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"shopbot/app"
+	"shopbot/bot/web"
 )
 
 func chatBench() benchmark {
@@ -40,6 +41,7 @@ func chatBench() benchmark {
 func benchChat(ctx context.Context, e env, users int, dur time.Duration) error {
 	cfg := e.cfg
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.LimitNewWebIDs = 0 // every simulated buyer comes from loopback
 	a, err := app.Open(ctx, cfg, atLeast(e.log, slog.LevelWarn))
 	if err != nil {
 		return err
@@ -66,14 +68,37 @@ func benchChat(ctx context.Context, e env, users int, dur time.Duration) error {
 	})
 	script := []map[string]string{{"text": "/start"}, {"action": "cats"}, {"action": "cat:1:0"}, {"action": "p:1"},
 		{"action": "q:1:2"}, {"action": "cart"}, {"action": "p:2"}, {"action": "cats"}}
-	runID := time.Now().UnixNano()
+	// Each buyer opens the page first: the server issues its identity.
+	cookies := make([]string, users)
+	for u := range cookies {
+		res, err := client.Get(base + "/")
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		for _, c := range res.Cookies() {
+			if c.Name == web.IdentityCookie {
+				cookies[u] = c.Name + "=" + c.Value
+			}
+		}
+		if cookies[u] == "" {
+			return fmt.Errorf("GET /: no identity cookie (HTTP %d)", res.StatusCode)
+		}
+	}
 	chat := measure(users, dur, func(user, i int) error {
-		body := map[string]string{"user": fmt.Sprintf("bench%d_%d", runID, user), "lang": "en", "id": fmt.Sprintf("m%d", i)}
+		body := map[string]string{"lang": "en", "id": fmt.Sprintf("m%d", i)}
 		for k, v := range script[i%len(script)] {
 			body[k] = v
 		}
 		b, _ := json.Marshal(body)
-		res, err := client.Post(base+"/api/chat", "application/json", bytes.NewReader(b))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/chat", bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", cookies[user])
+		res, err := client.Do(req)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,8 @@ var migrations embed.FS
 // Dialect describes Postgres to the shared store.
 var Dialect = sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique,
 	// unnest yields the array in order and each row is locked as it comes.
-	LockSQL: `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)`}
+	LockSQL: `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)`,
+	KeyLock: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`}
 
 func isUnique(err error) bool {
 	var pe *pgconn.PgError

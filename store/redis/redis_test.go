@@ -91,6 +91,10 @@ func TestStore(t *testing.T) {
 				Deduper:         func(t *testing.T) chatstate.Deduper { return b.open(t) },
 				Locker:          func(t *testing.T) chatstate.Locker { return b.open(t) },
 				LockingSessions: func(t *testing.T) chatstate.LockingSessionStore { return b.open(t) },
+				History:         func(t *testing.T) chatstate.History { return b.open(t).WebHistory(time.Hour) },
+				WindowLimiter: func(t *testing.T, limit int, window time.Duration, now func() time.Time) chatstate.WindowLimiter {
+					return b.open(t).WindowLimiter("newwebid", limit, window, now)
+				},
 			})
 		})
 	}

@@ -31,6 +31,21 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// SwapSetting replaces the value of key with new if it is still old, and
+// reports whether it did: of replicas (or commands) changing a setting at
+// once, one wins and the others see false and read it again.
+func (s *Store) SwapSetting(ctx context.Context, key, old, new string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE settings SET value = $1 WHERE key = $2 AND value = $3`, new, key, old)
+	if err != nil {
+		return false, fmt.Errorf("setting %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("setting %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
 // Push queues a payload for a web-chat user.
 func (s *Store) Push(ctx context.Context, userKey string, payload []byte) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO inbox (user_key, payload, created_at) VALUES ($1, $2, $3)`,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"shopbot/commerce"
+	"shopbot/internal/batch"
 )
 
 // Dialect holds what differs between the databases.
@@ -27,6 +28,10 @@ type Dialect struct {
 	// pg_advisory_xact_lock). Empty when the database runs one
 	// transaction at a time anyway (SQLite on its one connection).
 	LockSQL string
+	// KeyLock is a statement taking one text parameter that serializes
+	// the transactions running it with the same value until they end; ""
+	// when transactions are serialized anyway (SQLite's one connection).
+	KeyLock string
 }
 
 // Options configures a Store.
@@ -46,6 +51,7 @@ type Store struct {
 	opts Options
 
 	reserves sync.Map // drop id → *batch.Batcher[reserveReq, reserveRes]
+	history  *batch.Batcher[historyAppend, struct{}]
 }
 
 // New wraps an open, migrated database.
@@ -53,7 +59,9 @@ func New(db *sql.DB, d Dialect, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{db: db, d: d, opts: opts}
+	s := &Store{db: db, d: d, opts: opts}
+	s.history = batch.New(maxHistoryBatch, s.appendHistories)
+	return s
 }
 
 // EventHook handles a domain event inside the transaction that caused it.

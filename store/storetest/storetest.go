@@ -36,8 +36,11 @@ type ShopStore interface {
 	commerce.AudienceStore
 	commerce.BroadcastStore
 	auth.Store
+	chatstate.WebIdentities
+	chatstate.History
 	InitSetting(ctx context.Context, key, value string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	SwapSetting(ctx context.Context, key, old, new string) (bool, error)
 	Push(ctx context.Context, userKey string, payload []byte) error
 	Pull(ctx context.Context, userKey string, limit int) ([][]byte, error)
 	NormalizePhones(ctx context.Context, region string, norm func(string) (string, error)) (int, error)
@@ -68,6 +71,11 @@ type Driver struct {
 	LockingSessions func(t *testing.T) chatstate.LockingSessionStore
 	// Limiter opens a message limiter (see OpenLimiter).
 	Limiter OpenLimiter
+	// History opens the web chat's history store when it is not the
+	// Shop store (Redis); WindowLimiter opens a limiter of new web
+	// identities.
+	History       func(t *testing.T) chatstate.History
+	WindowLimiter OpenWindowLimiter
 }
 
 // Run runs every topic of the suite the driver implements, each as a named
@@ -75,7 +83,8 @@ type Driver struct {
 // the behaviours inside a topic run in parallel where they always did.
 func Run(t *testing.T, d Driver) {
 	t.Helper()
-	if d.Shop == nil && d.Sessions == nil && d.Deduper == nil && d.Locker == nil && d.LockingSessions == nil && d.Limiter == nil {
+	if d.Shop == nil && d.Sessions == nil && d.Deduper == nil && d.Locker == nil && d.LockingSessions == nil && d.Limiter == nil &&
+		d.History == nil && d.WindowLimiter == nil {
 		t.Fatal("storetest: the driver opens nothing")
 	}
 	t.Run("Driver", func(t *testing.T) { checkDeclared(t, d) })
@@ -99,6 +108,7 @@ func Run(t *testing.T, d Driver) {
 			{"Persons", runPersons},
 			{"Limits", runLimits},
 			{"Phones", runPhones},
+			{"WebIdentities", runWebIdentities},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
@@ -117,6 +127,12 @@ func Run(t *testing.T, d Driver) {
 	}
 	if d.Limiter != nil {
 		t.Run("Limiter", func(t *testing.T) { runLimiter(t, d.Limiter) })
+	}
+	if d.History != nil {
+		t.Run("History", func(t *testing.T) { runHistory(t, d.History) })
+	}
+	if d.WindowLimiter != nil {
+		t.Run("WindowLimiter", func(t *testing.T) { runWindowLimiter(t, d.WindowLimiter) })
 	}
 }
 

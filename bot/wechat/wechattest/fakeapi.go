@@ -16,8 +16,8 @@ import (
 )
 
 // FakeAPI is an httptest fake of the Official Account API: stable_token,
-// message/custom/send, message/template/send, menu/create, qrcode/create and
-// showqrcode. Every call but stable_token needs the current access token.
+// message/custom/send, message/template/send, menu/create, qrcode/create,
+// showqrcode, and the web page's sign-in (oauth.go). Every call but stable_token needs the current access token.
 // It also plays WeChat's image server: pictures users sent (AddImage) are
 // served at the PicUrl an image message carries.
 type FakeAPI struct {
@@ -40,6 +40,7 @@ type FakeAPI struct {
 	templateFail bool  // answer template/send with HTTP 500
 	images       [][]byte
 	imageGets    int
+	oauth        oauthState
 }
 
 // QRTicket is the ticket qrcode/create answers (it needs URL escaping).
@@ -63,6 +64,7 @@ func NewFakeAPI(appID, secret string) *FakeAPI {
 		_, _ = w.Write([]byte("\x89PNG\r\n\x1a\nfake"))
 	})
 	mux.HandleFunc("GET /mmbiz_jpg/{n}/0", f.image)
+	f.registerOAuth(mux)
 	f.srv = httptest.NewServer(mux)
 	return f
 }

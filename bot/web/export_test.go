@@ -1,0 +1,4 @@
+package web
+
+// LimitKey exposes limitKey to the external tests.
+var LimitKey = limitKey
