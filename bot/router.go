@@ -39,14 +39,16 @@ type Options struct {
 	// staff redemption, returns, arrival notices. Nil turns those features
 	// off (buyers are told they are not available).
 	Pickup *commerce.Pickup
-	// Admins are the seller identities ("tg:123", "wx:oAbc", "web:alice" —
+	// Admins are the seller identities ("tg:123", "wx:oAbc" —
 	// Message.Channel + ":" + Message.UserID) allowed to run the seller
 	// commands (/shipped, /arrived). Admins may also be pickup staff.
 	Admins []string
 	// TrustWebIdentity lets web-chat users act as staff or admins. Off in
-	// production: a web user id is chosen by the browser, so anyone could
-	// claim "web:staff-jingan"; web staff use the signed /staff page. Tests
-	// of the chat flows turn it on.
+	// production: rights belong to Telegram and WeChat identities (the
+	// platforms vouch for them); a web identity is only a server-issued
+	// cookie, and web staff use the signed /staff page. Tests of the chat
+	// flows turn it on to drive seller and staff flows through the web
+	// channel.
 	TrustWebIdentity bool
 	// DecodeQR returns the text of the QR code in a photo (PNG or JPEG),
 	// or an error when there is none. Staff send photos of a buyer's
