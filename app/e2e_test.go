@@ -33,11 +33,18 @@ type shop struct {
 
 	mu       sync.Mutex
 	browsers map[string]*http.Client // by test user name: each its own cookies
+	// replicaOf, when set, is the shop whose browsers this one's test users
+	// use: one buyer's cookie reaches every replica (a cookie names a host,
+	// not a port), as behind a load balancer.
+	replicaOf *shop
 }
 
 // browser is the HTTP client of a test user: its own cookie jar, so the
 // server's identity cookie makes it that buyer. Redirects are not followed.
 func (s *shop) browser(user string) *http.Client {
+	if s.replicaOf != nil {
+		return s.replicaOf.browser(user)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.browsers == nil {

@@ -44,6 +44,7 @@ func TestMessageLimitWiring(t *testing.T) {
 		a := start(t, cfg)
 		cfg.SeedDemo = false
 		b := start(t, cfg) // a second replica on the same Postgres and Redis
+		b.replicaOf = a    // the same browsers: one buyer on both
 		check(t, a, b)
 	})
 }
