@@ -76,14 +76,15 @@ func encodeEntry(e historyEntry) []byte {
 func userKey(id string) string { return bot.ChannelWeb + ":" + id }
 
 // record appends a turn to the identity's history: the buyer's typed text
-// (a button press shows nothing of its own), then the replies. A failure
-// is logged: the conversation itself went through.
+// (a button press, and a text the page said quietly, show nothing of their
+// own), then the replies. A failure is logged: the conversation itself
+// went through.
 func (h *Handler) record(r *http.Request, id string, req ChatRequest, replies []bot.Reply) {
 	if h.o.History == nil {
 		return
 	}
 	var entries [][]byte
-	if req.Text != "" {
+	if req.Text != "" && !req.Quiet {
 		entries = append(entries, encodeEntry(historyEntry{HistoryMessage: HistoryMessage{Me: true, Reply: bot.Reply{Text: req.Text}}}))
 	}
 	for i, rp := range replies {

@@ -173,3 +173,27 @@ func TestHistoryDown(t *testing.T) {
 		t.Fatalf("history when it is down: %+v; want the welcome", h)
 	}
 }
+
+// TestHistoryQuietText: a text the page says for the buyer ("quiet": the
+// "/start link_…" of a /?start= link) is answered but not kept as the
+// buyer's message, so a reload does not show it; a typed one is kept.
+func TestHistoryQuietText(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	c := s.client(t)
+	c.do(http.MethodGet, "/", "", nil)
+	if out, _ := c.chat(map[string]any{"text": "/start", "lang": "en", "quiet": true}); len(out.Replies) == 0 {
+		t.Fatal("the quiet /start got no answer")
+	}
+	c.chat(map[string]any{"text": "/help", "lang": "en"})
+	got := c.history()
+	var me []string
+	for _, m := range got {
+		if m.Me {
+			me = append(me, m.Text)
+		}
+	}
+	if len(got) != 3 || len(me) != 1 || me[0] != "/help" {
+		t.Fatalf("history %+v; want the welcome, the typed /help and its answer, and no quiet /start", got)
+	}
+}

@@ -37,7 +37,7 @@ func TestChatPageLanguages(t *testing.T) {
 	}{
 		{"/", "", "zh-CN", []string{"<title>shopbot · 聊天商城</title>", `placeholder="输入消息，或发送 /help"`, "<button>发送</button>", `"网络异常，请重试。"`}},
 		{"/", "en-US,en;q=0.9", "en", []string{"<title>shopbot · chat shop</title>", `placeholder="Type a message or /help"`, "<button>Send</button>", `aria-label="Message"`, `"Network problem — please try again."`}},
-		{"/", "ru-RU,ru;q=0.9", "ru", []string{"<title>shopbot · магазин в чате</title>", `placeholder="Напишите сообщение или /help"`, "<button>Отправить</button>", "самовывоз в вашем городе"}},
+		{"/", "ru-RU,ru;q=0.9", "ru", []string{"<title>shopbot · магазин в чате</title>", `placeholder="Сообщение или /help"`, "<button>Отправить</button>", "самовывоз в вашем городе"}},
 		{"/?lang=ru", "en", "ru", []string{"<button>Отправить</button>"}},
 		{"/?lang=xx", "en-GB", "en", []string{"<button>Send</button>"}},
 	} {

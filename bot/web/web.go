@@ -273,6 +273,10 @@ type ChatRequest struct {
 	Lang   string `json:"lang,omitempty"`   // navigator.language
 	ID     string `json:"id,omitempty"`     // client message id: a resend with the same id is answered once
 	Name   string `json:"name,omitempty"`   // display name, optional
+	// Quiet: the page said Text on the buyer's behalf (the link it was
+	// opened with, "/start link_…"); it is not shown, nor kept in the
+	// history, as the buyer's message.
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // ChatResponse is the answer of POST /api/chat.
