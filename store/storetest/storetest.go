@@ -33,6 +33,7 @@ type ShopStore interface {
 	commerce.DropPostStore
 	commerce.PickupServiceStore
 	commerce.SellerStore
+	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
 	auth.Store
@@ -109,6 +110,7 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
+			{"ShopSetup", runShopSetup},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
