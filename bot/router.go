@@ -140,6 +140,7 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	setup      *setupHandler     // Options.Setup
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -194,6 +195,9 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	if o.Setup != nil {
+		r.setup = &setupHandler{setup: o.Setup, seller: r.seller, staff: r.staff, wizard: o.SetupWizard}
+	}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -218,6 +222,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	if r.link != nil {
 		list = append(list, r.link.routes())
+	}
+	if r.setup != nil {
+		list = append(list, r.setup.routes())
 	}
 	return list
 }
