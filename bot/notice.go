@@ -25,13 +25,19 @@ var (
 // nil error. Errors are for the job to retry (storage) or to give up on (a
 // malformed notice).
 func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
-	if n.Kind == NoticeOrderCancelled {
+	if n.Kind == NoticeOrderCancelled || n.Kind == NoticeNewOrders {
+		if n.Kind == NoticeNewOrders && n.Lang == "" {
+			n.Lang = r.chatLang(ctx, n.Channel, n.UserID)
+		}
 		lang := templates.Match(n.Lang)
 		if lang == "" {
 			lang = templates.Default
 		}
 		t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang,
 			m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
+		if n.Kind == NoticeNewOrders {
+			return r.orders.renderNewOrders(t, n)
+		}
 		return r.orders.renderCancelNotice(t, n)
 	}
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {

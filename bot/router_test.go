@@ -41,6 +41,8 @@ type harness struct {
 	points []commerce.PickupPoint
 	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
 	drops  *commerce.DropService // nil unless harnessOptions.drops
+	// desk is the seller's order desk on the same store and clock.
+	desk *commerce.OrderDesk
 	// persons links chats (nil unless harnessOptions.persons).
 	persons *commerce.Persons
 	placed  atomic.Int64 // EventOrderPlaced count
@@ -137,6 +139,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.persons {
 		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
+	h.desk = commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: st, Shop: h.shop, Pickup: h.pickup, Clock: h.clock})
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
 	if o.broadcasts {

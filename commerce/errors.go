@@ -77,3 +77,10 @@ var ErrDropLimit = errors.New("drop per-buyer limit reached")
 
 // ErrDropNotStarted: the drop's start time has not come yet (nothing changed).
 var ErrDropNotStarted = errors.New("drop not started")
+
+// Order desk errors.
+var (
+	// ErrPaymentRequired: an unpaid pay-at-pickup order cannot be handed
+	// over before staff record its payment (nothing changed).
+	ErrPaymentRequired = errors.New("payment at pickup not recorded")
+)

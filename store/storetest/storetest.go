@@ -32,6 +32,7 @@ type ShopStore interface {
 	commerce.DropStore
 	commerce.DropPostStore
 	commerce.PickupServiceStore
+	commerce.OrderDeskStore
 	commerce.SellerStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
@@ -103,6 +104,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
+			{"OrderDesk", runOrderDesk},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
 			{"Persons", runPersons},
