@@ -38,6 +38,7 @@ type App struct {
 	pickup  *commerce.Pickup
 	drops   *commerce.DropService
 	seller  *commerce.Seller
+	setup   *commerce.ShopSetup
 	persons *commerce.Persons
 	desk    *commerce.OrderDesk // the seller's orders (app/orderdesk.go)
 	posts   *bot.GroupPosts
@@ -79,6 +80,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
+	a.openSetup()
 	phone, err := a.phones(ctx)
 	if err != nil {
 		return nil, err
@@ -92,7 +94,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Clock: cfg.clock, Secret: a.secret}); err != nil {
 		return nil, err
 	}
-	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock})
+	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock, Shop: a.setup})
 	a.desk = a.newOrderDesk()
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log, Limits: cfg.Limits, Phone: phone}
 
@@ -189,7 +191,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
-		LogKey: bot.LogIDKey(a.secret), Limiter: limiter,
+		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {

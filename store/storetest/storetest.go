@@ -34,6 +34,7 @@ type ShopStore interface {
 	commerce.PickupServiceStore
 	commerce.OrderDeskStore
 	commerce.SellerStore
+	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
 	auth.Store
@@ -111,6 +112,7 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
+			{"ShopSetup", runShopSetup},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
