@@ -76,8 +76,13 @@ func (h *ordersHandler) newOrderRows(t *turn, list []commerce.Order) [][]Button 
 	return append(rows, h.deskRows(t)...)
 }
 
-// deskRows is the button to the seller's desk (none yet).
-func (h *ordersHandler) deskRows(t *turn) [][]Button { return nil }
+// deskRows is the button to the seller's new orders, with the desk on.
+func (h *ordersHandler) deskRows(t *turn) [][]Button {
+	if h.desk == nil {
+		return nil
+	}
+	return [][]Button{{t.btn("desk_btn_new", VerbDeskList.Of(string(commerce.DeskNew), 0))}}
+}
 
 // OrderList is the Orders of a notice about these orders.
 func OrderList(ids []int64) string {

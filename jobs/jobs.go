@@ -274,6 +274,12 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
 		return err
+	case commerce.OrderNoteAdded:
+		// The buyer reads the seller's note in the chat they ordered from.
+		n := notice(bot.NoticeOrderNote, e.Order)
+		n.NoteID = e.Note.ID
+		_, err := q.client.InsertTx(ctx, tx, NoticeArgs{Notice: n}, nil)
+		return err
 	case commerce.SellerCancelledOrder:
 		// The buyer hears of it in the chat they ordered from.
 		_, err := q.client.InsertTx(ctx, tx, NoticeArgs{Notice: notice(bot.NoticeOrderCancelled, e.Order)}, nil)

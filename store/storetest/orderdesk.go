@@ -17,6 +17,8 @@ func runOrderDesk(t *testing.T, open OpenShop) {
 		{"new-order notices: the first at once, the minute's others together", testNoticeBatching},
 		{"new-order notices: a retried job resends only its own claim", testNoticeRetry},
 		{"new-order notices: concurrent jobs claim each order once", testNoticeConcurrent},
+		{"find orders by status, time, readiness, number and phone digits", testFindOrders},
+		{"a note to the buyer is kept and emits its event; a failed event keeps nothing", testOrderNotes},
 	})
 }
 
@@ -139,4 +141,86 @@ func testNoticeConcurrent(t *testing.T, open OpenShop) {
 	if len(claimed) != n || len(jobs) != 2 {
 		t.Fatalf("claimed %v; want all %d orders by two jobs", claimed, n)
 	}
+}
+
+func (e *pickupEnv) find(q commerce.OrderQuery) ([]int64, int) {
+	e.t.Helper()
+	list, total, err := e.s.FindOrders(e.ctx, q)
+	if err != nil {
+		e.t.Fatalf("FindOrders(%+v): %v", q, err)
+	}
+	var ids []int64
+	for _, o := range list {
+		if len(o.Lines) == 0 {
+			e.t.Fatalf("order %d found without its lines", o.ID)
+		}
+		ids = append(ids, o.ID)
+	}
+	return ids, total
+}
+
+func testFindOrders(t *testing.T, open OpenShop) {
+	e := newPickupEnv(t, open, nil)
+	o1 := e.confirmed(alice, e.a)
+	e.clock.Advance(time.Hour)
+	o2 := e.confirmed(mallory, e.a)
+	e.clock.Advance(time.Hour)
+	o3 := e.confirmed(alice, e.b)
+	ready := e.ready(e.a, o1)[0]
+	confirmed := []commerce.OrderStatus{commerce.StatusConfirmed}
+	for _, tc := range []struct {
+		name  string
+		q     commerce.OrderQuery
+		want  []int64
+		total int
+	}{
+		{"everything, newest first", commerce.OrderQuery{Limit: 10}, []int64{o3.ID, o2.ID, ready.ID}, 3},
+		{"a page", commerce.OrderQuery{Limit: 1, Offset: 1}, []int64{o2.ID}, 3},
+		{"count only", commerce.OrderQuery{Statuses: confirmed}, nil, 2},
+		{"by status", commerce.OrderQuery{Statuses: confirmed, Limit: 10}, []int64{o3.ID, o2.ID}, 2},
+		{"created since", commerce.OrderQuery{CreatedFrom: o2.CreatedAt, Limit: 10}, []int64{o3.ID, o2.ID}, 2},
+		{"ready before", commerce.OrderQuery{ReadyBefore: e.clock.Now().Add(time.Second), Limit: 10}, []int64{ready.ID}, 1},
+		{"ready from", commerce.OrderQuery{ReadyFrom: e.clock.Now().Add(time.Second), Limit: 10}, nil, 0},
+		{"by number", commerce.OrderQuery{Number: o2.Number, Limit: 10}, []int64{o2.ID}, 1},
+		{"by phone digits", commerce.OrderQuery{PhoneTail: "0000", Statuses: confirmed, Limit: 10}, []int64{o3.ID, o2.ID}, 2},
+		{"a wildcard is a character", commerce.OrderQuery{PhoneTail: "%", Limit: 10}, nil, 0},
+		{"number or digits", commerce.OrderQuery{Number: o2.Number, PhoneTail: "9999", Limit: 10}, []int64{o2.ID}, 1},
+		{"an open return", commerce.OrderQuery{OpenReturn: true, Limit: 10}, nil, 0},
+	} {
+		if ids, total := e.find(tc.q); !slices.Equal(ids, tc.want) || total != tc.total {
+			t.Errorf("%s: found %v of %d; want %v of %d", tc.name, ids, total, tc.want, tc.total)
+		}
+	}
+}
+
+func testOrderNotes(t *testing.T, open OpenShop) {
+	e := newPickupEnv(t, open, nil)
+	o := e.confirmed(alice, e.a)
+	e.log.reset()
+	n, err := e.s.AddOrderNote(e.ctx, commerce.OrderNote{OrderID: o.ID, Body: "Delayed a day", By: "tg:9", At: e.clock.Now()})
+	if err != nil || n.ID == 0 {
+		t.Fatalf("AddOrderNote = %+v, %v", n, err)
+	}
+	events := e.log.all()
+	if len(events) != 1 {
+		t.Fatalf("events %v", events)
+	}
+	if ev, ok := events[0].(commerce.OrderNoteAdded); !ok || ev.Note.ID != n.ID || ev.Order.ID != o.ID || ev.Order.ChatID != o.ChatID {
+		t.Fatalf("event %+v", events[0])
+	}
+	if got, err := e.s.OrderNote(e.ctx, n.ID); err != nil || got.Body != "Delayed a day" || got.By != "tg:9" || !got.At.Equal(n.At) {
+		t.Fatalf("OrderNote = %+v, %v", got, err)
+	}
+	e.log.failOn("order_note_added")
+	if _, err := e.s.AddOrderNote(e.ctx, commerce.OrderNote{OrderID: o.ID, Body: "lost", By: "cli", At: e.clock.Now()}); err == nil {
+		t.Fatal("a note whose event failed was added")
+	}
+	e.log.failOn("")
+	if notes, err := e.s.OrderNotes(e.ctx, o.ID); err != nil || len(notes) != 1 || notes[0].ID != n.ID {
+		t.Fatalf("OrderNotes = %+v, %v", notes, err)
+	}
+	_, err = e.s.AddOrderNote(e.ctx, commerce.OrderNote{OrderID: 1 << 40, Body: "x", By: "cli", At: e.clock.Now()})
+	wantErr(t, "a note to an unknown order", err, commerce.ErrNotFound)
+	_, err = e.s.OrderNote(e.ctx, 1<<40)
+	wantErr(t, "an unknown note", err, commerce.ErrNotFound)
 }
