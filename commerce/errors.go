@@ -84,3 +84,7 @@ var (
 	// over before staff record its payment (nothing changed).
 	ErrPaymentRequired = errors.New("payment at pickup not recorded")
 )
+
+// ErrRestockLimit: the buyer already waits for MaxRestockSubscriptions
+// products to be back in stock (nothing changed).
+var ErrRestockLimit = errors.New("too many back-in-stock subscriptions")

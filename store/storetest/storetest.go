@@ -113,6 +113,7 @@ func Run(t *testing.T, d Driver) {
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
 			{"ShopSetup", runShopSetup},
+			{"Restock", runRestock},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
