@@ -90,6 +90,10 @@ type Options struct {
 	// (NoticeTarget). Nil turns linking off; the other features still ask
 	// the stores, which answer for persons linked before.
 	Persons *commerce.Persons
+	// Desk is the sellers' order desk: /orders for sellers, the order
+	// card's actions, new-order notices. Nil: sellers get the buyer's
+	// list and /order NUMBER only.
+	Desk *commerce.OrderDesk
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
@@ -133,6 +137,7 @@ type Router struct {
 	browse     *browseHandler
 	checkout   *checkoutHandler
 	orders     *ordersHandler
+	desk       *deskHandler      // Options.Desk
 	pickup     *pickupHandler    // Options.Pickup
 	staff      *staffHandler     // Options.Pickup
 	seller     *sellerHandler    // Options.Seller
@@ -198,6 +203,10 @@ func (r *Router) newHandlers() {
 	if o.Setup != nil {
 		r.setup = &setupHandler{setup: o.Setup, seller: r.seller, staff: r.staff, wizard: o.SetupWizard}
 	}
+	if o.Desk != nil {
+		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
+		r.orders.desk = r.desk
+	}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -219,6 +228,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	if r.posts != nil {
 		list = append(list, r.posts.routes())
+	}
+	if r.desk != nil {
+		list = append(list, r.desk.routes())
 	}
 	if r.link != nil {
 		list = append(list, r.link.routes())

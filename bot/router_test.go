@@ -41,6 +41,8 @@ type harness struct {
 	points []commerce.PickupPoint
 	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
 	drops  *commerce.DropService // nil unless harnessOptions.drops
+	// desk is the seller's order desk on the same store and clock.
+	desk *commerce.OrderDesk
 	// persons links chats (nil unless harnessOptions.persons).
 	persons *commerce.Persons
 	setup   *commerce.ShopSetup // nil unless harnessOptions.setup or wizard
@@ -146,6 +148,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.persons {
 		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
+	h.desk = commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: st, Shop: h.shop, Pickup: h.pickup, Clock: h.clock})
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
 	if o.broadcasts {
@@ -165,7 +168,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)
