@@ -132,6 +132,7 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	questions  *questionsHandler // search; asking the sellers with Options.Questions
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -186,6 +187,7 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	r.questions = &questionsHandler{shop: o.Shop}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -211,6 +213,8 @@ func (r *Router) featureRoutes() []routes {
 	if r.link != nil {
 		list = append(list, r.link.routes())
 	}
+	// Last: free text no feature above took is a search.
+	list = append(list, r.questions.routes())
 	return list
 }
 
