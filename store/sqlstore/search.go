@@ -14,7 +14,8 @@ import (
 // (commerce.RankSearch keeps the best MaxSearchResults).
 const searchCandidates = 50
 
-// Search implements commerce.CatalogStore. Words of three characters or
+// Search implements commerce.CatalogStore; products of hidden categories
+// are left out with the hidden products. Words of three characters or
 // more are found through the trigram index (Postgres pg_trgm on
 // product_search_text, SQLite FTS5 product_search); shorter ones (two
 // Chinese characters make a word) by a scan of the matches, or of the
@@ -63,6 +64,7 @@ func postgresSearch(terms []string) (string, []any) {
 	}
 	params = append(params, strings.Join(terms, " "))
 	return `SELECT ` + productCols + ` FROM products WHERE active AND ` + strings.Join(where, " AND ") +
+		` AND NOT EXISTS (SELECT 1 FROM categories c WHERE c.id = products.category_id AND c.hidden)` +
 		` ORDER BY public.word_similarity($` + strconv.Itoa(len(params)) + `, ` + text + `) DESC, id
 		LIMIT ` + strconv.Itoa(searchCandidates), params
 }
@@ -81,7 +83,7 @@ func sqliteSearch(terms []string) (string, []any) {
 			short = append(short, w)
 		}
 	}
-	where := []string{"p.active"}
+	where := []string{"p.active", "NOT EXISTS (SELECT 1 FROM categories c WHERE c.id = p.category_id AND c.hidden)"}
 	order := "p.id"
 	if len(match) > 0 {
 		params = append(params, strings.Join(match, " "))

@@ -120,4 +120,11 @@ func testSearchFollowsEdits(t *testing.T, open OpenShop) {
 	if got, _ := s.Search(ctx, "молочко", 0); len(got) != 0 {
 		t.Errorf("a hidden product found: %v", skus(got))
 	}
+	// A hidden category hides its products.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE categories SET hidden = TRUE WHERE id = $1`, sun.CategoryID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Search(ctx, "serum", 0); len(got) != 0 {
+		t.Errorf("products of a hidden category found: %v", skus(got))
+	}
 }
