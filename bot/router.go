@@ -146,6 +146,7 @@ type Router struct {
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
 	setup      *setupHandler     // Options.Setup
+	questions  *questionsHandler // search; asking the sellers with Options.Questions
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -207,6 +208,7 @@ func (r *Router) newHandlers() {
 		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
 		r.orders.desk = r.desk
 	}
+	r.questions = &questionsHandler{shop: o.Shop}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -238,6 +240,8 @@ func (r *Router) featureRoutes() []routes {
 	if r.setup != nil {
 		list = append(list, r.setup.routes())
 	}
+	// Last: free text no feature above took is a search.
+	list = append(list, r.questions.routes())
 	return list
 }
 

@@ -112,6 +112,7 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
+			{"Search", runSearch},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 		} {
