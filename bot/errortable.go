@@ -80,6 +80,7 @@ func errorTable() []errorRow {
 		{err: commerce.ErrImageTooLarge, status: http.StatusRequestEntityTooLarge, chat: "seller_photo_too_large"},
 		{err: commerce.ErrBadImage, status: http.StatusUnsupportedMediaType, chat: "seller_photo_unreadable"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
+		{err: commerce.ErrRestockLimit, status: http.StatusConflict, chat: "restock_limit"},
 	}
 }
 

@@ -87,6 +87,8 @@ type Notice struct {
 	ReservationID int64 `json:"reservation_id,omitempty"`
 	// PointID names the pickup point of a NoticeStaffFlood.
 	PointID int64 `json:"point_id,omitempty"`
+	// ProductID names the product of a NoticeRestocked.
+	ProductID int64 `json:"product_id,omitempty"`
 }
 
 // Notice kinds.

@@ -12,8 +12,9 @@ import (
 
 // Notices of a feature switched off cannot be rendered.
 var (
-	errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
-	errNoDrops  = errors.New("bot: drop notices need Options.Drops")
+	errNoPickup  = errors.New("bot: pickup notices need Options.Pickup")
+	errNoDrops   = errors.New("bot: drop notices need Options.Drops")
+	errNoRestock = errors.New("bot: back-in-stock notices need Options.Restock")
 )
 
 // RenderNotice turns a notice into the replies to deliver to n.ChatID on
@@ -33,6 +34,12 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 		t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang,
 			m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
 		return r.orders.renderCancelNotice(t, n)
+	}
+	if n.Kind == NoticeRestocked {
+		if r.restock == nil {
+			return nil, errNoRestock
+		}
+		return r.restock.renderNotice(r, ctx, n)
 	}
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
 		if r.drops == nil {

@@ -93,6 +93,9 @@ type Options struct {
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// Restock offers "Notify me" on sold-out products and renders the
+	// back-in-stock notices; nil turns it off.
+	Restock *commerce.Restock
 }
 
 // Event names an outcome worth counting.
@@ -132,6 +135,7 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	restock    *restockHandler   // Options.Restock
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -186,6 +190,10 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	if o.Restock != nil {
+		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
+		r.browse.restock = r.restock
+	}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -210,6 +218,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	if r.link != nil {
 		list = append(list, r.link.routes())
+	}
+	if r.restock != nil {
+		list = append(list, r.restock.routes())
 	}
 	return list
 }
