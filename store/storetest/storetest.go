@@ -110,8 +110,8 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
-			{"Restock", runRestock},
 			{"ShopSetup", runShopSetup},
+			{"Restock", runRestock},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
