@@ -21,9 +21,11 @@ import (
 	"shopbot/templates"
 )
 
-const labelsDescription = `Each label has a QR code that opens the product in the bot: the Telegram bot
-(https://t.me/BOT?start=p_ID) when TELEGRAM_TOKEN is set, else the web chat
-(SHOPBOT_PUBLIC_URL/?start=p_ID), which WeChat's scanner opens too. Names are in
+const labelsDescription = `Each label has a QR code that opens the product in the bot (--qr, default: the
+first configured of telegram, wechat, web): the Telegram bot (https://t.me/BOT?start=p_ID,
+needs TELEGRAM_TOKEN), the WeChat account (a permanent parametric QR code with the
+scene p_ID, made through WeChat's API: needs WECHAT_APPID), or the web chat
+(SHOPBOT_PUBLIC_URL/?start=p_ID). Names are in
 the shop's default language (--lang to choose). Sizes: small (24 a page), medium
 (12), large (8), on A4. A PNG is one page: with more labels, FILE-2.png, FILE-3.png
 … follow. Hidden products are left out unless named with --sku.`
@@ -41,6 +43,7 @@ func (e *cliEnv) labelsCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "write to `FILE` (default labels.pdf or labels.png)"},
 			&cli.StringFlag{Name: "size", Value: labels.DefaultLayout, Usage: "label `SIZE`: small, medium or large"},
 			&cli.StringFlag{Name: "lang", Usage: "names in `LANG` (zh-CN, en or ru; default: the shop's default language)"},
+			&cli.StringFlag{Name: "qr", Usage: "the QR codes open the product in `CHAT`: telegram, wechat or web"},
 		},
 		Action: e.labels,
 	}
@@ -70,7 +73,26 @@ func (e *cliEnv) labels(ctx context.Context, cmd *cli.Command) error {
 			skus = append(skus, s)
 		}
 	}
-	p := platforms{telegram: e.getenv("TELEGRAM_TOKEN") != ""}
+	target := cmd.String("qr")
+	if target == "" {
+		switch {
+		case e.getenv("TELEGRAM_TOKEN") != "":
+			target = "telegram"
+		case e.getenv("WECHAT_APPID") != "":
+			target = "wechat"
+		default:
+			target = "web"
+		}
+	}
+	p := platforms{telegram: target == "telegram", wechat: target == "wechat"}
+	switch {
+	case target != "telegram" && target != "wechat" && target != "web":
+		return cmdline.Usagef("--qr %q: telegram, wechat or web", target)
+	case target == "telegram" && e.getenv("TELEGRAM_TOKEN") == "":
+		return cmdline.EnvError(errors.New("labels --qr telegram needs TELEGRAM_TOKEN"))
+	case target == "wechat" && e.getenv("WECHAT_APPID") == "":
+		return cmdline.EnvError(errors.New("labels --qr wechat needs WECHAT_APPID (and its secret and token)"))
+	}
 	return e.withApp(ctx, cmd, p, func(a *App) error {
 		products, err := labelProducts(ctx, a, skus, cmd.String("category"))
 		if err != nil {
@@ -81,8 +103,11 @@ func (e *cliEnv) labels(ctx context.Context, cmd *cli.Command) error {
 		}
 		list := make([]labels.Label, len(products))
 		for i, pr := range products {
-			list[i] = labels.Label{Name: pr.Title.In(lang), Price: templates.FormatMoney(lang, pr.Price), SKU: pr.SKU,
-				URL: a.productLink(pr.ID)}
+			link, err := a.productLink(ctx, target, pr.ID)
+			if err != nil {
+				return fmt.Errorf("the QR code of product %d: %w", pr.ID, err)
+			}
+			list[i] = labels.Label{Name: pr.Title.In(lang), Price: templates.FormatMoney(lang, pr.Price), SKU: pr.SKU, URL: link}
 		}
 		files, err := writeLabels(out, list, labels.Options{Layout: size, Format: format})
 		if err != nil {
@@ -155,14 +180,20 @@ func labelProducts(ctx context.Context, a *App, skus []string, category string) 
 	return out, nil
 }
 
-// productLink opens a product in the bot: the Telegram deep link when
-// Telegram is on, else the web chat with the same start payload.
-func (a *App) productLink(id int64) string {
+// productLink opens a product in a chat: the Telegram bot's deep link, the
+// WeChat account's parametric QR code (scene p_<id>, which the account
+// opens as /start p_<id>), or the web chat with the same start payload.
+func (a *App) productLink(ctx context.Context, target string, id int64) (string, error) {
 	payload := string(bot.LinkProduct) + "_" + strconv.FormatInt(id, 10)
-	if a.tg != nil && a.tg.Username() != "" {
-		return "https://t.me/" + a.tg.Username() + "?start=" + payload
+	switch {
+	case target == "telegram" && a.tg != nil && a.tg.Username() != "":
+		return "https://t.me/" + a.tg.Username() + "?start=" + payload, nil
+	case target == "wechat" && a.wechat != nil:
+		return a.wechat.QRContent(ctx, payload)
+	case target == "web":
+		return strings.TrimRight(a.cfg.PublicURL, "/") + "/?start=" + url.QueryEscape(payload), nil
 	}
-	return strings.TrimRight(a.cfg.PublicURL, "/") + "/?start=" + url.QueryEscape(payload)
+	return "", fmt.Errorf("%s is not configured", target)
 }
 
 // defaultLang is the shop's default language (the built-in default when

@@ -122,5 +122,33 @@ func TestLabelsCommand(t *testing.T) {
 	if got, want := firstQR(t, out("tg.png")), "https://t.me/"+telegramtest.BotUsername+"?start=p_"+id; got != want {
 		t.Fatalf("QR %q; want %q", got, want)
 	}
+	// --qr web overrides; --qr wechat without WeChat is a configuration error.
+	if code, _, _ := run(tg, "labels", "--sku", id, "--format", "png", "--qr", "web", "--out", out("web.png")); code != 0 ||
+		firstQR(t, out("web.png")) != "https://shop.example/?start=p_"+id {
+		t.Fatalf("labels --qr web: %d", code)
+	}
+	if code, _, errOut := run(tg, "labels", "--qr", "wechat"); code != 2 || !strings.Contains(errOut, "WECHAT_APPID") {
+		t.Fatalf("labels --qr wechat without WeChat: %d %s", code, errOut)
+	}
+	if code, _, errOut := run(vars, "labels", "--qr", "line"); code != 2 || !strings.Contains(errOut, "--qr") {
+		t.Fatalf("labels --qr line: %d %s", code, errOut)
+	}
+
+	// With WeChat, a permanent parametric code with the product's scene.
+	var cfg Config
+	_, closeWX := fakeWeChat(&cfg)
+	defer closeWX()
+	wx := map[string]string{"WECHAT_APPID": cfg.WeChat.AppID, "WECHAT_SECRET": cfg.WeChat.Secret, "WECHAT_TOKEN": cfg.WeChat.Token,
+		"WECHAT_AES_KEY": cfg.WeChat.AESKey, "WECHAT_API_BASE": cfg.WeChat.APIBase}
+	for k, v := range vars {
+		wx[k] = v
+	}
+	code, stdout, errOut = run(wx, "labels", "--sku", id, "--format", "png", "--out", out("wx.png"))
+	if code != 0 || !strings.Contains(stdout, "weixin.qq.com") {
+		t.Fatalf("labels with WeChat: %d %s %s", code, stdout, errOut)
+	}
+	if got := firstQR(t, out("wx.png")); got != "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI" {
+		t.Fatalf("WeChat QR %q", got)
+	}
 
 }
