@@ -166,7 +166,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	}
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
-		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins, Desk: a.desk,
+		Pickup: a.pickup, Drops: a.drops, Restock: true, Deliver: deliverer{a}, Admins: cfg.Admins, Desk: a.desk,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
@@ -192,6 +192,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
 		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
+		Restock: commerce.NewRestock(a.Store, cfg.clock, 0),
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {

@@ -78,6 +78,7 @@ func (e *cliEnv) root() *cli.Command {
 			e.broadcastCommand(),
 			e.wechatCommand(),
 			e.webCommand(),
+			e.labelsCommand(),
 		},
 	}
 }

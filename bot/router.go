@@ -97,6 +97,9 @@ type Options struct {
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// Restock offers "Notify me" on sold-out products and renders the
+	// back-in-stock notices; nil turns it off.
+	Restock *commerce.Restock
 	// Setup is the shop's profile, categories and pickup points as the
 	// seller sets them up: buyers are greeted with the shop's name and
 	// welcome, sellers get /settings and /categories. Nil: the built-in
@@ -147,6 +150,7 @@ type Router struct {
 	link       *linkHandler      // Options.Persons
 	setup      *setupHandler     // Options.Setup
 	questions  *questionsHandler // search; asking the sellers with Options.Questions
+	restock    *restockHandler   // Options.Restock
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -209,6 +213,10 @@ func (r *Router) newHandlers() {
 		r.orders.desk = r.desk
 	}
 	r.questions = &questionsHandler{shop: o.Shop}
+	if o.Restock != nil {
+		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
+		r.browse.restock = r.restock
+	}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -239,6 +247,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	if r.setup != nil {
 		list = append(list, r.setup.routes())
+	}
+	if r.restock != nil {
+		list = append(list, r.restock.routes())
 	}
 	// Last: free text no feature above took is a search.
 	list = append(list, r.questions.routes())

@@ -169,6 +169,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
 		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk,
+		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)
@@ -600,12 +601,12 @@ func TestBrowse(t *testing.T) {
 		wantText(t, u.press(a), 0, u.tx("err_stale", nil))
 	}
 
-	// A sold-out card offers no stepper and no add button.
+	// A sold-out card offers no stepper and no add button, but "Notify me".
 	r = u.press(fmt.Sprintf("p:%d", soldOut.ID))
 	if !strings.Contains(r[0].Text, "Sold out") || !strings.Contains(r[0].Text, u.tx("origin_direct_mail", nil)) {
 		t.Errorf("sold-out card:\n%s", r[0].Text)
 	}
-	if got, want := fmt.Sprint(actions(r[0])), fmt.Sprintf("[[cat:%d:0 cart]]", cos); got != want {
+	if got, want := fmt.Sprint(actions(r[0])), fmt.Sprintf("[[rsn:%d] [cat:%d:0 cart]]", soldOut.ID, cos); got != want {
 		t.Errorf("sold-out card buttons %s; want %s", got, want)
 	}
 
