@@ -93,6 +93,9 @@ type Options struct {
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// ConsoleLink makes a seller's login link to the console (/console);
+	// nil answers /console as an unknown command.
+	ConsoleLink func(ctx context.Context, identity string) (ConsoleLink, error)
 }
 
 // Event names an outcome worth counting.
@@ -132,6 +135,7 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	console    *consoleHandler
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -186,6 +190,7 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	r.console = &consoleHandler{link: o.ConsoleLink}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -211,6 +216,7 @@ func (r *Router) featureRoutes() []routes {
 	if r.link != nil {
 		list = append(list, r.link.routes())
 	}
+	list = append(list, r.console.routes())
 	return list
 }
 

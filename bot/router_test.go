@@ -71,6 +71,8 @@ type harnessOptions struct {
 	persons bool
 	// limits are the shop's and the drops' per-person limits (zero: the defaults).
 	limits commerce.PersonLimits
+	// consoleLink makes the console's login links (Options.ConsoleLink).
+	consoleLink func(ctx context.Context, identity string) (bot.ConsoleLink, error)
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -150,7 +152,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, ConsoleLink: o.consoleLink,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)

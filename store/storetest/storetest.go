@@ -35,6 +35,7 @@ type ShopStore interface {
 	commerce.SellerStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	commerce.ConsoleStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -109,6 +110,7 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
+			{"Console", runConsole},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
