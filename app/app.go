@@ -39,6 +39,7 @@ type App struct {
 	pickup  *commerce.Pickup
 	drops   *commerce.DropService
 	seller  *commerce.Seller
+	setup   *commerce.ShopSetup
 	persons *commerce.Persons
 	posts   *bot.GroupPosts
 	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
@@ -80,6 +81,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
+	a.openSetup()
 	phone, err := a.phones(ctx)
 	if err != nil {
 		return nil, err
@@ -93,7 +95,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.pickup, err = commerce.NewPickup(commerce.PickupOptions{Store: a.Store, Clock: cfg.clock, Secret: a.secret}); err != nil {
 		return nil, err
 	}
-	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock})
+	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock, Shop: a.setup})
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log, Limits: cfg.Limits, Phone: phone}
 
 	var sessions chatstate.SessionStore = a.Store
@@ -189,7 +191,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
-		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, ConsoleLink: a.consoleLink,
+		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
+		ConsoleLink: a.consoleLink,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {

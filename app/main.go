@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"shopbot/catalogio"
+	"shopbot/commerce"
 	"shopbot/demo"
 	"shopbot/internal/cmdline"
 )
@@ -221,7 +223,15 @@ func (e *cliEnv) catalogImport(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		res, err := catalogio.Import(ctx, a.Store, items)
+		profile, _, err := a.setup.Profile(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := catalogio.ImportWith(ctx, a.Store, items, catalogio.ImportOptions{Currency: profile.Currency,
+			Categories: a.Store, Lang: profile.DefaultLang})
+		if errors.Is(err, commerce.ErrCurrencyMismatch) {
+			return cmdline.Usagef("%v", err) // nothing written
+		}
 		if err != nil {
 			return err
 		}

@@ -33,12 +33,18 @@ func TestMainSubcommands(t *testing.T) {
 	if code, _, errOut := run(vars, "migrate"); code != 0 {
 		t.Fatalf("migrate exit %d: %s", code, errOut)
 	}
+	// An empty shop: the import makes the categories the file names.
 	code, out, errOut := run(vars, "catalog", "import", filepath.Join("..", "catalogio", "testdata", "example.csv"))
-	if code == 0 {
-		t.Fatalf("import into a database without categories succeeded: %s", out)
+	if code != 0 || !strings.Contains(out, "Categories:4") {
+		t.Fatalf("import into a database without categories: exit %d: %s %s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "unknown categories") {
-		t.Fatalf("import error does not name the missing categories: %s", errOut)
+	// Prices in another currency than the shop's are refused with their line.
+	rub := filepath.Join(t.TempDir(), "rub.csv")
+	if err := os.WriteFile(rub, []byte("sku,category,title_en,price,currency,origin,stock\nR-1,snacks,Pryanik,90.00,RUB,local,5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(vars, "catalog", "import", rub); code != 2 || !strings.Contains(errOut, "line 2: price in RUB, the shop sells in CNY") {
+		t.Fatalf("import of a RUB row into a CNY shop: exit %d: %s %s", code, out, errOut)
 	}
 	if code, _, errOut := run(vars, "demo", "seed"); code != 0 {
 		t.Fatalf("demo seed exit %d: %s", code, errOut)

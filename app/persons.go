@@ -32,18 +32,19 @@ func e164(region string) (commerce.PhoneNormalizer, error) {
 // before E.164 are brought to it (once per region; see
 // sqlstore.NormalizePhones).
 func (a *App) phones(ctx context.Context) (commerce.PhoneNormalizer, error) {
-	norm, err := e164(a.cfg.region())
+	region := a.profileRegion(ctx)
+	norm, err := e164(region)
 	if err != nil {
 		return nil, err
 	}
-	n, err := a.Store.NormalizePhones(ctx, a.cfg.region(), norm)
+	n, err := a.Store.NormalizePhones(ctx, region, norm)
 	if err != nil {
 		return nil, fmt.Errorf("normalize stored phone numbers: %w", err)
 	}
 	if n > 0 {
-		a.log.Info("stored phone numbers normalized to E.164", "numbers", n, "region", a.cfg.region())
+		a.log.Info("stored phone numbers normalized to E.164", "numbers", n, "region", region)
 	}
-	return norm, nil
+	return a.regionPhones(norm, region), nil
 }
 
 // linkPages are the ways to use a link code in another chat: the web chat

@@ -86,7 +86,6 @@ func readProductInput(cmd *cli.Command) (productInput, error) {
 	if !slices.Contains(commerce.Languages, in.lang) {
 		return in, cmdline.Usagef("--lang %q: want one of %s", in.lang, strings.Join(commerce.Languages, ", "))
 	}
-	check := commerce.NewSeller(commerce.SellerOptions{})
 	var err error
 	if cmd.IsSet("title") {
 		if in.title, err = commerce.CleanTitle(cmd.String("title")); err != nil {
@@ -100,12 +99,11 @@ func readProductInput(cmd *cli.Command) (productInput, error) {
 	}
 	if cmd.IsSet("price") {
 		price := cmd.String("price")
-		m, ok := commerce.ParseAmount(price, check.Currency())
+		// A bare amount is in the shop's currency, known once the app is
+		// open (shopPrice); a named one must be that currency.
+		m, ok := commerce.ParseAmount(price, "")
 		if !ok {
 			return in, cmdline.Usagef("--price %q: a positive amount such as 129.00", price)
-		}
-		if err := check.CheckPrice(m); err != nil {
-			return in, cmdline.Usagef("--price %q: the shop sells in %s", price, check.Currency())
 		}
 		in.price = m
 	}
@@ -158,13 +156,16 @@ func (e *cliEnv) productAdd(ctx context.Context, cmd *cli.Command) error {
 		return cmdline.Usagef("--sku %q: 1 to 64 characters without spaces", sku)
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		if err := shopPrice(ctx, a, &in.price); err != nil {
+			return err
+		}
 		cat, err := findCategory(ctx, a, category)
 		if err != nil {
 			return err
 		}
 		np := commerce.NewProduct{SKU: sku, Nonce: commerce.NewListingNonce(), Lang: in.lang, Title: in.title,
 			Description: in.desc, Price: in.price, Stock: in.stock, Origin: in.origin, CategoryID: cat.ID}
-		if _, err := a.seller.Product(np); err != nil {
+		if _, err := a.seller.Product(ctx, np); err != nil {
 			return cmdline.Usagef("%v", err)
 		}
 		if np.SKU != "" {
@@ -203,6 +204,11 @@ func (e *cliEnv) productEdit(ctx context.Context, cmd *cli.Command) error {
 		p, err := findProduct(ctx, a, target)
 		if err != nil {
 			return err
+		}
+		if set("price") {
+			if err := shopPrice(ctx, a, &in.price); err != nil {
+				return err
+			}
 		}
 		if set("price") && p.Price.Currency != in.price.Currency {
 			return cmdline.Usagef("--price: product %d sells in %s", p.ID, p.Price.Currency)
@@ -261,6 +267,23 @@ func (e *cliEnv) productList(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error { return listProducts(ctx, a, cmd.Bool("all"), e.stdout) })
+}
+
+// shopPrice puts a price given without a currency into the shop's, and
+// refuses one in another currency (a usage error: nothing done).
+func shopPrice(ctx context.Context, a *App, m *commerce.Money) error {
+	if m.Currency == "" {
+		cur := a.setup.Currency(ctx)
+		amount, err := commerce.ParseMoney(strings.TrimSuffix(strings.TrimRight(m.Decimal(), "0"), "."), cur)
+		if err != nil {
+			return cmdline.Usagef("--price %s: %s has %d decimal places", m.Decimal(), cur, commerce.MinorDigits(cur))
+		}
+		*m = amount
+	}
+	if err := a.seller.CheckPrice(ctx, *m); err != nil {
+		return cmdline.Usagef("--price %s %s: the shop sells in %s; every price is in the shop's currency", m.Decimal(), m.Currency, a.setup.Currency(ctx))
+	}
+	return nil
 }
 
 func imageProblem(err error) string {

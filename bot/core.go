@@ -98,7 +98,7 @@ func (h *coreHandler) start(t *turn, payload string) ([]Reply, error) {
 			}
 		}
 	}
-	return say(t.text("welcome", map[string]any{"Name": t.m.FirstName}), t.mainMenu()...), nil
+	return say(t.welcome(), t.mainMenu()...), nil
 }
 
 // Welcome is what a plain /start answers someone who has no session yet,
@@ -111,7 +111,7 @@ func (r *Router) Welcome(m Message) []Reply {
 		lang = templates.Default
 	}
 	t := &turn{r: r, ctx: context.Background(), s: &Session{Lang: lang}, m: m, lang: lang}
-	return say(t.text("welcome", map[string]any{"Name": m.FirstName}), t.mainMenu()...)
+	return say(t.welcome(), t.mainMenu()...)
 }
 
 func (h *coreHandler) langMenu(t *turn) ([]Reply, error) {

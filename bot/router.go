@@ -96,6 +96,14 @@ type Options struct {
 	// ConsoleLink makes a seller's login link to the console (/console);
 	// nil answers /console as an unknown command.
 	ConsoleLink func(ctx context.Context, identity string) (ConsoleLink, error)
+	// Setup is the shop's profile, categories and pickup points as the
+	// seller sets them up: buyers are greeted with the shop's name and
+	// welcome, sellers get /settings and /categories. Nil: the built-in
+	// texts, and no setup commands.
+	Setup *commerce.ShopSetup
+	// SetupWizard walks an admin's first /start through setting the shop
+	// up while its profile is not set (SHOPBOT_SEED_DEMO=false).
+	SetupWizard bool
 }
 
 // Event names an outcome worth counting.

@@ -272,11 +272,11 @@ func (h *sellerHandler) editValue(t *turn, text string) ([]Reply, error) {
 	note := t.text("seller_saved", nil)
 	switch e.Field {
 	case fieldPrice:
-		m, ok := commerce.ParseAmount(text, seller.Currency())
+		m, ok := commerce.ParseAmount(text, seller.Currency(t.ctx))
 		if !ok {
-			return retry("seller_bad_price", map[string]any{"Currency": seller.Currency()})
+			return retry("seller_bad_price", map[string]any{"Currency": seller.Currency(t.ctx)})
 		}
-		if err := seller.CheckPrice(m); err != nil {
+		if err := seller.CheckPrice(t.ctx, m); err != nil {
 			return say(h.priceProblem(t, err), []Button{t.btn("btn_seller_cancel", VerbSellerEditCancel.Of(e.ID))}), nil
 		}
 		p, err = seller.SetPrice(t.ctx, e.ID, m)

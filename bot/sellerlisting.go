@@ -68,7 +68,7 @@ func (h *sellerHandler) photo(t *turn, caption string) ([]Reply, bool, error) {
 	case err != nil:
 		return nil, true, err
 	}
-	l := commerce.ParseCaption(caption, seller.Currency())
+	l := commerce.ParseCaption(caption, seller.Currency(t.ctx))
 	d := ListingDraft{Nonce: commerce.NewListingNonce(), Image: key, Origin: l.Origin}
 	var notes []string
 	if title, err := commerce.CleanTitle(l.Title); err == nil {
@@ -80,7 +80,7 @@ func (h *sellerHandler) photo(t *turn, caption string) ([]Reply, bool, error) {
 		d.Description = desc
 	}
 	if l.Price.Amount > 0 {
-		if err := seller.CheckPrice(l.Price); err == nil {
+		if err := seller.CheckPrice(t.ctx, l.Price); err == nil {
 			d.Price = l.Price
 		} else {
 			notes = append(notes, h.priceProblem(t, err))
@@ -96,7 +96,7 @@ func (h *sellerHandler) photo(t *turn, caption string) ([]Reply, bool, error) {
 
 // priceProblem explains a refused price.
 func (h *sellerHandler) priceProblem(t *turn, err error) string {
-	data := map[string]any{"Currency": h.catalog.Currency()}
+	data := map[string]any{"Currency": h.catalog.Currency(t.ctx)}
 	if errors.Is(err, commerce.ErrCurrencyMismatch) {
 		return t.text("seller_bad_currency", data)
 	}
@@ -114,7 +114,7 @@ func (h *sellerHandler) listingNext(t *turn, note string) ([]Reply, error) {
 		return note + "\n\n" + s
 	}
 	cancel := []Button{t.btn("btn_seller_cancel", VerbListingCancel.Of(d.Nonce))}
-	data := map[string]any{"Title": d.Title, "Currency": h.catalog.Currency(), "Max": commerce.MaxTitleRunes}
+	data := map[string]any{"Title": d.Title, "Currency": h.catalog.Currency(t.ctx), "Max": commerce.MaxTitleRunes}
 	t.s.Step = ""
 	switch {
 	case d.Title == "":
@@ -151,7 +151,7 @@ func (h *sellerHandler) listingNext(t *turn, note string) ([]Reply, error) {
 		}
 		return say(lead(t.text("seller_ask_category", data)), append(rows, cancel)...), nil
 	}
-	p, err := h.catalog.Product(h.newProduct(t))
+	p, err := h.catalog.Product(t.ctx, h.newProduct(t))
 	if err != nil {
 		return nil, err
 	}
@@ -198,11 +198,11 @@ func (h *sellerHandler) listingStep(t *turn, text string) ([]Reply, error) {
 		}
 		d.Title = title
 	case stepListPrice:
-		m, ok := commerce.ParseAmount(text, seller.Currency())
+		m, ok := commerce.ParseAmount(text, seller.Currency(t.ctx))
 		if !ok {
 			return say(h.priceProblem(t, commerce.ErrInvalid), cancel), nil
 		}
-		if err := seller.CheckPrice(m); err != nil {
+		if err := seller.CheckPrice(t.ctx, m); err != nil {
 			return say(h.priceProblem(t, err), cancel), nil
 		}
 		d.Price = m

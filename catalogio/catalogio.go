@@ -60,6 +60,12 @@ const DefaultCurrency = "CNY"
 type Item struct {
 	Product      commerce.Product
 	CategorySlug string
+	// Where names the item in its file: "line 7" (CSV) or "item 3 (line
+	// 12)" (JSON); empty for items not read from a file.
+	Where string
+	// CurrencyGiven is false when the file left the currency empty: the
+	// price is then in the shop's currency (ImportOptions.Currency).
+	CurrencyGiven bool
 }
 
 // FormatOf names the format of a file by its extension (.csv or .json, any case).
@@ -213,7 +219,8 @@ func (f fields) item() (Item, error) {
 	}
 
 	currency := strings.ToUpper(strings.TrimSpace(f.Currency))
-	if currency == "" {
+	given := currency != ""
+	if !given {
 		currency = DefaultCurrency
 	}
 	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
@@ -270,7 +277,7 @@ func (f fields) item() (Item, error) {
 	if err := p.Validate(); err != nil {
 		return Item{}, err
 	}
-	return Item{Product: p, CategorySlug: slug}, nil
+	return Item{Product: p, CategorySlug: slug, CurrencyGiven: given}, nil
 }
 
 // code checks an identifier (SKU, category slug): required, valid UTF-8, no
@@ -337,6 +344,7 @@ func (c *collector) add(where string, it Item, err error) bool {
 		}
 		return true
 	}
+	it.Where = where
 	c.items = append(c.items, it)
 	return true
 }

@@ -54,6 +54,12 @@ func parseFile(t *testing.T, path string) []catalogio.Item {
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", path, err)
 	}
+	for i := range items {
+		if items[i].Where == "" {
+			t.Errorf("Parse(%s) item %d has no Where", path, i+1)
+		}
+		items[i].Where = "" // the formats name lines differently
+	}
 	return items
 }
 

@@ -67,10 +67,11 @@ func ParseOrigin(s string) (Origin, error) {
 
 // Category groups products for browsing.
 type Category struct {
-	ID    int64
-	Slug  string
-	Title Text
-	Sort  int
+	ID     int64
+	Slug   string
+	Title  Text
+	Sort   int
+	Hidden bool // not shown to buyers, nor its products in it
 }
 
 // Product is one sellable item with its live stock.

@@ -22,6 +22,9 @@ type PickupPoint struct {
 	TimeZone string // IANA zone, e.g. "Asia/Shanghai"
 	Lat, Lon float64
 	Active   bool
+	// BondedZone: the point is inside a special customs supervision zone
+	// (综合保税区); the cross-border rules need to know.
+	BondedZone bool
 
 	// Opening is the weekly schedule slots are generated from, in the
 	// point's zone. When zero it is derived from Hours if Hours parses

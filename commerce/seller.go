@@ -79,6 +79,14 @@ type SellerOptions struct {
 	// Currency is the shop's currency; prices in another are refused
 	// (ErrCurrencyMismatch), since one cart cannot mix currencies. Default CNY.
 	Currency string
+	// Shop, when set, is where the currency comes from (the shop profile,
+	// ShopSetup); it overrides Currency.
+	Shop CurrencySource
+}
+
+// CurrencySource tells the shop's currency (ShopSetup does).
+type CurrencySource interface {
+	Currency(ctx context.Context) string
 }
 
 // Seller is the seller's use cases: add, edit, hide and show products,
@@ -87,6 +95,7 @@ type Seller struct {
 	store    SellerStore
 	clock    Clock
 	currency string
+	shop     CurrencySource
 }
 
 // NewSeller builds a Seller with defaults filled in.
@@ -97,11 +106,16 @@ func NewSeller(o SellerOptions) *Seller {
 	if o.Currency == "" {
 		o.Currency = "CNY"
 	}
-	return &Seller{store: o.Store, clock: o.Clock, currency: o.Currency}
+	return &Seller{store: o.Store, clock: o.Clock, currency: o.Currency, shop: o.Shop}
 }
 
 // Currency is the shop's currency.
-func (s *Seller) Currency() string { return s.currency }
+func (s *Seller) Currency(ctx context.Context) string {
+	if s.shop != nil {
+		return s.shop.Currency(ctx)
+	}
+	return s.currency
+}
 
 // Store is the store behind the seller tools.
 func (s *Seller) Store() SellerStore { return s.store }
@@ -162,10 +176,10 @@ func printable(s string, newlines bool) bool {
 
 // CheckPrice refuses a price that is not positive, over MaxPrice, or not in
 // the shop's currency.
-func (s *Seller) CheckPrice(m Money) error {
-	switch {
-	case m.Currency != s.currency:
-		return fmt.Errorf("price in %s, the shop sells in %s: %w", m.Currency, s.currency, ErrCurrencyMismatch)
+func (s *Seller) CheckPrice(ctx context.Context, m Money) error {
+	switch cur := s.Currency(ctx); {
+	case m.Currency != cur:
+		return fmt.Errorf("price in %s, the shop sells in %s: %w", m.Currency, cur, ErrCurrencyMismatch)
 	case m.Amount <= 0 || m.Amount > MaxPrice:
 		return fmt.Errorf("price %v: %w", m, ErrInvalid)
 	}
@@ -196,7 +210,7 @@ type NewProduct struct {
 
 // Product builds the product np describes, checked: ErrInvalid (or
 // ErrCurrencyMismatch for the price) naming what is wrong.
-func (s *Seller) Product(np NewProduct) (Product, error) {
+func (s *Seller) Product(ctx context.Context, np NewProduct) (Product, error) {
 	title, err := CleanTitle(np.Title)
 	if err != nil {
 		return Product{}, err
@@ -205,7 +219,7 @@ func (s *Seller) Product(np NewProduct) (Product, error) {
 	if err != nil {
 		return Product{}, err
 	}
-	if err := s.CheckPrice(np.Price); err != nil {
+	if err := s.CheckPrice(ctx, np.Price); err != nil {
 		return Product{}, err
 	}
 	if err := CheckStock(np.Stock); err != nil {
@@ -241,7 +255,7 @@ func (s *Seller) Product(np NewProduct) (Product, error) {
 // the first time with created=false. Errors as Product and
 // SellerStore.CreateProduct.
 func (s *Seller) Publish(ctx context.Context, np NewProduct) (Product, bool, error) {
-	p, err := s.Product(np)
+	p, err := s.Product(ctx, np)
 	if err != nil {
 		return Product{}, false, err
 	}
@@ -273,7 +287,7 @@ func (s *Seller) Change(ctx context.Context, id int64, c ProductChange) (Product
 		}
 	}
 	if c.Price != nil {
-		if err := s.CheckPrice(*c.Price); err != nil {
+		if err := s.CheckPrice(ctx, *c.Price); err != nil {
 			return Product{}, err
 		}
 	}

@@ -340,5 +340,36 @@ func Seed(ctx context.Context, s interface {
 			return fmt.Errorf("seed demo pickup point %s: %w", pp.Code, err)
 		}
 	}
+	if ps, ok := s.(profileStore); ok {
+		if err := seedProfile(ctx, ps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// profileStore keeps the shop's profile (commerce.ShopSetupStore does).
+type profileStore interface {
+	UpdateShopProfile(ctx context.Context, edit func(*commerce.ShopProfile) error) (commerce.ShopProfile, error)
+}
+
+// ShopName is the demo shop's name.
+const ShopName = "环球优选 Global Picks"
+
+// seedProfile gives a shop not set up the demo's profile: a CNY shop in
+// Shanghai speaking the three languages (its welcome the built-in one).
+// A profile the seller set is left as it is.
+func seedProfile(ctx context.Context, s profileStore) error {
+	_, err := s.UpdateShopProfile(ctx, func(p *commerce.ShopProfile) error {
+		if p.Configured() {
+			return nil
+		}
+		*p = commerce.ShopProfile{Name: ShopName, Languages: []string{"zh-CN", "en", "ru"}, DefaultLang: "zh-CN",
+			TimeZone: "Asia/Shanghai", Region: "CN", Currency: "CNY", ContactHours: "Mo-Su 10:00-21:00"}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("seed demo shop profile: %w", err)
+	}
 	return nil
 }

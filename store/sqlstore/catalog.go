@@ -11,7 +11,7 @@ import (
 
 // Categories implements commerce.CatalogStore.
 func (s *Store) Categories(ctx context.Context) ([]commerce.Category, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, slug, title, sort FROM categories ORDER BY sort, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, slug, title, sort, hidden FROM categories ORDER BY sort, id`)
 	if err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
 	}
@@ -19,7 +19,7 @@ func (s *Store) Categories(ctx context.Context) ([]commerce.Category, error) {
 	var out []commerce.Category
 	for rows.Next() {
 		var c commerce.Category
-		if err := rows.Scan(&c.ID, &c.Slug, jsonText{&c.Title}, &c.Sort); err != nil {
+		if err := rows.Scan(&c.ID, &c.Slug, jsonText{&c.Title}, &c.Sort, &c.Hidden); err != nil {
 			return nil, fmt.Errorf("categories: %w", err)
 		}
 		out = append(out, c)
@@ -103,6 +103,9 @@ func (s *Store) UpsertProduct(ctx context.Context, p commerce.Product) (commerce
 	if !exists {
 		return p, fmt.Errorf("upsert product %s: category %d: %w", p.SKU, p.CategoryID, commerce.ErrNotFound)
 	}
+	if err := checkShopCurrency(ctx, s.db, p.Price); err != nil {
+		return p, fmt.Errorf("upsert product %s: %w", p.SKU, err)
+	}
 	now := s.opts.Now()
 	err := s.db.QueryRowContext(ctx, `
 		INSERT INTO products (sku, category_id, title, description, price_amount, currency, origin, stock, image, active, updated_at)
@@ -121,13 +124,13 @@ func (s *Store) UpsertProduct(ctx context.Context, p commerce.Product) (commerce
 	return p, nil
 }
 
-const pointCols = `id, code, city, name, address, hours, tz, lat, lon, active, opening, holidays, slot_minutes, slot_capacity`
+const pointCols = `id, code, city, name, address, hours, tz, lat, lon, active, opening, holidays, slot_minutes, slot_capacity, bonded_zone`
 
 func scanPoint(sc interface{ Scan(...any) error }) (commerce.PickupPoint, error) {
 	var p commerce.PickupPoint
 	var opening string
 	err := sc.Scan(&p.ID, &p.Code, jsonText{&p.City}, jsonText{&p.Name}, jsonText{&p.Address},
-		&p.Hours, &p.TimeZone, &p.Lat, &p.Lon, &p.Active, &opening, jsonCol{&p.Holidays}, &p.SlotMinutes, &p.SlotCapacity)
+		&p.Hours, &p.TimeZone, &p.Lat, &p.Lon, &p.Active, &opening, jsonCol{&p.Holidays}, &p.SlotMinutes, &p.SlotCapacity, &p.BondedZone)
 	if err != nil {
 		return p, err
 	}
@@ -207,15 +210,16 @@ func (s *Store) UpsertPickupPoint(ctx context.Context, p commerce.PickupPoint) (
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
-			INSERT INTO pickup_points (code, city, name, address, hours, tz, lat, lon, active, opening, holidays, slot_minutes, slot_capacity)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			INSERT INTO pickup_points (code, city, name, address, hours, tz, lat, lon, active, opening, holidays, slot_minutes, slot_capacity, bonded_zone)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT (code) DO UPDATE SET city = excluded.city, name = excluded.name,
 				address = excluded.address, hours = excluded.hours, tz = excluded.tz,
 				lat = excluded.lat, lon = excluded.lon, active = excluded.active, opening = excluded.opening,
-				holidays = excluded.holidays, slot_minutes = excluded.slot_minutes, slot_capacity = excluded.slot_capacity
+				holidays = excluded.holidays, slot_minutes = excluded.slot_minutes, slot_capacity = excluded.slot_capacity,
+				bonded_zone = excluded.bonded_zone
 			RETURNING id`,
 			p.Code, textJSON(p.City), textJSON(p.Name), textJSON(p.Address), p.Hours, p.TimeZone, p.Lat, p.Lon, p.Active,
-			p.Opening.String(), string(holidays), p.SlotMinutes, p.SlotCapacity).Scan(&p.ID)
+			p.Opening.String(), string(holidays), p.SlotMinutes, p.SlotCapacity, p.BondedZone).Scan(&p.ID)
 		if err != nil {
 			return s.mapErr(err)
 		}

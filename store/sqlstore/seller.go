@@ -28,6 +28,9 @@ func (s *Store) CreateProduct(ctx context.Context, p commerce.Product) (commerce
 		if !exists {
 			return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
 		}
+		if err := checkShopCurrency(ctx, tx, p.Price); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO products (sku, category_id, title, description, price_amount, currency, origin, stock, image, active, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)

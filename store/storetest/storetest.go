@@ -33,6 +33,7 @@ type ShopStore interface {
 	commerce.DropPostStore
 	commerce.PickupServiceStore
 	commerce.SellerStore
+	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
 	commerce.ConsoleStore
@@ -111,6 +112,7 @@ func Run(t *testing.T, d Driver) {
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
 			{"Console", runConsole},
+			{"ShopSetup", runShopSetup},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}

@@ -1,0 +1,34 @@
+package bot
+
+import "shopbot/commerce"
+
+// The shop as the seller set it up (commerce.ShopSetup): its name and
+// welcome greet buyers; a shop not set up greets with the built-in texts.
+
+// profile is the shop's profile, or the defaults when there is no setup
+// service or it cannot be read (the error is logged).
+func (t *turn) profile() (commerce.ShopProfile, bool) {
+	if t.r.o.Setup == nil {
+		return commerce.DefaultProfile("CN", "Asia/Shanghai"), false
+	}
+	p, configured, err := t.r.o.Setup.Profile(t.ctx)
+	if err != nil {
+		t.r.o.Log.WarnContext(t.ctx, "shop profile unavailable; built-in texts used", "err", err)
+	}
+	return p, configured
+}
+
+// welcome is the greeting of /start: the seller's welcome in the buyer's
+// language (else the shop's default one), else the built-in one, under
+// the shop's name when it has one.
+func (t *turn) welcome() string {
+	text := t.text("welcome", map[string]any{"Name": t.m.FirstName})
+	p, _ := t.profile()
+	if w := p.WelcomeIn(t.lang); w != "" {
+		text = w
+	}
+	if p.Name != "" {
+		text = t.text("shop_header", map[string]any{"Shop": p.Name}) + "\n" + text
+	}
+	return text
+}
