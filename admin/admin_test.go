@@ -289,5 +289,5 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 
 // pagePaths are the console's pages for a seller.
 func pagePaths(e *env) []string {
-	return []string{"/admin", "/admin/drops", "/admin/broadcasts"}
+	return []string{"/admin", "/admin/orders", "/admin/orders/" + e.place("李雷", "+8613900000000", "COS-001", 1).Number, "/admin/drops", "/admin/broadcasts"}
 }

@@ -2,7 +2,6 @@ package admin
 
 import "net/http"
 
-func (c *Console) registerOrders(mux *http.ServeMux)   {}
 func (c *Console) registerProducts(mux *http.ServeMux) {}
 func (c *Console) drops(w http.ResponseWriter, r *http.Request, q access) {
 	c.render(w, r, http.StatusOK, &view{Page: "drops", Identity: q.Identity, CSRF: q.CSRF})
