@@ -77,3 +77,7 @@ var ErrDropLimit = errors.New("drop per-buyer limit reached")
 
 // ErrDropNotStarted: the drop's start time has not come yet (nothing changed).
 var ErrDropNotStarted = errors.New("drop not started")
+
+// ErrRestockLimit: the buyer already waits for MaxRestockSubscriptions
+// products to be back in stock (nothing changed).
+var ErrRestockLimit = errors.New("too many back-in-stock subscriptions")

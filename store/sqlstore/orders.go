@@ -222,7 +222,11 @@ func (s *Store) restockTx(ctx context.Context, tx *sql.Tx, id int64, at time.Tim
 		WHERE products.id = l.product_id`, ms(at), id); err != nil {
 		return fmt.Errorf("order %d restock: %w", id, err)
 	}
-	return nil
+	ids, err := orderProductIDs(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	return s.restockedTx(ctx, tx, ids...)
 }
 
 // SellerCancelOrder implements commerce.OrderStore: the reason is written

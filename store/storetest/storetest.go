@@ -113,6 +113,7 @@ func Run(t *testing.T, d Driver) {
 			{"WebIdentities", runWebIdentities},
 			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
+			{"Restock", runRestock},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
