@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -281,13 +282,28 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 			}
 		}
 	}
+	wantStatus(t, "drops chart", e.signIn("en").get("/admin/drops"), http.StatusOK, `<rect class="sold" x="74"`, `<rect class="left" x="74.0" y="4" width="200.0" height="20"/>`, "0%")
 	// The switch: ?lang= wins over Accept-Language and is remembered.
 	b := e.signIn("en")
 	wantStatus(t, "switch", b.get("/admin?lang=ru"), http.StatusOK, `<html lang="ru">`)
 	wantStatus(t, "remembered", b.get("/admin"), http.StatusOK, `<html lang="ru">`)
 }
 
-// pagePaths are the console's pages for a seller.
+// pagePaths are the console's pages for a seller, with an order, a drop
+// and a broadcast to show.
 func pagePaths(e *env) []string {
-	return []string{"/admin", "/admin/orders", "/admin/orders/" + e.place("李雷", "+8613900000000", "COS-001", 1).Number, "/admin/drops", "/admin/broadcasts"}
+	e.t.Helper()
+	o := e.place("李雷", "+8613900000000", "COS-001", 1)
+	p := e.product("COS-001")
+	drops := commerce.NewDropService(commerce.DropServiceOptions{Store: e.st, Clock: commerce.ClockFunc(e.clock.Now)})
+	if _, err := drops.Create(e.ctx, commerce.Drop{ProductID: p.ID, Units: 40, Price: p.Price, StartsAt: e.clock.Now().Add(-time.Hour),
+		PerBuyerLimit: 2, ReservationTTL: 10 * time.Minute}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.CreateBroadcast(e.ctx, commerce.Broadcast{Content: commerce.BroadcastContent{Text: "新品上市 New arrivals"},
+		Author: seller, Status: commerce.BroadcastDraft, CreatedAt: e.clock.Now()}); err != nil {
+		e.t.Fatal(err)
+	}
+	return []string{"/admin", "/admin/orders", "/admin/orders/" + o.Number, "/admin/products", "/admin/products?hidden=1",
+		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/drops", "/admin/broadcasts"}
 }

@@ -95,7 +95,13 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		"langName": func(code string) string {
 			return c.texts.Text(code, "lang_name", nil)
 		},
-		"langs": func() []string { return templates.Locales },
+		"add": func(a, b float64) float64 { return a + b },
+		"percentOf": func(part, whole, width int) int {
+			if whole <= 0 {
+				return 0
+			}
+			return part * width / whole
+		},
 	}
 }
 
