@@ -79,6 +79,8 @@ type harnessOptions struct {
 	setup, wizard bool
 	// empty starts from an empty database instead of the demo shop.
 	empty bool
+	// consoleLink makes the console's login links (Options.ConsoleLink).
+	consoleLink func(ctx context.Context, identity string) (bot.ConsoleLink, error)
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -168,7 +170,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk, ConsoleLink: o.consoleLink,
 		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {

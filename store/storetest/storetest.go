@@ -37,6 +37,7 @@ type ShopStore interface {
 	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	commerce.ConsoleStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -113,6 +114,7 @@ func Run(t *testing.T, d Driver) {
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
 			{"Search", runSearch},
+			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 		} {
