@@ -5,9 +5,15 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"shopbot/bot"
 	"shopbot/bot/telegram"
@@ -107,6 +113,16 @@ func (r *sellerRun) press(prefix string) string {
 // photo is the seller sending a product photo with a caption.
 func (r *sellerRun) photo(shade uint8, caption string) string {
 	r.t.Helper()
+	jpg := productPhoto(r.t, shade)
+	id := r.api.AddFile(jpg)
+	n := len(r.api.Messages(sellerTG))
+	r.update++
+	r.deliver(telegramtest.PhotoUpdate(r.update, sellerTG, sellerTG, id, len(jpg), caption, "en"))
+	return r.since(n, 0)
+}
+
+// productPhoto is a small JPEG, its colours shaded by shade.
+func productPhoto(t *testing.T, shade uint8) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
 	for y := range 240 {
 		for x := range 320 {
@@ -115,13 +131,9 @@ func (r *sellerRun) photo(shade uint8, caption string) string {
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, nil); err != nil {
-		r.t.Fatal(err)
+		t.Fatal(err)
 	}
-	id := r.api.AddFile(buf.Bytes())
-	n := len(r.api.Messages(sellerTG))
-	r.update++
-	r.deliver(telegramtest.PhotoUpdate(r.update, sellerTG, sellerTG, id, buf.Len(), caption, "en"))
-	return r.since(n, 0)
+	return buf.Bytes()
 }
 
 func (r *sellerRun) last() string {
@@ -227,12 +239,178 @@ func (r *sellerRun) pressLabel(label string) string {
 	return ""
 }
 
+var consoleLinkRe = regexp.MustCompile(`https://shop\.example(/admin/login\?token=[A-Za-z0-9._~-]+)`)
+
+// consoleLogin: /console in the seller's chat sends a login link; opening
+// it shows a button, which signs the browser in once.
+func (r *sellerRun) consoleLogin() {
+	m := consoleLinkRe.FindStringSubmatch(r.send("/console"))
+	if m == nil {
+		r.t.Fatalf("/console sent no login link: %q", r.last())
+	}
+	if code, page := r.s.getAs("console", m[1]); code != http.StatusOK || !strings.Contains(page, "tg:5150") {
+		r.t.Fatalf("login page: %d %s", code, page)
+	}
+	token := strings.TrimPrefix(m[1], "/admin/login?token=")
+	if code, _ := r.consolePost("/admin/login", url.Values{"token": {token}}); code != http.StatusSeeOther {
+		r.t.Fatalf("sign in: HTTP %d", code)
+	}
+	if code, page := r.s.getAs("console", "/admin"); code != http.StatusOK || !strings.Contains(page, "Harbour Goods") && !strings.Contains(page, "tg:5150") {
+		r.t.Fatalf("/admin after sign-in: %d %s", code, page)
+	}
+}
+
+// consoleForm reads the CSRF token of the form on a console page.
+func (r *sellerRun) consoleForm(path string) (csrf, page string) {
+	r.t.Helper()
+	code, page := r.s.getAs("console", path)
+	m := csrfRe.FindStringSubmatch(page)
+	if code != http.StatusOK || m == nil {
+		r.t.Fatalf("GET %s: %d, no form: %s", path, code, page)
+	}
+	return m[1], page
+}
+
+// consolePost posts a form with the console's session cookie.
+func (r *sellerRun) consolePost(path string, form url.Values) (int, string) {
+	r.t.Helper()
+	return r.consoleSend(path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+func (r *sellerRun) consoleSend(path, contentType string, body io.Reader) (int, string) {
+	r.t.Helper()
+	res, err := r.s.browser("console").Post(r.s.base+path, contentType, body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Location") + string(b)
+}
+
+var nonceRe = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
+
+// consoleProduct: a fourth product, with its photo, from the console's
+// form (multipart, CSRF token from the form).
+func (r *sellerRun) consoleProduct() {
+	csrf, page := r.consoleForm("/admin/products/new")
+	nonce := nonceRe.FindStringSubmatch(page)
+	cats, err := r.s.app.setup.Categories(r.t.Context())
+	if nonce == nil || err != nil {
+		r.t.Fatalf("new product form without a nonce (%v)", err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"csrf": csrf, "nonce": nonce[1], "lang": "en", "title": "Green tea cookies",
+		"description": "Made this morning.", "price": "35.50", "stock": "12", "origin": string(commerce.OriginLocal),
+		"category": strconv.FormatInt(cats[1].ID, 10)} {
+		_ = mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("photo", "cookies.jpg")
+	fw.Write(productPhoto(r.t, 200))
+	mw.Close()
+	code, got := r.consoleSend("/admin/products", mw.FormDataContentType(), &body)
+	if code != http.StatusSeeOther || !strings.Contains(got, "done=created") {
+		r.t.Fatalf("create product in the console: %d %s", code, got)
+	}
+	list, err := r.s.app.Store.Products(r.t.Context(), commerce.ProductFilter{Limit: 10})
+	if err != nil || len(list) != 4 {
+		r.t.Fatalf("%d products after the console's, %v", len(list), err)
+	}
+	found := false
+	for _, p := range list {
+		found = found || p.Title["en"] == "Green tea cookies" && p.Image != "" && p.Price == commerce.CNY(3550) && p.Stock == 12 && p.CategoryID == cats[1].ID
+	}
+	if !found {
+		r.t.Fatalf("the console's product is not as typed: %+v", list)
+	}
+}
+
+// buyerOrders: a buyer in the web chat browses to the seller's product,
+// adds it to the cart and checks out at the new point.
+func (r *sellerRun) buyerOrders() {
+	t, s, u := r.t, r.s, r.buyer
+	rep := s.say(u, "text", "/start")
+	r.expect("welcome", rep[0].Text, "Harbour Goods")
+	rep = s.say(u, "action", button(t, rep, "Shop"))
+	rep = s.say(u, "action", button(t, rep, "Cosmetics"))
+	rep = s.say(u, "action", button(t, rep, "Rose face cream"))
+	r.expect("card", rep[0].Text, "Rose face cream", "¥129")
+	if rep[0].Image == "" {
+		t.Fatal("the card shows no photo")
+	}
+	rep = s.say(u, "action", button(t, rep, "Add 1"))
+	rep = s.say(u, "action", button(t, rep, "Cart"))
+	rep = s.say(u, "action", button(t, rep, "Check out"))
+	s.say(u, "action", button(t, rep, "Harbour counter"))
+	s.say(u, "text", "Chen Jing")
+	rep = s.say(u, "text", "13900139000")
+	m := orderNumberRe.FindStringSubmatch(lastText(rep))
+	if m == nil {
+		t.Fatalf("no order number in the review: %q", lastText(rep))
+	}
+	r.number = m[1]
+	confirm := button(t, rep, "Confirm")
+	r.orderID, _ = strconv.ParseInt(strings.TrimPrefix(confirm, "oc:"), 10, 64)
+	r.expect("confirm", lastText(s.say(u, "action", confirm)), "№"+r.number)
+	o := r.order(commerce.StatusConfirmed)
+	if pt, err := r.s.app.Store.PickupPoint(t.Context(), o.PickupPointID); err != nil || pt.Code != "HB1" || o.Phone != "+8613900139000" {
+		t.Fatalf("order %+v at %+v, %v", o, pt, err)
+	}
+}
+
+// order reads the order and fails unless it is in status want.
+func (r *sellerRun) order(want commerce.OrderStatus) commerce.Order {
+	r.t.Helper()
+	o, err := r.s.app.Store.Order(r.t.Context(), r.orderID)
+	if err != nil || o.Status != want || o.Number != r.number {
+		r.t.Fatalf("order %s: %+v, %v; want status %s", r.number, o, err, want)
+	}
+	return o
+}
+
+// sellerTold: the new-order notice reaches the seller's Telegram chat at
+// once (the job queue runs it), with a button that opens the order.
+func (r *sellerRun) sellerTold() {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range r.api.Messages(sellerTG) {
+			if strings.Contains(m.Text, "№"+r.number) && len(m.Markup) > 0 {
+				r.expect("open", r.press(bot.VerbSellerOrder.Of(r.orderID)), "№"+r.number, "Chen Jing")
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatalf("no notice of order %s in the seller's chat; last %q", r.number, r.last())
+}
+
+// shipAndArrive: shipped with the desk's button in Telegram, arrived with
+// the console's action form.
+func (r *sellerRun) shipAndArrive() {
+	r.press(bot.VerbDeskShip.Of(r.orderID))
+	r.order(commerce.StatusShipped)
+	csrf, page := r.consoleForm("/admin/orders/" + r.number)
+	if !strings.Contains(page, "/admin/orders/"+r.number+"/arrive") {
+		r.t.Fatalf("the console's order page offers no arrival: %s", page)
+	}
+	if code, got := r.consolePost("/admin/orders/"+r.number+"/arrive", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
+		r.t.Fatalf("arrive in the console: %d %s", code, got)
+	}
+	r.order(commerce.StatusReadyForPickup)
+}
+
 func sellerScenario(t *testing.T, cfg Config) {
 	r := newSellerRun(t, cfg)
 	r.setupProfile()
 	r.setupCategories()
 	r.setupPoint()
 	r.setupProducts()
+	r.consoleLogin()
+	r.consoleProduct()
+	r.buyerOrders()
+	r.sellerTold()
+	r.shipAndArrive()
 }
 
 func TestSellerEndToEndSQLite(t *testing.T) {
