@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/csv"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -400,6 +401,91 @@ func (r *sellerRun) shipAndArrive() {
 	r.order(commerce.StatusReadyForPickup)
 }
 
+// bookSlot: the arrival notice reaches the buyer's web chat with the
+// pickup code and times to book; the buyer books the first one.
+func (r *sellerRun) bookSlot() (code string) {
+	arrived := r.s.inbox(r.buyer, "№"+r.number)
+	m := codeRe.FindStringSubmatch(arrived.Text)
+	if m == nil {
+		r.t.Fatalf("arrival notice without a pickup code: %q", arrived.Text)
+	}
+	prefix := bot.VerbBookPickup.Of(r.orderID) + ":"
+	book := ""
+	for _, row := range arrived.Buttons {
+		for _, b := range row {
+			if book == "" && strings.HasPrefix(b.Action, prefix) {
+				book = b.Action
+			}
+		}
+	}
+	if book == "" {
+		r.t.Fatalf("arrival notice without times to book: %+v", arrived)
+	}
+	r.s.say(r.buyer, "action", book)
+	o := r.order(commerce.StatusReadyForPickup)
+	if _, err := r.s.app.pickup.ActiveBooking(r.t.Context(), o.Buyer, r.orderID); err != nil {
+		r.t.Fatalf("no booking after pressing %s: %v", book, err)
+	}
+	return m[1]
+}
+
+// handOver: the point's staff sign in to /staff with a link from the CLI
+// and hand the order over with the buyer's code.
+func (r *sellerRun) handOver(code string) {
+	link := strings.TrimSpace(runCLI(r.t, r.cfg, "staff", "link", counterStaff))
+	token, ok := strings.CutPrefix(link[strings.Index(link, "/staff/login"):], "/staff/login?token=")
+	if !ok {
+		r.t.Fatalf("staff link = %q", link)
+	}
+	staff := r.s.browser("staff")
+	res, err := staff.PostForm(r.s.base+"/staff/login", url.Values{"token": {token}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
+		r.t.Fatalf("staff sign in: HTTP %d", res.StatusCode)
+	}
+	_, page := r.s.getAs("staff", "/staff")
+	csrf := csrfRe.FindStringSubmatch(page)
+	pt, err := r.s.app.setup.PointByCode(r.t.Context(), "HB1")
+	if csrf == nil || err != nil {
+		r.t.Fatalf("staff page without a form (%v): %s", err, page)
+	}
+	form := url.Values{"csrf": {csrf[1]}, "point": {strconv.FormatInt(pt.ID, 10)}, "code": {code}}
+	for _, path := range []string{"/staff/inspect", "/staff/redeem"} {
+		res, err := staff.PostForm(r.s.base+path, form)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || path == "/staff/inspect" && !strings.Contains(string(body), r.number) {
+			r.t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+		}
+	}
+	r.order(commerce.StatusPickedUp)
+	r.s.inbox(r.buyer, "Thank you for collecting order №"+r.number)
+}
+
+// exported: the order is in the console's CSV, UTF-8 with a BOM.
+func (r *sellerRun) exported() {
+	code, body := r.s.getAs("console", "/admin/orders.csv")
+	if code != http.StatusOK || !strings.HasPrefix(body, "\uFEFF") {
+		r.t.Fatalf("orders.csv: %d, BOM %v", code, strings.HasPrefix(body, "\uFEFF"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF"))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		r.t.Fatalf("orders.csv: %d rows, %v:\n%s", len(rows), err, body)
+	}
+	row := strings.Join(rows[1], "|")
+	for _, want := range []string{r.number, string(commerce.StatusPickedUp), "Chen Jing", "HB1", "Rose face cream 50 ml", "129.00", "CNY"} {
+		if !strings.Contains(row, want) {
+			r.t.Fatalf("orders.csv row %q lacks %q", row, want)
+		}
+	}
+}
+
 func sellerScenario(t *testing.T, cfg Config) {
 	r := newSellerRun(t, cfg)
 	r.setupProfile()
@@ -411,6 +497,8 @@ func sellerScenario(t *testing.T, cfg Config) {
 	r.buyerOrders()
 	r.sellerTold()
 	r.shipAndArrive()
+	r.handOver(r.bookSlot())
+	r.exported()
 }
 
 func TestSellerEndToEndSQLite(t *testing.T) {
