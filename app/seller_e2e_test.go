@@ -216,10 +216,15 @@ func (r *sellerRun) setupProducts() {
 	if err != nil || len(list) != 3 {
 		r.t.Fatalf("products %d, %v", len(list), err)
 	}
+	cats, _ := r.s.app.setup.Categories(r.t.Context())
 	for _, p := range list {
-		if p.Image == "" || !p.Active || p.Price.Currency != "CNY" {
-			r.t.Fatalf("product %+v: want a photo, active, in CNY", p)
+		snack := strings.HasPrefix(p.Title["en"], "Sesame")
+		if p.Image == "" || !p.Active || p.Price.Currency != "CNY" || snack != (p.CategoryID == cats[1].ID) {
+			r.t.Fatalf("product %+v: want a photo, active, in CNY, in its category", p)
 		}
+	}
+	if r.api.Count(telegramtest.FileMethod) != 3 {
+		r.t.Fatalf("%d photo downloads from Telegram; want 3", r.api.Count(telegramtest.FileMethod))
 	}
 }
 
@@ -337,8 +342,10 @@ func (r *sellerRun) buyerOrders() {
 	rep = s.say(u, "action", button(t, rep, "Cosmetics"))
 	rep = s.say(u, "action", button(t, rep, "Rose face cream"))
 	r.expect("card", rep[0].Text, "Rose face cream", "¥129")
-	if rep[0].Image == "" {
-		t.Fatal("the card shows no photo")
+	// The photo the seller sent in Telegram, read from the fake's file
+	// download, is what the web card shows.
+	if code, img := s.get(rep[0].Image); code != http.StatusOK || !strings.HasPrefix(img, "\xff\xd8") {
+		t.Fatalf("the card's photo %q: HTTP %d", rep[0].Image, code)
 	}
 	rep = s.say(u, "action", button(t, rep, "Add 1"))
 	rep = s.say(u, "action", button(t, rep, "Cart"))
@@ -389,7 +396,7 @@ func (r *sellerRun) sellerTold() {
 // shipAndArrive: shipped with the desk's button in Telegram, arrived with
 // the console's action form.
 func (r *sellerRun) shipAndArrive() {
-	r.press(bot.VerbDeskShip.Of(r.orderID))
+	r.expect("ship", r.press(bot.VerbDeskShip.Of(r.orderID)), "№"+r.number)
 	r.order(commerce.StatusShipped)
 	csrf, page := r.consoleForm("/admin/orders/" + r.number)
 	if !strings.Contains(page, "/admin/orders/"+r.number+"/arrive") {
