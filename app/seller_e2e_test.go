@@ -266,6 +266,39 @@ func (r *sellerRun) consoleLogin() {
 	}
 }
 
+// cli runs a shopbot command against the shop's database, as the seller
+// would on the server (SHOPBOT_ADMINS and the public URL set).
+func (r *sellerRun) cli(args ...string) string {
+	r.t.Helper()
+	vars := map[string]string{"DATABASE_URL": r.cfg.DatabaseURL, "REDIS_URL": r.cfg.RedisURL, "SHOPBOT_REDIS_PREFIX": r.cfg.RedisPrefix,
+		"SHOPBOT_ADMINS": strings.Join(r.cfg.Admins, ","), "SHOPBOT_PUBLIC_URL": r.cfg.PublicURL, "SHOPBOT_SEED_DEMO": "false"}
+	code, out, errOut := shopbot(r.t, vars)(args...)
+	if code != 0 {
+		r.t.Fatalf("shopbot %v: exit %d\n%s", args, code, errOut)
+	}
+	return out
+}
+
+// consoleOnPhone: a second device signs in with the link of "shopbot admin
+// link" and finds the order on the orders page.
+func (r *sellerRun) consoleOnPhone() {
+	m := consoleLinkRe.FindStringSubmatch(r.cli("admin", "link", "tg:5150"))
+	if m == nil {
+		r.t.Fatal("shopbot admin link printed no link")
+	}
+	res, err := r.s.browser("phone").PostForm(r.s.base+"/admin/login", url.Values{"token": {strings.TrimPrefix(m[1], "/admin/login?token=")}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		r.t.Fatalf("sign in with the CLI's link: HTTP %d", res.StatusCode)
+	}
+	if code, page := r.s.getAs("phone", "/admin/orders?q="+r.number); code != http.StatusOK || !strings.Contains(page, r.number) || !strings.Contains(page, "Chen Jing") {
+		r.t.Fatalf("/admin/orders?q=%s: %d %s", r.number, code, page)
+	}
+}
+
 // consoleForm reads the CSRF token of the form on a console page.
 func (r *sellerRun) consoleForm(path string) (csrf, page string) {
 	r.t.Helper()
@@ -503,6 +536,7 @@ func sellerScenario(t *testing.T, cfg Config) {
 	r.consoleProduct()
 	r.buyerOrders()
 	r.sellerTold()
+	r.consoleOnPhone()
 	r.shipAndArrive()
 	r.handOver(r.bookSlot())
 	r.exported()
