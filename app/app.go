@@ -181,6 +181,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		if err := a.seedIfEmpty(ctx); err != nil {
 			return nil, err
 		}
+		a.setup.Forget() // read before the seed wrote the demo's profile
 	}
 	texts, err := templates.Load()
 	if err != nil {
