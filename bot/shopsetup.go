@@ -36,7 +36,7 @@ func (t *turn) welcome() string {
 // tr is a seller's text (a product's title, a category's name) in the
 // buyer's language, else in the shop's default language, else in any.
 func (t *turn) tr(x commerce.Text) string {
-	if s := x[t.lang]; s != "" {
+	if s := x[t.lang]; s != "" || len(x) == 0 {
 		return s
 	}
 	p, _ := t.profile()
