@@ -75,9 +75,11 @@ func (e *cliEnv) root() *cli.Command {
 			e.dropCommand(),
 			e.pickupCommand(),
 			e.staffCommand(),
+			e.adminCommand(),
 			e.broadcastCommand(),
 			e.wechatCommand(),
 			e.webCommand(),
+			e.labelsCommand(),
 		},
 	}
 }

@@ -46,7 +46,8 @@ const (
 const pageSize = 6
 
 type browseHandler struct {
-	shop *commerce.Shop
+	shop    *commerce.Shop
+	restock *restockHandler // nil: no "Notify me" on sold-out cards
 }
 
 func (h *browseHandler) routes() routes {
@@ -223,6 +224,9 @@ func (h *browseHandler) product(t *turn, id int64, qty int, edit bool) ([]Reply,
 			},
 			[]Button{{Text: t.text("btn_add", map[string]any{"Qty": qty, "Total": p.Price.Mul(qty)}),
 				Action: VerbAdd.Of(p.ID, qty, p.Price.Amount)}})
+	}
+	if p.Stock <= 0 && h.restock != nil {
+		rows = append(rows, []Button{h.restock.notifyButton(t, p)})
 	}
 	rows = append(rows, []Button{{Text: t.text("btn_back", nil), Action: VerbCategory.Of(p.CategoryID, 0)}, t.cartButton()})
 	if t.isSeller() {

@@ -32,10 +32,12 @@ type ShopStore interface {
 	commerce.DropStore
 	commerce.DropPostStore
 	commerce.PickupServiceStore
+	commerce.OrderDeskStore
 	commerce.SellerStore
 	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	commerce.ConsoleStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -104,12 +106,15 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
+			{"OrderDesk", runOrderDesk},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
 			{"Persons", runPersons},
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
+			{"Search", runSearch},
+			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 		} {
