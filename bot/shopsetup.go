@@ -42,3 +42,15 @@ func (t *turn) tr(x commerce.Text) string {
 	p, _ := t.profile()
 	return p.TextIn(x, t.lang)
 }
+
+// offeredLang keeps the chat in a language the shop offers: one it does
+// not (the platform's hint, or a language the shop stopped offering) gives
+// way to the shop's default language.
+func (t *turn) offeredLang() {
+	if t.r.o.Setup == nil {
+		return
+	}
+	if p, _ := t.profile(); !p.Speaks(t.lang) && p.DefaultLang != "" {
+		t.s.Lang, t.lang = p.DefaultLang, p.DefaultLang
+	}
+}

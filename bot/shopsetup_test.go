@@ -107,6 +107,17 @@ func TestSetupWizard(t *testing.T) {
 		t.Errorf("currency after a cancelled edit = %s", p.Currency)
 	}
 
+	// The shop speaks ru and en: a Chinese buyer is answered in its default
+	// language, and the language menu offers only those two.
+	zh := h.user(t, "buyer-zh", "zh-CN")
+	r := zh.press(bot.VerbLanguages.Of())
+	if got := actions(r[0]); len(got) != 1 || !slices.Equal(got[0], []string{bot.VerbLanguage.Of("en"), bot.VerbLanguage.Of("ru")}) {
+		t.Errorf("language menu of a ru+en shop = %v", got)
+	}
+	if r[0].Text != texts.Text("ru", "lang_choose", nil) {
+		t.Errorf("a Chinese buyer of a ru+en shop is answered %q, want Russian", r[0].Text)
+	}
+
 	// Buyers have no setup commands.
 	wantText(t, buyer.send("/settings"), 0, buyer.tx("help_unknown", nil))
 	wantText(t, buyer.send("/categories"), 0, buyer.tx("help_unknown", nil))

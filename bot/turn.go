@@ -35,6 +35,7 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 		}
 	}
 	t := &turn{r: r, ctx: ctx, s: s, m: m, lang: s.Lang}
+	t.offeredLang()
 	rt := r.routes
 	if m.Action != "" {
 		return t.action(m.Action)
