@@ -54,3 +54,16 @@ func (t *turn) offeredLang() {
 		t.s.Lang, t.lang = p.DefaultLang, p.DefaultLang
 	}
 }
+
+// contactHours is the line of /help saying when the seller can be reached,
+// "" when the profile does not say.
+func (t *turn) contactHours() string {
+	if t.r.o.Setup == nil {
+		return ""
+	}
+	p, _ := t.profile()
+	if p.ContactHours == "" {
+		return ""
+	}
+	return "\n" + t.text("shop_contact_hours", map[string]any{"ContactHours": p.ContactHours})
+}

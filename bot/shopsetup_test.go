@@ -118,6 +118,8 @@ func TestSetupWizard(t *testing.T) {
 		t.Errorf("a Chinese buyer of a ru+en shop is answered %q, want Russian", r[0].Text)
 	}
 
+	wantIn(t, buyer.send("/help"), 0, "Пн–Пт 10:00–19:00")
+
 	// Buyers have no setup commands.
 	wantText(t, buyer.send("/settings"), 0, buyer.tx("help_unknown", nil))
 	wantText(t, buyer.send("/categories"), 0, buyer.tx("help_unknown", nil))
