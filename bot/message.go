@@ -93,6 +93,8 @@ type Notice struct {
 	Orders string `json:"orders,omitempty"`
 	// NoteID names the seller's note of a NoticeOrderNote.
 	NoteID int64 `json:"note_id,omitempty"`
+	// ProductID names the product of a NoticeRestocked.
+	ProductID int64 `json:"product_id,omitempty"`
 }
 
 // Notice kinds.

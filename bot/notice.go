@@ -12,9 +12,10 @@ import (
 
 // Notices of a feature switched off cannot be rendered.
 var (
-	errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
-	errNoDrops  = errors.New("bot: drop notices need Options.Drops")
-	errNoDesk   = errors.New("bot: order notes need Options.Desk")
+	errNoPickup  = errors.New("bot: pickup notices need Options.Pickup")
+	errNoDrops   = errors.New("bot: drop notices need Options.Drops")
+	errNoDesk    = errors.New("bot: order notes need Options.Desk")
+	errNoRestock = errors.New("bot: back-in-stock notices need Options.Restock")
 )
 
 // RenderNotice turns a notice into the replies to deliver to n.ChatID on
@@ -46,6 +47,12 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 			return r.desk.renderNote(t, n)
 		}
 		return r.orders.renderCancelNotice(t, n)
+	}
+	if n.Kind == NoticeRestocked {
+		if r.restock == nil {
+			return nil, errNoRestock
+		}
+		return r.restock.renderNotice(r, ctx, n)
 	}
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
 		if r.drops == nil {

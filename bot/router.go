@@ -97,6 +97,12 @@ type Options struct {
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// Restock offers "Notify me" on sold-out products and renders the
+	// back-in-stock notices; nil turns it off.
+	Restock *commerce.Restock
+	// ConsoleLink makes a seller's login link to the console (/console);
+	// nil answers /console as an unknown command.
+	ConsoleLink func(ctx context.Context, identity string) (ConsoleLink, error)
 	// Setup is the shop's profile, categories and pickup points as the
 	// seller sets them up: buyers are greeted with the shop's name and
 	// welcome, sellers get /settings and /categories. Nil: the built-in
@@ -145,6 +151,10 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	setup      *setupHandler     // Options.Setup
+	questions  *questionsHandler // search; asking the sellers with Options.Questions
+	restock    *restockHandler   // Options.Restock
+	console    *consoleHandler
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -199,10 +209,19 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	if o.Setup != nil {
+		r.setup = &setupHandler{setup: o.Setup, seller: r.seller, staff: r.staff, wizard: o.SetupWizard}
+	}
 	if o.Desk != nil {
 		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
 		r.orders.desk = r.desk
 	}
+	r.questions = &questionsHandler{shop: o.Shop}
+	if o.Restock != nil {
+		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
+		r.browse.restock = r.restock
+	}
+	r.console = &consoleHandler{link: o.ConsoleLink}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -231,6 +250,15 @@ func (r *Router) featureRoutes() []routes {
 	if r.link != nil {
 		list = append(list, r.link.routes())
 	}
+	if r.setup != nil {
+		list = append(list, r.setup.routes())
+	}
+	if r.restock != nil {
+		list = append(list, r.restock.routes())
+	}
+	list = append(list, r.console.routes())
+	// Last: free text no feature above took is a search.
+	list = append(list, r.questions.routes())
 	return list
 }
 

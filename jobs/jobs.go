@@ -39,8 +39,11 @@ type Options struct {
 
 	// Pickup, Render and Deliver enable pickup notices, reminders and
 	// missed-slot release; Admins receive seller alerts ("tg:123").
-	Pickup  *commerce.Pickup
-	Drops   *commerce.DropService // nil: no drop reservations to expire
+	Pickup *commerce.Pickup
+	Drops  *commerce.DropService // nil: no drop reservations to expire
+	// Restock delivers the back-in-stock notices of ProductRestocked
+	// (bot.NoticeRestocked, one job per waiting buyer).
+	Restock bool
 	Render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
 	Deliver Deliverer
 	// Route is where a rendered notice is delivered (bot.Router.NoticeTarget:
@@ -70,6 +73,8 @@ type Queue struct {
 	desk   bool    // new orders become seller notices
 	fanout *Fanout // nil: no broadcasts
 	bstore commerce.BroadcastStore
+	// restock: ProductRestocked events become notices
+	restock bool
 }
 
 // ExpireReservationArgs releases a pending order's stock when its reservation ends.
@@ -207,10 +212,10 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 		river.AddWorker(workers, &startDropWorker{drops: o.Drops})
 		river.AddWorker(workers, &offerDropWorker{drops: o.Drops})
 	}
-	if o.Pickup != nil || o.Drops != nil {
-		// Pickup and drops tell users things through notices.
+	if o.Pickup != nil || o.Drops != nil || o.Restock {
+		// Pickup, drops and back in stock tell users things through notices.
 		if o.Render == nil || o.Deliver == nil {
-			return nil, errors.New("jobs: Pickup and Drops need Render and Deliver")
+			return nil, errors.New("jobs: Pickup, Drops and Restock need Render and Deliver")
 		}
 		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver, route: o.Route})
 	}
@@ -253,7 +258,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
 	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout,
-		desk: o.Desk != nil}
+		desk: o.Desk != nil, restock: o.Restock}
 	if o.Broadcast != nil {
 		q.bstore = o.Broadcast.Store
 	}
@@ -301,6 +306,9 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 		}
 		_, err := q.client.InsertManyTx(ctx, tx, params)
 		return err
+	}
+	if e, ok := e.(commerce.ProductRestocked); ok {
+		return q.insertRestockJobs(ctx, tx, e)
 	}
 	if ok, err := q.insertDropJobs(ctx, tx, e); ok || err != nil {
 		return err
