@@ -34,6 +34,9 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 			m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
 		return r.orders.renderCancelNotice(t, n)
 	}
+	if n.Kind == NoticeQuestion || n.Kind == NoticeAnswer {
+		return r.questions.renderNotice(r, ctx, n)
+	}
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
 		if r.drops == nil {
 			return nil, errNoDrops

@@ -93,6 +93,10 @@ type Options struct {
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// Questions passes buyers' messages on to the sellers (Admins) and
+	// their answers back: "Ask the seller" after a search that found
+	// nothing, /human, /reply, /questions. Nil: search only.
+	Questions *commerce.Questions
 	// Setup is the shop's profile, categories and pickup points as the
 	// seller sets them up: buyers are greeted with the shop's name and
 	// welcome, sellers get /settings and /categories. Nil: the built-in
@@ -195,7 +199,7 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
-	r.questions = &questionsHandler{shop: o.Shop}
+	r.questions = &questionsHandler{shop: o.Shop, questions: o.Questions}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -223,6 +227,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	// Last: free text no feature above took is a search.
 	list = append(list, r.questions.routes())
+	if r.o.Questions != nil {
+		list = append(list, r.questions.askRoutes(), r.questions.sellerRoutes())
+	}
 	return list
 }
 

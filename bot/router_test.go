@@ -43,8 +43,10 @@ type harness struct {
 	drops  *commerce.DropService // nil unless harnessOptions.drops
 	// persons links chats (nil unless harnessOptions.persons).
 	persons *commerce.Persons
-	placed  atomic.Int64 // EventOrderPlaced count
-	upd     atomic.Int64 // update id sequence
+	// questions passes buyers' messages to the sellers (nil unless harnessOptions.questions).
+	questions *commerce.Questions
+	placed    atomic.Int64 // EventOrderPlaced count
+	upd       atomic.Int64 // update id sequence
 }
 
 type harnessOptions struct {
@@ -71,6 +73,10 @@ type harnessOptions struct {
 	persons bool
 	// limits are the shop's and the drops' per-person limits (zero: the defaults).
 	limits commerce.PersonLimits
+	// questions turns on asking the sellers (commerce.Questions on the same
+	// store and clock; questionLimits, when set, its limits).
+	questions      bool
+	questionLimits commerce.QuestionLimits
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -137,6 +143,9 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.persons {
 		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
+	if o.questions {
+		h.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: st, Clock: h.clock, Limits: o.questionLimits})
+	}
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
 	if o.broadcasts {
@@ -150,7 +159,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Questions: h.questions,
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)

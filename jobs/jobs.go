@@ -278,6 +278,9 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 		_, err := q.client.InsertManyTx(ctx, tx, params)
 		return err
 	}
+	if ok, err := q.insertQuestionJobs(ctx, tx, e); ok || err != nil {
+		return err
+	}
 	if ok, err := q.insertDropJobs(ctx, tx, e); ok || err != nil {
 		return err
 	}

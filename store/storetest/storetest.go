@@ -36,6 +36,7 @@ type ShopStore interface {
 	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	commerce.QuestionStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -111,6 +112,7 @@ func Run(t *testing.T, d Driver) {
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
 			{"Search", runSearch},
+			{"Questions", runQuestions},
 			{"ShopSetup", runShopSetup},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
