@@ -12,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"shopbot/admin"
 	"shopbot/bot"
 	"shopbot/bot/telegram"
 	"shopbot/bot/web"
@@ -40,12 +41,14 @@ type App struct {
 	seller  *commerce.Seller
 	setup   *commerce.ShopSetup
 	persons *commerce.Persons
+	desk    *commerce.OrderDesk // the seller's orders (app/orderdesk.go)
+	posts   *bot.GroupPosts
 	// questions: buyers' messages to the sellers and their answers (app/questions.go).
 	questions *commerce.Questions
-	posts     *bot.GroupPosts
 	secret    []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
 	Router    *bot.Router
 	staff     *staff.Page
+	console   *admin.Console
 	queue     *jobs.Queue
 	wechat    *wechat.Adapter
 	tg        *telegram.Adapter
@@ -97,6 +100,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock, Shop: a.setup})
+	a.desk = a.newOrderDesk()
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log, Limits: cfg.Limits, Phone: phone}
 
 	var sessions chatstate.SessionStore = a.Store
@@ -167,7 +171,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	}
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
-		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
+		Pickup: a.pickup, Drops: a.drops, Restock: true, Deliver: deliverer{a}, Admins: cfg.Admins, Desk: a.desk,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
@@ -194,6 +198,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
 		Questions: a.questions,
 		LogKey:    bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
+		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
+		ConsoleLink: a.consoleLink,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {
@@ -202,6 +208,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Key: staffKey, Store: a.Store, Proxies: cfg.TrustedProxies,
 		LogKey:    bot.LogIDKey(a.secret),
 		PublicURL: cfg.PublicURL, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
+		return nil, err
+	}
+	if err := a.openConsole(ctx, texts); err != nil {
 		return nil, err
 	}
 	if cfg.WeChat.AppID != "" {
@@ -391,6 +400,7 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write(png)
 	})
 	a.staff.Register(mux)
+	a.console.Register(mux)
 	mux.HandleFunc("GET /b/{name}", a.broadcastImage)
 	mux.HandleFunc("GET /link/{code}/qr.png", a.linkQR)
 	if a.wechat != nil {

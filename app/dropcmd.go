@@ -144,6 +144,8 @@ func (e *cliEnv) dropCreate(ctx context.Context, cmd *cli.Command) error {
 		fmt.Fprintf(e.stdout, "drop %s: %d × %s (%s) at %s, starts %s, limit %d, reservation %s\n", d.Code, d.Units, p.SKU,
 			p.Title.In("en"), d.Price, d.StartsAt.In(pages.zone(d)).Format("2006-01-02 15:04 MST"), d.PerBuyerLimit, d.ReservationTTL)
 		fmt.Fprintf(e.stdout, "page:   %s\nposter: %s\n", links.Page, links.Poster)
+		fmt.Fprintf(e.stdout, "stock:  %d of %s on hand in the shop; the drop's %d units are separate: selling them does not change the stock, and the stock does not limit them\n",
+			p.Stock, p.SKU, d.Units)
 		if links.Bot != "" {
 			fmt.Fprintf(e.stdout, "bot:    %s\n", links.Bot)
 		}
@@ -168,11 +170,25 @@ func (e *cliEnv) dropList(ctx context.Context, cmd *cli.Command) error {
 			if p, err := a.Store.Product(ctx, d.ProductID); err == nil {
 				title = p.Title.In("en")
 			}
-			fmt.Fprintf(e.stdout, "%s  %s  %4d/%-4d left  %-14s  %s\n", d.Code,
-				d.StartsAt.In(dropPages{a}.zone(d)).Format("2006-01-02 15:04 MST"), d.Left, d.Units, d.Price, title)
+			fmt.Fprintf(e.stdout, "%s  %s  %-9s  %4d/%-4d left  %-14s  %s\n", d.Code,
+				d.StartsAt.In(dropPages{a}.zone(d)).Format("2006-01-02 15:04 MST"), dropState(d, a.drops.Now()), d.Left, d.Units, d.Price, title)
 		}
 		return nil
 	})
+}
+
+// dropState is a drop's state for the list: cancelled, scheduled (before
+// its start), on sale, or ended (started and no unit left).
+func dropState(d commerce.Drop, now time.Time) string {
+	switch {
+	case !d.CancelledAt.IsZero():
+		return "cancelled"
+	case now.Before(d.StartsAt):
+		return "scheduled"
+	case d.Left <= 0:
+		return "ended"
+	}
+	return "on sale"
 }
 
 func (e *cliEnv) dropShow(ctx context.Context, cmd *cli.Command) error {
@@ -198,8 +214,8 @@ func (e *cliEnv) dropShow(ctx context.Context, cmd *cli.Command) error {
 		links := pages.links(d.Code)
 		fmt.Fprintf(e.stdout, "drop %s: %s (%s) at %s, starts %s, limit %d, reservation %s\n", d.Code, p.Title.In("en"), p.SKU,
 			d.Price, d.StartsAt.In(pages.zone(d)).Format("2006-01-02 15:04 MST"), d.PerBuyerLimit, d.ReservationTTL)
-		fmt.Fprintf(e.stdout, "units=%d sold=%d reserved=%d left=%d waitlisted=%d subscribers=%d orders=%d revenue=%s\n",
-			d.Units, st.Sold, st.Reserved, st.Drop.Left, st.Waitlisted, st.Subscribers, st.Orders, st.Revenue)
+		fmt.Fprintf(e.stdout, "state=%s units=%d sold=%d reserved=%d left=%d waitlisted=%d subscribers=%d orders=%d revenue=%s\n",
+			dropState(st.Drop, a.drops.Now()), d.Units, st.Sold, st.Reserved, st.Drop.Left, st.Waitlisted, st.Subscribers, st.Orders, st.Revenue)
 		fmt.Fprintf(e.stdout, "page:   %s\nposter: %s\n", links.Page, links.Poster)
 		return nil
 	})

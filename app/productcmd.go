@@ -31,7 +31,11 @@ func (e *cliEnv) productCommand() *cli.Command {
 		return &cli.StringFlag{Name: "price", Required: required, Usage: "the `PRICE`, e.g. 129.00"}
 	}
 	stock := func(required bool) cli.Flag {
-		return &cli.StringFlag{Name: "stock", Required: required, Usage: "`N` units in stock"}
+		usage := "`N` units in stock"
+		if !required {
+			usage = "`N` sets the stock, +N adds N units, -N takes N away (never below 0)"
+		}
+		return &cli.StringFlag{Name: "stock", Required: required, Usage: usage}
 	}
 	desc := func() cli.Flag {
 		return &cli.StringFlag{Name: "description", Usage: "the product's `DESCRIPTION` in --lang"}
@@ -42,7 +46,7 @@ func (e *cliEnv) productCommand() *cli.Command {
 	ref := "ID|SKU"
 	return &cli.Command{
 		Name:        "product",
-		Usage:       "the seller's catalog: add (with a picture), edit, hide, show, list",
+		Usage:       "the seller's catalog: add (with a picture), edit, hide, unhide, show, list",
 		Description: productDescription,
 		Commands: []*cli.Command{
 			{Name: "add", Usage: "add a product", Description: productDescription,
@@ -59,8 +63,9 @@ func (e *cliEnv) productCommand() *cli.Command {
 				Description: productDescription,
 				Flags:       []cli.Flag{price(false), stock(false), title(false), desc(), lang()},
 				Action:      e.productEdit},
-			{Name: "hide", Usage: "hide a product from buyers", ArgsUsage: ref, Action: e.productSetActive},
-			{Name: "show", Usage: "show a hidden product to buyers again", ArgsUsage: ref, Action: e.productSetActive},
+			{Name: "hide", Usage: "hide products from buyers (one or more)", ArgsUsage: ref + " [" + ref + "…]", Action: e.productSetActive},
+			{Name: "unhide", Usage: "show hidden products to buyers again (one or more)", ArgsUsage: ref + " [" + ref + "…]", Action: e.productSetActive},
+			{Name: "show", Usage: "print a product: every field in every language", ArgsUsage: ref, Action: e.productShow},
 			{Name: "list", Usage: "the catalog",
 				Flags:  []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "include hidden products"}},
 				Action: e.productList},
@@ -73,6 +78,7 @@ type productInput struct {
 	title, desc, lang string
 	price             commerce.Money
 	stock             int
+	stockDelta        bool // --stock +N or -N: stock is the change
 	origin            commerce.Origin
 	image             []byte
 }
@@ -108,12 +114,9 @@ func readProductInput(cmd *cli.Command) (productInput, error) {
 		in.price = m
 	}
 	if cmd.IsSet("stock") {
-		stock := cmd.String("stock")
-		n, err := strconv.Atoi(strings.TrimSpace(stock))
-		if err != nil || commerce.CheckStock(n) != nil {
-			return in, cmdline.Usagef("--stock %q: a whole number from 0 to %d", stock, commerce.MaxStock)
+		if in.stock, in.stockDelta, err = parseStockFlag(cmd.String("stock")); err != nil {
+			return in, err
 		}
-		in.stock = n
 	}
 	if cmd.IsSet("origin") {
 		origin := cmd.String("origin")
@@ -150,6 +153,9 @@ func (e *cliEnv) productAdd(ctx context.Context, cmd *cli.Command) error {
 	in, err := readProductInput(cmd)
 	if err != nil {
 		return err
+	}
+	if in.stockDelta {
+		return cmdline.Usagef("--stock %q: a new product's stock is a whole number from 0 to %d", cmd.String("stock"), commerce.MaxStock)
 	}
 	sku, category := cmd.String("sku"), cmd.String("category")
 	if cmd.IsSet("sku") && (strings.TrimSpace(sku) == "" || len(sku) > 64 || strings.ContainsFunc(sku, func(r rune) bool { return r <= ' ' })) {
@@ -229,13 +235,8 @@ func (e *cliEnv) productEdit(ctx context.Context, cmd *cli.Command) error {
 			}
 		}
 		if set("stock") {
-			// Applied as the difference to the stock just read, so a sale
-			// in between is not undone (commerce.Seller.SetStock).
-			if p, err = a.seller.SetStock(ctx, p.ID, p.Stock, in.stock); err != nil {
-				return fmt.Errorf("stock: sales meanwhile left too little to set %d, try again: %w", in.stock, err)
-			}
-			if p.Stock != in.stock {
-				fmt.Fprintf(e.stdout, "note: orders changed the stock meanwhile; it is %d\n", p.Stock)
+			if p, err = e.editStock(ctx, a, p, in); err != nil {
+				return err
 			}
 		}
 		fmt.Fprintf(e.stdout, "product %d (SKU %s): %s\n", p.ID, p.SKU, describe(p, in.lang))
@@ -243,8 +244,107 @@ func (e *cliEnv) productEdit(ctx context.Context, cmd *cli.Command) error {
 	})
 }
 
-// productSetActive is "product hide" and "product show".
+// editStock applies --stock: +N adds, -N takes away (refused below zero),
+// N sets. Setting is applied as the difference to the stock just read, so a
+// sale in between is not undone (commerce.Seller.SetStock).
+func (e *cliEnv) editStock(ctx context.Context, a *App, p commerce.Product, in productInput) (commerce.Product, error) {
+	if in.stockDelta {
+		after, err := a.seller.AddStock(ctx, p.ID, in.stock)
+		switch {
+		case errors.Is(err, commerce.ErrSoldOut):
+			return p, fmt.Errorf("--stock %+d: product %d has only %d in stock; the stock cannot go below 0, nothing changed",
+				in.stock, p.ID, after.Stock)
+		case errors.Is(err, commerce.ErrInvalid):
+			return p, fmt.Errorf("--stock %+d: the stock would pass %d, nothing changed", in.stock, commerce.MaxStock)
+		}
+		return after, err
+	}
+	after, err := a.seller.SetStock(ctx, p.ID, p.Stock, in.stock)
+	if err != nil {
+		return p, fmt.Errorf("stock: sales meanwhile left too little to set %d, try again: %w", in.stock, err)
+	}
+	if after.Stock != in.stock {
+		fmt.Fprintf(e.stdout, "note: orders changed the stock meanwhile; it is %d\n", after.Stock)
+	}
+	return after, nil
+}
+
+// parseStockFlag reads --stock: "5" sets, "+5" adds, "-2" takes away.
+func parseStockFlag(s string) (n int, delta bool, err error) {
+	t := strings.TrimSpace(s)
+	sign := 1
+	switch {
+	case strings.HasPrefix(t, "+"):
+		delta, t = true, t[1:]
+	case strings.HasPrefix(t, "-"):
+		delta, sign, t = true, -1, t[1:]
+	case strings.HasPrefix(t, "−"):
+		delta, sign, t = true, -1, strings.TrimPrefix(t, "−")
+	}
+	n, aerr := strconv.Atoi(t)
+	if aerr != nil || t == "" || t[0] < '0' || t[0] > '9' || commerce.CheckStock(n) != nil || (delta && n == 0) {
+		return 0, false, cmdline.Usagef("--stock %q: a whole number from 0 to %d sets the stock, +N adds, -N takes away", s, commerce.MaxStock)
+	}
+	return sign * n, delta, nil
+}
+
+// productSetActive is "product hide" and "product unhide" of one or more
+// products by ID or SKU. Every reference is looked up first; the ones found
+// are changed, each reported on its own line, and the ones not found are
+// named: exit 3 when some were not found, 1 when none was.
 func (e *cliEnv) productSetActive(ctx context.Context, cmd *cli.Command) error {
+	refs := cmd.Args().Slice()
+	if len(refs) == 0 {
+		return cmdline.Usagef("missing the product's ID or SKU")
+	}
+	active := cmd.Name == "unhide"
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		var found []commerce.Product
+		var missing []string
+		seen := map[int64]bool{}
+		for _, ref := range refs {
+			p, err := findProduct(ctx, a, ref)
+			switch {
+			case err == nil && seen[p.ID]:
+				continue
+			case err == nil:
+				seen[p.ID] = true
+				found = append(found, p)
+			case errors.Is(err, errNoProduct):
+				missing = append(missing, ref)
+				fmt.Fprintf(e.stdout, "%s: no such product, skipped\n", ref)
+			default:
+				return err
+			}
+		}
+		if len(found) == 0 {
+			return fmt.Errorf("no product with ID or SKU %s (see shopbot product list --all)", strings.Join(quoteAll(missing), ", "))
+		}
+		for _, f := range found {
+			p, err := a.seller.SetActive(ctx, f.ID, active)
+			if err != nil {
+				return fmt.Errorf("product %d: %w (the products printed above are changed)", f.ID, err)
+			}
+			fmt.Fprintf(e.stdout, "product %d (SKU %s): %s\n", p.ID, p.SKU, describe(p, "en"))
+		}
+		if len(missing) > 0 {
+			return cmdline.NotDonef("%d of %d changed; no product with ID or SKU %s (see shopbot product list --all)",
+				len(found), len(found)+len(missing), strings.Join(quoteAll(missing), ", "))
+		}
+		return nil
+	})
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+// productShow is "product show ID|SKU": the product as stored, read only.
+func (e *cliEnv) productShow(ctx context.Context, cmd *cli.Command) error {
 	target, err := oneArg(cmd, "the product's ID or SKU")
 	if err != nil {
 		return err
@@ -254,11 +354,27 @@ func (e *cliEnv) productSetActive(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		if p, err = a.seller.SetActive(ctx, p.ID, cmd.Name == "show"); err != nil {
-			return err
+		state := "visible"
+		if !p.Active {
+			state = "hidden (shopbot product unhide " + strconv.FormatInt(p.ID, 10) + " shows it again)"
 		}
-		fmt.Fprintf(e.stdout, "product %d (SKU %s): %s\n", p.ID, p.SKU, describe(p, "en"))
-		return nil
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "product\t%d\nSKU\t%s\nstate\t%s\nprice\t%s\nstock\t%d\norigin\t%s\ncategory\t%d\n",
+			p.ID, p.SKU, state, p.Price, p.Stock, p.Origin, p.CategoryID)
+		for _, lang := range commerce.Languages {
+			if t := p.Title[lang]; t != "" {
+				fmt.Fprintf(w, "title %s\t%s\n", lang, t)
+			}
+		}
+		for _, lang := range commerce.Languages {
+			if d := p.Description[lang]; d != "" {
+				fmt.Fprintf(w, "description %s\t%s\n", lang, strings.ReplaceAll(d, "\n", " "))
+			}
+		}
+		if p.Image != "" {
+			fmt.Fprintf(w, "image\t%s\n", p.Image)
+		}
+		return w.Flush()
 	})
 }
 
@@ -304,10 +420,13 @@ func findProduct(ctx context.Context, a *App, ref string) (commerce.Product, err
 	}
 	p, err := a.Store.ProductBySKU(ctx, ref)
 	if errors.Is(err, commerce.ErrNotFound) {
-		return p, fmt.Errorf("no product with ID or SKU %q (see shopbot product list --all)", ref)
+		return p, fmt.Errorf("%w %q (see shopbot product list --all)", errNoProduct, ref)
 	}
 	return p, err
 }
+
+// errNoProduct: no product has the ID or SKU given.
+var errNoProduct = errors.New("no product with ID or SKU")
 
 // findCategory reads a category by ID, slug or title in any language.
 func findCategory(ctx context.Context, a *App, ref string) (commerce.Category, error) {
@@ -330,7 +449,7 @@ func findCategory(ctx context.Context, a *App, ref string) (commerce.Category, e
 		return found[0], nil
 	}
 	if len(cats) == 0 {
-		return commerce.Category{}, cmdline.Usagef("there are no categories yet: load some with shopbot catalog import or shopbot demo seed")
+		return commerce.Category{}, cmdline.Usagef("there are no categories yet: add one with shopbot categories add TITLE (or load some with shopbot catalog import)")
 	}
 	var known []string
 	for _, c := range cats {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -130,8 +131,14 @@ func TestProductCommands(t *testing.T) {
 	if strings.Contains(visible, sku) || !strings.Contains(all, sku) || !strings.Contains(all, "hidden") {
 		t.Fatalf("list after hiding:\n%s\n--all:\n%s", visible, all)
 	}
-	if code, _, _ = run("product", "show", sku); code != 0 {
-		t.Fatal("show failed")
+	if code, out, _ = run("product", "show", sku); code != 0 || !strings.Contains(out, "hidden") || !strings.Contains(out, "Сыворотка") {
+		t.Fatalf("show: exit %d: %q", code, out)
+	}
+	if _, all2, _ := run("product", "list", "--all"); all2 != all {
+		t.Fatal("product show changed the catalog")
+	}
+	if code, out, _ = run("product", "unhide", sku); code != 0 || !strings.Contains(out, "visible") {
+		t.Fatalf("unhide: exit %d: %q", code, out)
 	}
 
 	// The picture is served from the database under /img/, without its
@@ -193,4 +200,90 @@ func replace(args []string, old, new string) []string {
 		}
 	}
 	return out
+}
+
+// TestProductCommandTraps: several products hidden at once, each reported;
+// show prints and unhide un-hides; --stock +N adds, -N takes away (never
+// below 0) and N sets.
+func TestProductCommandTraps(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "shop.db")}
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), args, env(vars), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, errOut := run("demo", "seed"); code != 0 {
+		t.Fatalf("demo seed: %s", errOut)
+	}
+	hidden := func() string {
+		_, all, _ := run("product", "list", "--all")
+		var ids []string
+		for _, line := range strings.Split(all, "\n") {
+			if f := strings.Fields(line); len(f) > 6 && f[6] == "hidden" {
+				ids = append(ids, f[0])
+			}
+		}
+		return strings.Join(ids, ",")
+	}
+	code, out, errOut := run("product", "hide", "1", "2", "3", "2")
+	if code != 0 || strings.Count(out, "hidden") != 3 || hidden() != "1,2,3" {
+		t.Fatalf("hide 1 2 3: exit %d %q %q; hidden %s", code, out, errOut, hidden())
+	}
+	// Some not found: the others are changed, each named, exit 3.
+	code, out, errOut = run("product", "unhide", "1", "NOPE", "3", "999")
+	if code != 3 || !strings.Contains(out, `NOPE: no such product`) || !strings.Contains(out, "999: no such product") ||
+		!strings.Contains(errOut, `2 of 4 changed`) || hidden() != "2" {
+		t.Fatalf("unhide with unknowns: exit %d %q %q; hidden %s", code, out, errOut, hidden())
+	}
+	if code, _, errOut = run("product", "unhide", "NOPE", "NADA"); code != 1 || !strings.Contains(errOut, `"NOPE", "NADA"`) {
+		t.Fatalf("unhide of unknowns only: exit %d %q", code, errOut)
+	}
+	// show displays, read only.
+	code, out, _ = run("product", "show", "2")
+	if code != 0 || !strings.Contains(out, "hidden") || !strings.Contains(out, "title en") || hidden() != "2" {
+		t.Fatalf("show: exit %d %q; hidden %s", code, out, hidden())
+	}
+	if code, _, errOut = run("product", "show", "2", "3"); code != 2 || !strings.Contains(errOut, "unexpected argument") {
+		t.Fatalf("show of two: exit %d %q", code, errOut)
+	}
+
+	stock := func() int {
+		t.Helper()
+		_, out, _ := run("product", "show", "4")
+		m := regexp.MustCompile(`stock\s+(\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("show 4: %q", out)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	for _, tc := range []struct {
+		arg  string
+		code int
+		want func(before int) int
+	}{
+		{"5", 0, func(int) int { return 5 }},
+		{"+5", 0, func(b int) int { return b + 5 }},
+		{"-2", 0, func(b int) int { return b - 2 }},
+		{"−3", 0, func(b int) int { return b - 3 }},
+		{"-1000", 1, func(b int) int { return b }},
+		{"+0", 2, func(b int) int { return b }},
+		{"+-1", 2, func(b int) int { return b }},
+		{"++1", 2, func(b int) int { return b }},
+		{"+", 2, func(b int) int { return b }},
+		{"0", 0, func(int) int { return 0 }},
+	} {
+		before := stock()
+		code, out, errOut := run("product", "edit", "4", "--stock", tc.arg)
+		if code != tc.code || stock() != tc.want(before) {
+			t.Errorf("--stock %s from %d: exit %d, stock %d; want %d and %d (%q %q)", tc.arg, before, code, stock(), tc.code, tc.want(before), out, errOut)
+		}
+		if tc.arg == "-1000" && !strings.Contains(errOut, "below 0") {
+			t.Errorf("--stock -1000: %q", errOut)
+		}
+	}
+	if code, _, errOut := run("product", "edit", "4", "--stock=-1"); code != 1 || !strings.Contains(errOut, "only 0 in stock") {
+		t.Errorf("--stock=-1 at 0: exit %d %q", code, errOut)
+	}
 }

@@ -84,6 +84,7 @@ func errorTable() []errorRow {
 		{err: commerce.ErrTooManyQuestions, status: http.StatusTooManyRequests, chat: "question_too_many"},
 		{err: commerce.ErrOutsideWindow, status: http.StatusConflict, chat: "answer_outside_window"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
+		{err: commerce.ErrRestockLimit, status: http.StatusConflict, chat: "restock_limit"},
 	}
 }
 

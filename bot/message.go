@@ -101,6 +101,14 @@ type Notice struct {
 	// messages (NoticeQuestion, NoticeAnswer).
 	ConversationID int64 `json:"conversation_id,omitempty"`
 	MessageID      int64 `json:"message_id,omitempty"`
+	// Orders are the ids of the orders of a NoticeNewOrders, oldest
+	// first, separated by commas (OrderList; a string keeps Notice
+	// comparable).
+	Orders string `json:"orders,omitempty"`
+	// NoteID names the seller's note of a NoticeOrderNote.
+	NoteID int64 `json:"note_id,omitempty"`
+	// ProductID names the product of a NoticeRestocked.
+	ProductID int64 `json:"product_id,omitempty"`
 }
 
 // Notice kinds.
@@ -124,6 +132,11 @@ const (
 	// brings a seller's answer to the buyer, in the chat they asked from.
 	NoticeQuestion = "question"
 	NoticeAnswer   = "answer"
+	// NoticeNewOrders tells a seller of new orders: one (the order) or
+	// several placed within a minute (a summary).
+	NoticeNewOrders = "new_orders"
+	// NoticeOrderNote gives a buyer a seller's note about their order.
+	NoticeOrderNote = "order_note"
 )
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the

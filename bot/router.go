@@ -90,6 +90,10 @@ type Options struct {
 	// (NoticeTarget). Nil turns linking off; the other features still ask
 	// the stores, which answer for persons linked before.
 	Persons *commerce.Persons
+	// Desk is the sellers' order desk: /orders for sellers, the order
+	// card's actions, new-order notices. Nil: sellers get the buyer's
+	// list and /order NUMBER only.
+	Desk *commerce.OrderDesk
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
@@ -97,6 +101,12 @@ type Options struct {
 	// their answers back: "Ask the seller" after a search that found
 	// nothing, /human, /reply, /questions. Nil: search only.
 	Questions *commerce.Questions
+	// Restock offers "Notify me" on sold-out products and renders the
+	// back-in-stock notices; nil turns it off.
+	Restock *commerce.Restock
+	// ConsoleLink makes a seller's login link to the console (/console);
+	// nil answers /console as an unknown command.
+	ConsoleLink func(ctx context.Context, identity string) (ConsoleLink, error)
 	// Setup is the shop's profile, categories and pickup points as the
 	// seller sets them up: buyers are greeted with the shop's name and
 	// welcome, sellers get /settings and /categories. Nil: the built-in
@@ -137,6 +147,7 @@ type Router struct {
 	browse     *browseHandler
 	checkout   *checkoutHandler
 	orders     *ordersHandler
+	desk       *deskHandler      // Options.Desk
 	pickup     *pickupHandler    // Options.Pickup
 	staff      *staffHandler     // Options.Pickup
 	seller     *sellerHandler    // Options.Seller
@@ -144,7 +155,10 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	setup      *setupHandler     // Options.Setup
 	questions  *questionsHandler // search; asking the sellers with Options.Questions
+	restock    *restockHandler   // Options.Restock
+	console    *consoleHandler
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -199,7 +213,19 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	if o.Setup != nil {
+		r.setup = &setupHandler{setup: o.Setup, seller: r.seller, staff: r.staff, wizard: o.SetupWizard}
+	}
+	if o.Desk != nil {
+		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
+		r.orders.desk = r.desk
+	}
 	r.questions = &questionsHandler{shop: o.Shop, questions: o.Questions}
+	if o.Restock != nil {
+		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
+		r.browse.restock = r.restock
+	}
+	r.console = &consoleHandler{link: o.ConsoleLink}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -222,9 +248,19 @@ func (r *Router) featureRoutes() []routes {
 	if r.posts != nil {
 		list = append(list, r.posts.routes())
 	}
+	if r.desk != nil {
+		list = append(list, r.desk.routes())
+	}
 	if r.link != nil {
 		list = append(list, r.link.routes())
 	}
+	if r.setup != nil {
+		list = append(list, r.setup.routes())
+	}
+	if r.restock != nil {
+		list = append(list, r.restock.routes())
+	}
+	list = append(list, r.console.routes())
 	// Last: free text no feature above took is a search.
 	list = append(list, r.questions.routes())
 	if r.o.Questions != nil {

@@ -41,12 +41,15 @@ type harness struct {
 	points []commerce.PickupPoint
 	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
 	drops  *commerce.DropService // nil unless harnessOptions.drops
+	// desk is the seller's order desk on the same store and clock.
+	desk *commerce.OrderDesk
 	// persons links chats (nil unless harnessOptions.persons).
 	persons *commerce.Persons
+	setup   *commerce.ShopSetup // nil unless harnessOptions.setup or wizard
+	placed  atomic.Int64        // EventOrderPlaced count
+	upd     atomic.Int64        // update id sequence
 	// questions passes buyers' messages to the sellers (nil unless harnessOptions.questions).
 	questions *commerce.Questions
-	placed    atomic.Int64 // EventOrderPlaced count
-	upd       atomic.Int64 // update id sequence
 }
 
 type harnessOptions struct {
@@ -77,6 +80,13 @@ type harnessOptions struct {
 	// store and clock; questionLimits, when set, its limits).
 	questions      bool
 	questionLimits commerce.QuestionLimits
+	// setup turns on the shop setup (commerce.ShopSetup on the same store
+	// and clock); wizard also walks an admin's first /start through it.
+	setup, wizard bool
+	// empty starts from an empty database instead of the demo shop.
+	empty bool
+	// consoleLink makes the console's login links (Options.ConsoleLink).
+	consoleLink func(ctx context.Context, identity string) (bot.ConsoleLink, error)
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -87,6 +97,9 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	}
 	ctx := t.Context()
 	st := testenv.DemoSQLite(t)
+	if o.empty {
+		st = testenv.SQLite(t)
+	}
 	h := &harness{t: t, ctx: ctx, store: st, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)),
 		cats: map[string]int64{}, prods: map[string]commerce.Product{}}
 	cn, err := phonenum.New("CN")
@@ -116,7 +129,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	for _, p := range ps {
 		h.prods[p.SKU] = p
 	}
-	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 {
+	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 && !o.empty {
 		t.Fatalf("pickup points: %v, %v", h.points, err)
 	}
 	var sessions chatstate.SessionStore = st
@@ -146,6 +159,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.questions {
 		h.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: st, Clock: h.clock, Limits: o.questionLimits})
 	}
+	h.desk = commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: st, Shop: h.shop, Pickup: h.pickup, Clock: h.clock})
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
 	if o.broadcasts {
@@ -155,11 +169,18 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.limiter != nil {
 		limiter = o.limiter(h.clock.Now)
 	}
+	sellerOpts := commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}
+	if o.setup || o.wizard {
+		h.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now), CacheTTL: time.Nanosecond})
+		sellerOpts.Shop = h.setup
+	}
 	h.router = bot.NewRouter(bot.Options{
+		Setup: h.setup, SetupWizard: o.wizard,
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
-		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Questions: h.questions,
+		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk, Questions: h.questions, ConsoleLink: o.consoleLink,
+		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)
@@ -591,12 +612,12 @@ func TestBrowse(t *testing.T) {
 		wantText(t, u.press(a), 0, u.tx("err_stale", nil))
 	}
 
-	// A sold-out card offers no stepper and no add button.
+	// A sold-out card offers no stepper and no add button, but "Notify me".
 	r = u.press(fmt.Sprintf("p:%d", soldOut.ID))
 	if !strings.Contains(r[0].Text, "Sold out") || !strings.Contains(r[0].Text, u.tx("origin_direct_mail", nil)) {
 		t.Errorf("sold-out card:\n%s", r[0].Text)
 	}
-	if got, want := fmt.Sprint(actions(r[0])), fmt.Sprintf("[[cat:%d:0 cart]]", cos); got != want {
+	if got, want := fmt.Sprint(actions(r[0])), fmt.Sprintf("[[rsn:%d] [cat:%d:0 cart]]", soldOut.ID, cos); got != want {
 		t.Errorf("sold-out card buttons %s; want %s", got, want)
 	}
 

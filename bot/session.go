@@ -31,6 +31,8 @@ type Session struct {
 	Orders    OrdersState    `json:"orders,omitzero"`    // a seller cancelling an order
 	Link      LinkState      `json:"link,omitzero"`      // linking the buyer's chats
 	Questions QuestionsState `json:"questions,omitzero"` // search and questions to the sellers
+	Setup     SetupState     `json:"setup,omitzero"`     // the seller's shop setup
+	Desk      DeskState      `json:"desk,omitzero"`      // the seller's order desk
 
 	version int64
 }

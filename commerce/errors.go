@@ -86,3 +86,14 @@ var ErrTooManyQuestions = errors.New("too many questions")
 // customer-service messages only within WeChatWindow of the buyer's last
 // message. Nothing was stored.
 var ErrOutsideWindow = errors.New("outside the buyer's messaging window")
+
+// Order desk errors.
+var (
+	// ErrPaymentRequired: an unpaid pay-at-pickup order cannot be handed
+	// over before staff record its payment (nothing changed).
+	ErrPaymentRequired = errors.New("payment at pickup not recorded")
+)
+
+// ErrRestockLimit: the buyer already waits for MaxRestockSubscriptions
+// products to be back in stock (nothing changed).
+var ErrRestockLimit = errors.New("too many back-in-stock subscriptions")

@@ -96,29 +96,36 @@ func (s *Store) UpsertProduct(ctx context.Context, p commerce.Product) (commerce
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
-	var exists bool
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
-		return p, fmt.Errorf("upsert product %s: %w", p.SKU, err)
-	}
-	if !exists {
-		return p, fmt.Errorf("upsert product %s: category %d: %w", p.SKU, p.CategoryID, commerce.ErrNotFound)
-	}
-	if err := checkShopCurrency(ctx, s.db, p.Price); err != nil {
-		return p, fmt.Errorf("upsert product %s: %w", p.SKU, err)
-	}
 	now := s.opts.Now()
-	err := s.db.QueryRowContext(ctx, `
-		INSERT INTO products (sku, category_id, title, description, price_amount, currency, origin, stock, image, active, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (sku) DO UPDATE SET category_id = excluded.category_id, title = excluded.title,
-			description = excluded.description, price_amount = excluded.price_amount,
-			currency = excluded.currency, origin = excluded.origin, stock = excluded.stock,
-			image = excluded.image, active = excluded.active, updated_at = excluded.updated_at
-		RETURNING id`,
-		p.SKU, p.CategoryID, textJSON(p.Title), textJSON(p.Description), p.Price.Amount, p.Price.Currency,
-		string(p.Origin), p.Stock, p.Image, p.Active, ms(now)).Scan(&p.ID)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
+		}
+		if err := checkShopCurrency(ctx, tx, p.Price); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO products (sku, category_id, title, description, price_amount, currency, origin, stock, image, active, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (sku) DO UPDATE SET category_id = excluded.category_id, title = excluded.title,
+				description = excluded.description, price_amount = excluded.price_amount,
+				currency = excluded.currency, origin = excluded.origin, stock = excluded.stock,
+				image = excluded.image, active = excluded.active, updated_at = excluded.updated_at
+			RETURNING id`,
+			p.SKU, p.CategoryID, textJSON(p.Title), textJSON(p.Description), p.Price.Amount, p.Price.Currency,
+			string(p.Origin), p.Stock, p.Image, p.Active, ms(now)).Scan(&p.ID)
+		if err != nil {
+			return s.mapErr(err)
+		}
+		// An import that brings a sold-out product back tells who waits for it.
+		return s.restockedTx(ctx, tx, p.ID)
+	})
 	if err != nil {
-		return p, fmt.Errorf("upsert product %s: %w", p.SKU, s.mapErr(err))
+		return p, fmt.Errorf("upsert product %s: %w", p.SKU, err)
 	}
 	p.UpdatedAt = fromMS(ms(now))
 	return p, nil

@@ -12,15 +12,22 @@ import (
 )
 
 const orderCols = `id, number, channel, user_id, chat_id, lang, status, total_amount, currency,
-	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at, cancel_reason, cancelled_by`
+	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at, cancel_reason, cancelled_by,
+	paid_at, payment, paid_amount, paid_by`
 
 func scanOrder(sc interface{ Scan(...any) error }) (commerce.Order, error) {
 	var o commerce.Order
-	var created, updated, expires int64
+	var created, updated, expires, paid int64
 	err := sc.Scan(&o.ID, &o.Number, &o.Buyer.Channel, &o.Buyer.UserID, &o.ChatID, &o.Lang, &o.Status,
 		&o.Total.Amount, &o.Total.Currency, &o.PickupPointID, &o.ContactName, &o.Phone, &o.IdempotencyKey,
-		&created, &updated, &expires, &o.CancelReason, &o.CancelledBy)
+		&created, &updated, &expires, &o.CancelReason, &o.CancelledBy,
+		&paid, &o.Paid.Method, &o.Paid.Amount.Amount, &o.Paid.By)
 	o.CreatedAt, o.UpdatedAt, o.ExpiresAt = fromMS(created), fromMS(updated), fromMS(expires)
+	if paid != 0 {
+		o.Paid.At, o.Paid.Amount.Currency = fromMS(paid), o.Total.Currency
+	} else {
+		o.Paid = commerce.Payment{}
+	}
 	return o, err
 }
 
@@ -222,7 +229,11 @@ func (s *Store) restockTx(ctx context.Context, tx *sql.Tx, id int64, at time.Tim
 		WHERE products.id = l.product_id`, ms(at), id); err != nil {
 		return fmt.Errorf("order %d restock: %w", id, err)
 	}
-	return nil
+	ids, err := orderProductIDs(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	return s.restockedTx(ctx, tx, ids...)
 }
 
 // SellerCancelOrder implements commerce.OrderStore: the reason is written

@@ -110,6 +110,9 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, edit func(*commerce
 		}
 		p.UpdatedAt = fromMS(now)
 		out = p
+		if p.Active && !cur.Active { // shown again: waiting buyers are told if it has stock
+			return s.restockedTx(ctx, tx, id)
+		}
 		return nil
 	})
 	if err != nil {
@@ -122,9 +125,17 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, edit func(*commerce
 // the same kind of statement that sales take stock with, so a sale and an
 // adjustment never overwrite each other.
 func (s *Store) AdjustStock(ctx context.Context, id int64, delta int) (commerce.Product, error) {
-	p, err := scanProduct(s.db.QueryRowContext(ctx, `UPDATE products SET stock = stock + $1, updated_at = $2
-		WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4
-		RETURNING `+productCols, delta, ms(s.opts.Now()), id, commerce.MaxStock))
+	var p commerce.Product
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = scanProduct(tx.QueryRowContext(ctx, `UPDATE products SET stock = stock + $1, updated_at = $2
+			WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4
+			RETURNING `+productCols, delta, ms(s.opts.Now()), id, commerce.MaxStock))
+		if err != nil || delta <= 0 {
+			return err
+		}
+		return s.restockedTx(ctx, tx, id)
+	})
 	if err == nil {
 		return p, nil
 	}

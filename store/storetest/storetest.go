@@ -32,11 +32,13 @@ type ShopStore interface {
 	commerce.DropStore
 	commerce.DropPostStore
 	commerce.PickupServiceStore
+	commerce.OrderDeskStore
 	commerce.SellerStore
 	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
 	commerce.QuestionStore
+	commerce.ConsoleStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -105,6 +107,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
+			{"OrderDesk", runOrderDesk},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
 			{"Persons", runPersons},
@@ -113,7 +116,9 @@ func Run(t *testing.T, d Driver) {
 			{"WebIdentities", runWebIdentities},
 			{"Search", runSearch},
 			{"Questions", runQuestions},
+			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
+			{"Restock", runRestock},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
