@@ -7,6 +7,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/bot/telegram"
+	"shopbot/commerce"
 	"shopbot/jobs"
 )
 
@@ -26,3 +27,9 @@ func (d deliverer) sendQuestion(ctx context.Context, chatID string, r bot.Reply)
 	}
 	return err
 }
+
+// Questions is the sellers' inbox of buyers' questions, for the console:
+// Open lists those awaiting an answer, Conversation shows one with its
+// messages, Answer sends a seller's answer (by "console" or the seller's
+// identity) to the buyer's chat.
+func (a *App) Questions() *commerce.Questions { return a.questions }
