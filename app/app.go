@@ -92,7 +92,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL,
 		MaxQtyPerLine: cfg.MaxQtyPerLine, Limits: cfg.Limits, Phone: phone})
 	a.persons = commerce.NewPersons(commerce.PersonsOptions{Store: a.Store, Clock: cfg.clock})
-	a.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: a.Store, Clock: cfg.clock})
+	a.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: a.Store, Clock: cfg.clock, Limits: cfg.QuestionLimits})
 	if a.secret, err = a.key(ctx, cfg.PickupSecret, pickupKeySetting); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"shopbot/bot"
 	"shopbot/bot/telegram"
@@ -33,3 +34,23 @@ func (d deliverer) sendQuestion(ctx context.Context, chatID string, r bot.Reply)
 // messages, Answer sends a seller's answer (by "console" or the seller's
 // identity) to the buyer's chat.
 func (a *App) Questions() *commerce.Questions { return a.questions }
+
+// questionLimitsFromEnv reads SHOPBOT_LIMIT_QUESTIONS_PER_HOUR and
+// SHOPBOT_LIMIT_NEW_QUESTIONS_PER_DAY (positive whole numbers; unset: the
+// defaults, commerce.DefaultQuestionLimits).
+func questionLimitsFromEnv(getenv func(string) string) (commerce.QuestionLimits, error) {
+	l := commerce.DefaultQuestionLimits
+	for _, f := range []struct {
+		name string
+		to   *int
+	}{{"SHOPBOT_LIMIT_QUESTIONS_PER_HOUR", &l.PerHour}, {"SHOPBOT_LIMIT_NEW_QUESTIONS_PER_DAY", &l.NewPerDay}} {
+		if v := getenv(f.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10000 {
+				return l, fmt.Errorf("%s %q: want a whole number from 1 to 10000", f.name, v)
+			}
+			*f.to = n
+		}
+	}
+	return l, nil
+}
