@@ -40,6 +40,7 @@ type App struct {
 	seller  *commerce.Seller
 	setup   *commerce.ShopSetup
 	persons *commerce.Persons
+	desk    *commerce.OrderDesk // the seller's orders (app/orderdesk.go)
 	posts   *bot.GroupPosts
 	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
 	Router  *bot.Router
@@ -94,6 +95,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock, Shop: a.setup})
+	a.desk = a.newOrderDesk()
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log, Limits: cfg.Limits, Phone: phone}
 
 	var sessions chatstate.SessionStore = a.Store
@@ -164,7 +166,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	}
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
-		Pickup: a.pickup, Drops: a.drops, Restock: true, Deliver: deliverer{a}, Admins: cfg.Admins,
+		Pickup: a.pickup, Drops: a.drops, Restock: true, Deliver: deliverer{a}, Admins: cfg.Admins, Desk: a.desk,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),

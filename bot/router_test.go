@@ -41,10 +41,13 @@ type harness struct {
 	points []commerce.PickupPoint
 	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
 	drops  *commerce.DropService // nil unless harnessOptions.drops
+	// desk is the seller's order desk on the same store and clock.
+	desk *commerce.OrderDesk
 	// persons links chats (nil unless harnessOptions.persons).
 	persons *commerce.Persons
-	placed  atomic.Int64 // EventOrderPlaced count
-	upd     atomic.Int64 // update id sequence
+	setup   *commerce.ShopSetup // nil unless harnessOptions.setup or wizard
+	placed  atomic.Int64        // EventOrderPlaced count
+	upd     atomic.Int64        // update id sequence
 }
 
 type harnessOptions struct {
@@ -71,6 +74,11 @@ type harnessOptions struct {
 	persons bool
 	// limits are the shop's and the drops' per-person limits (zero: the defaults).
 	limits commerce.PersonLimits
+	// setup turns on the shop setup (commerce.ShopSetup on the same store
+	// and clock); wizard also walks an admin's first /start through it.
+	setup, wizard bool
+	// empty starts from an empty database instead of the demo shop.
+	empty bool
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -81,6 +89,9 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	}
 	ctx := t.Context()
 	st := testenv.DemoSQLite(t)
+	if o.empty {
+		st = testenv.SQLite(t)
+	}
 	h := &harness{t: t, ctx: ctx, store: st, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)),
 		cats: map[string]int64{}, prods: map[string]commerce.Product{}}
 	cn, err := phonenum.New("CN")
@@ -110,7 +121,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	for _, p := range ps {
 		h.prods[p.SKU] = p
 	}
-	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 {
+	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 && !o.empty {
 		t.Fatalf("pickup points: %v, %v", h.points, err)
 	}
 	var sessions chatstate.SessionStore = st
@@ -137,6 +148,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.persons {
 		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
+	h.desk = commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: st, Shop: h.shop, Pickup: h.pickup, Clock: h.clock})
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
 	if o.broadcasts {
@@ -146,11 +158,17 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.limiter != nil {
 		limiter = o.limiter(h.clock.Now)
 	}
+	sellerOpts := commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}
+	if o.setup || o.wizard {
+		h.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now), CacheTTL: time.Nanosecond})
+		sellerOpts.Shop = h.setup
+	}
 	h.router = bot.NewRouter(bot.Options{
+		Setup: h.setup, SetupWizard: o.wizard,
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
-		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages,
+		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk,
 		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {

@@ -51,6 +51,9 @@ type Options struct {
 	// the notice's own chat.
 	Route  func(ctx context.Context, n bot.Notice) (bot.Notice, error)
 	Admins []string
+	// Desk enables the new-order notices to the Admins (with Render and
+	// Deliver); nil: sellers are not told of new orders.
+	Desk *commerce.OrderDesk
 	// Broadcast enables the fan-out of broadcasts (see BroadcastOptions).
 	Broadcast *BroadcastOptions
 	// Retention removes what the shop no longer needs to keep (web
@@ -67,6 +70,7 @@ type Queue struct {
 	pickup *commerce.Pickup
 	admins []string
 	drops  bool    // drop events become jobs
+	desk   bool    // new orders become seller notices
 	fanout *Fanout // nil: no broadcasts
 	bstore commerce.BroadcastStore
 	// restock: ProductRestocked events become notices
@@ -218,6 +222,12 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if o.Pickup != nil {
 		river.AddWorker(workers, &releaseMissedWorker{pickup: o.Pickup})
 	}
+	if o.Desk != nil {
+		if o.Render == nil || o.Deliver == nil {
+			return nil, errors.New("jobs: Desk needs Render and Deliver")
+		}
+		river.AddWorker(workers, &SellerNoticeWorker{Desk: o.Desk, Render: o.Render, Deliver: o.Deliver, Log: o.Log})
+	}
 	var fanout *Fanout
 	if o.Broadcast != nil {
 		fanout = NewFanout(*o.Broadcast)
@@ -247,7 +257,8 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout, restock: o.Restock}
+	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout,
+		desk: o.Desk != nil, restock: o.Restock}
 	if o.Broadcast != nil {
 		q.bstore = o.Broadcast.Store
 	}
@@ -257,9 +268,22 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 // OnEvent turns domain events into durable jobs inside the transaction that
 // caused them (the store's event hook).
 func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error {
+	if o, ok := commerce.IsNewOrder(e); ok && q.desk {
+		if params := q.sellerNoticeJobs(o); len(params) > 0 {
+			if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
+				return err
+			}
+		}
+	}
 	switch e := e.(type) {
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
+		return err
+	case commerce.OrderNoteAdded:
+		// The buyer reads the seller's note in the chat they ordered from.
+		n := notice(bot.NoticeOrderNote, e.Order)
+		n.NoteID = e.Note.ID
+		_, err := q.client.InsertTx(ctx, tx, NoticeArgs{Notice: n}, nil)
 		return err
 	case commerce.SellerCancelledOrder:
 		// The buyer hears of it in the chat they ordered from.

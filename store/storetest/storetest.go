@@ -32,6 +32,7 @@ type ShopStore interface {
 	commerce.DropStore
 	commerce.DropPostStore
 	commerce.PickupServiceStore
+	commerce.OrderDeskStore
 	commerce.SellerStore
 	commerce.ShopSetupStore
 	commerce.AudienceStore
@@ -104,6 +105,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
+			{"OrderDesk", runOrderDesk},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
 			{"Persons", runPersons},
