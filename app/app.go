@@ -12,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"shopbot/admin"
 	"shopbot/bot"
 	"shopbot/bot/telegram"
 	"shopbot/bot/web"
@@ -45,6 +46,7 @@ type App struct {
 	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
 	Router  *bot.Router
 	staff   *staff.Page
+	console *admin.Console
 	queue   *jobs.Queue
 	wechat  *wechat.Adapter
 	tg      *telegram.Adapter
@@ -192,7 +194,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
 		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
-		Restock: commerce.NewRestock(a.Store, cfg.clock, 0),
+		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
+		ConsoleLink: a.consoleLink,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {
@@ -201,6 +204,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Key: staffKey, Store: a.Store, Proxies: cfg.TrustedProxies,
 		LogKey:    bot.LogIDKey(a.secret),
 		PublicURL: cfg.PublicURL, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
+		return nil, err
+	}
+	if err := a.openConsole(ctx, texts); err != nil {
 		return nil, err
 	}
 	if cfg.WeChat.AppID != "" {
@@ -390,6 +396,7 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write(png)
 	})
 	a.staff.Register(mux)
+	a.console.Register(mux)
 	mux.HandleFunc("GET /b/{name}", a.broadcastImage)
 	mux.HandleFunc("GET /link/{code}/qr.png", a.linkQR)
 	if a.wechat != nil {

@@ -35,6 +35,7 @@ type Config struct {
 	DBMaxConns     int32          // SHOPBOT_DB_MAX_CONNS (Postgres pool size), default 16
 	PickupSecret   string         // SHOPBOT_PICKUP_SECRET (≥ 32 bytes) signs the buyers' pickup QR passes; default: generated once, kept in the database
 	StaffKey       string         // SHOPBOT_STAFF_KEY (≥ 32 bytes) keys the staff page's login links, sessions and CSRF tokens; default: generated once, kept in the database
+	ConsoleKey     string         // SHOPBOT_CONSOLE_KEY (≥ 32 bytes) keys the seller console's login links, sessions and CSRF tokens; default: generated once, kept in the database
 	TimeZone       *time.Location // SHOPBOT_TIMEZONE, default Asia/Shanghai: the seller's zone (drop start times)
 	// TrustedProxies (SHOPBOT_TRUSTED_PROXIES, CIDRs) are the proxies whose
 	// X-Forwarded-For is believed for the client address; default none.
@@ -227,6 +228,9 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.StaffKey != "" && c.StaffKey == c.PickupSecret {
 		return c, fmt.Errorf("SHOPBOT_STAFF_KEY must differ from SHOPBOT_PICKUP_SECRET (each is rotated on its own)")
+	}
+	if c.ConsoleKey = getenv("SHOPBOT_CONSOLE_KEY"); c.ConsoleKey != "" && len(c.ConsoleKey) < 32 {
+		return c, fmt.Errorf("SHOPBOT_CONSOLE_KEY must be at least 32 bytes")
 	}
 	if c.TrustedProxies, err = clientaddr.Parse(getenv("SHOPBOT_TRUSTED_PROXIES")); err != nil {
 		return c, fmt.Errorf("SHOPBOT_TRUSTED_PROXIES: %w", err)

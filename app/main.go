@@ -75,6 +75,7 @@ func (e *cliEnv) root() *cli.Command {
 			e.dropCommand(),
 			e.pickupCommand(),
 			e.staffCommand(),
+			e.adminCommand(),
 			e.broadcastCommand(),
 			e.wechatCommand(),
 			e.webCommand(),

@@ -87,14 +87,14 @@ type Notice struct {
 	ReservationID int64 `json:"reservation_id,omitempty"`
 	// PointID names the pickup point of a NoticeStaffFlood.
 	PointID int64 `json:"point_id,omitempty"`
-	// ProductID names the product of a NoticeRestocked.
-	ProductID int64 `json:"product_id,omitempty"`
 	// Orders are the ids of the orders of a NoticeNewOrders, oldest
 	// first, separated by commas (OrderList; a string keeps Notice
 	// comparable).
 	Orders string `json:"orders,omitempty"`
 	// NoteID names the seller's note of a NoticeOrderNote.
 	NoteID int64 `json:"note_id,omitempty"`
+	// ProductID names the product of a NoticeRestocked.
+	ProductID int64 `json:"product_id,omitempty"`
 }
 
 // Notice kinds.

@@ -100,6 +100,9 @@ type Options struct {
 	// Restock offers "Notify me" on sold-out products and renders the
 	// back-in-stock notices; nil turns it off.
 	Restock *commerce.Restock
+	// ConsoleLink makes a seller's login link to the console (/console);
+	// nil answers /console as an unknown command.
+	ConsoleLink func(ctx context.Context, identity string) (ConsoleLink, error)
 	// Setup is the shop's profile, categories and pickup points as the
 	// seller sets them up: buyers are greeted with the shop's name and
 	// welcome, sellers get /settings and /categories. Nil: the built-in
@@ -149,7 +152,9 @@ type Router struct {
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
 	setup      *setupHandler     // Options.Setup
+	questions  *questionsHandler // search; asking the sellers with Options.Questions
 	restock    *restockHandler   // Options.Restock
+	console    *consoleHandler
 }
 
 // NewRouter builds a Router with defaults filled in, its feature handlers
@@ -211,10 +216,12 @@ func (r *Router) newHandlers() {
 		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
 		r.orders.desk = r.desk
 	}
+	r.questions = &questionsHandler{shop: o.Shop}
 	if o.Restock != nil {
 		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
 		r.browse.restock = r.restock
 	}
+	r.console = &consoleHandler{link: o.ConsoleLink}
 }
 
 // featureRoutes is the route table: the routes of every feature switched
@@ -249,6 +256,9 @@ func (r *Router) featureRoutes() []routes {
 	if r.restock != nil {
 		list = append(list, r.restock.routes())
 	}
+	list = append(list, r.console.routes())
+	// Last: free text no feature above took is a search.
+	list = append(list, r.questions.routes())
 	return list
 }
 

@@ -79,6 +79,8 @@ type harnessOptions struct {
 	setup, wizard bool
 	// empty starts from an empty database instead of the demo shop.
 	empty bool
+	// consoleLink makes the console's login links (Options.ConsoleLink).
+	consoleLink func(ctx context.Context, identity string) (bot.ConsoleLink, error)
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -168,7 +170,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk, ConsoleLink: o.consoleLink,
 		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
@@ -479,7 +481,7 @@ func TestLanguageSwitch(t *testing.T) {
 	wantText(t, u.send("/lang ru"), 0, texts.Text("ru", "lang_set", nil))
 	wantText(t, u.send("/help"), 0, texts.Text("ru", "help", nil))
 	wantText(t, u.press("cart"), 0, texts.Text("ru", "cart_empty", nil))
-	wantText(t, u.send("what"), 0, texts.Text("ru", "help_unknown", nil))
+	wantText(t, u.send("what"), 0, texts.Text("ru", "search_none", map[string]any{"Ask": false}))
 
 	for _, bad := range []string{"l:xx", "l:", "l:klingon", "l:" + strings.Repeat("a", 60)} {
 		r := u.press(bad)
@@ -1321,14 +1323,14 @@ func TestGarbage(t *testing.T) {
 	}{
 		{"unknown command", "/nope", "", "help_unknown"},
 		{"unknown command with bot name", "/nope@ShopBot arg", "", "help_unknown"},
-		{"plain text", "hello", "", "help_unknown"},
+		{"plain text", "hello", "", "search_none"},
 		{"very long text", long, "", "help_unknown"},
 		{"very long command", "/start " + long, "", "help_unknown"},
 		{"long cyrillic text", strings.Repeat("я", 3000), "", "help_unknown"},
 		{"invalid utf-8", "\xff\xfe\xfd", "", "help_unknown"},
 		{"nul bytes", "\x00\x00", "", "help_unknown"},
 		{"whitespace", " \t\n ", "", "help_unknown"},
-		{"template syntax", "{{.Name}} %v %!s(<nil>)", "", "help_unknown"},
+		{"template syntax", "{{.Name}} %v %!s(<nil>)", "", "search_none"},
 		{"start with bot name", "/START@ShopBot", "", "welcome"},
 		{"help", "/help", "", "help"},
 		{"home", "", "home", "menu"},
@@ -1370,7 +1372,7 @@ func TestGarbage(t *testing.T) {
 			m := u.base
 			m.Text, m.Action = c.text, c.action
 			r := u.must(m)
-			want := u.tx(c.want, map[string]any{"Name": "Ann"})
+			want := u.tx(c.want, map[string]any{"Name": "Ann", "Ask": false})
 			wantText(t, r, 0, want)
 			if c.want == "err_stale" && len(r[0].Buttons) == 0 {
 				t.Error("stale answer without the menu")
@@ -1710,7 +1712,7 @@ func TestCheckoutUnderChangedState(t *testing.T) {
 		wantText(t, u.press("cc"), 0, u.tx("cart_empty", nil))
 		wantText(t, u.send(phone), 0, u.tx("cart_empty", nil))
 		// The checkout is over: typed text is no longer taken for a phone.
-		wantText(t, u.send("hello"), 0, u.tx("help_unknown", nil))
+		wantText(t, u.send("hello"), 0, u.nothingFound())
 		if n := h.countOrders(); n != 0 {
 			t.Fatalf("%d orders from an empty cart", n)
 		}

@@ -27,10 +27,10 @@ var rules = []rule{
 	{from: "qrscan", forbidden: []string{""}, allowed: []string{"qrscan"}, why: "qrscan is a leaf: image bytes in, text out"},
 	{from: "labels", forbidden: []string{""}, allowed: []string{"labels", "poster/fonts"}, why: "labels is a leaf: label data in, a printable sheet out (the console serves it too)"},
 	{from: "poster/fonts", forbidden: []string{""}, allowed: []string{"poster/fonts"}, why: "fonts holds font files only"},
-	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs", "staff"}, why: "adapters import bot, never each other nor store"},
-	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs", "staff"}, why: "adapters import bot, never each other nor store"},
-	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs", "staff"}, why: "adapters import bot, never each other nor store"},
-	{from: "store", forbidden: []string{"bot", "app", "jobs", "cmd", "demo", "catalogio", "staff"}, allowed: []string{"staff/auth"}, why: "stores implement interfaces declared by commerce, chatstate and staff/auth; they never import bot or a page"},
+	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
+	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
+	{from: "store", forbidden: []string{"bot", "app", "jobs", "cmd", "demo", "catalogio", "staff", "admin"}, allowed: []string{"staff/auth"}, why: "stores implement interfaces declared by commerce, chatstate and staff/auth; they never import bot or a page"},
 	{from: "chatstate", forbidden: []string{""}, allowed: []string{"chatstate"}, why: "chatstate is a leaf that both bot and store import"},
 	{from: "internal/clientaddr", forbidden: []string{""}, allowed: []string{"internal/clientaddr"}, why: "clientaddr is a leaf: a request in, an address out"},
 	{from: "internal/phone", forbidden: []string{""}, allowed: []string{"internal/phone"}, why: "phone is a leaf: text in, an E.164 number out"},
@@ -38,9 +38,12 @@ var rules = []rule{
 	{from: "staff", forbidden: []string{"bot/"}, why: "the staff page is no chat adapter: of bot it uses the error table only"},
 	{from: "staff/auth", forbidden: []string{""}, allowed: []string{"staff/auth", "commerce"}, why: "auth (login links, sessions, CSRF) is shared by the shop's web pages: it knows identities, not pages"},
 	{from: "bot", forbidden: []string{"staff"}, why: "the chat engine does not serve the staff page"},
+	{from: "admin", forbidden: []string{""}, allowed: []string{"admin", "commerce", "templates", "bot", "staff/auth"}, why: "the seller's console talks to commerce, renders templates, reads bot's error table and signs in through staff/auth; never store, an adapter or app"},
+	{from: "admin", forbidden: []string{"bot/"}, why: "the console is no chat adapter: of bot it uses the error table only"},
+	{from: "bot", forbidden: []string{"admin"}, why: "the chat engine does not serve the console (it gets its links injected)"},
 	{from: "app", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake; benchmarks live in cmd/shopbot-bench"},
 	{from: "cmd/shopbot", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake"},
-	{from: "jobs", forbidden: []string{"store", "app", "bot/", "staff", "cmd"}, why: "jobs run commerce work through its interfaces and render with bot"},
+	{from: "jobs", forbidden: []string{"store", "app", "bot/", "staff", "admin", "cmd"}, why: "jobs run commerce work through its interfaces and render with bot"},
 }
 
 // TestImportRules lists every package's non-test imports with go list.

@@ -37,6 +37,7 @@ type ShopStore interface {
 	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	commerce.ConsoleStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -112,6 +113,8 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
+			{"Search", runSearch},
+			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 		} {

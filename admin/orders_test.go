@@ -1,0 +1,199 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"shopbot/commerce"
+)
+
+// product is a demo product by SKU.
+func (e *env) product(sku string) commerce.Product {
+	e.t.Helper()
+	p, err := e.st.ProductBySKU(e.ctx, sku)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// place places a confirmed order of qty units of sku for a buyer.
+func (e *env) place(name, phone, sku string, qty int) commerce.Order {
+	e.t.Helper()
+	e.mu.Lock()
+	e.orders++
+	n := e.orders
+	e.mu.Unlock()
+	p := e.product(sku)
+	pts, err := e.st.PickupPoints(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := e.clock.Now()
+	buyer := commerce.Buyer{Channel: "web", UserID: fmt.Sprintf("buyer%d", n)}
+	o, _, err := e.st.PlaceOrder(e.ctx, commerce.Order{Number: commerce.NewOrderNumber(), Buyer: buyer, ChatID: buyer.UserID, Lang: "zh-CN",
+		Status: commerce.StatusPending, PickupPointID: pts[0].ID, ContactName: name, Phone: phone,
+		IdempotencyKey: fmt.Sprintf("console-test-%d", n), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour),
+		Lines: []commerce.OrderLine{{ProductID: p.ID, SKU: p.SKU, Title: p.Title, UnitPrice: p.Price, Qty: qty}},
+		Total: commerce.Money{Amount: p.Price.Amount * int64(qty), Currency: p.Price.Currency}}, commerce.PersonLimits{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if o, err = e.st.SetOrderStatus(e.ctx, o.ID, commerce.StatusPending, commerce.StatusConfirmed, now); err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+func (e *env) status(number string) commerce.Order {
+	e.t.Helper()
+	o, err := e.st.OrderByNumber(e.ctx, number)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+// TestOrdersListAndFilters: the list filters by status, day and search.
+func TestOrdersListAndFilters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.place("王小明", "+8613812345678", "COS-001", 2)
+	e.clock.Advance(24 * time.Hour)
+	b := e.place("Ivan", "+79161112233", "COS-001", 1)
+	br := e.signIn("en")
+	for _, tc := range []struct {
+		query      string
+		want, lack []string
+	}{
+		{"", []string{a.Number, b.Number}, nil},
+		{"?q=5678", []string{a.Number}, []string{b.Number}},
+		{"?q=" + url.QueryEscape("小明"), []string{a.Number}, []string{b.Number}},
+		{"?from=2026-11-26", []string{b.Number}, []string{a.Number}},
+		{"?to=2026-11-25", []string{a.Number}, []string{b.Number}},
+		{"?status=cancelled", []string{tx("en", "console_orders_none", nil)}, []string{a.Number}},
+		{"?status=nonsense&from=never", []string{a.Number, b.Number}, nil},
+	} {
+		w := br.get("/admin/orders" + tc.query)
+		wantStatus(t, tc.query, w, http.StatusOK, tc.want...)
+		for _, s := range tc.lack {
+			if strings.Contains(w.Body.String(), s) {
+				t.Errorf("%s: shows %s", tc.query, s)
+			}
+		}
+	}
+	wantStatus(t, "detail", br.get("/admin/orders/"+strings.ToLower(a.Number)), http.StatusOK, "王小明", "8613812345678", "×2")
+	wantStatus(t, "unknown", br.get("/admin/orders/ZZZZZZ"), http.StatusNotFound)
+}
+
+// TestOrderActions: ship, arrive, and cancel with a reason, as in the chat.
+func TestOrderActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := e.place("Ann", "+8613800000001", "COS-001", 1)
+	other := e.place("Bob", "+8613800000002", "COS-001", 1)
+	b := e.signIn("ru")
+	csrf := b.csrf()
+	path := "/admin/orders/" + o.Number
+	if w := b.post(path+"/ship", url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("ship: %d %s", w.Code, w.Body)
+	}
+	wantStatus(t, "after ship", b.get(path+"?done=shipped"), http.StatusOK, tx("ru", "console_order_done_shipped", nil))
+	if st := e.status(o.Number).Status; st != commerce.StatusShipped {
+		t.Fatalf("status %s after ship", st)
+	}
+	wantStatus(t, "cancel a shipped order", b.post(path+"/cancel", url.Values{"csrf": {csrf}, "reason": {"late"}}), http.StatusConflict)
+	if w := b.post(path+"/arrive", url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("arrive: %d %s", w.Code, w.Body)
+	}
+	if st := e.status(o.Number).Status; st != commerce.StatusReadyForPickup {
+		t.Fatalf("status %s after arrive", st)
+	}
+	wantStatus(t, "arrive again", b.post(path+"/arrive", url.Values{"csrf": {csrf}}), http.StatusConflict)
+
+	opath := "/admin/orders/" + other.Number
+	wantStatus(t, "cancel without a reason", b.post(opath+"/cancel", url.Values{"csrf": {csrf}, "reason": {"  "}}),
+		http.StatusUnprocessableEntity, tx("ru", "console_err_invalid", nil))
+	wantStatus(t, "cancel without the token", b.post(opath+"/cancel", url.Values{"reason": {"x"}}), http.StatusForbidden)
+	if st := e.status(other.Number).Status; st != commerce.StatusConfirmed {
+		t.Fatalf("a refused cancellation changed the order: %s", st)
+	}
+	if w := b.post(opath+"/cancel", url.Values{"csrf": {csrf}, "reason": {"Нет в наличии"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", w.Code, w.Body)
+	}
+	if got := e.status(other.Number); got.Status != commerce.StatusCancelled || got.CancelReason != "Нет в наличии" || got.CancelledBy != seller {
+		t.Fatalf("after cancel: %+v", got)
+	}
+	wantStatus(t, "cancelled order", b.get(opath), http.StatusOK, "Нет в наличии", tx("ru", "console_order_no_actions", nil))
+}
+
+// TestOrdersCSV: UTF-8 with a BOM, headers in the seller's language,
+// Chinese intact, one row per line, times in the shop's zone, the filter
+// applied, and a formula in a buyer's name defused.
+func TestOrdersCSV(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// 07:30 in Shanghai is the day before in UTC.
+	e.clock.Set(time.Date(2026, 11, 25, 7, 30, 0, 0, shanghai))
+	o := e.place("=HYPERLINK(\"x\")", "+8613812345678", "COS-001", 3)
+	e.clock.Advance(48 * time.Hour)
+	later := e.place("Ivan", "+79161112233", "COS-001", 1)
+	p := e.product("COS-001")
+	b := e.signIn("zh-CN")
+	w := b.get("/admin/orders.csv")
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "text/csv; charset=utf-8" ||
+		!strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("CSV: %d %v", w.Code, w.Header())
+	}
+	body := w.Body.Bytes()
+	if !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
+		t.Fatalf("no BOM: % x", body[:8])
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != texts.Text("zh-CN", "console_col_number", nil) {
+		t.Fatalf("rows %q", rows)
+	}
+	row := rows[2] // oldest last
+	want := []string{o.Number, "2026-11-25 07:30", "confirmed", "'=HYPERLINK(\"x\")", "+8613812345678"}
+	for i, s := range want {
+		if row[i] != s {
+			t.Errorf("column %d = %q; want %q (row %q)", i, row[i], s, row)
+		}
+	}
+	if row[8] != p.Title["zh-CN"] || !strings.ContainsFunc(row[8], func(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }) {
+		t.Errorf("title %q; want %q in Chinese", row[8], p.Title["zh-CN"])
+	}
+	if row[9] != "3" || row[11] != decimal(commerce.Money{Amount: 3 * p.Price.Amount, Currency: p.Price.Currency}) || row[13] != "CNY" {
+		t.Errorf("amounts %q", row)
+	}
+	w = b.get("/admin/orders.csv?from=2026-11-27")
+	if rows, _ := csv.NewReader(bytes.NewReader(w.Body.Bytes()[3:])).ReadAll(); len(rows) != 2 || rows[1][0] != later.Number {
+		t.Fatalf("filtered CSV %q", rows)
+	}
+	if w := e.browser("en").get("/admin/orders.csv"); w.Code != http.StatusUnauthorized || strings.Contains(w.Body.String(), o.Number) {
+		t.Fatalf("CSV without a session: %d", w.Code)
+	}
+}
+
+func TestDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		m    commerce.Money
+		want string
+	}{
+		{commerce.CNY(12900), "129.00"}, {commerce.CNY(5), "0.05"}, {commerce.Money{Amount: 1500, Currency: "JPY"}, "1500"},
+		{commerce.CNY(-250), "-2.50"},
+	} {
+		if got := decimal(tc.m); got != tc.want {
+			t.Errorf("decimal(%v) = %q; want %q", tc.m, got, tc.want)
+		}
+	}
+}
