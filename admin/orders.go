@@ -32,10 +32,10 @@ type orderFilter struct {
 }
 
 // parseFilter reads the filter of r's query; bad dates are dropped.
-func (c *Console) parseFilter(r *http.Request) (orderFilter, commerce.OrderQuery) {
+func (c *Console) parseFilter(r *http.Request) (orderFilter, commerce.ConsoleQuery) {
 	v := r.URL.Query()
 	f := orderFilter{Status: v.Get("status"), From: v.Get("from"), To: v.Get("to"), Search: strings.TrimSpace(v.Get("q"))}
-	var q commerce.OrderQuery
+	var q commerce.ConsoleQuery
 	if slices.Contains(commerce.Statuses, commerce.OrderStatus(f.Status)) {
 		q.Statuses = []commerce.OrderStatus{commerce.OrderStatus(f.Status)}
 	} else {

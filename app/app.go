@@ -41,6 +41,7 @@ type App struct {
 	seller  *commerce.Seller
 	setup   *commerce.ShopSetup
 	persons *commerce.Persons
+	desk    *commerce.OrderDesk // the seller's orders (app/orderdesk.go)
 	posts   *bot.GroupPosts
 	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
 	Router  *bot.Router
@@ -96,6 +97,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.seller = commerce.NewSeller(commerce.SellerOptions{Store: a.Store, Clock: cfg.clock, Shop: a.setup})
+	a.desk = a.newOrderDesk()
 	dropOpts := commerce.DropServiceOptions{Store: a.Store, Clock: cfg.clock, Log: log, Limits: cfg.Limits, Phone: phone}
 
 	var sessions chatstate.SessionStore = a.Store
@@ -166,7 +168,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
 	}
 	if a.queue, err = jobs.New(ctx, jobs.Options{DB: a.Store.DB(), Dialect: dialect, Shop: a.Shop, Log: riverLog,
-		Pickup: a.pickup, Drops: a.drops, Deliver: deliverer{a}, Admins: cfg.Admins,
+		Pickup: a.pickup, Drops: a.drops, Restock: true, Deliver: deliverer{a}, Admins: cfg.Admins, Desk: a.desk,
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
@@ -192,6 +194,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
 		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
+		Restock: commerce.NewRestock(a.Store, cfg.clock, 0),
 		ConsoleLink: a.consoleLink,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)

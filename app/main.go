@@ -70,6 +70,7 @@ func (e *cliEnv) root() *cli.Command {
 				{Name: "seed", Usage: "(re)load the demo catalog (upsert by SKU)", Action: e.demoSeed},
 			}},
 			e.productCommand(),
+			e.categoriesCommand(),
 			e.ordersCommand(),
 			e.dropCommand(),
 			e.pickupCommand(),
@@ -78,6 +79,7 @@ func (e *cliEnv) root() *cli.Command {
 			e.broadcastCommand(),
 			e.wechatCommand(),
 			e.webCommand(),
+			e.labelsCommand(),
 		},
 	}
 }

@@ -24,7 +24,7 @@ func (e *cliEnv) pickupCommand() *cli.Command {
 		Name:  "pickup",
 		Usage: "pickup points, shipments arriving, staff lists",
 		Commands: []*cli.Command{
-			{Name: "points", Usage: "list the pickup points: codes, hours, slot size × capacity, staff", Action: e.pickupPoints},
+			e.pointsCommand(),
 			{Name: "ship", Usage: "mark ORDERs shipped to a pickup point", ArgsUsage: "ORDER...",
 				Flags: []cli.Flag{point(), batch()}, Action: e.pickupMove},
 			{Name: "arrived", Usage: "mark ORDERs, or the orders of a -batch, arrived at a pickup point; buyers are notified",

@@ -449,7 +449,7 @@ func findCategory(ctx context.Context, a *App, ref string) (commerce.Category, e
 		return found[0], nil
 	}
 	if len(cats) == 0 {
-		return commerce.Category{}, cmdline.Usagef("there are no categories yet: load some with shopbot catalog import or shopbot demo seed")
+		return commerce.Category{}, cmdline.Usagef("there are no categories yet: add one with shopbot categories add TITLE (or load some with shopbot catalog import)")
 	}
 	var known []string
 	for _, c := range cats {

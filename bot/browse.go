@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strconv"
 
 	"shopbot/commerce"
@@ -45,7 +46,8 @@ const (
 const pageSize = 6
 
 type browseHandler struct {
-	shop *commerce.Shop
+	shop    *commerce.Shop
+	restock *restockHandler // nil: no "Notify me" on sold-out cards
 }
 
 func (h *browseHandler) routes() routes {
@@ -120,7 +122,7 @@ func (h *browseHandler) routes() routes {
 }
 
 func (h *browseHandler) categories(t *turn) ([]Reply, error) {
-	cats, err := h.shop.Store().Categories(t.ctx)
+	cats, err := h.visibleCategories(t)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +131,7 @@ func (h *browseHandler) categories(t *turn) ([]Reply, error) {
 	}
 	var rows [][]Button
 	for i, c := range cats {
-		b := Button{Text: c.Title.In(t.lang), Action: VerbCategory.Of(c.ID, 0)}
+		b := Button{Text: t.tr(c.Title), Action: VerbCategory.Of(c.ID, 0)}
 		if i%2 == 0 {
 			rows = append(rows, []Button{b})
 		} else {
@@ -140,7 +142,20 @@ func (h *browseHandler) categories(t *turn) ([]Reply, error) {
 	return say(t.text("categories", nil), rows...), nil
 }
 
+// visibleCategories are the categories buyers see: not hidden by the seller.
+func (h *browseHandler) visibleCategories(t *turn) ([]commerce.Category, error) {
+	cats, err := h.shop.Store().Categories(t.ctx)
+	return slices.DeleteFunc(cats, func(c commerce.Category) bool { return c.Hidden }), err
+}
+
 func (h *browseHandler) category(t *turn, id int64, page int, edit bool) ([]Reply, error) {
+	cats, err := h.visibleCategories(t)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(cats, func(c commerce.Category) bool { return c.ID == id }) {
+		return say(t.text("category_empty", nil), []Button{t.btn("btn_categories", VerbCategories.Of())}), nil
+	}
 	products, err := h.shop.Store().Products(t.ctx, commerce.ProductFilter{CategoryID: id, Offset: page * pageSize, Limit: pageSize + 1})
 	if err != nil {
 		return nil, err
@@ -172,11 +187,9 @@ func (h *browseHandler) category(t *turn, id int64, page int, edit bool) ([]Repl
 	}
 	rows = append(rows, []Button{t.btn("btn_categories", VerbCategories.Of()), t.cartButton()})
 	title := ""
-	if cats, err := h.shop.Store().Categories(t.ctx); err == nil {
-		for _, c := range cats {
-			if c.ID == id {
-				title = c.Title.In(t.lang)
-			}
+	for _, c := range cats {
+		if c.ID == id {
+			title = t.tr(c.Title)
 		}
 	}
 	return []Reply{{Text: t.text("category_page", map[string]any{"Category": title, "Page": page + 1, "More": more || page > 0}),
@@ -211,6 +224,9 @@ func (h *browseHandler) product(t *turn, id int64, qty int, edit bool) ([]Reply,
 			},
 			[]Button{{Text: t.text("btn_add", map[string]any{"Qty": qty, "Total": p.Price.Mul(qty)}),
 				Action: VerbAdd.Of(p.ID, qty, p.Price.Amount)}})
+	}
+	if p.Stock <= 0 && h.restock != nil {
+		rows = append(rows, []Button{h.restock.notifyButton(t, p)})
 	}
 	rows = append(rows, []Button{{Text: t.text("btn_back", nil), Action: VerbCategory.Of(p.CategoryID, 0)}, t.cartButton()})
 	if t.isSeller() {

@@ -90,6 +90,11 @@ func (h *coreHandler) routes() routes {
 // the welcome.
 func (h *coreHandler) start(t *turn, payload string) ([]Reply, error) {
 	t.s.Step = ""
+	if payload == "" && t.r.setup != nil {
+		if r, ok, err := t.r.setup.firstStart(t); ok || err != nil {
+			return r, err
+		}
+	}
 	if payload != "" {
 		kind, rest, _ := strings.Cut(payload, "_")
 		if f := t.r.routes.links[DeepLink(kind)]; f != nil {

@@ -82,6 +82,7 @@ func errorTable() []errorRow {
 		{err: commerce.ErrCurrencyLocked, status: http.StatusConflict, chat: "setup_currency_locked"},
 		{err: commerce.ErrSetupIncomplete, status: http.StatusConflict, chat: "setup_incomplete"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
+		{err: commerce.ErrRestockLimit, status: http.StatusConflict, chat: "restock_limit"},
 	}
 }
 

@@ -87,6 +87,14 @@ type Notice struct {
 	ReservationID int64 `json:"reservation_id,omitempty"`
 	// PointID names the pickup point of a NoticeStaffFlood.
 	PointID int64 `json:"point_id,omitempty"`
+	// Orders are the ids of the orders of a NoticeNewOrders, oldest
+	// first, separated by commas (OrderList; a string keeps Notice
+	// comparable).
+	Orders string `json:"orders,omitempty"`
+	// NoteID names the seller's note of a NoticeOrderNote.
+	NoteID int64 `json:"note_id,omitempty"`
+	// ProductID names the product of a NoticeRestocked.
+	ProductID int64 `json:"product_id,omitempty"`
 }
 
 // Notice kinds.
@@ -106,6 +114,11 @@ const (
 	// NoticeOrderCancelled tells a buyer that a seller cancelled their
 	// order, with the seller's reason.
 	NoticeOrderCancelled = "order_cancelled"
+	// NoticeNewOrders tells a seller of new orders: one (the order) or
+	// several placed within a minute (a summary).
+	NoticeNewOrders = "new_orders"
+	// NoticeOrderNote gives a buyer a seller's note about their order.
+	NoticeOrderNote = "order_note"
 )
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the

@@ -12,8 +12,10 @@ import (
 
 // Notices of a feature switched off cannot be rendered.
 var (
-	errNoPickup = errors.New("bot: pickup notices need Options.Pickup")
-	errNoDrops  = errors.New("bot: drop notices need Options.Drops")
+	errNoPickup  = errors.New("bot: pickup notices need Options.Pickup")
+	errNoDrops   = errors.New("bot: drop notices need Options.Drops")
+	errNoDesk    = errors.New("bot: order notes need Options.Desk")
+	errNoRestock = errors.New("bot: back-in-stock notices need Options.Restock")
 )
 
 // RenderNotice turns a notice into the replies to deliver to n.ChatID on
@@ -25,14 +27,32 @@ var (
 // nil error. Errors are for the job to retry (storage) or to give up on (a
 // malformed notice).
 func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
-	if n.Kind == NoticeOrderCancelled {
+	if n.Kind == NoticeOrderCancelled || n.Kind == NoticeNewOrders || n.Kind == NoticeOrderNote {
+		if n.Kind == NoticeNewOrders && n.Lang == "" {
+			n.Lang = r.chatLang(ctx, n.Channel, n.UserID)
+		}
 		lang := templates.Match(n.Lang)
 		if lang == "" {
 			lang = templates.Default
 		}
 		t := &turn{r: r, ctx: ctx, s: &Session{Lang: lang}, lang: lang,
 			m: Message{Channel: n.Channel, ChatID: n.ChatID, UserID: n.UserID}}
+		switch n.Kind {
+		case NoticeNewOrders:
+			return r.orders.renderNewOrders(t, n)
+		case NoticeOrderNote:
+			if r.desk == nil {
+				return nil, errNoDesk
+			}
+			return r.desk.renderNote(t, n)
+		}
 		return r.orders.renderCancelNotice(t, n)
+	}
+	if n.Kind == NoticeRestocked {
+		if r.restock == nil {
+			return nil, errNoRestock
+		}
+		return r.restock.renderNotice(r, ctx, n)
 	}
 	if n.Kind == NoticeDropStarted || n.Kind == NoticeDropOffer {
 		if r.drops == nil {

@@ -92,6 +92,9 @@ func (h *ordersHandler) sellerOrder(t *turn, id int64) ([]Reply, error) {
 
 // sellerView is an order with the seller's button: cancel, while it can be.
 func (h *ordersHandler) sellerView(t *turn, o commerce.Order) ([]Reply, error) {
+	if h.desk != nil {
+		return h.desk.card(t, o.ID)
+	}
 	data, _, err := h.orderData(t, o)
 	if err != nil {
 		return nil, err

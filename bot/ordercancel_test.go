@@ -35,7 +35,7 @@ func TestSellerCancelsOrder(t *testing.T) {
 	wantText(t, ask, 0, seller.tx("seller_cancel_ask", map[string]any{"Number": o.Number, "Max": commerce.MaxCancelReason}))
 	// Keep it after all: nothing changes, the reason is no longer awaited.
 	seller.press(findAction(t, ask[0], bot.VerbSellerCancelKeep.Of(o.ID)))
-	wantText(t, seller.send("out of stock"), 0, seller.tx("help_unknown", nil))
+	wantText(t, seller.send("out of stock"), 0, seller.nothingFound())
 
 	seller.press(bot.VerbSellerCancel.Of(o.ID))
 	wantText(t, seller.send(strings.Repeat("x", commerce.MaxCancelReason+1)), 0,

@@ -32,6 +32,7 @@ const CmdOrders Command = "/orders"
 type ordersHandler struct {
 	shop   *commerce.Shop
 	pickup *pickupHandler // nil with pickup off
+	desk   *deskHandler   // nil without the sellers' desk
 }
 
 func (h *ordersHandler) routes() routes {
@@ -46,7 +47,12 @@ func (h *ordersHandler) routes() routes {
 	}
 	return routes{
 		commands: map[Command]commandFunc{
-			CmdOrders: func(t *turn, _ string) ([]Reply, error) { return h.list(t) },
+			CmdOrders: func(t *turn, arg string) ([]Reply, error) {
+				if h.desk != nil && h.orderSeller(t) {
+					return h.desk.command(t, arg) // a seller's desk; their own orders a button away
+				}
+				return h.list(t)
+			},
 		},
 		actions: map[Verb]actionFunc{
 			VerbOrders:        func(t *turn, _ args) ([]Reply, error) { return h.list(t) },

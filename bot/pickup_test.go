@@ -270,7 +270,7 @@ func TestNonStaffCodeGetsHelp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, text := range []string{code, "123456", "123 456", pass.Token, "P1.garbage"} {
-		wantText(t, u.send(text), 0, u.tx("help_unknown", nil))
+		wantText(t, u.send(text), 0, u.unmatched(text))
 	}
 	// In a group even staff codes are not taken.
 	st := h.staff(t, "staff-jingan")

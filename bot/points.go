@@ -123,7 +123,12 @@ func (h *staffHandler) editPoint(t *turn, arg string) ([]Reply, error) {
 	}
 	i := slices.IndexFunc(pts, func(p commerce.PickupPoint) bool { return strings.EqualFold(p.Code, code) })
 	if i < 0 {
-		return say(t.text("seller_unknown_point", map[string]any{"PointCode": echo(code), "Codes": strings.Join(codes, ", ")})), nil
+		text := t.text("seller_unknown_point", map[string]any{"PointCode": echo(code), "Codes": strings.Join(codes, ", ")})
+		if t.r.setup != nil && commerce.ValidPointCode(code) {
+			return say(text, []Button{{Text: t.text("setup_btn_point_create", map[string]any{"PointCode": code}),
+				Action: VerbPointNew.Of(code)}}), nil
+		}
+		return say(text), nil
 	}
 	pt := pts[i]
 	next, problem, data, ok := h.changePoint(t, pt, op, rest)
@@ -137,6 +142,9 @@ func (h *staffHandler) editPoint(t *turn, arg string) ([]Reply, error) {
 	saved, err := h.pickupService.SavePoint(t.ctx, next)
 	if err != nil {
 		return nil, err
+	}
+	if pointPlaceOps[op] {
+		return say(t.text("setup_point_updated", pointCard(t, saved))), nil
 	}
 	return say(t.text("point_updated", h.pointSummary(t, saved))), nil
 }
@@ -212,6 +220,8 @@ func (h *staffHandler) changePoint(t *turn, p commerce.PickupPoint, op, rest str
 			break
 		}
 		next.Staff = append(next.Staff, id)
+	case "name", "address", "city", "tz", "zone", "location", "position", "bonded":
+		return changePointPlace(p, next, op, rest)
 	case "open", "close":
 		if len(args) != 0 {
 			return p, "", nil, false

@@ -90,9 +90,16 @@ type Options struct {
 	// (NoticeTarget). Nil turns linking off; the other features still ask
 	// the stores, which answer for persons linked before.
 	Persons *commerce.Persons
+	// Desk is the sellers' order desk: /orders for sellers, the order
+	// card's actions, new-order notices. Nil: sellers get the buyer's
+	// list and /order NUMBER only.
+	Desk *commerce.OrderDesk
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// Restock offers "Notify me" on sold-out products and renders the
+	// back-in-stock notices; nil turns it off.
+	Restock *commerce.Restock
 	// ConsoleLink makes a seller's login link to the console (/console);
 	// nil answers /console as an unknown command.
 	ConsoleLink func(ctx context.Context, identity string) (ConsoleLink, error)
@@ -136,6 +143,7 @@ type Router struct {
 	browse     *browseHandler
 	checkout   *checkoutHandler
 	orders     *ordersHandler
+	desk       *deskHandler      // Options.Desk
 	pickup     *pickupHandler    // Options.Pickup
 	staff      *staffHandler     // Options.Pickup
 	seller     *sellerHandler    // Options.Seller
@@ -143,6 +151,9 @@ type Router struct {
 	posts      *postsHandler     // Options.GroupPosts
 	broadcasts *broadcastHandler // Options.Audience (sending needs Options.Broadcasts)
 	link       *linkHandler      // Options.Persons
+	setup      *setupHandler     // Options.Setup
+	questions  *questionsHandler // search; asking the sellers with Options.Questions
+	restock    *restockHandler   // Options.Restock
 	console    *consoleHandler
 }
 
@@ -198,6 +209,18 @@ func (r *Router) newHandlers() {
 	if o.Persons != nil {
 		r.link = &linkHandler{persons: o.Persons, pages: o.LinkPages}
 	}
+	if o.Setup != nil {
+		r.setup = &setupHandler{setup: o.Setup, seller: r.seller, staff: r.staff, wizard: o.SetupWizard}
+	}
+	if o.Desk != nil {
+		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
+		r.orders.desk = r.desk
+	}
+	r.questions = &questionsHandler{shop: o.Shop}
+	if o.Restock != nil {
+		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
+		r.browse.restock = r.restock
+	}
 	r.console = &consoleHandler{link: o.ConsoleLink}
 }
 
@@ -221,10 +244,21 @@ func (r *Router) featureRoutes() []routes {
 	if r.posts != nil {
 		list = append(list, r.posts.routes())
 	}
+	if r.desk != nil {
+		list = append(list, r.desk.routes())
+	}
 	if r.link != nil {
 		list = append(list, r.link.routes())
 	}
+	if r.setup != nil {
+		list = append(list, r.setup.routes())
+	}
+	if r.restock != nil {
+		list = append(list, r.restock.routes())
+	}
 	list = append(list, r.console.routes())
+	// Last: free text no feature above took is a search.
+	list = append(list, r.questions.routes())
 	return list
 }
 

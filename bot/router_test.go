@@ -41,10 +41,13 @@ type harness struct {
 	points []commerce.PickupPoint
 	pickup *commerce.Pickup      // nil unless harnessOptions.pickup
 	drops  *commerce.DropService // nil unless harnessOptions.drops
+	// desk is the seller's order desk on the same store and clock.
+	desk *commerce.OrderDesk
 	// persons links chats (nil unless harnessOptions.persons).
 	persons *commerce.Persons
-	placed  atomic.Int64 // EventOrderPlaced count
-	upd     atomic.Int64 // update id sequence
+	setup   *commerce.ShopSetup // nil unless harnessOptions.setup or wizard
+	placed  atomic.Int64        // EventOrderPlaced count
+	upd     atomic.Int64        // update id sequence
 }
 
 type harnessOptions struct {
@@ -71,6 +74,11 @@ type harnessOptions struct {
 	persons bool
 	// limits are the shop's and the drops' per-person limits (zero: the defaults).
 	limits commerce.PersonLimits
+	// setup turns on the shop setup (commerce.ShopSetup on the same store
+	// and clock); wizard also walks an admin's first /start through it.
+	setup, wizard bool
+	// empty starts from an empty database instead of the demo shop.
+	empty bool
 	// consoleLink makes the console's login links (Options.ConsoleLink).
 	consoleLink func(ctx context.Context, identity string) (bot.ConsoleLink, error)
 }
@@ -83,6 +91,9 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	}
 	ctx := t.Context()
 	st := testenv.DemoSQLite(t)
+	if o.empty {
+		st = testenv.SQLite(t)
+	}
 	h := &harness{t: t, ctx: ctx, store: st, clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)),
 		cats: map[string]int64{}, prods: map[string]commerce.Product{}}
 	cn, err := phonenum.New("CN")
@@ -112,7 +123,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	for _, p := range ps {
 		h.prods[p.SKU] = p
 	}
-	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 {
+	if h.points, err = st.PickupPoints(ctx); err != nil || len(h.points) == 0 && !o.empty {
 		t.Fatalf("pickup points: %v, %v", h.points, err)
 	}
 	var sessions chatstate.SessionStore = st
@@ -139,6 +150,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.persons {
 		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
+	h.desk = commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: st, Shop: h.shop, Pickup: h.pickup, Clock: h.clock})
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
 	if o.broadcasts {
@@ -148,11 +160,18 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.limiter != nil {
 		limiter = o.limiter(h.clock.Now)
 	}
+	sellerOpts := commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}
+	if o.setup || o.wizard {
+		h.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now), CacheTTL: time.Nanosecond})
+		sellerOpts.Shop = h.setup
+	}
 	h.router = bot.NewRouter(bot.Options{
+		Setup: h.setup, SetupWizard: o.wizard,
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
-		DecodeQR: decodeQR, Seller: commerce.NewSeller(commerce.SellerOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now)}),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, ConsoleLink: o.consoleLink,
+		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk, ConsoleLink: o.consoleLink,
+		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {
 				h.placed.Add(1)
@@ -462,7 +481,7 @@ func TestLanguageSwitch(t *testing.T) {
 	wantText(t, u.send("/lang ru"), 0, texts.Text("ru", "lang_set", nil))
 	wantText(t, u.send("/help"), 0, texts.Text("ru", "help", nil))
 	wantText(t, u.press("cart"), 0, texts.Text("ru", "cart_empty", nil))
-	wantText(t, u.send("what"), 0, texts.Text("ru", "help_unknown", nil))
+	wantText(t, u.send("what"), 0, texts.Text("ru", "search_none", map[string]any{"Ask": false}))
 
 	for _, bad := range []string{"l:xx", "l:", "l:klingon", "l:" + strings.Repeat("a", 60)} {
 		r := u.press(bad)
@@ -584,12 +603,12 @@ func TestBrowse(t *testing.T) {
 		wantText(t, u.press(a), 0, u.tx("err_stale", nil))
 	}
 
-	// A sold-out card offers no stepper and no add button.
+	// A sold-out card offers no stepper and no add button, but "Notify me".
 	r = u.press(fmt.Sprintf("p:%d", soldOut.ID))
 	if !strings.Contains(r[0].Text, "Sold out") || !strings.Contains(r[0].Text, u.tx("origin_direct_mail", nil)) {
 		t.Errorf("sold-out card:\n%s", r[0].Text)
 	}
-	if got, want := fmt.Sprint(actions(r[0])), fmt.Sprintf("[[cat:%d:0 cart]]", cos); got != want {
+	if got, want := fmt.Sprint(actions(r[0])), fmt.Sprintf("[[rsn:%d] [cat:%d:0 cart]]", soldOut.ID, cos); got != want {
 		t.Errorf("sold-out card buttons %s; want %s", got, want)
 	}
 
@@ -1304,14 +1323,14 @@ func TestGarbage(t *testing.T) {
 	}{
 		{"unknown command", "/nope", "", "help_unknown"},
 		{"unknown command with bot name", "/nope@ShopBot arg", "", "help_unknown"},
-		{"plain text", "hello", "", "help_unknown"},
+		{"plain text", "hello", "", "search_none"},
 		{"very long text", long, "", "help_unknown"},
 		{"very long command", "/start " + long, "", "help_unknown"},
 		{"long cyrillic text", strings.Repeat("я", 3000), "", "help_unknown"},
 		{"invalid utf-8", "\xff\xfe\xfd", "", "help_unknown"},
 		{"nul bytes", "\x00\x00", "", "help_unknown"},
 		{"whitespace", " \t\n ", "", "help_unknown"},
-		{"template syntax", "{{.Name}} %v %!s(<nil>)", "", "help_unknown"},
+		{"template syntax", "{{.Name}} %v %!s(<nil>)", "", "search_none"},
 		{"start with bot name", "/START@ShopBot", "", "welcome"},
 		{"help", "/help", "", "help"},
 		{"home", "", "home", "menu"},
@@ -1353,7 +1372,7 @@ func TestGarbage(t *testing.T) {
 			m := u.base
 			m.Text, m.Action = c.text, c.action
 			r := u.must(m)
-			want := u.tx(c.want, map[string]any{"Name": "Ann"})
+			want := u.tx(c.want, map[string]any{"Name": "Ann", "Ask": false})
 			wantText(t, r, 0, want)
 			if c.want == "err_stale" && len(r[0].Buttons) == 0 {
 				t.Error("stale answer without the menu")
@@ -1693,7 +1712,7 @@ func TestCheckoutUnderChangedState(t *testing.T) {
 		wantText(t, u.press("cc"), 0, u.tx("cart_empty", nil))
 		wantText(t, u.send(phone), 0, u.tx("cart_empty", nil))
 		// The checkout is over: typed text is no longer taken for a phone.
-		wantText(t, u.send("hello"), 0, u.tx("help_unknown", nil))
+		wantText(t, u.send("hello"), 0, u.nothingFound())
 		if n := h.countOrders(); n != 0 {
 			t.Fatalf("%d orders from an empty cart", n)
 		}

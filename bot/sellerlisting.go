@@ -138,6 +138,9 @@ func (h *sellerHandler) listingNext(t *turn, note string) ([]Reply, error) {
 			return nil, err
 		}
 		if len(cats) == 0 {
+			if t.r.setup != nil {
+				return t.r.setup.noCategoriesOffer(t, d.Nonce, lead(""), cancel), nil
+			}
 			return say(lead(t.text("seller_no_categories", nil)), cancel), nil
 		}
 		var rows [][]Button

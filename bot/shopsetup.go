@@ -32,3 +32,13 @@ func (t *turn) welcome() string {
 	}
 	return text
 }
+
+// tr is a seller's text (a product's title, a category's name) in the
+// buyer's language, else in the shop's default language, else in any.
+func (t *turn) tr(x commerce.Text) string {
+	if s := x[t.lang]; s != "" {
+		return s
+	}
+	p, _ := t.profile()
+	return p.TextIn(x, t.lang)
+}

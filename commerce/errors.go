@@ -78,6 +78,13 @@ var ErrDropLimit = errors.New("drop per-buyer limit reached")
 // ErrDropNotStarted: the drop's start time has not come yet (nothing changed).
 var ErrDropNotStarted = errors.New("drop not started")
 
+// Order desk errors.
+var (
+	// ErrPaymentRequired: an unpaid pay-at-pickup order cannot be handed
+	// over before staff record its payment (nothing changed).
+	ErrPaymentRequired = errors.New("payment at pickup not recorded")
+)
+
 // ErrRestockLimit: the buyer already waits for MaxRestockSubscriptions
 // products to be back in stock (nothing changed).
 var ErrRestockLimit = errors.New("too many back-in-stock subscriptions")

@@ -29,3 +29,13 @@ type DropReservationsMade struct{ Reservations []DropReservation }
 
 // EventName implements Event.
 func (DropReservationsMade) EventName() string { return "drop_reservations_made" }
+
+// OrderNoteAdded: a seller wrote the buyer a note about their order; the
+// buyer is told in the chat they ordered from.
+type OrderNoteAdded struct {
+	Order Order
+	Note  OrderNote
+}
+
+// EventName implements Event.
+func (OrderNoteAdded) EventName() string { return "order_note_added" }

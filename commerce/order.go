@@ -100,6 +100,9 @@ type Order struct {
 	// "tg:123").
 	CancelReason string
 	CancelledBy  string
+	// Paid is how the order was paid, when it was: recorded by staff at
+	// the hand-over of a pay-at-pickup order (RecordPayment). Zero: unpaid.
+	Paid Payment
 }
 
 // numberAlphabet avoids look-alike characters (0/O, 1/I/L).

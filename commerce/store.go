@@ -31,6 +31,11 @@ type CatalogStore interface {
 	UpsertProduct(ctx context.Context, p Product) (Product, error)
 	// CountProducts counts all products, hidden included.
 	CountProducts(ctx context.Context) (int, error)
+	// Search returns at most limit visible products (MaxSearchResults when
+	// limit is 0 or more) in which every word of query (SearchTerms)
+	// occurs, ignoring case, in the SKU, title or description in any
+	// language; best first (RankSearch). No words: no products.
+	Search(ctx context.Context, query string, limit int) ([]Product, error)
 }
 
 // PickupStore holds pickup points.

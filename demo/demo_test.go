@@ -99,6 +99,12 @@ func (s *fakeStore) CountProducts(context.Context) (int, error) {
 	return len(s.products), nil
 }
 
+func (s *fakeStore) Search(_ context.Context, query string, limit int) ([]commerce.Product, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return commerce.RankSearch(s.products, commerce.SearchTerms(query), limit), nil
+}
+
 func (s *fakeStore) PickupPoints(context.Context) ([]commerce.PickupPoint, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

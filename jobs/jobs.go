@@ -39,8 +39,11 @@ type Options struct {
 
 	// Pickup, Render and Deliver enable pickup notices, reminders and
 	// missed-slot release; Admins receive seller alerts ("tg:123").
-	Pickup  *commerce.Pickup
-	Drops   *commerce.DropService // nil: no drop reservations to expire
+	Pickup *commerce.Pickup
+	Drops  *commerce.DropService // nil: no drop reservations to expire
+	// Restock delivers the back-in-stock notices of ProductRestocked
+	// (bot.NoticeRestocked, one job per waiting buyer).
+	Restock bool
 	Render  func(ctx context.Context, n bot.Notice) ([]bot.Reply, error)
 	Deliver Deliverer
 	// Route is where a rendered notice is delivered (bot.Router.NoticeTarget:
@@ -48,6 +51,9 @@ type Options struct {
 	// the notice's own chat.
 	Route  func(ctx context.Context, n bot.Notice) (bot.Notice, error)
 	Admins []string
+	// Desk enables the new-order notices to the Admins (with Render and
+	// Deliver); nil: sellers are not told of new orders.
+	Desk *commerce.OrderDesk
 	// Broadcast enables the fan-out of broadcasts (see BroadcastOptions).
 	Broadcast *BroadcastOptions
 	// Retention removes what the shop no longer needs to keep (web
@@ -64,8 +70,11 @@ type Queue struct {
 	pickup *commerce.Pickup
 	admins []string
 	drops  bool    // drop events become jobs
+	desk   bool    // new orders become seller notices
 	fanout *Fanout // nil: no broadcasts
 	bstore commerce.BroadcastStore
+	// restock: ProductRestocked events become notices
+	restock bool
 }
 
 // ExpireReservationArgs releases a pending order's stock when its reservation ends.
@@ -203,15 +212,21 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 		river.AddWorker(workers, &startDropWorker{drops: o.Drops})
 		river.AddWorker(workers, &offerDropWorker{drops: o.Drops})
 	}
-	if o.Pickup != nil || o.Drops != nil {
-		// Pickup and drops tell users things through notices.
+	if o.Pickup != nil || o.Drops != nil || o.Restock {
+		// Pickup, drops and back in stock tell users things through notices.
 		if o.Render == nil || o.Deliver == nil {
-			return nil, errors.New("jobs: Pickup and Drops need Render and Deliver")
+			return nil, errors.New("jobs: Pickup, Drops and Restock need Render and Deliver")
 		}
 		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver, route: o.Route})
 	}
 	if o.Pickup != nil {
 		river.AddWorker(workers, &releaseMissedWorker{pickup: o.Pickup})
+	}
+	if o.Desk != nil {
+		if o.Render == nil || o.Deliver == nil {
+			return nil, errors.New("jobs: Desk needs Render and Deliver")
+		}
+		river.AddWorker(workers, &SellerNoticeWorker{Desk: o.Desk, Render: o.Render, Deliver: o.Deliver, Log: o.Log})
 	}
 	var fanout *Fanout
 	if o.Broadcast != nil {
@@ -242,7 +257,8 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout}
+	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout,
+		desk: o.Desk != nil, restock: o.Restock}
 	if o.Broadcast != nil {
 		q.bstore = o.Broadcast.Store
 	}
@@ -252,9 +268,22 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 // OnEvent turns domain events into durable jobs inside the transaction that
 // caused them (the store's event hook).
 func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error {
+	if o, ok := commerce.IsNewOrder(e); ok && q.desk {
+		if params := q.sellerNoticeJobs(o); len(params) > 0 {
+			if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
+				return err
+			}
+		}
+	}
 	switch e := e.(type) {
 	case commerce.OrderPlaced:
 		_, err := q.client.InsertTx(ctx, tx, ExpireReservationArgs{OrderID: e.Order.ID}, &river.InsertOpts{ScheduledAt: e.Order.ExpiresAt})
+		return err
+	case commerce.OrderNoteAdded:
+		// The buyer reads the seller's note in the chat they ordered from.
+		n := notice(bot.NoticeOrderNote, e.Order)
+		n.NoteID = e.Note.ID
+		_, err := q.client.InsertTx(ctx, tx, NoticeArgs{Notice: n}, nil)
 		return err
 	case commerce.SellerCancelledOrder:
 		// The buyer hears of it in the chat they ordered from.
@@ -277,6 +306,9 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 		}
 		_, err := q.client.InsertManyTx(ctx, tx, params)
 		return err
+	}
+	if e, ok := e.(commerce.ProductRestocked); ok {
+		return q.insertRestockJobs(ctx, tx, e)
 	}
 	if ok, err := q.insertDropJobs(ctx, tx, e); ok || err != nil {
 		return err

@@ -11,7 +11,6 @@ package poster
 
 import (
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"image"
@@ -29,10 +28,12 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
+
+	"shopbot/poster/fonts"
 )
 
-//go:embed fonts/DroidSansFallbackFull.ttf
-var droidTTF []byte
+// droidTTF draws what the Go fonts lack (Han above all).
+var droidTTF = fonts.DroidSansFallback
 
 // Sizes.
 const (
@@ -72,19 +73,19 @@ type fontSet struct {
 
 var (
 	fontsOnce sync.Once
-	fonts     fontSet
+	loaded    fontSet
 )
 
 // loadFonts parses the embedded fonts once per process.
 func loadFonts() (*fontSet, error) {
 	fontsOnce.Do(func() {
 		var err1, err2, err3 error
-		fonts.regular, err1 = opentype.Parse(goregular.TTF)
-		fonts.bold, err2 = opentype.Parse(gobold.TTF)
-		fonts.droid, err3 = opentype.Parse(droidTTF)
-		fonts.err = errors.Join(err1, err2, err3)
+		loaded.regular, err1 = opentype.Parse(goregular.TTF)
+		loaded.bold, err2 = opentype.Parse(gobold.TTF)
+		loaded.droid, err3 = opentype.Parse(droidTTF)
+		loaded.err = errors.Join(err1, err2, err3)
 	})
-	return &fonts, fonts.err
+	return &loaded, loaded.err
 }
 
 // pickFont returns the font that draws r: the Go font when it has a glyph

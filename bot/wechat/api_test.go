@@ -272,3 +272,22 @@ func (f failAfterToken) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return nil, errors.New("connection reset")
 }
+
+// TestQRContent: a permanent string-scene code, and what it encodes.
+func TestQRContent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := t.Context()
+	if _, err := h.a.QRContent(ctx, "p 1"); !errors.Is(err, wechat.ErrInvalidScene) {
+		t.Fatalf("bad scene: %v", err)
+	}
+	got, err := h.a.QRContent(ctx, "p_7")
+	if err != nil || got != "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI" {
+		t.Fatalf("QRContent = %q, %v", got, err)
+	}
+	qrs := h.api.QRs()
+	if len(qrs) != 1 || qrs[0]["action_name"] != "QR_LIMIT_STR_SCENE" ||
+		qrs[0]["action_info"].(map[string]any)["scene"].(map[string]any)["scene_str"] != "p_7" {
+		t.Fatalf("qrcode/create: %v", qrs)
+	}
+}

@@ -79,6 +79,24 @@ func (a *Adapter) QRCode(ctx context.Context, scene string, temporary bool) (str
 	return a.o.QRImageBase + "/cgi-bin/showqrcode?ticket=" + url.QueryEscape(t.Ticket), nil
 }
 
+// QRContent creates a permanent parametric QR code with a string scene,
+// like QRCode, and returns what the code encodes (WeChat's
+// https://weixin.qq.com/q/… address) rather than its picture: for a label
+// sheet that draws its own QR codes. The same scene gives the same code.
+func (a *Adapter) QRContent(ctx context.Context, scene string) (string, error) {
+	if !sceneRe.MatchString(scene) {
+		return "", ErrInvalidScene
+	}
+	t, err := a.api.qrTicket(ctx, basic.NewLimitQrRequest(scene))
+	if err != nil {
+		return "", err
+	}
+	if t.URL == "" {
+		return "", errors.New("wechat qrcode/create: no url in the answer")
+	}
+	return t.URL, nil
+}
+
 // Notify tells a user about something that happened (an order arrived, a
 // reservation expires). While the user's customer-service window is open
 // and its quota lasts it sends text (cut to one message) as a

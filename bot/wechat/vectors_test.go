@@ -68,7 +68,7 @@ func TestPublishedCallback(t *testing.T) {
 	if r.ToUserName != "mycreate" || r.FromUserName != "wx5823bf96d3bd56c7" || r.Content == "" {
 		t.Fatalf("reply = %+v", r)
 	}
-	if !strings.HasPrefix(r.Content, zh("help_unknown", nil)) { // "hello" is not a command
+	if !strings.HasPrefix(r.Content, zh("search_none", map[string]any{"Ask": false})) { // "hello" is no command: a search that finds nothing
 		t.Errorf("reply content = %q", r.Content)
 	}
 	if h.routed.Load() != 1 {

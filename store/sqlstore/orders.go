@@ -12,15 +12,22 @@ import (
 )
 
 const orderCols = `id, number, channel, user_id, chat_id, lang, status, total_amount, currency,
-	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at, cancel_reason, cancelled_by`
+	pickup_point_id, contact_name, phone, idem_key, created_at, updated_at, expires_at, cancel_reason, cancelled_by,
+	paid_at, payment, paid_amount, paid_by`
 
 func scanOrder(sc interface{ Scan(...any) error }) (commerce.Order, error) {
 	var o commerce.Order
-	var created, updated, expires int64
+	var created, updated, expires, paid int64
 	err := sc.Scan(&o.ID, &o.Number, &o.Buyer.Channel, &o.Buyer.UserID, &o.ChatID, &o.Lang, &o.Status,
 		&o.Total.Amount, &o.Total.Currency, &o.PickupPointID, &o.ContactName, &o.Phone, &o.IdempotencyKey,
-		&created, &updated, &expires, &o.CancelReason, &o.CancelledBy)
+		&created, &updated, &expires, &o.CancelReason, &o.CancelledBy,
+		&paid, &o.Paid.Method, &o.Paid.Amount.Amount, &o.Paid.By)
 	o.CreatedAt, o.UpdatedAt, o.ExpiresAt = fromMS(created), fromMS(updated), fromMS(expires)
+	if paid != 0 {
+		o.Paid.At, o.Paid.Amount.Currency = fromMS(paid), o.Total.Currency
+	} else {
+		o.Paid = commerce.Payment{}
+	}
 	return o, err
 }
 

@@ -32,6 +32,7 @@ type ShopStore interface {
 	commerce.DropStore
 	commerce.DropPostStore
 	commerce.PickupServiceStore
+	commerce.OrderDeskStore
 	commerce.SellerStore
 	commerce.ShopSetupStore
 	commerce.AudienceStore
@@ -105,6 +106,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropAdmin", runDropAdmin},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
+			{"OrderDesk", runOrderDesk},
 			{"Broadcasts", runBroadcasts},
 			{"Auth", runAuth},
 			{"Persons", runPersons},
@@ -112,6 +114,7 @@ func Run(t *testing.T, d Driver) {
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
 			{"Console", runConsole},
+			{"Search", runSearch},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 		} {
