@@ -54,6 +54,9 @@ type Options struct {
 	Drops  *commerce.DropService // nil: no drops page
 	// Broadcasts lists the sellers' broadcasts; nil: no broadcasts page.
 	Broadcasts commerce.BroadcastStore
+	// Setup is the shop's profile, categories and pickup points; nil: no
+	// categories, points or settings pages.
+	Setup *commerce.ShopSetup
 	// Orders are the console's reads of orders and figures.
 	Orders commerce.ConsoleStore
 	// IsAdmin tells, at every request, whether an identity is a seller
@@ -141,6 +144,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	})
 	c.registerOrders(mux)
 	c.registerProducts(mux)
+	c.registerCategories(mux)
 	mux.HandleFunc("GET /admin/drops", c.page(c.drops))
 	mux.HandleFunc("GET /admin/broadcasts", c.page(c.broadcasts))
 }

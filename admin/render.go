@@ -21,7 +21,7 @@ var pageFiles embed.FS
 var consoleCSS []byte
 
 // pageNames are the pages of html/, each parsed with html/layout.html.
-var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "drops", "broadcasts"}
+var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "drops", "broadcasts"}
 
 // langCookie keeps the language chosen with the switch (?lang=).
 const langCookie = "shopbot_console_lang"
@@ -163,7 +163,7 @@ func (c *Console) langLinks(r *http.Request, current string) []langLink {
 
 var tabs = []tab{
 	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/products", Key: "products"},
-	{Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
+	{Href: "/admin/categories", Key: "categories"}, {Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
 }
 
 // tabOf is the tab a page belongs to.
@@ -185,7 +185,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, v *
 	v.Langs = c.langLinks(r, l)
 	if v.CSRF != "" {
 		for _, t := range tabs {
-			if (t.Key != "drops" || c.o.Drops != nil) && (t.Key != "broadcasts" || c.o.Broadcasts != nil) {
+			if c.hasTab(t.Key) {
 				v.Tabs = append(v.Tabs, tab{Href: t.Href, Key: t.Key, Current: t.Key == tabOf(v.Page)})
 			}
 		}
@@ -226,4 +226,17 @@ func serveCSS(w http.ResponseWriter, _ *http.Request) {
 // message renders a page of one notice (an error, signed out).
 func (c *Console) message(w http.ResponseWriter, r *http.Request, status int, q access, level, key string, data map[string]any) {
 	c.render(w, r, status, &view{Page: "message", Identity: q.Identity, CSRF: q.CSRF, Notice: &notice{Level: level, Key: key, Data: data}})
+}
+
+// hasTab tells whether the services of a tab's page are there.
+func (c *Console) hasTab(key string) bool {
+	switch key {
+	case "drops":
+		return c.o.Drops != nil
+	case "broadcasts":
+		return c.o.Broadcasts != nil
+	case "categories", "points", "settings":
+		return c.o.Setup != nil
+	}
+	return true
 }

@@ -114,6 +114,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.consoleShot(dir, "today", desktop)
 	p.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulatePortrait))
 
+	// A category, then a product in it with a photo.
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/admin/categories"]`)))
+	p.consoleWait(`document.getElementById("new-title") !== null`)
+	p.do(chromedp.SendKeys(chromedp.ID("new-title"), "护肤油"), chromedp.Click(chromedp.CSS(`form[action="/admin/categories"] button`)))
+	p.consoleWait(`location.search === "?done=created" && document.body.innerText.indexOf("护肤油") >= 0`)
+	p.consoleShot(dir, "categories", phone)
+	cats, err := s.app.Store.Categories(ctx)
+	if err != nil || cats[len(cats)-1].Title["zh-CN"] != "护肤油" {
+		t.Fatalf("categories after adding one in the browser: %+v, %v", cats, err)
+	}
+	oils := cats[len(cats)-1]
 	// A product with a photo.
 	photo := filepath.Join(dir, "photo.png")
 	if err := os.WriteFile(photo, demoPicture(t), 0o644); err != nil {
@@ -127,6 +138,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("description"), "保加利亚玫瑰"),
 		chromedp.SendKeys(chromedp.ID("price"), "199"),
 		chromedp.SetValue(chromedp.ID("stock"), "12"),
+		chromedp.SetValue(chromedp.ID("category"), fmt.Sprint(oils.ID)),
 		chromedp.SetUploadFiles(chromedp.ID("photo"), []string{photo}))
 	p.consoleShot(dir, "new-product", phone)
 	p.do(chromedp.Click(chromedp.CSS("form button.wide")))
@@ -144,7 +156,8 @@ func TestConsoleInBrowser(t *testing.T) {
 			made = &products[i]
 		}
 	}
-	if made == nil || made.Price != commerce.CNY(19900) || made.Stock != 12 || made.Image == "" || made.Description["zh-CN"] != "保加利亚玫瑰" {
+	if made == nil || made.Price != commerce.CNY(19900) || made.Stock != 12 || made.Image == "" || made.Description["zh-CN"] != "保加利亚玫瑰" ||
+		made.CategoryID != oils.ID {
 		t.Fatalf("the product made in the browser: %+v", made)
 	}
 
@@ -202,7 +215,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	// Every page in each language fits a phone.
 	for _, l := range templates.Locales {
-		for _, path := range []string{"/admin", "/admin/orders", "/admin/products", "/admin/drops", "/admin/broadcasts"} {
+		for _, path := range []string{"/admin", "/admin/orders", "/admin/products", "/admin/categories", "/admin/drops", "/admin/broadcasts"} {
 			p.do(chromedp.Navigate(s.srv.URL + path + "?lang=" + l))
 			p.consoleWait(`document.documentElement.lang === "` + l + `"`)
 			if faults := eval[[]string](p, consoleFaultsJS); len(faults) > 0 {
