@@ -32,10 +32,10 @@ type orderFilter struct {
 }
 
 // parseFilter reads the filter of r's query; bad dates are dropped.
-func (c *Console) parseFilter(r *http.Request) (orderFilter, commerce.ConsoleQuery) {
+func (c *Console) parseFilter(r *http.Request) (orderFilter, commerce.ConsoleOrderQuery) {
 	v := r.URL.Query()
 	f := orderFilter{Status: v.Get("status"), From: v.Get("from"), To: v.Get("to"), Search: strings.TrimSpace(v.Get("q"))}
-	var q commerce.ConsoleQuery
+	var q commerce.ConsoleOrderQuery
 	if slices.Contains(commerce.Statuses, commerce.OrderStatus(f.Status)) {
 		q.Statuses = []commerce.OrderStatus{commerce.OrderStatus(f.Status)}
 	} else {
@@ -126,9 +126,10 @@ func (c *Console) orders(w http.ResponseWriter, r *http.Request, q access) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	csvQuery := f.query() // in the page's language, whatever the download sends
-	csvQuery.Set("lang", pageLang(r))
-	d.CSV = "/admin/orders.csv?" + csvQuery.Encode()
+	d.CSV = "/admin/orders.csv"
+	if v := f.query(); len(v) > 0 {
+		d.CSV += "?" + v.Encode()
+	}
 	c.render(w, r, http.StatusOK, &view{Page: "orders", Identity: q.Identity, CSRF: q.CSRF, Data: d})
 }
 

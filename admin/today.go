@@ -46,7 +46,7 @@ func (c *Console) today(w http.ResponseWriter, r *http.Request, q access) {
 		}
 	}
 	start := from.AddDate(0, 0, 1-chartDays)
-	orders, err := c.o.Orders.ConsoleOrders(ctx, commerce.ConsoleQuery{From: start, To: to})
+	orders, err := c.o.Orders.ConsoleOrders(ctx, commerce.ConsoleOrderQuery{From: start, To: to})
 	if err != nil {
 		c.internal(w, r, q, "orders of the fortnight", err)
 		return

@@ -194,7 +194,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
 		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
-		Restock: commerce.NewRestock(a.Store, cfg.clock, 0),
+		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
 		ConsoleLink: a.consoleLink,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)

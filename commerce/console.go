@@ -8,11 +8,11 @@ import (
 // The seller's console (/admin) reads orders in lists and figures, as the
 // chat never needs to.
 
-// MaxConsoleOrders caps the orders one ConsoleQuery returns.
+// MaxConsoleOrders caps the orders one ConsoleOrderQuery returns.
 const MaxConsoleOrders = 1000
 
-// ConsoleQuery selects orders for the seller's console, newest first.
-type ConsoleQuery struct {
+// ConsoleOrderQuery selects orders for the seller, newest first.
+type ConsoleOrderQuery struct {
 	// Statuses keeps orders in one of them; empty keeps every status.
 	Statuses []OrderStatus
 	// From and To keep orders created in [From, To); zero is unbounded.
@@ -47,7 +47,7 @@ type DayFigures struct {
 type ConsoleStore interface {
 	// ConsoleOrders returns the orders q selects, newest first, with their
 	// lines.
-	ConsoleOrders(ctx context.Context, q ConsoleQuery) ([]Order, error)
+	ConsoleOrders(ctx context.Context, q ConsoleOrderQuery) ([]Order, error)
 	// DayFigures counts the figures of the period [from, to).
 	DayFigures(ctx context.Context, from, to time.Time) (DayFigures, error)
 }

@@ -12,7 +12,7 @@ import (
 
 // ConsoleOrders implements commerce.ConsoleStore: one query with the
 // filters as conditions, then the lines of the page with one more.
-func (s *Store) ConsoleOrders(ctx context.Context, q commerce.ConsoleQuery) ([]commerce.Order, error) {
+func (s *Store) ConsoleOrders(ctx context.Context, q commerce.ConsoleOrderQuery) ([]commerce.Order, error) {
 	where, args := consoleWhere(q)
 	limit := q.Limit
 	if limit <= 0 || limit > commerce.MaxConsoleOrders {
@@ -45,7 +45,7 @@ func (s *Store) ConsoleOrders(ctx context.Context, q commerce.ConsoleQuery) ([]c
 }
 
 // consoleWhere turns q into a condition and its arguments ($1 …).
-func consoleWhere(q commerce.ConsoleQuery) (string, []any) {
+func consoleWhere(q commerce.ConsoleOrderQuery) (string, []any) {
 	conds := []string{"1 = 1"}
 	var args []any
 	arg := func(v any) string {

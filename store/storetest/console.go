@@ -57,22 +57,22 @@ func testConsoleOrders(t *testing.T, open OpenShop) {
 	e.ready(e.a, third)
 	cases := []struct {
 		name string
-		q    commerce.ConsoleQuery
+		q    commerce.ConsoleOrderQuery
 		want []commerce.Order
 	}{
-		{"all, newest first", commerce.ConsoleQuery{}, []commerce.Order{third, second, first}},
-		{"by status", commerce.ConsoleQuery{Statuses: []commerce.OrderStatus{commerce.StatusConfirmed}}, []commerce.Order{second, first}},
-		{"two statuses", commerce.ConsoleQuery{Statuses: []commerce.OrderStatus{commerce.StatusReadyForPickup, commerce.StatusShipped}}, []commerce.Order{third}},
-		{"from", commerce.ConsoleQuery{From: first.CreatedAt.Add(time.Minute)}, []commerce.Order{third, second}},
-		{"to (excluded)", commerce.ConsoleQuery{To: second.CreatedAt}, []commerce.Order{first}},
-		{"number prefix, any case", commerce.ConsoleQuery{Search: " " + second.Number[:4] + " "}, []commerce.Order{second}},
-		{"phone tail", commerce.ConsoleQuery{Search: "5678"}, []commerce.Order{first}},
-		{"Chinese name", commerce.ConsoleQuery{Search: "小明"}, []commerce.Order{first}},
-		{"name, any case", commerce.ConsoleQuery{Search: "ivan"}, []commerce.Order{second}},
-		{"underscore is a character", commerce.ConsoleQuery{Search: "n_P"}, []commerce.Order{second}},
-		{"percent is a character", commerce.ConsoleQuery{Search: "0%"}, []commerce.Order{third}},
-		{"nothing", commerce.ConsoleQuery{Search: "nobody"}, nil},
-		{"page", commerce.ConsoleQuery{BeforeID: third.ID, Limit: 1}, []commerce.Order{second}},
+		{"all, newest first", commerce.ConsoleOrderQuery{}, []commerce.Order{third, second, first}},
+		{"by status", commerce.ConsoleOrderQuery{Statuses: []commerce.OrderStatus{commerce.StatusConfirmed}}, []commerce.Order{second, first}},
+		{"two statuses", commerce.ConsoleOrderQuery{Statuses: []commerce.OrderStatus{commerce.StatusReadyForPickup, commerce.StatusShipped}}, []commerce.Order{third}},
+		{"from", commerce.ConsoleOrderQuery{From: first.CreatedAt.Add(time.Minute)}, []commerce.Order{third, second}},
+		{"to (excluded)", commerce.ConsoleOrderQuery{To: second.CreatedAt}, []commerce.Order{first}},
+		{"number prefix, any case", commerce.ConsoleOrderQuery{Search: " " + second.Number[:4] + " "}, []commerce.Order{second}},
+		{"phone tail", commerce.ConsoleOrderQuery{Search: "5678"}, []commerce.Order{first}},
+		{"Chinese name", commerce.ConsoleOrderQuery{Search: "小明"}, []commerce.Order{first}},
+		{"name, any case", commerce.ConsoleOrderQuery{Search: "ivan"}, []commerce.Order{second}},
+		{"underscore is a character", commerce.ConsoleOrderQuery{Search: "n_P"}, []commerce.Order{second}},
+		{"percent is a character", commerce.ConsoleOrderQuery{Search: "0%"}, []commerce.Order{third}},
+		{"nothing", commerce.ConsoleOrderQuery{Search: "nobody"}, nil},
+		{"page", commerce.ConsoleOrderQuery{BeforeID: third.ID, Limit: 1}, []commerce.Order{second}},
 	}
 	for _, c := range cases {
 		got, err := e.s.ConsoleOrders(e.ctx, c.q)
@@ -83,7 +83,7 @@ func testConsoleOrders(t *testing.T, open OpenShop) {
 			t.Errorf("%s: %v; want %v", c.name, numbers(got), numbers(c.want))
 		}
 	}
-	got, err := e.s.ConsoleOrders(e.ctx, commerce.ConsoleQuery{Search: first.Number})
+	got, err := e.s.ConsoleOrders(e.ctx, commerce.ConsoleOrderQuery{Search: first.Number})
 	if err != nil || len(got) != 1 || len(got[0].Lines) != 1 || got[0].Lines[0].Qty != 2 || got[0].Lines[0].SKU != e.prod.SKU ||
 		got[0].ContactName != "王小明" || !got[0].CreatedAt.Equal(first.CreatedAt) {
 		t.Fatalf("an order with its lines = %+v, %v", got, err)

@@ -113,8 +113,8 @@ func Run(t *testing.T, d Driver) {
 			{"Limits", runLimits},
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
-			{"Console", runConsole},
 			{"Search", runSearch},
+			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 		} {
