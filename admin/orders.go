@@ -126,10 +126,9 @@ func (c *Console) orders(w http.ResponseWriter, r *http.Request, q access) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	d.CSV = "/admin/orders.csv"
-	if v := f.query(); len(v) > 0 {
-		d.CSV += "?" + v.Encode()
-	}
+	csvQuery := f.query() // in the page's language, whatever the download sends
+	csvQuery.Set("lang", pageLang(r))
+	d.CSV = "/admin/orders.csv?" + csvQuery.Encode()
 	c.render(w, r, http.StatusOK, &view{Page: "orders", Identity: q.Identity, CSRF: q.CSRF, Data: d})
 }
 
