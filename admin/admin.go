@@ -145,6 +145,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.registerOrders(mux)
 	c.registerProducts(mux)
 	c.registerCategories(mux)
+	c.registerSettings(mux)
 	mux.HandleFunc("GET /admin/drops", c.page(c.drops))
 	mux.HandleFunc("GET /admin/broadcasts", c.page(c.broadcasts))
 }

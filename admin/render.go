@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"shopbot/commerce"
@@ -21,7 +22,7 @@ var pageFiles embed.FS
 var consoleCSS []byte
 
 // pageNames are the pages of html/, each parsed with html/layout.html.
-var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "drops", "broadcasts"}
+var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "settings", "drops", "broadcasts"}
 
 // langCookie keeps the language chosen with the switch (?lang=).
 const langCookie = "shopbot_console_lang"
@@ -95,7 +96,8 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		"langName": func(code string) string {
 			return c.texts.Text(code, "lang_name", nil)
 		},
-		"add": func(a, b float64) float64 { return a + b },
+		"add":     func(a, b float64) float64 { return a + b },
+		"offered": func(langs []string, l string) bool { return slices.Contains(langs, l) },
 		"percentOf": func(part, whole, width int) int {
 			if whole <= 0 {
 				return 0
@@ -164,6 +166,7 @@ func (c *Console) langLinks(r *http.Request, current string) []langLink {
 var tabs = []tab{
 	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/products", Key: "products"},
 	{Href: "/admin/categories", Key: "categories"}, {Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
+	{Href: "/admin/settings", Key: "settings"},
 }
 
 // tabOf is the tab a page belongs to.
