@@ -146,6 +146,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.registerProducts(mux)
 	c.registerCategories(mux)
 	c.registerSettings(mux)
+	c.registerPoints(mux)
 	mux.HandleFunc("GET /admin/drops", c.page(c.drops))
 	mux.HandleFunc("GET /admin/broadcasts", c.page(c.broadcasts))
 }

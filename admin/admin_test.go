@@ -307,5 +307,5 @@ func pagePaths(e *env) []string {
 		e.t.Fatal(err)
 	}
 	return []string{"/admin", "/admin/orders", "/admin/orders/" + o.Number, "/admin/products", "/admin/products?hidden=1",
-		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/categories", "/admin/settings", "/admin/drops", "/admin/broadcasts"}
+		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/categories", "/admin/points", "/admin/settings", "/admin/drops", "/admin/broadcasts"}
 }
