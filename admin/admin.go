@@ -57,6 +57,9 @@ type Options struct {
 	// Setup is the shop's profile, categories and pickup points; nil: no
 	// categories, points or settings pages.
 	Setup *commerce.ShopSetup
+	// Desk is the seller's order desk: shelves, notes to buyers,
+	// payments; nil leaves them out.
+	Desk *commerce.OrderDesk
 	// Orders are the console's reads of orders and figures.
 	Orders commerce.ConsoleStore
 	// IsAdmin tells, at every request, whether an identity is a seller
@@ -143,6 +146,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 		http.Redirect(w, r, "/admin", http.StatusSeeOther)
 	})
 	c.registerOrders(mux)
+	c.registerDesk(mux)
 	c.registerProducts(mux)
 	c.registerCategories(mux)
 	c.registerSettings(mux)

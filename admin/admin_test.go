@@ -69,7 +69,9 @@ func newEnv(t *testing.T) *env {
 	}
 	drops := commerce.NewDropService(commerce.DropServiceOptions{Store: e.st, Clock: clock})
 	e.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: e.st, Clock: clock})
+	desk := commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: e.st, Shop: e.shop, Pickup: e.pickup, Clock: clock})
 	e.console, err = New(Options{Shop: e.shop, Seller: e.seller, Pickup: e.pickup, Drops: drops, Broadcasts: e.st, Orders: e.st, Setup: e.setup,
+		Desk:    desk,
 		IsAdmin: e.isAdmin, Key: testKey, Store: e.st, PublicURL: "https://shop.example/", Zone: shanghai,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.clock.Now, Secure: true,
 		ImageURL: func(key string) string { return "/img/" + key + ".png" }})
