@@ -571,6 +571,16 @@ func (r *sellerRun) exported(paid bool) {
 		want["paid"], want["payment"], want["paid_amount"] = "paid", "card", "129.00"
 	}
 	r.expectRow("orders export", row, want, "Chen Jing", "Rose face cream 50 ml")
+
+	list := runCLI(r.t, r.cfg, "orders", "list", "--status", status)
+	show := runCLI(r.t, r.cfg, "orders", "show", r.number)
+	word, line := "unpaid", "unpaid"
+	if paid {
+		word, line = "paid card", "by card"
+	}
+	if !strings.Contains(list, r.number) || !strings.Contains(list, word) || !strings.Contains(show, "order "+r.number+"  "+status) || !strings.Contains(show, line) {
+		r.t.Fatalf("orders list --status %s:\n%s\norders show %s:\n%s", status, list, r.number, show)
+	}
 }
 
 // csvRow reads a CSV with a byte-order mark, a header and one row: the
