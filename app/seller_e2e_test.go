@@ -55,6 +55,34 @@ func newSellerRun(t *testing.T, cfg Config) *sellerRun {
 	return &sellerRun{t: t, cfg: cfg, s: start(t, cfg), api: api, buyer: "seller-e2e-buyer"}
 }
 
+func sellerScenario(t *testing.T, cfg Config) {
+	r := newSellerRun(t, cfg)
+	r.setupProfile()
+	r.setupCategory()
+	r.setupPoint()
+	r.consoleLogin()
+	r.consoleSetup()
+	r.setupProducts()
+	r.consoleProduct()
+	r.buyerOrders()
+	r.sellerTold()
+	r.consoleOnPhone()
+	r.shipAndArrive()
+	r.exported(false)
+	r.handOver(r.bookSlot())
+	r.exported(true)
+}
+
+func TestSellerEndToEndSQLite(t *testing.T) {
+	t.Parallel()
+	sellerScenario(t, sqliteConfig(t))
+}
+
+func TestSellerEndToEndPostgresRedis(t *testing.T) {
+	t.Parallel()
+	sellerScenario(t, postgresRedisConfig(t))
+}
+
 // deliver posts one update to the real webhook, as Telegram would.
 func (r *sellerRun) deliver(update []byte) {
 	r.t.Helper()
@@ -256,7 +284,7 @@ func (r *sellerRun) consoleLogin() {
 		r.t.Fatalf("login page: %d %s", code, page)
 	}
 	token := strings.TrimPrefix(m[1], "/admin/login?token=")
-	if code, _ := r.consolePost("/admin/login", url.Values{"token": {token}}); code != http.StatusSeeOther {
+	if code, _ := r.postForm("console", "/admin/login", url.Values{"token": {token}}); code != http.StatusSeeOther {
 		r.t.Fatalf("sign in: HTTP %d", code)
 	}
 	if code, page := r.s.getAs("console", "/admin"); code != http.StatusOK || !strings.Contains(page, "Harbour Goods") && !strings.Contains(page, "tg:5150") {
@@ -284,13 +312,8 @@ func (r *sellerRun) consoleOnPhone() {
 	if m == nil {
 		r.t.Fatal("shopbot admin link printed no link")
 	}
-	res, err := r.s.browser("phone").PostForm(r.s.base+"/admin/login", url.Values{"token": {strings.TrimPrefix(m[1], "/admin/login?token=")}})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther {
-		r.t.Fatalf("sign in with the CLI's link: HTTP %d", res.StatusCode)
+	if code, _ := r.postForm("phone", "/admin/login", url.Values{"token": {strings.TrimPrefix(m[1], "/admin/login?token=")}}); code != http.StatusSeeOther {
+		r.t.Fatalf("sign in with the CLI's link: HTTP %d", code)
 	}
 	if code, page := r.s.getAs("phone", "/admin/orders?q="+r.number); code != http.StatusOK || !strings.Contains(page, r.number) || !strings.Contains(page, "Chen Jing") {
 		r.t.Fatalf("/admin/orders?q=%s: %d %s", r.number, code, page)
@@ -308,15 +331,17 @@ func (r *sellerRun) consoleForm(path string) (csrf, page string) {
 	return m[1], page
 }
 
-// consolePost posts a form with the console's session cookie.
-func (r *sellerRun) consolePost(path string, form url.Values) (int, string) {
+// postForm posts a form from the browser of a test user ("console",
+// "phone", "staff": each its own cookies); the answer's body comes after
+// its Location, if any.
+func (r *sellerRun) postForm(browser, path string, form url.Values) (int, string) {
 	r.t.Helper()
-	return r.consoleSend(path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	return r.postAs(browser, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 }
 
-func (r *sellerRun) consoleSend(path, contentType string, body io.Reader) (int, string) {
+func (r *sellerRun) postAs(browser, path, contentType string, body io.Reader) (int, string) {
 	r.t.Helper()
-	res, err := r.s.browser("console").Post(r.s.base+path, contentType, body)
+	res, err := r.s.browser(browser).Post(r.s.base+path, contentType, body)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -331,7 +356,7 @@ const shopWelcome = "Fresh picks from the harbour, every week."
 // the console's forms.
 func (r *sellerRun) consoleSetup() {
 	csrf, _ := r.consoleForm("/admin/categories")
-	if code, got := r.consolePost("/admin/categories", url.Values{"csrf": {csrf}, "title": {"Snacks"}, "lang": {"en"}}); code != http.StatusSeeOther {
+	if code, got := r.postForm("console", "/admin/categories", url.Values{"csrf": {csrf}, "title": {"Snacks"}, "lang": {"en"}}); code != http.StatusSeeOther {
 		r.t.Fatalf("add a category in the console: %d %s", code, got)
 	}
 	cats, err := r.s.app.setup.Categories(r.t.Context())
@@ -344,7 +369,7 @@ func (r *sellerRun) consoleSetup() {
 	}
 	form := url.Values{"csrf": {csrf}, "name": {"Harbour Goods"}, "langs": {"en", "zh-CN"}, "default_lang": {"en"}, "welcome_en": {shopWelcome},
 		"zone": {"Asia/Shanghai"}, "region": {"CN"}, "currency": {"CNY"}, "hours": {"10:00–19:00"}}
-	if code, got := r.consolePost("/admin/settings", form); code != http.StatusSeeOther {
+	if code, got := r.postForm("console", "/admin/settings", form); code != http.StatusSeeOther {
 		r.t.Fatalf("save settings in the console: %d %s", code, got)
 	}
 	if p, _, err := r.s.app.setup.Profile(r.t.Context()); err != nil || p.Welcome["en"] != shopWelcome || p.Name != "Harbour Goods" || len(p.Languages) != 2 {
@@ -373,7 +398,7 @@ func (r *sellerRun) consoleProduct() {
 	fw, _ := mw.CreateFormFile("photo", "cookies.jpg")
 	fw.Write(productPhoto(r.t, 200))
 	mw.Close()
-	code, got := r.consoleSend("/admin/products", mw.FormDataContentType(), &body)
+	code, got := r.postAs("console", "/admin/products", mw.FormDataContentType(), &body)
 	if code != http.StatusSeeOther || !strings.Contains(got, "done=created") {
 		r.t.Fatalf("create product in the console: %d %s", code, got)
 	}
@@ -460,7 +485,7 @@ func (r *sellerRun) shipAndArrive() {
 	if !strings.Contains(page, "/admin/orders/"+r.number+"/arrive") {
 		r.t.Fatalf("the console's order page offers no arrival: %s", page)
 	}
-	if code, got := r.consolePost("/admin/orders/"+r.number+"/arrive", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
+	if code, got := r.postForm("console", "/admin/orders/"+r.number+"/arrive", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
 		r.t.Fatalf("arrive in the console: %d %s", code, got)
 	}
 	r.order(commerce.StatusReadyForPickup)
@@ -503,7 +528,7 @@ func (r *sellerRun) handOver(code string) {
 	if !ok {
 		r.t.Fatalf("staff link = %q", link)
 	}
-	if status, _ := r.staffPost("/staff/login", url.Values{"token": {token}}); status != http.StatusOK && status != http.StatusSeeOther {
+	if status, _ := r.postForm("staff", "/staff/login", url.Values{"token": {token}}); status != http.StatusOK && status != http.StatusSeeOther {
 		r.t.Fatalf("staff sign in: HTTP %d", status)
 	}
 	_, page := r.s.getAs("staff", "/staff")
@@ -513,19 +538,19 @@ func (r *sellerRun) handOver(code string) {
 		r.t.Fatalf("staff page without a form (%v): %s", err, page)
 	}
 	form := url.Values{"csrf": {csrf[1]}, "point": {strconv.FormatInt(pt.ID, 10)}, "code": {code}}
-	status, body := r.staffPost("/staff/inspect", form)
+	status, body := r.postForm("staff", "/staff/inspect", form)
 	amount := amountRe.FindStringSubmatch(body)
 	if status != http.StatusOK || !strings.Contains(body, r.number) || amount == nil || amount[1] != "129.00" {
 		r.t.Fatalf("inspect: %d, want the order and its amount to pay: %s", status, body)
 	}
-	if status, _ := r.staffPost("/staff/redeem", form); status == http.StatusOK {
+	if status, _ := r.postForm("staff", "/staff/redeem", form); status == http.StatusOK {
 		r.t.Fatal("an unpaid order was handed over without recording its payment")
 	}
 	r.order(commerce.StatusReadyForPickup)
 	form.Set("payment", string(commerce.PayCard))
 	form.Set("amount", amount[1])
 	form.Set("currency", "CNY")
-	if status, body := r.staffPost("/staff/redeem", form); status != http.StatusOK {
+	if status, body := r.postForm("staff", "/staff/redeem", form); status != http.StatusOK {
 		r.t.Fatalf("hand over with the payment: %d %s", status, body)
 	}
 	paid := r.order(commerce.StatusPickedUp).Paid
@@ -536,18 +561,6 @@ func (r *sellerRun) handOver(code string) {
 }
 
 var amountRe = regexp.MustCompile(`name="amount"[^>]*value="([^"]*)"`)
-
-// staffPost posts a form from the staff's browser.
-func (r *sellerRun) staffPost(path string, form url.Values) (int, string) {
-	r.t.Helper()
-	res, err := r.s.browser("staff").PostForm(r.s.base+path, form)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
 
 // exported: the order is in the console's /admin/orders.csv and in
 // "shopbot orders export --format csv", each UTF-8 with a BOM, one row for
@@ -617,32 +630,4 @@ func (r *sellerRun) expectRow(what string, row, want map[string]string, cells ..
 			r.t.Fatalf("%s: no cell %q in %v", what, c, row)
 		}
 	}
-}
-
-func sellerScenario(t *testing.T, cfg Config) {
-	r := newSellerRun(t, cfg)
-	r.setupProfile()
-	r.setupCategory()
-	r.setupPoint()
-	r.consoleLogin()
-	r.consoleSetup()
-	r.setupProducts()
-	r.consoleProduct()
-	r.buyerOrders()
-	r.sellerTold()
-	r.consoleOnPhone()
-	r.shipAndArrive()
-	r.exported(false)
-	r.handOver(r.bookSlot())
-	r.exported(true)
-}
-
-func TestSellerEndToEndSQLite(t *testing.T) {
-	t.Parallel()
-	sellerScenario(t, sqliteConfig(t))
-}
-
-func TestSellerEndToEndPostgresRedis(t *testing.T) {
-	t.Parallel()
-	sellerScenario(t, postgresRedisConfig(t))
 }
