@@ -55,6 +55,13 @@ func newSellerRun(t *testing.T, cfg Config) *sellerRun {
 	return &sellerRun{t: t, cfg: cfg, s: start(t, cfg), api: api, buyer: "seller-e2e-buyer"}
 }
 
+// sellerScenario: (1) the seller sets the shop up in Telegram (wizard,
+// a category, a point, three products from photos) and in the console (a
+// category, the welcome, a fourth product); (2) a buyer orders in the web
+// chat; (3) the seller's Telegram chat is told and opens the order; (4) it
+// is shipped from the chat and arrives from the console; (5) the buyer
+// books a slot; (6) staff hand it over on /staff, recording the payment;
+// (7) the exports show it, unpaid and then paid.
 func sellerScenario(t *testing.T, cfg Config) {
 	r := newSellerRun(t, cfg)
 	r.setupProfile()
