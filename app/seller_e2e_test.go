@@ -191,8 +191,11 @@ func (r *sellerRun) expect(step, got string, want ...string) {
 // setup wizard.
 func (r *sellerRun) setupProfile() {
 	ctx := r.t.Context()
-	if _, configured, err := r.s.app.setup.Profile(ctx); err != nil || configured {
-		r.t.Fatalf("a new shop is configured already (%v)", err)
+	_, configured, err := r.s.app.setup.Profile(ctx)
+	products, perr := r.s.app.Store.CountProducts(ctx)
+	points, aerr := r.s.app.Store.AllPickupPoints(ctx)
+	if err != nil || perr != nil || aerr != nil || configured || products != 0 || len(points) != 0 {
+		r.t.Fatalf("a new shop is not empty: configured %v, %d products, %d points (%v %v %v)", configured, products, len(points), err, perr, aerr)
 	}
 	r.expect("start", r.send("/start"), "1/6")
 	r.expect("name", r.send("Harbour Goods"), "2/6")
