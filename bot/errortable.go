@@ -80,7 +80,6 @@ func errorTable() []errorRow {
 		{err: commerce.ErrImageTooLarge, status: http.StatusRequestEntityTooLarge, chat: "seller_photo_too_large"},
 		{err: commerce.ErrBadImage, status: http.StatusUnsupportedMediaType, chat: "seller_photo_unreadable"},
 		{err: commerce.ErrCurrencyLocked, status: http.StatusConflict, chat: "setup_currency_locked"},
-		{err: commerce.ErrSetupIncomplete, status: http.StatusConflict, chat: "setup_incomplete"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
 		{err: commerce.ErrRestockLimit, status: http.StatusConflict, chat: "restock_limit"},
 	}
