@@ -460,7 +460,16 @@ func (r *sellerRun) handOver(code string) {
 		r.t.Fatalf("staff page without a form (%v): %s", err, page)
 	}
 	form := url.Values{"csrf": {csrf[1]}, "point": {strconv.FormatInt(pt.ID, 10)}, "code": {code}}
+	o, err := r.s.app.Store.OrderByNumber(r.t.Context(), r.number)
+	if err != nil {
+		r.t.Fatal(err)
+	}
 	for _, path := range []string{"/staff/inspect", "/staff/redeem"} {
+		if path == "/staff/redeem" { // paid at pickup: staff record the payment at the hand-over
+			form.Set("payment", "cash")
+			form.Set("amount", o.Total.Decimal())
+			form.Set("currency", o.Total.Currency)
+		}
 		res, err := staff.PostForm(r.s.base+path, form)
 		if err != nil {
 			r.t.Fatal(err)
@@ -472,6 +481,9 @@ func (r *sellerRun) handOver(code string) {
 		}
 	}
 	r.order(commerce.StatusPickedUp)
+	if o, err := r.s.app.Store.OrderByNumber(r.t.Context(), r.number); err != nil || o.Paid.Method != commerce.PayCash || o.Paid.Amount != o.Total {
+		r.t.Fatalf("payment at pickup not recorded: %+v, %v", o.Paid, err)
+	}
 	r.s.inbox(r.buyer, "Thank you for collecting order №"+r.number)
 }
 
@@ -490,6 +502,11 @@ func (r *sellerRun) exported() {
 		if !strings.Contains(row, want) {
 			r.t.Fatalf("orders.csv row %q lacks %q", row, want)
 		}
+	}
+	// The same order in shopbot orders export, paid at pickup.
+	out := runCLI(r.t, r.cfg, "orders", "export", "--format", "csv")
+	if !strings.HasPrefix(out, "\uFEFF") || !strings.Contains(out, r.number+",") || !strings.Contains(out, ",paid,") {
+		r.t.Fatalf("shopbot orders export lacks the paid order %s:\n%s", r.number, out)
 	}
 }
 
