@@ -184,6 +184,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		if err := a.seedIfEmpty(ctx); err != nil {
 			return nil, err
 		}
+		a.setup.Forget() // read before the seed wrote the demo's profile
 	}
 	texts, err := templates.Load()
 	if err != nil {
@@ -199,7 +200,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Questions: a.questions,
 		LogKey:    bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
 		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
-		ConsoleLink: a.consoleLink,
+		ConsoleLink: a.consoleLink, Desk: a.desk,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {
