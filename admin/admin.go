@@ -54,6 +54,17 @@ type Options struct {
 	Drops  *commerce.DropService // nil: no drops page
 	// Broadcasts lists the sellers' broadcasts; nil: no broadcasts page.
 	Broadcasts commerce.BroadcastStore
+	// Setup is the shop's profile, categories and pickup points; nil: no
+	// categories, points or settings pages.
+	Setup *commerce.ShopSetup
+	// Desk is the seller's order desk: shelves, notes to buyers,
+	// payments; nil leaves them out.
+	Desk *commerce.OrderDesk
+	// ProductLink is what a product's label's QR code opens on a target
+	// ("telegram", "wechat", "web"), and LinkTargets the targets there
+	// are, the default first; nil: no labels page.
+	ProductLink func(ctx context.Context, target string, productID int64) (string, error)
+	LinkTargets func() []string
 	// Orders are the console's reads of orders and figures.
 	Orders commerce.ConsoleStore
 	// IsAdmin tells, at every request, whether an identity is a seller
@@ -97,6 +108,9 @@ type Console struct {
 // commerce.ErrInvalid without the services it needs, with a short key or a
 // PublicURL that is not an absolute http(s) URL.
 func New(o Options) (*Console, error) {
+	if o.ProductLink != nil && o.LinkTargets == nil {
+		o.LinkTargets = func() []string { return []string{"web"} }
+	}
 	if o.Shop == nil || o.Seller == nil || o.Pickup == nil || o.Orders == nil || o.IsAdmin == nil {
 		return nil, fmt.Errorf("console: shop, seller, pickup, orders and admins are required: %w", commerce.ErrInvalid)
 	}
@@ -140,7 +154,12 @@ func (c *Console) Register(mux *http.ServeMux) {
 		http.Redirect(w, r, "/admin", http.StatusSeeOther)
 	})
 	c.registerOrders(mux)
+	c.registerDesk(mux)
 	c.registerProducts(mux)
+	c.registerCategories(mux)
+	c.registerSettings(mux)
+	c.registerPoints(mux)
+	c.registerLabels(mux)
 	mux.HandleFunc("GET /admin/drops", c.page(c.drops))
 	mux.HandleFunc("GET /admin/broadcasts", c.page(c.broadcasts))
 }

@@ -48,6 +48,7 @@ type env struct {
 	shop    *commerce.Shop
 	seller  *commerce.Seller
 	pickup  *commerce.Pickup
+	setup   *commerce.ShopSetup
 	console *Console
 	mux     *http.ServeMux
 
@@ -67,7 +68,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	drops := commerce.NewDropService(commerce.DropServiceOptions{Store: e.st, Clock: clock})
-	e.console, err = New(Options{Shop: e.shop, Seller: e.seller, Pickup: e.pickup, Drops: drops, Broadcasts: e.st, Orders: e.st,
+	e.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: e.st, Clock: clock})
+	desk := commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: e.st, Shop: e.shop, Pickup: e.pickup, Clock: clock})
+	e.console, err = New(Options{Shop: e.shop, Seller: e.seller, Pickup: e.pickup, Drops: drops, Broadcasts: e.st, Orders: e.st, Setup: e.setup,
+		Desk: desk, ProductLink: func(_ context.Context, target string, id int64) (string, error) {
+			return "https://shop.example/?start=p_" + strconv.FormatInt(id, 10), nil
+		},
 		IsAdmin: e.isAdmin, Key: testKey, Store: e.st, PublicURL: "https://shop.example/", Zone: shanghai,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.clock.Now, Secure: true,
 		ImageURL: func(key string) string { return "/img/" + key + ".png" }})
@@ -305,5 +311,5 @@ func pagePaths(e *env) []string {
 		e.t.Fatal(err)
 	}
 	return []string{"/admin", "/admin/orders", "/admin/orders/" + o.Number, "/admin/products", "/admin/products?hidden=1",
-		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/drops", "/admin/broadcasts"}
+		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/categories", "/admin/points", "/admin/labels", "/admin/settings", "/admin/drops", "/admin/broadcasts"}
 }

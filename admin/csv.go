@@ -13,7 +13,7 @@ import (
 var csvColumns = []string{"console_col_number", "console_col_placed", "console_col_status", "console_col_buyer",
 	"console_col_phone", "console_col_point", "console_col_channel", "console_col_sku", "console_col_title",
 	"console_col_qty", "console_col_unit", "console_col_line_total", "console_col_total", "console_col_currency",
-	"console_col_reason"}
+	"console_col_reason", "console_col_paid"}
 
 // ordersCSV answers GET /admin/orders.csv (the orders page's filter): one
 // row per order line, UTF-8 with a byte order mark so that spreadsheet
@@ -57,7 +57,7 @@ func (c *Console) ordersCSV(w http.ResponseWriter, r *http.Request, q access) {
 			_ = cw.Write([]string{o.Number, c.when(o.CreatedAt), string(o.Status), spreadsheetSafe(o.ContactName), o.Phone,
 				points[o.PickupPointID].Code, o.Buyer.Channel, spreadsheetSafe(line.SKU), spreadsheetSafe(line.Title.In(l)),
 				strconv.Itoa(line.Qty), decimal(line.UnitPrice), decimal(commerce.Money{Amount: line.UnitPrice.Amount * int64(line.Qty),
-					Currency: line.UnitPrice.Currency}), decimal(o.Total), o.Total.Currency, spreadsheetSafe(o.CancelReason)})
+					Currency: line.UnitPrice.Currency}), decimal(o.Total), o.Total.Currency, spreadsheetSafe(o.CancelReason), paid(o.Paid)})
 		}
 	}
 	cw.Flush()
@@ -91,4 +91,12 @@ func spreadsheetSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// paid is a payment as the export shows it: "cash 159.00", "" unpaid.
+func paid(p commerce.Payment) string {
+	if !p.IsPaid() {
+		return ""
+	}
+	return string(p.Method) + " " + decimal(p.Amount)
 }

@@ -76,6 +76,7 @@ type orderRow struct {
 }
 
 type ordersData struct {
+	Shelves  []shelf
 	Filter   orderFilter
 	Statuses []commerce.OrderStatus
 	Rows     []orderRow
@@ -107,12 +108,20 @@ func (c *Console) orders(w http.ResponseWriter, r *http.Request, q access) {
 		c.internal(w, r, q, "orders", err)
 		return
 	}
+	if shelved, ok, serr := c.shelfOrders(r); ok || serr != nil {
+		orders, err = shelved, serr
+	}
+	shelves, serr := c.shelves(r, r.URL.Query().Get("shelf"))
+	if err = errors.Join(err, serr); err != nil {
+		c.internal(w, r, q, "desk", err)
+		return
+	}
 	points, err := c.points(r)
 	if err != nil {
 		c.internal(w, r, q, "points", err)
 		return
 	}
-	d := ordersData{Filter: f, Statuses: commerce.Statuses}
+	d := ordersData{Filter: f, Statuses: commerce.Statuses, Shelves: shelves}
 	if len(orders) > ordersPerPage {
 		orders = orders[:ordersPerPage]
 		more := f.query()
@@ -126,10 +135,9 @@ func (c *Console) orders(w http.ResponseWriter, r *http.Request, q access) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	d.CSV = "/admin/orders.csv"
-	if v := f.query(); len(v) > 0 {
-		d.CSV += "?" + v.Encode()
-	}
+	csvQuery := f.query() // in the page's language, whatever the download sends
+	csvQuery.Set("lang", pageLang(r))
+	d.CSV = "/admin/orders.csv?" + csvQuery.Encode()
 	c.render(w, r, http.StatusOK, &view{Page: "orders", Identity: q.Identity, CSRF: q.CSRF, Data: d})
 }
 
@@ -141,6 +149,9 @@ type orderData struct {
 	Arrive   bool
 	Reason   string // typed, when the cancellation was refused
 	MaxChars int
+	Desk     bool // notes to the buyer
+	Notes    []commerce.OrderNote
+	MaxNote  int
 }
 
 // order answers GET /admin/orders/{number}: the order with its lines and
@@ -151,7 +162,7 @@ func (c *Console) order(w http.ResponseWriter, r *http.Request, q access) {
 
 func doneNotice(done string) *notice {
 	switch done {
-	case "shipped", "arrived", "cancelled":
+	case "shipped", "arrived", "cancelled", "noted":
 		return &notice{Level: "ok", Key: "console_order_done_" + done}
 	}
 	return nil
@@ -172,8 +183,14 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, q access, st
 		c.internal(w, r, q, "order's point", err)
 		return
 	}
+	notes, err := c.orderNotes(r, o.Number)
+	if err != nil {
+		c.internal(w, r, q, "order notes", err)
+		return
+	}
 	d := orderData{Order: o, Point: pt, Cancel: o.Status.SellerCancellable(), Ship: o.Status == commerce.StatusConfirmed,
-		Arrive: o.Status == commerce.StatusShipped, Reason: reason, MaxChars: commerce.MaxCancelReason}
+		Arrive: o.Status == commerce.StatusShipped, Reason: reason, MaxChars: commerce.MaxCancelReason,
+		Desk: c.o.Desk != nil, Notes: notes, MaxNote: commerce.MaxNote}
 	c.render(w, r, status, &view{Page: "order", Identity: q.Identity, CSRF: q.CSRF, Notice: n, Data: d})
 }
 

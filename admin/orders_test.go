@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -196,4 +197,26 @@ func TestDecimal(t *testing.T) {
 			t.Errorf("decimal(%v) = %q; want %q", tc.m, got, tc.want)
 		}
 	}
+}
+
+// TestOrderDesk: the desk's shelves with their counts, a shelf's orders,
+// the payment (none yet) and a note to the buyer kept with the order.
+func TestOrderDesk(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := e.place("Ann", "+8613800000001", "COS-001", 1)
+	b := e.signIn("en")
+	csrf := b.csrf()
+	wantStatus(t, "shelves", b.get("/admin/orders"), http.StatusOK, `href="/admin/orders?shelf=to_ship"`, html.EscapeString(texts.Text("en", "desk_shelf_to_ship", nil))+" · 1")
+	wantStatus(t, "a shelf", b.get("/admin/orders?shelf=to_ship"), http.StatusOK, o.Number)
+	if strings.Contains(b.get("/admin/orders?shelf=on_way").Body.String(), o.Number) {
+		t.Error("a confirmed order on the shelf of orders on the way")
+	}
+	path := "/admin/orders/" + o.Number
+	wantStatus(t, "unpaid", b.get(path), http.StatusOK, tx("en", "console_order_unpaid", nil))
+	wantStatus(t, "an empty note", b.post(path+"/note", url.Values{"csrf": {csrf}, "note": {" "}}), http.StatusUnprocessableEntity)
+	if w := b.post(path+"/note", url.Values{"csrf": {csrf}, "note": {"Your parcel leaves tomorrow"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("note: %d %s", w.Code, w.Body)
+	}
+	wantStatus(t, "the note kept", b.get(path+"?done=noted"), http.StatusOK, "Your parcel leaves tomorrow", tx("en", "console_order_done_noted", nil))
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"shopbot/commerce"
@@ -21,7 +22,7 @@ var pageFiles embed.FS
 var consoleCSS []byte
 
 // pageNames are the pages of html/, each parsed with html/layout.html.
-var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "drops", "broadcasts"}
+var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "points", "settings", "labels", "drops", "broadcasts"}
 
 // langCookie keeps the language chosen with the switch (?lang=).
 const langCookie = "shopbot_console_lang"
@@ -95,7 +96,8 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		"langName": func(code string) string {
 			return c.texts.Text(code, "lang_name", nil)
 		},
-		"add": func(a, b float64) float64 { return a + b },
+		"add":     func(a, b float64) float64 { return a + b },
+		"offered": func(langs []string, l string) bool { return slices.Contains(langs, l) },
 		"percentOf": func(part, whole, width int) int {
 			if whole <= 0 {
 				return 0
@@ -163,7 +165,8 @@ func (c *Console) langLinks(r *http.Request, current string) []langLink {
 
 var tabs = []tab{
 	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/products", Key: "products"},
-	{Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
+	{Href: "/admin/categories", Key: "categories"}, {Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
+	{Href: "/admin/points", Key: "points"}, {Href: "/admin/labels", Key: "labels"}, {Href: "/admin/settings", Key: "settings"},
 }
 
 // tabOf is the tab a page belongs to.
@@ -185,7 +188,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, v *
 	v.Langs = c.langLinks(r, l)
 	if v.CSRF != "" {
 		for _, t := range tabs {
-			if (t.Key != "drops" || c.o.Drops != nil) && (t.Key != "broadcasts" || c.o.Broadcasts != nil) {
+			if c.hasTab(t.Key) {
 				v.Tabs = append(v.Tabs, tab{Href: t.Href, Key: t.Key, Current: t.Key == tabOf(v.Page)})
 			}
 		}
@@ -226,4 +229,19 @@ func serveCSS(w http.ResponseWriter, _ *http.Request) {
 // message renders a page of one notice (an error, signed out).
 func (c *Console) message(w http.ResponseWriter, r *http.Request, status int, q access, level, key string, data map[string]any) {
 	c.render(w, r, status, &view{Page: "message", Identity: q.Identity, CSRF: q.CSRF, Notice: &notice{Level: level, Key: key, Data: data}})
+}
+
+// hasTab tells whether the services of a tab's page are there.
+func (c *Console) hasTab(key string) bool {
+	switch key {
+	case "drops":
+		return c.o.Drops != nil
+	case "broadcasts":
+		return c.o.Broadcasts != nil
+	case "categories", "points", "settings":
+		return c.o.Setup != nil
+	case "labels":
+		return c.o.ProductLink != nil
+	}
+	return true
 }

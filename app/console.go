@@ -30,9 +30,10 @@ func (a *App) openConsole(ctx context.Context, texts *templates.Set) error {
 		return err
 	}
 	a.console, err = admin.New(admin.Options{Shop: a.Shop, Seller: a.seller, Pickup: a.pickup, Drops: a.drops,
-		Broadcasts: a.Store, Orders: a.Store, IsAdmin: a.isAdmin, Texts: texts, Key: key, Store: a.Store,
+		Broadcasts: a.Store, Orders: a.Store, Setup: a.setup, Desk: a.desk, IsAdmin: a.isAdmin, Texts: texts, Key: key, Store: a.Store,
 		PublicURL: a.cfg.PublicURL, Zone: a.cfg.zone(), Log: a.log, Clock: a.Shop.Now,
-		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), ImageURL: a.Router.ImageURL})
+		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), ImageURL: a.Router.ImageURL,
+		ProductLink: a.productLink, LinkTargets: a.linkTargets})
 	return err
 }
 
@@ -105,4 +106,17 @@ func (e *cliEnv) adminSignout(ctx context.Context, cmd *cli.Command) error {
 			links, plural(links, "link", "links"))
 		return nil
 	})
+}
+
+// linkTargets are where labels' QR codes can open a product: the chats
+// configured (Telegram first, as "shopbot labels" defaults), then the web.
+func (a *App) linkTargets() []string {
+	var out []string
+	if a.tg != nil && a.tg.Username() != "" {
+		out = append(out, "telegram")
+	}
+	if a.wechat != nil {
+		out = append(out, "wechat")
+	}
+	return append(out, "web")
 }
