@@ -43,15 +43,17 @@ type App struct {
 	persons *commerce.Persons
 	desk    *commerce.OrderDesk // the seller's orders (app/orderdesk.go)
 	posts   *bot.GroupPosts
-	secret  []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
-	Router  *bot.Router
-	staff   *staff.Page
-	console *admin.Console
-	queue   *jobs.Queue
-	wechat  *wechat.Adapter
-	tg      *telegram.Adapter
-	redis   goredis.UniversalClient // nil on the embedded default
-	metrics *metrics
+	// questions: buyers' messages to the sellers and their answers (app/questions.go).
+	questions *commerce.Questions
+	secret    []byte // the pickup pass key: signs the buyers' QR passes (the staff key is the staff page's own)
+	Router    *bot.Router
+	staff     *staff.Page
+	console   *admin.Console
+	queue     *jobs.Queue
+	wechat    *wechat.Adapter
+	tg        *telegram.Adapter
+	redis     goredis.UniversalClient // nil on the embedded default
+	metrics   *metrics
 	// metricsLn serves /metrics apart from the public listener (see
 	// ListenMetrics); nil until listening, and with SHOPBOT_METRICS_ADDR=off.
 	metricsLn net.Listener
@@ -90,6 +92,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.Shop = commerce.NewShop(commerce.ShopOptions{Store: a.Store, Clock: cfg.clock, ReservationTTL: cfg.ReservationTTL,
 		MaxQtyPerLine: cfg.MaxQtyPerLine, Limits: cfg.Limits, Phone: phone})
 	a.persons = commerce.NewPersons(commerce.PersonsOptions{Store: a.Store, Clock: cfg.clock})
+	a.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: a.Store, Clock: cfg.clock, Limits: cfg.QuestionLimits})
 	if a.secret, err = a.key(ctx, cfg.PickupSecret, pickupKeySetting); err != nil {
 		return nil, err
 	}
@@ -181,6 +184,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		if err := a.seedIfEmpty(ctx); err != nil {
 			return nil, err
 		}
+		a.setup.Forget() // read before the seed wrote the demo's profile
 	}
 	texts, err := templates.Load()
 	if err != nil {
@@ -193,9 +197,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Shop: a.Shop, Pickup: a.pickup, Admins: cfg.Admins, Sessions: sessions, Dedupe: dedupe, Locker: locker, Texts: texts, Log: log,
 		Events: a.metrics.event, DecodeQR: qrscan.Decode, Seller: a.seller, GroupPosts: a.posts, Audience: a.Store, Broadcasts: a.Store,
 		Drops: a.drops, TimeZone: cfg.zone(), DropLinks: dropPages{a}.links, Persons: a.persons, LinkPages: a.linkPages,
-		LogKey: bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
+		Questions: a.questions,
+		LogKey:    bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
 		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
-		ConsoleLink: a.consoleLink,
+		ConsoleLink: a.consoleLink, Desk: a.desk,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {

@@ -43,8 +43,11 @@ func TestCategoryCommands(t *testing.T) {
 		{[]string{"categories", "list"}, 0, "3   tea     visible  en: Tea · ru: Чай", ""},
 		{[]string{"product", "add", "--title", "Pryanik", "--price", "RUB 90", "--stock", "1", "--origin", "local", "--category", "snacks"}, 2,
 			"the shop sells in CNY", "a price in another currency"},
-		{[]string{"product", "add", "--title", "Crackers", "--price", "12.50", "--stock", "3", "--origin", "local", "--category", "Snacks"}, 0,
-			"12.50 CNY", "a bare price is in the shop's currency"},
+		{[]string{"product", "add", "--title", "Crackers", "--price", "12.50", "--stock", "3", "--origin", "local", "--category", "Snacks",
+			"--sku", "CR-1"}, 0, "12.50 CNY", "a bare price is in the shop's currency"},
+		{[]string{"product", "edit", "CR-1", "--title", "苏打饼干"}, 0, "", "a Chinese title is added as Chinese"},
+		{[]string{"product", "show", "CR-1"}, 0, "title zh-CN  苏打饼干", "both languages kept"},
+		{[]string{"product", "show", "CR-1"}, 0, "title en     Crackers", ""},
 	}
 	for _, s := range steps {
 		code, out, errOut := run(s.args...)

@@ -44,6 +44,10 @@ type Config struct {
 	// may get per minute (SHOPBOT_LIMIT_NEW_WEB_IDS, default 60; 0 = no
 	// limit).
 	LimitNewWebIDs int
+	// QuestionLimits bound a buyer's messages to the sellers:
+	// SHOPBOT_LIMIT_QUESTIONS_PER_HOUR (20) messages an hour,
+	// SHOPBOT_LIMIT_NEW_QUESTIONS_PER_DAY (5) new conversations a day.
+	QuestionLimits commerce.QuestionLimits
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
 	GroupPosts     GroupPostsConfig
@@ -254,6 +258,9 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.LimitNewWebIDs, err = strconv.Atoi(v); err != nil || c.LimitNewWebIDs < 0 {
 			return c, fmt.Errorf("SHOPBOT_LIMIT_NEW_WEB_IDS %q: want a whole number of new web identities per address and minute (0 = no limit)", v)
 		}
+	}
+	if c.QuestionLimits, err = questionLimitsFromEnv(getenv); err != nil {
+		return c, err
 	}
 	c.Telegram.Mode = telegramMode(getenv, c.PublicURL)
 	return c, nil

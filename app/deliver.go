@@ -36,6 +36,12 @@ func (d deliverer) Deliver(ctx context.Context, channel, chatID string, replies 
 		}
 		for _, r := range replies {
 			r.Edit = false // a notice is a new message
+			if r.Conversation != 0 {
+				if err := d.sendQuestion(ctx, chatID, r); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := d.a.tg.SendReply(ctx, chatID, r); err != nil {
 				if errors.Is(err, telegram.ErrBlocked) {
 					return fmt.Errorf("%w: %w", jobs.ErrUnreachable, err)

@@ -17,14 +17,14 @@ import (
 func (e *cliEnv) ordersCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "orders",
-		Usage: "orders",
-		Commands: []*cli.Command{
+		Usage: "orders: list, show, export, cancel",
+		Commands: append([]*cli.Command{
 			{Name: "cancel", Usage: "cancel an order that has not shipped: its stock goes back and the buyer is told the reason in their chat",
 				ArgsUsage: "NUMBER",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Required: true,
 					Usage: fmt.Sprintf("what the buyer is told, as `TEXT` (up to %d characters)", commerce.MaxCancelReason)}},
 				Action: e.ordersCancel},
-		},
+		}, e.ordersDeskCommands()...),
 	}
 }
 

@@ -232,8 +232,11 @@ func pickupPath(t *testing.T, cfg Config) {
 	if csrf == nil {
 		t.Fatalf("staff page without a form: %s", page)
 	}
-	post := func(path string) (int, string) {
+	post := func(path string, extra ...string) (int, string) {
 		form := url.Values{"csrf": {csrf[1]}, "point": {strconv.FormatInt(pt.ID, 10)}, "code": {code}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			form.Set(extra[i], extra[i+1])
+		}
 		res, err := staff.PostForm(s.base+path, form)
 		if err != nil {
 			t.Fatal(err)
@@ -245,12 +248,16 @@ func pickupPath(t *testing.T, cfg Config) {
 	if status, body := post("/staff/inspect"); status != http.StatusOK || !strings.Contains(body, number) || !strings.Contains(body, "Wang") {
 		t.Fatalf("inspect = %d %s", status, body)
 	}
+	// Paid at pickup: no hand-over without the payment.
+	if status, _ := post("/staff/redeem"); status != http.StatusConflict {
+		t.Fatalf("hand-over without the payment = %d; want 409", status)
+	}
 	// The page speaks the default language to a browser that names none.
-	if status, body := post("/staff/redeem"); status != http.StatusOK || !strings.Contains(body, "已交付，订单完成。") {
+	if status, body := post("/staff/redeem", "payment", "cash", "amount", o.Total.Decimal(), "currency", o.Total.Currency); status != http.StatusOK || !strings.Contains(body, "已交付，订单完成。") {
 		t.Fatalf("redeem = %d %s", status, body)
 	}
-	if got, _ := s.app.Store.Order(ctx, orderID); got.Status != commerce.StatusPickedUp {
-		t.Fatalf("order status after hand-over = %s", got.Status)
+	if got, _ := s.app.Store.Order(ctx, orderID); got.Status != commerce.StatusPickedUp || got.Paid.Method != commerce.PayCash || got.Paid.Amount != o.Total {
+		t.Fatalf("order after hand-over = %s, paid %+v", got.Status, got.Paid)
 	}
 	if status, _ := post("/staff/redeem"); status != http.StatusConflict {
 		t.Fatalf("second hand-over = %d; want 409 already collected", status)

@@ -18,7 +18,8 @@ import (
 )
 
 const productDescription = `Origins: bonded, direct_mail, duty_paid, local_stock. Titles and descriptions are
-written in --lang (default en); other languages stay as they are.`
+written in --lang (default: the language they are written in: Han zh-CN, Cyrillic ru, Latin en);
+other languages stay as they are, so --title in another language adds that language.`
 
 // productCommand is "shopbot product …": the seller's catalog operations
 // for scripts. Every value is checked before the database is opened; bad
@@ -41,7 +42,7 @@ func (e *cliEnv) productCommand() *cli.Command {
 		return &cli.StringFlag{Name: "description", Usage: "the product's `DESCRIPTION` in --lang"}
 	}
 	lang := func() cli.Flag {
-		return &cli.StringFlag{Name: "lang", Value: "en", Usage: "the language (`LANG`) of --title and --description: en, zh-CN or ru"}
+		return &cli.StringFlag{Name: "lang", Usage: "the language (`LANG`) of --title and --description: en, zh-CN or ru (default: the language the title is written in)"}
 	}
 	ref := "ID|SKU"
 	return &cli.Command{
@@ -87,7 +88,9 @@ type productInput struct {
 func readProductInput(cmd *cli.Command) (productInput, error) {
 	in := productInput{lang: cmd.String("lang")}
 	if in.lang == "" {
-		in.lang = "en"
+		// A text goes under the language it is written in (Han → zh-CN,
+		// Cyrillic → ru, Latin → en).
+		in.lang = commerce.TextLanguage(cmd.String("title")+" "+cmd.String("description"), "en")
 	}
 	if !slices.Contains(commerce.Languages, in.lang) {
 		return in, cmdline.Usagef("--lang %q: want one of %s", in.lang, strings.Join(commerce.Languages, ", "))

@@ -287,3 +287,40 @@ func TestProductCommandTraps(t *testing.T) {
 		t.Errorf("--stock=-1 at 0: exit %d %q", code, errOut)
 	}
 }
+
+func TestParseStockFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in    string
+		n     int
+		delta bool
+		ok    bool
+	}{
+		{"5", 5, false, true}, {" 0 ", 0, false, true}, {"+5", 5, true, true}, {"-2", -2, true, true}, {"−3", -3, true, true},
+		{"1000000", 1000000, false, true}, {"+1000000", 1000000, true, true},
+		{"1000001", 0, false, false}, {"+0", 0, false, false}, {"-0", 0, false, false}, {"+", 0, false, false},
+		{"++1", 0, false, false}, {"+-1", 0, false, false}, {"1.5", 0, false, false}, {"", 0, false, false}, {"five", 0, false, false},
+	} {
+		n, delta, err := parseStockFlag(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && (n != tc.n || delta != tc.delta)) {
+			t.Errorf("parseStockFlag(%q) = %d, %v, %v; want %d, %v, ok %v", tc.in, n, delta, err, tc.n, tc.delta, tc.ok)
+		}
+	}
+}
+
+// FuzzParseStockFlag: any --stock value is refused or gives a change
+// within the stock's bounds.
+func FuzzParseStockFlag(f *testing.F) {
+	for _, s := range []string{"5", "+5", "-2", "−3", "+", "1e9", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, delta, err := parseStockFlag(s)
+		if err != nil {
+			return
+		}
+		if n < -commerce.MaxStock || n > commerce.MaxStock || (!delta && n < 0) || (delta && n == 0) {
+			t.Fatalf("parseStockFlag(%q) = %d, %v", s, n, delta)
+		}
+	})
+}

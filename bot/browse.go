@@ -172,7 +172,7 @@ func (h *browseHandler) category(t *turn, id int64, page int, edit bool) ([]Repl
 	}
 	var rows [][]Button
 	for _, p := range products {
-		label := t.text("product_button", map[string]any{"Title": p.Title.In(t.lang), "Price": p.Price, "SoldOut": p.Stock == 0})
+		label := t.text("product_button", map[string]any{"Title": t.tr(p.Title), "Price": p.Price, "SoldOut": p.Stock == 0})
 		rows = append(rows, []Button{{Text: label, Action: VerbProduct.Of(p.ID)}})
 	}
 	var nav []Button
@@ -259,7 +259,7 @@ func (h *browseHandler) qtyNoop(t *turn, a args) ([]Reply, error) {
 // cardText is a product's card as buyers see it.
 func (h *browseHandler) cardText(t *turn, p commerce.Product) string {
 	return t.text("product_card", map[string]any{
-		"Title": p.Title.In(t.lang), "Description": p.Description.In(t.lang), "Price": p.Price,
+		"Title": t.tr(p.Title), "Description": t.tr(p.Description), "Price": p.Price,
 		"Origin": t.text("origin_"+string(p.Origin), nil), "Stock": p.Stock, "Low": p.Stock > 0 && p.Stock <= 5,
 	})
 }
@@ -274,7 +274,7 @@ func (h *browseHandler) add(t *turn, id int64, qty int, shownPrice int64) ([]Rep
 	}
 	if p.Price.Amount != shownPrice {
 		r, err := h.product(t, id, qty, false)
-		return append(say(t.text("err_price_changed_card", map[string]any{"Title": p.Title.In(t.lang), "Price": p.Price})), r...), err
+		return append(say(t.text("err_price_changed_card", map[string]any{"Title": t.tr(p.Title), "Price": p.Price})), r...), err
 	}
 	if _, err := h.shop.AddToCart(t.ctx, &t.s.Cart, id, qty); err != nil {
 		return h.cartError(t, err, p, max)
@@ -283,7 +283,7 @@ func (h *browseHandler) add(t *turn, id int64, qty int, shownPrice int64) ([]Rep
 	if err != nil {
 		return nil, err
 	}
-	return say(t.text("added", map[string]any{"Qty": qty, "Title": p.Title.In(t.lang), "Units": t.s.Cart.Units(), "Total": q.Total}),
+	return say(t.text("added", map[string]any{"Qty": qty, "Title": t.tr(p.Title), "Units": t.s.Cart.Units(), "Total": q.Total}),
 		[]Button{t.cartButton(), t.btn("btn_checkout", VerbCheckout.Of())},
 		[]Button{{Text: t.text("btn_continue", nil), Action: VerbCategory.Of(p.CategoryID, 0)}}), nil
 }

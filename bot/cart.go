@@ -80,7 +80,7 @@ func (h *browseHandler) cart(t *turn, edit bool) ([]Reply, error) {
 	var lines []line
 	var rows [][]Button
 	for _, l := range q.Lines {
-		title := l.Product.Title.In(t.lang)
+		title := t.tr(l.Product.Title)
 		lines = append(lines, line{Title: title, Qty: l.Qty, Unit: l.Product.Price, Total: l.Total})
 		rows = append(rows, []Button{
 			{Text: "−", Action: VerbCartLess.Of(l.Product.ID)},

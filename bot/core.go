@@ -121,7 +121,11 @@ func (r *Router) Welcome(m Message) []Reply {
 
 func (h *coreHandler) langMenu(t *turn) ([]Reply, error) {
 	var row []Button
+	p, _ := t.profile()
 	for _, l := range templates.Locales {
+		if !p.Speaks(l) {
+			continue // the shop does not offer it
+		}
 		row = append(row, Button{Text: t.r.o.Texts.Text(l, "lang_name", nil), Action: VerbLanguage.Of(l)})
 	}
 	return say(t.text("lang_choose", nil), row), nil
@@ -129,7 +133,7 @@ func (h *coreHandler) langMenu(t *turn) ([]Reply, error) {
 
 func (h *coreHandler) setLang(t *turn, hint string) ([]Reply, error) {
 	l := templates.Match(hint)
-	if l == "" {
+	if p, _ := t.profile(); l == "" || !p.Speaks(l) {
 		return h.langMenu(t)
 	}
 	t.s.Lang, t.lang = l, l

@@ -20,7 +20,7 @@ import (
 // button that stopped appearing is a feature lost.
 func TestCrawlEveryButton(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, drops: true, broadcasts: true, persons: true,
+	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, drops: true, broadcasts: true, persons: true, questions: true,
 		admins: []string{"web:" + seller}})
 	ctx := h.ctx
 	// Something in every state: a drop on sale, one to come, an order
@@ -63,9 +63,9 @@ func TestCrawlEveryButton(t *testing.T) {
 		t.Fatalf("drops %v, %v", drops, err)
 	}
 	crawl(buyer, "/start", "/shop", "/cart", "/orders", "/help", "/lang", "/drop "+drops[0].Code, "/drop "+drops[1].Code,
-		"/start d_"+drops[0].Code, fmt.Sprintf("/start pt_%d", pt.ID), "/link")
+		"/start d_"+drops[0].Code, fmt.Sprintf("/start pt_%d", pt.ID), "/link", "serum", "no such thing", "/human Do you deliver to Moscow?")
 	crawl(h.user(t, staffID, "en"), "/staff")
-	crawl(s, "/start", "/help", "/products", "/drops", "/newdrop", "/points", "/broadcast", "/staff")
+	crawl(s, "/start", "/help", "/products", "/drops", "/newdrop", "/points", "/broadcast", "/staff", "/questions")
 
 	var verbs []string
 	for v := range pressed {
@@ -75,7 +75,8 @@ func TestCrawlEveryButton(t *testing.T) {
 	t.Logf("%d verbs pressed: %s", len(verbs), strings.Join(verbs, " "))
 	// Verbs a crawl from these entries must reach (more are reached; these
 	// are the ones every release has shown).
-	for _, v := range []bot.Verb{bot.VerbCategories, bot.VerbCategory, bot.VerbProduct, bot.VerbQuantity, bot.VerbQtyNoop,
+	for _, v := range []bot.Verb{bot.VerbAskSeller, bot.VerbAskDone, bot.VerbQuestionShow, bot.VerbQuestionAnswer, bot.VerbQuestionCancel,
+		bot.VerbCategories, bot.VerbCategory, bot.VerbProduct, bot.VerbQuantity, bot.VerbQtyNoop,
 		bot.VerbAdd, bot.VerbCart, bot.VerbCartMore, bot.VerbCartLess, bot.VerbCheckout, bot.VerbCheckoutPoint,
 		bot.VerbOrders, bot.VerbOrder, bot.VerbPickupSlots, bot.VerbBookPickup, bot.VerbPickupCode,
 		bot.VerbDropCard, bot.VerbDropBuy, bot.VerbDropNotify, bot.VerbDropStats, bot.VerbDropEdit,

@@ -235,7 +235,7 @@ func (h *dropsHandler) dropCardData(t *turn, d commerce.Drop, p commerce.Product
 	mins := int((until + time.Minute - 1) / time.Minute) // round up: "in 1 min" until it starts
 	upcoming := now.Before(d.StartsAt)
 	data := map[string]any{
-		"Title": p.Title.In(t.lang), "Price": d.Price, "Regular": p.Price,
+		"Title": t.tr(p.Title), "Price": d.Price, "Regular": p.Price,
 		"HasRegular": p.Price.Currency == d.Price.Currency && p.Price.Amount > d.Price.Amount,
 		"Units":      d.Units, "Left": d.Left, "SoldOut": !upcoming && d.Left <= 0, "Limit": d.PerBuyerLimit,
 		"Start": d.StartsAt.In(loc), "Zone": loc.String(), "Upcoming": upcoming,
@@ -327,7 +327,7 @@ func (h *dropsHandler) dropNote(t *turn, d commerce.Drop, key string, data map[s
 
 func (h *dropsHandler) dropTitle(t *turn, d commerce.Drop) string {
 	if p, err := h.shop.Store().Product(t.ctx, d.ProductID); err == nil {
-		return p.Title.In(t.lang)
+		return t.tr(p.Title)
 	}
 	return d.Code
 }

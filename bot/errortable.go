@@ -63,6 +63,7 @@ func errorTable() []errorRow {
 		{err: commerce.ErrSlotFull, status: http.StatusConflict, chat: "err_slot_full"},
 		{err: commerce.ErrForbidden, status: http.StatusForbidden, chat: "err_forbidden", staff: "staff_err_forbidden"},
 		{err: commerce.ErrAlreadyCollected, status: http.StatusConflict, chat: "err_already_collected", staff: "staff_err_already_collected"},
+		{err: commerce.ErrPaymentRequired, status: http.StatusConflict, chat: "err_payment_required", staff: "staff_err_payment_required"},
 		{err: commerce.ErrRateLimited, status: http.StatusTooManyRequests, chat: "err_rate_limited", staff: "staff_err_rate_limited"},
 		{err: commerce.ErrWrongCode, status: http.StatusUnprocessableEntity, chat: "err_wrong_code", staff: "staff_err_wrong_code"},
 		{err: commerce.ErrCodeExpired, status: http.StatusGone, chat: "err_code_expired", staff: "staff_err_code_expired"},
@@ -81,6 +82,8 @@ func errorTable() []errorRow {
 		{err: commerce.ErrBadImage, status: http.StatusUnsupportedMediaType, chat: "seller_photo_unreadable"},
 		{err: commerce.ErrCurrencyLocked, status: http.StatusConflict, chat: "setup_currency_locked"},
 		{err: commerce.ErrSetupIncomplete, status: http.StatusConflict, chat: "setup_incomplete"},
+		{err: commerce.ErrTooManyQuestions, status: http.StatusTooManyRequests, chat: "question_too_many"},
+		{err: commerce.ErrOutsideWindow, status: http.StatusConflict, chat: "answer_outside_window"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
 		{err: commerce.ErrRestockLimit, status: http.StatusConflict, chat: "restock_limit"},
 	}

@@ -33,6 +33,10 @@ type Message struct {
 	// any. Staff send photos of a buyer's pickup QR (Options.DecodeQR);
 	// everyone else is told photos are not needed.
 	Photo []byte
+	// ReplyTo is the platform's id of the bot's message this one replies
+	// to (Telegram's reply_to_message), "" for none. A seller's reply to
+	// a question the shop passed on answers that question.
+	ReplyTo string
 }
 
 // MaxPhotoBytes is the largest Message.Photo adapters download.
@@ -66,6 +70,12 @@ type Reply struct {
 	// (Telegram: only to users who started the bot; otherwise it is
 	// dropped quietly). In a private chat it changes nothing.
 	Private bool `json:"private,omitempty"`
+	// Conversation is the buyer's question this message passes on to a
+	// seller (NoticeQuestion): a platform where one replies to a message
+	// (Telegram) has the id of each message sent for it remembered
+	// (commerce.Questions.Remember), so that the seller's reply to it
+	// answers the buyer. 0 for every other message.
+	Conversation int64 `json:"conversation,omitempty"`
 }
 
 // Notice is something the shop tells a user unprompted: an order arrived, a
@@ -87,6 +97,10 @@ type Notice struct {
 	ReservationID int64 `json:"reservation_id,omitempty"`
 	// PointID names the pickup point of a NoticeStaffFlood.
 	PointID int64 `json:"point_id,omitempty"`
+	// ConversationID and MessageID name a buyer's question and one of its
+	// messages (NoticeQuestion, NoticeAnswer).
+	ConversationID int64 `json:"conversation_id,omitempty"`
+	MessageID      int64 `json:"message_id,omitempty"`
 	// Orders are the ids of the orders of a NoticeNewOrders, oldest
 	// first, separated by commas (OrderList; a string keeps Notice
 	// comparable).
@@ -114,6 +128,10 @@ const (
 	// NoticeOrderCancelled tells a buyer that a seller cancelled their
 	// order, with the seller's reason.
 	NoticeOrderCancelled = "order_cancelled"
+	// NoticeQuestion passes a buyer's message on to a seller; NoticeAnswer
+	// brings a seller's answer to the buyer, in the chat they asked from.
+	NoticeQuestion = "question"
+	NoticeAnswer   = "answer"
 	// NoticeNewOrders tells a seller of new orders: one (the order) or
 	// several placed within a minute (a summary).
 	NoticeNewOrders = "new_orders"

@@ -48,6 +48,9 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 		}
 		return r.orders.renderCancelNotice(t, n)
 	}
+	if n.Kind == NoticeQuestion || n.Kind == NoticeAnswer {
+		return r.questions.renderNotice(r, ctx, n)
+	}
 	if n.Kind == NoticeRestocked {
 		if r.restock == nil {
 			return nil, errNoRestock

@@ -126,3 +126,35 @@ func TestOrderDesk(t *testing.T) {
 		t.Fatal("a buyer shipped an order")
 	}
 }
+
+// An unpaid order at the counter offers only the payment buttons; the
+// plain hand-over is refused until the payment is recorded.
+func TestUnpaidOrderNotHandedOver(t *testing.T) {
+	t.Parallel()
+	h := newPickupHarness(t)
+	u := h.user(t, "unpaid-buyer", "en")
+	o := u.readyUnpaid(h.point("SH-JINGAN"))
+	st := h.staff(t, "staff-jingan")
+	r := st.send(u.code(o))
+	if anyAction(r, bot.VerbHandOver.Of()+":") != "" {
+		t.Fatalf("an unpaid order offers the plain hand-over: %v", actions(r[0]))
+	}
+	pay := findAction(t, r[0], bot.VerbHandOverPaid.Of()+":")
+	nonce := strings.Split(pay, ":")[1]
+	wantText(t, st.press(bot.VerbHandOver.Of(nonce)), 0, st.tx("err_payment_required", nil))
+	if got := h.order(o.ID); got.Status != commerce.StatusReadyForPickup || got.Paid.IsPaid() {
+		t.Fatalf("refused hand-over changed the order: %s %+v", got.Status, got.Paid)
+	}
+	// The card shows it unpaid; after the payment, paid.
+	seller := h.user(t, "seller", "en")
+	if c := seller.send("/order " + o.Number); !strings.Contains(c[0].Text, "💳 Not paid yet") {
+		t.Fatalf("card:\n%s", c[0].Text)
+	}
+	r = st.send(u.code(o))
+	if r := st.press(findAction(t, r[0], bot.VerbHandOverPaid.Of()+":")); !strings.HasPrefix(r[0].Text, "✅") {
+		t.Fatalf("hand-over with the payment:\n%s", r[0].Text)
+	}
+	if c := seller.send("/order " + o.Number); !strings.Contains(c[0].Text, "💰 Paid ¥159.00 · cash") {
+		t.Fatalf("card after payment:\n%s", c[0].Text)
+	}
+}

@@ -59,12 +59,28 @@ func (h *harness) order(id int64) commerce.Order {
 }
 
 // readyOrder runs an order to ready_for_pickup through the seller's chat
-// commands /shipped and /arrived.
+// commands /shipped and /arrived. It is paid (a transfer the seller
+// recorded), so staff hand it over without the payment step; see
+// readyUnpaid.
 func (c *chat) readyOrder(pt commerce.PickupPoint) commerce.Order {
+	return c.ready(pt, true)
+}
+
+// readyUnpaid is readyOrder of an order to pay at pickup.
+func (c *chat) readyUnpaid(pt commerce.PickupPoint) commerce.Order {
+	return c.ready(pt, false)
+}
+
+func (c *chat) ready(pt commerce.PickupPoint, paid bool) commerce.Order {
 	c.t.Helper()
 	c.add("COS-001", 1)
 	o := c.checkoutAt(pt)
 	c.press(fmt.Sprintf("oc:%d", o.ID))
+	if paid {
+		if _, _, err := c.h.desk.RecordPayment(c.h.ctx, o.Number, commerce.PayTransfer, o.Total, "cli"); err != nil {
+			c.t.Fatal(err)
+		}
+	}
 	s := c.h.user(c.t, seller, "en")
 	r := s.send("/shipped " + pt.Code + " " + o.Number)
 	wantText(c.t, r, 0, s.tx("seller_shipped", map[string]any{"Point": pt.Name.In("en"), "PointCode": pt.Code, "Batch": "",
@@ -227,8 +243,18 @@ func TestPickupEndToEnd(t *testing.T) {
 	want := pointData(o, pt, "en")
 	want["Buyer"], want["Booked"], want["Start"], want["End"] = "Ann", true, at, at.Add(15*time.Minute)
 	want["Lines"] = []map[string]any{{"Title": "Hyaluronic acid serum 30 ml", "Qty": 1, "Total": commerce.CNY(15900)}}
-	wantText(t, r, 0, st.tx("staff_inspect", want))
-	hand := findAction(t, r[0], "rd:")
+	want["Amount"] = o.Total
+	wantText(t, r, 0, st.tx("staff_inspect", want)+"\n\n"+st.tx("staff_pay_ask", want))
+	// Pay at pickup: another amount first (typed badly, then well).
+	wantText(t, st.press(findAction(t, r[0], bot.VerbPayAmount.Of()+":")), 0, st.tx("staff_pay_amount_ask", nil))
+	wantText(t, st.send("lots"), 0, st.tx("staff_pay_amount_bad", nil))
+	r = st.send("150,50")
+	want["Amount"] = commerce.CNY(15050)
+	wantText(t, r, 0, st.tx("staff_inspect", want)+"\n\n"+st.tx("staff_pay_ask", want))
+	hand := findAction(t, r[0], bot.VerbHandOverPaid.Of()+":")
+	if !strings.HasSuffix(hand, ":cash") || !strings.Contains(r[0].Buttons[0][0].Text, "150.50") {
+		t.Fatalf("first payment button %q %q", hand, r[0].Buttons[0][0].Text)
+	}
 	for _, row := range actions(r[0]) {
 		for _, a := range row {
 			if strings.Contains(a, code) {
@@ -239,9 +265,11 @@ func TestPickupEndToEnd(t *testing.T) {
 	if got := h.order(o.ID).Status; got != commerce.StatusReadyForPickup {
 		t.Fatalf("inspecting changed the order to %s", got)
 	}
-	wantText(t, st.press(hand), 0, st.tx("staff_handed_over", want))
-	if got := h.order(o.ID).Status; got != commerce.StatusPickedUp {
-		t.Fatalf("order is %s after hand-over", got)
+	want["Method"] = st.tx("pay_cash", nil)
+	wantText(t, st.press(hand), 0, st.tx("staff_handed_over", want)+"\n"+st.tx("staff_paid", want))
+	if got := h.order(o.ID); got.Status != commerce.StatusPickedUp || got.Paid.Method != commerce.PayCash ||
+		got.Paid.Amount != commerce.CNY(15050) || got.Paid.By != "web:staff-jingan" || !got.Paid.At.Equal(h.clock.Now().Truncate(time.Millisecond)) {
+		t.Fatalf("order after hand-over: %s, paid %+v", got.Status, got.Paid)
 	}
 	// The same button again, and the same code again.
 	wantText(t, st.press(hand), 0, st.tx("err_stale", nil))

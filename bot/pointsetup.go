@@ -200,7 +200,8 @@ func parsePosition(s string) (lat, lng float64, ok bool) {
 	}
 	lat, err1 := strconv.ParseFloat(f[0], 64)
 	lng, err2 := strconv.ParseFloat(f[1], 64)
-	if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lng < -180 || lng > 180 || lat == 0 && lng == 0 {
+	// Written so NaN fails every comparison and is refused.
+	if err1 != nil || err2 != nil || !(lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180) || lat == 0 && lng == 0 {
 		return 0, 0, false
 	}
 	return lat, lng, true

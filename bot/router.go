@@ -97,6 +97,10 @@ type Options struct {
 	// LinkPages returns the pages that open another chat with a link code
 	// (the web chat, the Telegram bot); nil shows none.
 	LinkPages func(code string) LinkPages
+	// Questions passes buyers' messages on to the sellers (Admins) and
+	// their answers back: "Ask the seller" after a search that found
+	// nothing, /human, /reply, /questions. Nil: search only.
+	Questions *commerce.Questions
 	// Restock offers "Notify me" on sold-out products and renders the
 	// back-in-stock notices; nil turns it off.
 	Restock *commerce.Restock
@@ -216,7 +220,7 @@ func (r *Router) newHandlers() {
 		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
 		r.orders.desk = r.desk
 	}
-	r.questions = &questionsHandler{shop: o.Shop}
+	r.questions = &questionsHandler{shop: o.Shop, questions: o.Questions}
 	if o.Restock != nil {
 		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
 		r.browse.restock = r.restock
@@ -259,6 +263,9 @@ func (r *Router) featureRoutes() []routes {
 	list = append(list, r.console.routes())
 	// Last: free text no feature above took is a search.
 	list = append(list, r.questions.routes())
+	if r.o.Questions != nil {
+		list = append(list, r.questions.askRoutes(), r.questions.sellerRoutes())
+	}
 	return list
 }
 

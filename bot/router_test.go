@@ -48,6 +48,8 @@ type harness struct {
 	setup   *commerce.ShopSetup // nil unless harnessOptions.setup or wizard
 	placed  atomic.Int64        // EventOrderPlaced count
 	upd     atomic.Int64        // update id sequence
+	// questions passes buyers' messages to the sellers (nil unless harnessOptions.questions).
+	questions *commerce.Questions
 }
 
 type harnessOptions struct {
@@ -74,6 +76,10 @@ type harnessOptions struct {
 	persons bool
 	// limits are the shop's and the drops' per-person limits (zero: the defaults).
 	limits commerce.PersonLimits
+	// questions turns on asking the sellers (commerce.Questions on the same
+	// store and clock; questionLimits, when set, its limits).
+	questions      bool
+	questionLimits commerce.QuestionLimits
 	// setup turns on the shop setup (commerce.ShopSetup on the same store
 	// and clock); wizard also walks an admin's first /start through it.
 	setup, wizard bool
@@ -150,6 +156,9 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 	if o.persons {
 		h.persons = commerce.NewPersons(commerce.PersonsOptions{Store: st, Clock: h.clock})
 	}
+	if o.questions {
+		h.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: st, Clock: h.clock, Limits: o.questionLimits})
+	}
 	h.desk = commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: st, Shop: h.shop, Pickup: h.pickup, Clock: h.clock})
 	var audience commerce.AudienceStore
 	var broadcasts commerce.BroadcastStore
@@ -170,7 +179,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
 		DecodeQR: decodeQR, Seller: commerce.NewSeller(sellerOpts),
-		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk, ConsoleLink: o.consoleLink,
+		Drops: h.drops, DropLinks: testDropLinks, Persons: h.persons, LinkPages: testLinkPages, Desk: h.desk, Questions: h.questions, ConsoleLink: o.consoleLink,
 		Restock: commerce.NewRestock(st, h.clock, 0),
 		Events: func(e bot.Event) {
 			if e == bot.EventOrderPlaced {

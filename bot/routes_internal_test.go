@@ -27,7 +27,7 @@ func allOn(t *testing.T) *Router {
 	return NewRouter(Options{
 		Shop: &commerce.Shop{}, Texts: texts, Pickup: &commerce.Pickup{}, Seller: &commerce.Seller{},
 		Drops: &commerce.DropService{}, GroupPosts: &GroupPosts{}, Audience: audience{}, Broadcasts: broadcasts{},
-		Persons: &commerce.Persons{}, Setup: &commerce.ShopSetup{}, Desk: &commerce.OrderDesk{}, Restock: &commerce.Restock{},
+		Persons: &commerce.Persons{}, Setup: &commerce.ShopSetup{}, Desk: &commerce.OrderDesk{}, Restock: &commerce.Restock{}, Questions: &commerce.Questions{},
 	})
 }
 

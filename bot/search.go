@@ -43,21 +43,21 @@ func (h *questionsHandler) search(t *turn, text string) ([]Reply, bool, error) {
 		label := t.text("product_button", map[string]any{"Title": p.Title.In(t.lang), "Price": p.Price, "SoldOut": p.Stock == 0})
 		rows = append(rows, []Button{{Text: label, Action: VerbProduct.Of(p.ID)}})
 	}
+	if h.questions != nil {
+		t.s.Questions.Draft = commerce.ClipQuestion(text)
+		rows = append(rows, []Button{t.btn("btn_ask_seller", VerbAskSeller.Of())})
+	}
 	rows = append(rows, t.menuRow()...)
-	return say(t.text("search_results", map[string]any{"Query": text, "N": len(found)}), rows...), true, nil
+	return say(t.text("search_results", map[string]any{"N": len(found)}), rows...), true, nil
 }
 
 // nothingFound says so, and offers to send the text to the sellers.
 func (h *questionsHandler) nothingFound(t *turn, text string) []Reply {
-	return say(t.text("search_none", map[string]any{"Query": text, "Ask": false}), t.menuRow()...)
-}
-
-// questionsHandler is search first, then a person: free text searches the
-// catalog.
-type questionsHandler struct {
-	shop *commerce.Shop
-}
-
-func (h *questionsHandler) routes() routes {
-	return routes{texts: []inputFunc{h.search}}
+	var rows [][]Button
+	if h.questions != nil {
+		t.s.Questions.Draft = commerce.ClipQuestion(text)
+		rows = append(rows, []Button{t.btn("btn_ask_seller", VerbAskSeller.Of())})
+	}
+	rows = append(rows, t.menuRow()...)
+	return say(t.text("search_none", map[string]any{"Ask": h.questions != nil}), rows...)
 }

@@ -11,7 +11,7 @@ import (
 
 // nothingFound is the answer to free text that names no product.
 func (c *chat) nothingFound() string {
-	return c.tx("search_none", map[string]any{"Ask": false})
+	return c.tx("search_none", map[string]any{"Ask": c.h.questions != nil})
 }
 
 // unmatched is the answer to free text no feature takes: a search that

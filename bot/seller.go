@@ -321,7 +321,7 @@ func (h *sellerHandler) editValue(t *turn, text string) ([]Reply, error) {
 		if _, cerr := commerce.CleanTitle(text); cerr != nil {
 			return retry("seller_bad_title", map[string]any{"Max": commerce.MaxTitleRunes})
 		}
-		p, err = seller.SetTitle(t.ctx, e.ID, t.lang, text)
+		p, err = seller.SetTitle(t.ctx, e.ID, commerce.TextLanguage(text, t.lang), text)
 	case fieldDesc:
 		if strings.TrimSpace(text) == "-" {
 			text = ""
@@ -329,7 +329,7 @@ func (h *sellerHandler) editValue(t *turn, text string) ([]Reply, error) {
 		if _, cerr := commerce.CleanDescription(text); cerr != nil {
 			return retry("seller_bad_description", map[string]any{"Max": commerce.MaxDescriptionRunes})
 		}
-		p, err = seller.SetDescription(t.ctx, e.ID, t.lang, text)
+		p, err = seller.SetDescription(t.ctx, e.ID, commerce.TextLanguage(text, t.lang), text)
 	default:
 		t.s.Step, t.s.Seller.Edit = "", ProductEdit{}
 		return t.stale()

@@ -166,7 +166,11 @@ func (h *sellerHandler) listingNext(t *turn, note string) ([]Reply, error) {
 
 func (h *sellerHandler) newProduct(t *turn) commerce.NewProduct {
 	d := t.s.Seller.Listing
-	return commerce.NewProduct{Nonce: d.Nonce, Lang: t.lang, Title: d.Title, Description: d.Description, Price: d.Price,
+	// The caption's texts go under the language they are written in, not
+	// the chat's: a Chinese caption in an English chat is the Chinese title.
+	lang := commerce.TextLanguage(d.Title, t.lang)
+	return commerce.NewProduct{Nonce: d.Nonce, Lang: lang, DescLang: commerce.TextLanguage(d.Description, lang),
+		Title: d.Title, Description: d.Description, Price: d.Price,
 		Stock: d.Stock, Origin: d.Origin, CategoryID: d.CategoryID, Image: d.Image}
 }
 

@@ -30,6 +30,7 @@ type Session struct {
 	Broadcast BroadcastState `json:"broadcast,omitzero"` // broadcasts and the audience
 	Orders    OrdersState    `json:"orders,omitzero"`    // a seller cancelling an order
 	Link      LinkState      `json:"link,omitzero"`      // linking the buyer's chats
+	Questions QuestionsState `json:"questions,omitzero"` // search and questions to the sellers
 	Setup     SetupState     `json:"setup,omitzero"`     // the seller's shop setup
 	Desk      DeskState      `json:"desk,omitzero"`      // the seller's order desk
 

@@ -36,9 +36,34 @@ func (t *turn) welcome() string {
 // tr is a seller's text (a product's title, a category's name) in the
 // buyer's language, else in the shop's default language, else in any.
 func (t *turn) tr(x commerce.Text) string {
-	if s := x[t.lang]; s != "" {
+	if s := x[t.lang]; s != "" || len(x) == 0 {
 		return s
 	}
 	p, _ := t.profile()
 	return p.TextIn(x, t.lang)
+}
+
+// offeredLang keeps the chat in a language the shop offers: one it does
+// not (the platform's hint, or a language the shop stopped offering) gives
+// way to the shop's default language.
+func (t *turn) offeredLang() {
+	if t.r.o.Setup == nil {
+		return
+	}
+	if p, _ := t.profile(); !p.Speaks(t.lang) && p.DefaultLang != "" {
+		t.s.Lang, t.lang = p.DefaultLang, p.DefaultLang
+	}
+}
+
+// contactHours is the line of /help saying when the seller can be reached,
+// "" when the profile does not say.
+func (t *turn) contactHours() string {
+	if t.r.o.Setup == nil {
+		return ""
+	}
+	p, _ := t.profile()
+	if p.ContactHours == "" {
+		return ""
+	}
+	return "\n" + t.text("shop_contact_hours", map[string]any{"ContactHours": p.ContactHours})
 }

@@ -107,6 +107,19 @@ func TestSetupWizard(t *testing.T) {
 		t.Errorf("currency after a cancelled edit = %s", p.Currency)
 	}
 
+	// The shop speaks ru and en: a Chinese buyer is answered in its default
+	// language, and the language menu offers only those two.
+	zh := h.user(t, "buyer-zh", "zh-CN")
+	r := zh.press(bot.VerbLanguages.Of())
+	if got := actions(r[0]); len(got) != 1 || !slices.Equal(got[0], []string{bot.VerbLanguage.Of("en"), bot.VerbLanguage.Of("ru")}) {
+		t.Errorf("language menu of a ru+en shop = %v", got)
+	}
+	if r[0].Text != texts.Text("ru", "lang_choose", nil) {
+		t.Errorf("a Chinese buyer of a ru+en shop is answered %q, want Russian", r[0].Text)
+	}
+
+	wantIn(t, buyer.send("/help"), 0, "Пн–Пт 10:00–19:00")
+
 	// Buyers have no setup commands.
 	wantText(t, buyer.send("/settings"), 0, buyer.tx("help_unknown", nil))
 	wantText(t, buyer.send("/categories"), 0, buyer.tx("help_unknown", nil))
@@ -235,4 +248,62 @@ func TestSetupPoints(t *testing.T) {
 	// Creating a point with a code that exists says so.
 	boss.press(bot.VerbPointNew.Of())
 	wantIn(t, boss.send("new"), 0, boss.tx("setup_point_exists", map[string]any{"PointCode": "NEW"}))
+}
+
+// TestCaptionLanguage: a caption is stored under the language it is
+// written in, whatever the chat's; other languages are added by editing;
+// buyers see their language, else the shop's default one.
+func TestCaptionLanguage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{setup: true, admins: []string{"web:" + bossID}})
+	boss := h.user(t, bossID, "en")
+	if _, err := h.setup.SetLanguages(h.ctx, []string{"zh-CN", "en", "ru"}, "ru"); err != nil {
+		t.Fatal(err)
+	}
+	r := boss.sendPhoto(productJPEG(t), "保湿面霜 50ml ¥129 x20 #完税\n韩国产，适合干性皮肤")
+	r = boss.press(findAction(t, r[0], string(bot.VerbListingCategory)+":"))
+	var publish string
+	for _, rep := range r {
+		for _, row := range actions(rep) {
+			for _, a := range row {
+				if strings.HasPrefix(a, string(bot.VerbListingPublish)+":") {
+					publish = a
+				}
+			}
+		}
+	}
+	if publish == "" {
+		t.Fatalf("no preview: %+v", r)
+	}
+	boss.press(publish)
+	list, err := h.store.Products(h.ctx, commerce.ProductFilter{WithHidden: true, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := list[len(list)-1]
+	if p.Title["zh-CN"] != "保湿面霜 50ml" || p.Title["en"] != "" || p.Description["zh-CN"] != "韩国产，适合干性皮肤" {
+		t.Fatalf("product = %+v / %+v: a Chinese caption in an English chat is the Chinese title", p.Title, p.Description)
+	}
+	// The seller adds the Russian title by editing it: the Chinese stays.
+	boss.press(bot.VerbSellerEdit.Of(p.ID, "title"))
+	boss.send("Увлажняющий крем 50 мл")
+	p = h.productByID(p.ID)
+	if p.Title["ru"] != "Увлажняющий крем 50 мл" || p.Title["zh-CN"] != "保湿面霜 50ml" {
+		t.Fatalf("titles = %+v", p.Title)
+	}
+	// An English buyer sees the shop's default language (ru) before any other.
+	en := h.user(t, "buyer-en", "en")
+	wantIn(t, en.press(bot.VerbProduct.Of(p.ID)), 0, "Увлажняющий крем 50 мл")
+	zh := h.user(t, "buyer-zh", "zh-CN")
+	wantIn(t, zh.press(bot.VerbProduct.Of(p.ID)), 0, "保湿面霜 50ml")
+}
+
+// productByID reads a product as the store has it now.
+func (h *harness) productByID(id int64) commerce.Product {
+	h.t.Helper()
+	p, err := h.store.Product(h.ctx, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
 }

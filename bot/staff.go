@@ -62,6 +62,9 @@ type StaffDraft struct {
 	Nonce   string `json:"n,omitempty"`
 	Input   string `json:"in,omitempty"` // the code or token as ParseRedeemInput read it
 	PointID int64  `json:"pt,omitempty"` // set once the code was inspected at a point
+	// Amount is the payment at pickup staff typed, in minor units; 0 is
+	// the order's total (staffpay.go).
+	Amount int64 `json:"am,omitempty"`
 }
 
 type staffHandler struct {
@@ -94,7 +97,10 @@ func (h *staffHandler) routes() routes {
 			VerbStaffMenu:      func(t *turn, _ args) ([]Reply, error) { return h.staffMenu(t, false) },
 			VerbReturnAccept:   h.returnDecision(true),
 			VerbReturnReject:   h.returnDecision(false),
+			VerbHandOverPaid:   h.handOverPaidAction,
+			VerbPayAmount:      func(t *turn, a args) ([]Reply, error) { return h.askAmount(t, strings.Join(a, ":")) },
 		},
+		steps:  map[Step]stepFunc{stepPayAmount: h.amountStep},
 		codes:  []inputFunc{h.staffCode},
 		photos: []inputFunc{h.photo},
 	}
@@ -233,6 +239,9 @@ func (h *staffHandler) inspect(t *turn, pointID int64) ([]Reply, error) {
 		return nil, err
 	}
 	data := h.collectionData(t, col, pt, loc)
+	if !col.Order.Paid.IsPaid() { // payment at pickup first (staffpay.go)
+		return h.askPayment(t, col, data)
+	}
 	return say(t.text("staff_inspect", data),
 		[]Button{t.btn("btn_hand_over", VerbHandOver.Of(t.s.Staff.Nonce)), t.btn("btn_staff_cancel", VerbHandOverCancel.Of(t.s.Staff.Nonce))}), nil
 }
@@ -278,6 +287,7 @@ func (h *staffHandler) cancelHandOver(t *turn, nonce string) ([]Reply, error) {
 	if t.s.Staff.Nonce == "" || nonce != t.s.Staff.Nonce {
 		return t.stale()
 	}
+	t.s.leaveStep(stepPayAmount)
 	t.s.Staff = StaffDraft{}
 	return say(t.text("staff_cancelled", nil), h.staffRow(t)), nil
 }

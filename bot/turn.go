@@ -35,6 +35,7 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 		}
 	}
 	t := &turn{r: r, ctx: ctx, s: s, m: m, lang: s.Lang}
+	t.offeredLang()
 	rt := r.routes
 	if m.Action != "" {
 		return t.action(m.Action)
@@ -178,6 +179,9 @@ func (t *turn) mainMenu() [][]Button {
 // commands for sellers in a private chat (no menu button leads to them).
 func (t *turn) help(key string) ([]Reply, error) {
 	text := t.text(key, nil)
+	if key == "help" {
+		text += t.contactHours()
+	}
 	if key == "help" && t.isAdmin() && !t.m.Group {
 		text += "\n\n" + t.text("help_seller", nil)
 	}

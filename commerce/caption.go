@@ -18,6 +18,11 @@ type Listing struct {
 	Origin      Origin // "": not given
 }
 
+// Lang is the language the listing's title is written in (TextLanguage:
+// Han → zh-CN, Cyrillic → ru, Latin → en), "" without letters: its texts
+// are stored under it, whatever the language of the chat.
+func (l Listing) Lang() string { return TextLanguage(l.Title, "") }
+
 // MaxCaption is the longest caption ParseCaption reads (Telegram's caption
 // limit); the rest is ignored.
 const MaxCaption = 1024

@@ -78,6 +78,15 @@ var ErrDropLimit = errors.New("drop per-buyer limit reached")
 // ErrDropNotStarted: the drop's start time has not come yet (nothing changed).
 var ErrDropNotStarted = errors.New("drop not started")
 
+// ErrTooManyQuestions: the buyer sent the sellers more questions than the
+// limits allow (QuestionLimits); nothing was sent.
+var ErrTooManyQuestions = errors.New("too many questions")
+
+// ErrOutsideWindow: the answer cannot reach the buyer: WeChat allows
+// customer-service messages only within WeChatWindow of the buyer's last
+// message. Nothing was stored.
+var ErrOutsideWindow = errors.New("outside the buyer's messaging window")
+
 // Order desk errors.
 var (
 	// ErrPaymentRequired: an unpaid pay-at-pickup order cannot be handed

@@ -51,12 +51,15 @@ type OrderNote struct {
 // OrderDeskStore is what the desk needs from persistence.
 type OrderDeskStore interface {
 	SellerNoticeStore
+	PaymentStore
 	// Order returns one order with its lines. ErrNotFound if absent.
 	Order(ctx context.Context, id int64) (Order, error)
 	// OrderByNumber returns an order by its number. ErrNotFound if absent.
 	OrderByNumber(ctx context.Context, number string) (Order, error)
 	// PickupPoint returns one point. ErrNotFound if absent.
 	PickupPoint(ctx context.Context, id int64) (PickupPoint, error)
+	// AllPickupPoints returns every point, closed ones too, ordered by ID.
+	AllPickupPoints(ctx context.Context) ([]PickupPoint, error)
 	// FindOrders returns the orders q selects, newest first, with their
 	// lines (at most q.Limit from q.Offset), and how many it selects in all.
 	FindOrders(ctx context.Context, q OrderQuery) ([]Order, int, error)
@@ -362,4 +365,43 @@ func (d *OrderDesk) NoteToBuyer(ctx context.Context, number, body, by string) (O
 // Note returns one note (a notice renders it). ErrNotFound.
 func (d *OrderDesk) Note(ctx context.Context, id int64) (OrderNote, error) {
 	return d.store.OrderNote(ctx, id)
+}
+
+// ExportOptions selects the orders of an export.
+type ExportOptions struct {
+	Since    time.Time     // created at or after; zero: all
+	Statuses []OrderStatus // none: every status
+}
+
+// maxExport caps the orders of one export.
+const maxExport = 100_000
+
+// Export returns the orders opts selects, oldest first, with their lines,
+// and every pickup point by id (for the export's point columns); see
+// package orderio for the CSV.
+func (d *OrderDesk) Export(ctx context.Context, opts ExportOptions) ([]Order, map[int64]PickupPoint, error) {
+	const page = 500
+	var out []Order
+	for offset := 0; offset < maxExport; offset += page {
+		list, total, err := d.store.FindOrders(ctx, OrderQuery{Statuses: opts.Statuses, CreatedFrom: opts.Since, Offset: offset, Limit: page})
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, list...)
+		if offset+page >= total {
+			break
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	pts, err := d.store.AllPickupPoints(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	points := make(map[int64]PickupPoint, len(pts))
+	for _, p := range pts {
+		points[p.ID] = p
+	}
+	return out, points, nil
 }

@@ -95,7 +95,8 @@ type CollectionStore interface {
 	// picked_up (ErrAlreadyCollected if it is no longer ready), marks its
 	// active booking collected (returned, or nil for a walk-in; a seat
 	// booked for later is freed), and emits OrderStatusChanged and
-	// OrderCollected.
+	// OrderCollected. An unpaid order is refused with ErrPaymentRequired
+	// (nothing changed): record its payment first (RecordPayment).
 	RedeemPickup(ctx context.Context, orderID, pointID int64, code, staff string, at time.Time) (Order, *Booking, error)
 	AttemptStore
 	// CountWrongCode counts one wrong code at a pickup point in the point's
@@ -178,4 +179,5 @@ type PickupServiceStore interface {
 	SlotStore
 	CollectionStore
 	ReturnStore
+	PaymentStore // payment at pickup, recorded at the hand-over
 }

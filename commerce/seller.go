@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -198,7 +199,8 @@ func CheckStock(n int) error {
 type NewProduct struct {
 	SKU         string // "" = SellerSKUPrefix + Nonce
 	Nonce       string // the listing's nonce; required when SKU is empty
-	Lang        string // the language of Title and Description
+	Lang        string // the language of Title (and of Description unless DescLang says)
+	DescLang    string // the language of Description, when another than Lang
 	Title       string
 	Description string
 	Price       Money
@@ -242,7 +244,7 @@ func (s *Seller) Product(ctx context.Context, np NewProduct) (Product, error) {
 	p := Product{SKU: sku, CategoryID: np.CategoryID, Title: Text{lang: title}, Description: Text{},
 		Price: np.Price, Origin: np.Origin, Stock: np.Stock, Image: np.Image, Active: true}
 	if desc != "" {
-		p.Description[lang] = desc
+		p.Description[cmp.Or(np.DescLang, lang)] = desc
 	}
 	if np.CategoryID <= 0 {
 		return Product{}, fmt.Errorf("no category: %w", ErrInvalid)

@@ -225,3 +225,17 @@ func TestShopSetupProfile(t *testing.T) {
 		t.Errorf("CheckCurrency(CNY) in a RUB shop = %v", err)
 	}
 }
+
+func TestCaptionLang(t *testing.T) {
+	t.Parallel()
+	for caption, want := range map[string]string{
+		"保湿面霜 50ml ¥129 x20 #完税":        "zh-CN",
+		"Сыворотка 30 мл\n990₽ · 20 шт": "ru",
+		"Hyaluronic serum ¥129 x20":     "en",
+		"¥129 x20":                      "",
+	} {
+		if got := ParseCaption(caption, "CNY").Lang(); got != want {
+			t.Errorf("ParseCaption(%q).Lang = %q, want %q", caption, got, want)
+		}
+	}
+}

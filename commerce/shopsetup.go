@@ -148,6 +148,14 @@ func (s *ShopSetup) remember(p ShopProfile, configured bool, at time.Time) {
 	s.mu.Unlock()
 }
 
+// Forget drops the cached profile, so the next Profile reads the store:
+// for a profile written around the service (the demo's seed).
+func (s *ShopSetup) Forget() {
+	s.mu.Lock()
+	s.hasRead = false
+	s.mu.Unlock()
+}
+
 // Cached is the profile last read (the defaults before the first read),
 // for callers without a context: phone numbers read in its Region.
 func (s *ShopSetup) Cached() ShopProfile {

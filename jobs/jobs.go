@@ -307,6 +307,9 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 		_, err := q.client.InsertManyTx(ctx, tx, params)
 		return err
 	}
+	if ok, err := q.insertQuestionJobs(ctx, tx, e); ok || err != nil {
+		return err
+	}
 	if e, ok := e.(commerce.ProductRestocked); ok {
 		return q.insertRestockJobs(ctx, tx, e)
 	}

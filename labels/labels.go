@@ -156,18 +156,20 @@ func drawLabel(img *image.Gray, fs *fontSet, cell image.Rectangle, lab Label) er
 		return fmt.Errorf("a QR target of 1 to %d bytes: %w", maxURL, ErrInvalid)
 	}
 	pad := cell.Dy() / 12
-	side := min(cell.Dy()-2*pad, cell.Dx()*9/20)
 	q, err := qrcode.New(url, qrcode.Medium)
 	if err != nil {
 		return fmt.Errorf("QR: %v: %w", err, ErrInvalid)
 	}
 	q.DisableBorder = true
 	bits := q.Bitmap()
-	module := side / len(bits)
+	// The code with a quiet zone of 4 modules (the standard's) to the
+	// cutting line: n+8 modules fit the label's height.
+	module := min(cell.Dy()/(len(bits)+8), cell.Dx()*9/20/len(bits))
 	if module < 3 {
-		return fmt.Errorf("the URL is too long for a QR code this small (size %d px a module): %w", module, ErrInvalid)
+		return fmt.Errorf("the URL is too long for a QR code this small (%d px a module): %w", module, ErrInvalid)
 	}
-	qx, qy := cell.Min.X+pad, cell.Min.Y+(cell.Dy()-module*len(bits))/2
+	quiet := max(pad, 4*module)
+	qx, qy := cell.Min.X+quiet, cell.Min.Y+(cell.Dy()-module*len(bits))/2
 	for r, row := range bits {
 		for c, on := range row {
 			if on {

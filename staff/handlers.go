@@ -314,7 +314,11 @@ func (p *Page) redeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	input := strings.TrimSpace(r.PostForm.Get("code"))
-	col, err := p.pickup.RedeemBy(r.Context(), p.clerk(r, q), pt.ID, input)
+	pay, ok := p.payment(w, r, q, pt)
+	if !ok {
+		return
+	}
+	col, err := p.pickup.HandOverBy(r.Context(), p.clerk(r, q), pt.ID, input, pay)
 	if err != nil {
 		p.failed(w, r, q, pt, "redeem", err)
 		return
@@ -408,4 +412,22 @@ func doneNotice(done string) *notice {
 		return &notice{Level: "ok", Key: "staffpage_return_rejected"}
 	}
 	return nil
+}
+
+// payment reads the payment at pickup of the hand-over form (payment,
+// amount, currency): nil when the form has none (an order paid before;
+// an unpaid one is then refused with ErrPaymentRequired). A bad method
+// or amount is answered here (ok false).
+func (p *Page) payment(w http.ResponseWriter, r *http.Request, q access, pt commerce.PickupPoint) (*commerce.Payment, bool) {
+	method := r.PostForm.Get("payment")
+	if method == "" {
+		return nil, true
+	}
+	m, err := commerce.ParsePaymentMethod(method)
+	amount, aerr := commerce.ParseMoney(strings.ReplaceAll(strings.TrimSpace(r.PostForm.Get("amount")), ",", "."), r.PostForm.Get("currency"))
+	if err != nil || aerr != nil || amount.Amount <= 0 {
+		p.counter(w, r, q, pt, http.StatusUnprocessableEntity, func(v *view) { v.Notice = errorNotice("staff_pay_amount_bad") })
+		return nil, false
+	}
+	return &commerce.Payment{Method: m, Amount: amount}, true
 }

@@ -73,6 +73,7 @@ type staffEnv struct {
 	points map[string]commerce.PickupPoint // by code
 	prod   commerce.Product
 	orders int
+	unpaid bool // readyOrder leaves the orders to pay at pickup
 }
 
 func newStaffEnv(t *testing.T) *staffEnv {
@@ -160,6 +161,11 @@ func (e *staffEnv) readyOrder(pointCode, contact string) (commerce.Order, commer
 	}
 	if _, err := e.st.SetOrderStatus(e.ctx, o.ID, commerce.StatusPending, commerce.StatusConfirmed, now); err != nil {
 		e.t.Fatal(err)
+	}
+	if !e.unpaid { // paid before the counter (TestStaffPaymentAtPickup hands unpaid orders over)
+		if _, _, err := e.st.RecordPayment(e.ctx, o.ID, commerce.Payment{At: now, Method: commerce.PayTransfer, Amount: total, By: "cli"}); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	if r, err := e.pickup.Ship(e.ctx, commerce.Shipment{PointID: pt.ID, Numbers: []string{o.Number}}); err != nil || len(r.Moved) != 1 {
 		e.t.Fatalf("Ship = %+v, %v", r, err)
@@ -1158,4 +1164,35 @@ func FuzzStaffLogin(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An unpaid order is handed over only with its payment: the check shows
+// the payment form (method and amount, the total by default); a hand-over
+// without it, or with a bad amount, changes nothing; with it the order is
+// picked up and the payment recorded against the staff member.
+func TestStaffPaymentAtPickup(t *testing.T) {
+	t.Parallel()
+	e := newStaffEnv(t)
+	e.unpaid = true
+	jingan := e.point("SH-JINGAN")
+	o, pass := e.readyOrder("SH-JINGAN", "Alice Li")
+	c := e.login("web:staff-jingan")
+	wantStaffPage(t, "inspect unpaid", c.inspect(jingan, pass.Code), http.StatusOK, "Not paid yet", `name="payment" value="cash" required checked`,
+		`name="payment" value="card"`, `name="payment" value="transfer"`, `name="amount"`, `value="318.00"`, `name="currency" value="CNY"`)
+	wantStaffPage(t, "hand over without the payment", c.redeem(jingan, pass.Code), http.StatusConflict, "Not paid yet: choose how the buyer paid")
+	form := func(method, amount string) url.Values {
+		return url.Values{"point": {fmt.Sprint(jingan.ID)}, "code": {pass.Code}, "payment": {method}, "amount": {amount}, "currency": {"CNY"}}
+	}
+	wantStaffPage(t, "a bad amount", c.post("/staff/redeem", form("cash", "lots")), http.StatusUnprocessableEntity, "That is not an amount")
+	wantStaffPage(t, "a bad method", c.post("/staff/redeem", form("iou", "318")), http.StatusUnprocessableEntity, "That is not an amount")
+	if got, _ := e.st.Order(e.ctx, o.ID); got.Status != commerce.StatusReadyForPickup || got.Paid.IsPaid() {
+		t.Fatalf("a refused hand-over changed the order: %s %+v", got.Status, got.Paid)
+	}
+	wantStaffPage(t, "hand over with the payment", c.post("/staff/redeem", form("card", "300,50")), http.StatusOK,
+		"Handed over", o.Number, "Paid: 300.50 CNY · card")
+	got, err := e.st.Order(e.ctx, o.ID)
+	if err != nil || got.Status != commerce.StatusPickedUp || got.Paid.Method != commerce.PayCard || got.Paid.Amount != commerce.CNY(30050) ||
+		got.Paid.By != "web:staff-jingan" {
+		t.Fatalf("after the hand-over: %s %+v %v", got.Status, got.Paid, err)
+	}
 }

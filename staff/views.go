@@ -94,6 +94,14 @@ type orderView struct {
 	ReadyAt    string
 	RedeemedAt string
 	Input      string // the code or token, for the hand-over form
+	// Payment at pickup: Paid (with how, "159.00 CNY · cash") or the
+	// form asks for the method and the amount (Amount: the total, in
+	// Currency, as the field's default).
+	Paid             bool
+	PaidAmount       string
+	PaidMethod       string // pay_<method> text key
+	Amount, Currency string
+	Methods          []string // the payment methods, in order
 }
 
 type returnView struct {
@@ -219,6 +227,13 @@ func (p *Page) orderView(pt commerce.PickupPoint, c commerce.Collection) *orderV
 		ReadyAt: p.localTime(pt, c.Code.ReadyAt), RedeemedAt: p.localTime(pt, c.Code.RedeemedAt)}
 	for _, l := range c.Order.Lines {
 		v.Lines = append(v.Lines, lineView{SKU: l.SKU, Title: l.Title, Qty: l.Qty})
+	}
+	v.Amount, v.Currency = c.Order.Total.Decimal(), c.Order.Total.Currency
+	if paid := c.Order.Paid; paid.IsPaid() {
+		v.Paid, v.PaidAmount, v.PaidMethod = true, paid.Amount.String(), "pay_"+string(paid.Method)
+	}
+	for _, m := range commerce.PaymentMethods {
+		v.Methods = append(v.Methods, string(m))
 	}
 	if c.Booking != nil {
 		v.Booking = p.span(pt, c.Booking.Start, c.Booking.End)

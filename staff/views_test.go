@@ -33,9 +33,11 @@ func goldenViews() map[string]*view {
 	lujiazui := pointView{ID: 2, Code: "SH-LUJIAZUI", Name: commerce.Text{"zh-CN": "陆家嘴自提点", "en": "Lujiazui pickup point"}}
 	serum := commerce.Text{"zh-CN": "玻尿酸精华液 30 ml", "en": "Hyaluronic acid serum 30 ml", "ru": "Сыворотка с гиалуроновой кислотой, 30 мл"}
 	order := &orderView{PointID: 1, Number: "K7Q2M9", FirstName: "Alice", Total: "318.00 CNY",
-		Lines: []lineView{{SKU: "COS-001", Title: serum, Qty: 2}}, Booking: "2026-11-25 14:00–14:15", ReadyAt: "2026-11-25 09:00", Input: "482 913"}
+		Lines: []lineView{{SKU: "COS-001", Title: serum, Qty: 2}}, Booking: "2026-11-25 14:00–14:15", ReadyAt: "2026-11-25 09:00", Input: "482 913",
+		Amount: "318.00", Currency: "CNY", Methods: []string{"cash", "card", "transfer"}}
 	done := *order
 	done.Booking, done.RedeemedAt = "", "2026-11-25 14:05"
+	done.Paid, done.PaidAmount, done.PaidMethod = true, "318.00 CNY", "pay_cash"
 	return map[string]*view{
 		"anon":                  {Kind: kindAnon, Notice: errorNotice("staffpage_link_expired")},
 		"signed_in":             {Kind: kindSignedIn, Identity: "web:staff-jingan"},

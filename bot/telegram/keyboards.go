@@ -133,6 +133,7 @@ func hasButtons(rows [][]bot.Button) bool {
 type replyKeyboard struct {
 	hint   string // the user's language_code
 	remove bool   // remove_keyboard still to be sent
+	ids    []int  // the ids of the messages sent, in order
 }
 
 // markupKind is which reply_markup a message carries.

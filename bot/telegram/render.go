@@ -139,6 +139,25 @@ func (a *Adapter) SendReply(ctx context.Context, chatID string, r bot.Reply) err
 	return a.sendReply(ctx, id, a.forChat(r, id, ""), 0, &replyKeyboard{})
 }
 
+// SendReplyIDs is SendReply returning the ids of the messages sent (a
+// picture, text chunks), for replies whose messages are remembered
+// (bot.Reply.Conversation: a seller's reply to one answers a question).
+func (a *Adapter) SendReplyIDs(ctx context.Context, chatID string, r bot.Reply) ([]string, error) {
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil || id == 0 {
+		return nil, errors.New("telegram: invalid chat id")
+	}
+	kb := &replyKeyboard{}
+	err = a.sendReply(ctx, id, a.forChat(r, id, ""), 0, kb)
+	ids := make([]string, 0, len(kb.ids))
+	for _, m := range kb.ids {
+		if m != 0 {
+			ids = append(ids, strconv.Itoa(m))
+		}
+	}
+	return ids, err
+}
+
 // promptPhone sends the contact keyboard on its own short message, for a
 // reply whose last message could not carry it.
 func (a *Adapter) promptPhone(ctx context.Context, chatID int64, r bot.Reply, kb *replyKeyboard) error {
@@ -288,7 +307,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 		p.ReplyToMessageID, p.AllowSendingWithoutReply = replyTo, replyTo != 0
 		mk := pick(len(chunks) == 0)
 		p.ReplyMarkup = a.markup(mk, inline, locale)
-		_, err := a.sendPhoto(ctx, chatID, photo, p)
+		pm, err := a.sendPhoto(ctx, chatID, photo, p)
 		if refusedPicture(err) {
 			// Telegram could not fetch or use the picture, or it could
 			// not be read: the text alone still lets the buyer shop.
@@ -299,6 +318,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 			return err
 		} else {
 			sent(mk)
+			kb.ids = append(kb.ids, pm.MessageID)
 			replyTo = 0
 		}
 	}
@@ -313,10 +333,12 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 		}
 		mk := pick(i == len(chunks)-1)
 		m.ReplyMarkup = a.markup(mk, inline, locale)
-		if _, err := a.sender.Send(ctx, chatID, m); err != nil {
+		tm, err := a.sender.Send(ctx, chatID, m)
+		if err != nil {
 			return err
 		}
 		sent(mk)
+		kb.ids = append(kb.ids, tm.MessageID)
 	}
 	if ask && !asked {
 		return a.promptPhone(ctx, chatID, r, kb)

@@ -53,6 +53,7 @@ const (
 //   - message, channel_post: private chats always; groups, supergroups and
 //     channels only for commands (bare or /cmd@ThisBot), mentions of the bot
 //     and replies to the bot.
+//   - a reply to one of the bot's messages carries its id as ReplyTo.
 //   - callback_query: always (only our own messages carry our buttons);
 //     Action = data, UpdateID = "cb:" + callback id.
 //   - a photo, or a PNG/JPEG sent as a file, in a private chat: routed
@@ -179,6 +180,11 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 	}
 	if group {
 		in.replyTo = m.MessageID
+	}
+	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == a.botID && r.MessageID != 0 && !contact {
+		// A reply to one of our messages: a seller answering a buyer's
+		// question replies to the message that passed it on.
+		in.msg.ReplyTo = strconv.Itoa(r.MessageID)
 	}
 	return in, ""
 }

@@ -31,6 +31,7 @@ var rules = []rule{
 	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
 	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
 	{from: "store", forbidden: []string{"bot", "app", "jobs", "cmd", "demo", "catalogio", "staff", "admin"}, allowed: []string{"staff/auth"}, why: "stores implement interfaces declared by commerce, chatstate and staff/auth; they never import bot or a page"},
+	{from: "orderio", forbidden: []string{""}, allowed: []string{"orderio", "commerce"}, why: "orderio writes commerce orders to files (the CLI's export and the console's CSV)"},
 	{from: "chatstate", forbidden: []string{""}, allowed: []string{"chatstate"}, why: "chatstate is a leaf that both bot and store import"},
 	{from: "internal/clientaddr", forbidden: []string{""}, allowed: []string{"internal/clientaddr"}, why: "clientaddr is a leaf: a request in, an address out"},
 	{from: "internal/phone", forbidden: []string{""}, allowed: []string{"internal/phone"}, why: "phone is a leaf: text in, an E.164 number out"},

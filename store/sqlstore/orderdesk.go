@@ -113,3 +113,30 @@ func (s *Store) OrderNote(ctx context.Context, id int64) (commerce.OrderNote, er
 	}
 	return n, nil
 }
+
+// RecordPayment implements commerce.PaymentStore.
+func (s *Store) RecordPayment(ctx context.Context, orderID int64, p commerce.Payment) (commerce.Order, bool, error) {
+	var o commerce.Order
+	recorded := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET paid_at = $1, payment = $2, paid_amount = $3, paid_by = $4, updated_at = $1
+			WHERE id = $5 AND paid_at = 0 AND status NOT IN ('cancelled', 'returned')`,
+			ms(p.At), string(p.Method), p.Amount.Amount, p.By, orderID)
+		if err != nil {
+			return fmt.Errorf("record payment of order %d: %w", orderID, s.mapErr(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		recorded = n == 1
+		if o, err = s.orderWhere(ctx, tx, `id = $1`, orderID); err != nil {
+			return err
+		}
+		if !recorded && !o.Paid.IsPaid() {
+			return fmt.Errorf("record payment of order %d, %s: %w", orderID, o.Status, commerce.ErrInvalidTransition)
+		}
+		return nil
+	})
+	return o, recorded, err
+}

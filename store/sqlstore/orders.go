@@ -274,6 +274,16 @@ func (s *Store) setStatusTx(ctx context.Context, tx *sql.Tx, id, pointID int64, 
 		q += ` AND pickup_point_id = $5`
 		args = append(args, pointID)
 	}
+	if to == commerce.StatusPickedUp {
+		// No hand-over without the payment (payment at pickup).
+		var paid int64
+		if err := tx.QueryRowContext(ctx, `SELECT paid_at FROM orders WHERE id = $1`, id).Scan(&paid); err != nil {
+			return commerce.Order{}, fmt.Errorf("order %d: %w", id, s.mapErr(err))
+		}
+		if paid == 0 {
+			return commerce.Order{}, fmt.Errorf("hand over order %d: %w", id, commerce.ErrPaymentRequired)
+		}
+	}
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return commerce.Order{}, fmt.Errorf("order %d %s→%s: %w", id, from, to, s.mapErr(err))

@@ -282,6 +282,13 @@ func (s *Store) RedeemPickup(ctx context.Context, orderID, pointID int64, code, 
 	var o commerce.Order
 	var booking *commerce.Booking
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var paid int64
+		if err := tx.QueryRowContext(ctx, `SELECT paid_at FROM orders WHERE id = $1`, orderID).Scan(&paid); err != nil {
+			return fmt.Errorf("redeem order %d: %w", orderID, s.mapErr(err))
+		}
+		if paid == 0 {
+			return fmt.Errorf("redeem order %d: %w", orderID, commerce.ErrPaymentRequired)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE pickup_codes SET redeemed_at = $1, redeemed_by = $2
 			WHERE order_id = $3 AND point_id = $4 AND code = $5 AND redeemed_at = 0`, ms(at), staff, orderID, pointID, code)
 		if err != nil {

@@ -56,6 +56,11 @@ func (e *personEnv) setStatus(t *testing.T, o commerce.Order, path ...commerce.O
 	t.Helper()
 	from := o.Status
 	for _, to := range path {
+		if to == commerce.StatusPickedUp { // handed over: paid at pickup
+			if _, _, err := e.s.RecordPayment(e.ctx, o.ID, commerce.Payment{At: e.clock.Now(), Method: commerce.PayCash, Amount: o.Total, By: "cli"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := e.s.SetOrderStatus(e.ctx, o.ID, from, to, e.clock.Now()); err != nil {
 			t.Fatalf("order %s %s→%s: %v", o.Number, from, to, err)
 		}

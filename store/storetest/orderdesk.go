@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ func runOrderDesk(t *testing.T, open OpenShop) {
 		{"new-order notices: concurrent jobs claim each order once", testNoticeConcurrent},
 		{"find orders by status, time, readiness, number and phone digits", testFindOrders},
 		{"a note to the buyer is kept and emits its event; a failed event keeps nothing", testOrderNotes},
+		{"payment at pickup: recorded once; no hand-over without it", testPaymentAtPickup},
+		{"payment at pickup: concurrent records, exactly one wins", testPaymentConcurrent},
 	})
 }
 
@@ -223,4 +226,104 @@ func testOrderNotes(t *testing.T, open OpenShop) {
 	wantErr(t, "a note to an unknown order", err, commerce.ErrNotFound)
 	_, err = e.s.OrderNote(e.ctx, 1<<40)
 	wantErr(t, "an unknown note", err, commerce.ErrNotFound)
+}
+
+// pay records a cash payment of the order's total.
+func (e *pickupEnv) pay(o commerce.Order) commerce.Order {
+	e.t.Helper()
+	paid, _, err := e.s.RecordPayment(e.ctx, o.ID, commerce.Payment{At: e.clock.Now(), Method: commerce.PayCash, Amount: o.Total, By: "tg:100"})
+	if err != nil {
+		e.t.Fatalf("RecordPayment: %v", err)
+	}
+	return paid
+}
+
+func testPaymentAtPickup(t *testing.T, open OpenShop) {
+	e := newPickupEnv(t, open, nil)
+	o := e.confirmed(alice, e.a)
+	if _, err := e.p.Ship(e.ctx, commerce.Shipment{PointID: e.a.ID, Numbers: []string{o.Number}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.MarkArrived(e.ctx, commerce.Shipment{PointID: e.a.ID, Numbers: []string{o.Number}}); err != nil {
+		t.Fatal(err)
+	}
+	code := e.pass(o).Code
+	// Unpaid: the store refuses the hand-over, by code or by status.
+	_, err := e.p.Redeem(e.ctx, "tg:100", e.a.ID, code)
+	wantErr(t, "redeem unpaid", err, commerce.ErrPaymentRequired)
+	_, err = e.s.SetOrderStatus(e.ctx, o.ID, commerce.StatusReadyForPickup, commerce.StatusPickedUp, e.clock.Now())
+	wantErr(t, "picked up unpaid", err, commerce.ErrPaymentRequired)
+	_, err = e.p.HandOverBy(e.ctx, commerce.Clerk{Staff: "tg:100"}, e.a.ID, code, nil)
+	wantErr(t, "hand over without the payment", err, commerce.ErrPaymentRequired)
+	_, err = e.p.HandOverBy(e.ctx, commerce.Clerk{Staff: "tg:100"}, e.a.ID, code, &commerce.Payment{Method: "iou", Amount: o.Total})
+	wantErr(t, "hand over with a bad method", err, commerce.ErrInvalid)
+	if cur, _ := e.s.Order(e.ctx, o.ID); cur.Status != commerce.StatusReadyForPickup || cur.Paid.IsPaid() {
+		t.Fatalf("a refused hand-over changed the order: %+v", cur)
+	}
+	// With the payment: recorded, then handed over.
+	e.clock.Advance(time.Minute)
+	col, err := e.p.HandOverBy(e.ctx, commerce.Clerk{Staff: "tg:100"}, e.a.ID, code, &commerce.Payment{Method: commerce.PayCard, Amount: commerce.CNY(50000)})
+	if err != nil || col.Order.Status != commerce.StatusPickedUp {
+		t.Fatalf("HandOverBy = %+v, %v", col.Order, err)
+	}
+	cur, err := e.s.Order(e.ctx, o.ID)
+	want := commerce.Payment{At: e.clock.Now().UTC().Truncate(time.Millisecond), Method: commerce.PayCard, Amount: commerce.CNY(50000), By: "tg:100"}
+	if err != nil || cur.Paid != want {
+		t.Fatalf("payment %+v, %v; want %+v", cur.Paid, err, want)
+	}
+	// Paid already: nothing recorded again.
+	again, recorded, err := e.s.RecordPayment(e.ctx, o.ID, commerce.Payment{At: e.clock.Now(), Method: commerce.PayCash, Amount: commerce.CNY(1), By: "cli"})
+	if err != nil || recorded || again.Paid != want {
+		t.Fatalf("RecordPayment again = %+v, %v, %v", again.Paid, recorded, err)
+	}
+	// Cancelled: no payment; unknown: not found.
+	c := e.confirmed(alice, e.a)
+	if _, err := e.s.SetOrderStatus(e.ctx, c.ID, commerce.StatusConfirmed, commerce.StatusCancelled, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.s.RecordPayment(e.ctx, c.ID, commerce.Payment{At: e.clock.Now(), Method: commerce.PayCash, Amount: c.Total, By: "cli"})
+	wantErr(t, "pay a cancelled order", err, commerce.ErrInvalidTransition)
+	_, _, err = e.s.RecordPayment(e.ctx, 1<<40, commerce.Payment{At: e.clock.Now(), Method: commerce.PayCash, Amount: c.Total, By: "cli"})
+	wantErr(t, "pay an unknown order", err, commerce.ErrNotFound)
+	// The desk records a payment before the counter (a transfer).
+	d := commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: e.s, Pickup: e.p, Clock: e.clock})
+	p := e.confirmed(alice, e.a)
+	paid, recorded, err := d.RecordPayment(e.ctx, strings.ToLower(p.Number), commerce.PayTransfer, commerce.Money{Amount: p.Total.Amount}, "cli")
+	if err != nil || !recorded || paid.Paid.Method != commerce.PayTransfer || paid.Paid.Amount != p.Total {
+		t.Fatalf("desk RecordPayment = %+v, %v, %v", paid.Paid, recorded, err)
+	}
+	_, _, err = d.RecordPayment(e.ctx, p.Number, commerce.PayCash, commerce.Money{Amount: 1, Currency: "RUB"}, "cli")
+	wantErr(t, "pay in another currency", err, commerce.ErrCurrencyMismatch)
+	_, _, err = d.RecordPayment(e.ctx, p.Number, commerce.PayCash, commerce.Money{}, "cli")
+	wantErr(t, "pay nothing", err, commerce.ErrInvalid)
+}
+
+func testPaymentConcurrent(t *testing.T, open OpenShop) {
+	e := newPickupEnv(t, open, nil)
+	o := e.confirmed(alice, e.a)
+	const n = 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, recorded, err := e.s.RecordPayment(e.ctx, o.ID, commerce.Payment{At: e.clock.Now(), Method: commerce.PayCash,
+				Amount: commerce.CNY(int64(100 + i)), By: "tg:100"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if recorded {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d payments recorded; want 1", won)
+	}
 }

@@ -111,12 +111,15 @@ func (e *pickupEnv) confirmed(b commerce.Buyer, pt commerce.PickupPoint) commerc
 	return o
 }
 
-// ready ships and checks in orders at pt; they must all move.
+// ready ships and checks in orders at pt; they must all move. They are
+// paid first, so they can be handed over (the order desk's topic tests
+// the hand-over of unpaid orders).
 func (e *pickupEnv) ready(pt commerce.PickupPoint, orders ...commerce.Order) []commerce.Order {
 	e.t.Helper()
 	var numbers []string
 	for _, o := range orders {
 		numbers = append(numbers, o.Number)
+		e.pay(o)
 	}
 	if r, err := e.p.Ship(e.ctx, commerce.Shipment{PointID: pt.ID, Numbers: numbers}); err != nil || len(r.Moved) != len(orders) {
 		e.t.Fatalf("Ship = %+v, %v", r, err)
@@ -270,7 +273,7 @@ func testPickupPoints(t *testing.T, open OpenShop) {
 
 func testPickupEventsRollBack(t *testing.T, open OpenShop) {
 	e := newPickupEnv(t, open, nil)
-	o := e.confirmed(alice, e.a)
+	o := e.pay(e.confirmed(alice, e.a))
 	if _, err := e.p.Ship(e.ctx, commerce.Shipment{PointID: e.a.ID, Numbers: []string{o.Number}}); err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type ShopStore interface {
 	commerce.ShopSetupStore
 	commerce.AudienceStore
 	commerce.BroadcastStore
+	commerce.QuestionStore
 	commerce.ConsoleStore
 	auth.Store
 	chatstate.WebIdentities
@@ -114,6 +115,7 @@ func Run(t *testing.T, d Driver) {
 			{"Phones", runPhones},
 			{"WebIdentities", runWebIdentities},
 			{"Search", runSearch},
+			{"Questions", runQuestions},
 			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},

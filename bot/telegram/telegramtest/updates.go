@@ -98,3 +98,10 @@ func user(id int64, lang string) map[string]any {
 	}
 	return u
 }
+
+// ReplyUpdate is userID replying with text, in their private chat, to m, a
+// message the fake sent (Telegram's reply_to_message).
+func (f *FakeAPI) ReplyUpdate(updateID int64, userID int64, to Message, text, lang string) []byte {
+	return update(updateID, "message", message(updateID, userID, user(userID, lang),
+		map[string]any{"text": text, "reply_to_message": f.MessageJSON(to)}))
+}
