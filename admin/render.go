@@ -22,7 +22,7 @@ var pageFiles embed.FS
 var consoleCSS []byte
 
 // pageNames are the pages of html/, each parsed with html/layout.html.
-var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "points", "settings", "labels", "drops", "broadcasts"}
+var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "points", "settings", "labels", "questions", "conversation", "drops", "broadcasts"}
 
 // langCookie keeps the language chosen with the switch (?lang=).
 const langCookie = "shopbot_console_lang"
@@ -164,7 +164,7 @@ func (c *Console) langLinks(r *http.Request, current string) []langLink {
 }
 
 var tabs = []tab{
-	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/products", Key: "products"},
+	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/questions", Key: "questions"}, {Href: "/admin/products", Key: "products"},
 	{Href: "/admin/categories", Key: "categories"}, {Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
 	{Href: "/admin/points", Key: "points"}, {Href: "/admin/labels", Key: "labels"}, {Href: "/admin/settings", Key: "settings"},
 }
@@ -176,6 +176,8 @@ func tabOf(page string) string {
 		return "orders"
 	case "product":
 		return "products"
+	case "conversation":
+		return "questions"
 	}
 	return page
 }
@@ -242,6 +244,8 @@ func (c *Console) hasTab(key string) bool {
 		return c.o.Setup != nil
 	case "labels":
 		return c.o.ProductLink != nil
+	case "questions":
+		return c.o.Questions != nil
 	}
 	return true
 }

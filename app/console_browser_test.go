@@ -215,7 +215,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	// Every page in each language fits a phone.
 	for _, l := range templates.Locales {
-		for _, path := range []string{"/admin", "/admin/orders", "/admin/products", "/admin/categories", "/admin/points", "/admin/labels", "/admin/settings", "/admin/drops", "/admin/broadcasts"} {
+		for _, path := range []string{"/admin", "/admin/orders", "/admin/products", "/admin/categories", "/admin/points", "/admin/labels", "/admin/questions", "/admin/settings", "/admin/drops", "/admin/broadcasts"} {
 			p.do(chromedp.Navigate(s.srv.URL + path + "?lang=" + l))
 			p.consoleWait(`document.documentElement.lang === "` + l + `"`)
 			if faults := eval[[]string](p, consoleFaultsJS); len(faults) > 0 {
