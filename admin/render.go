@@ -37,9 +37,10 @@ type view struct {
 	Data     any
 
 	// Set by render.
-	Lang  string
-	Langs []langLink
-	Tabs  []tab
+	Lang     string
+	Langs    []langLink
+	Tabs     []tab
+	ShopName string // the shop's name from its profile, when set
 }
 
 // notice is a message above the page: a text key with its data.
@@ -188,6 +189,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, v *
 	l, chosen := lang(r)
 	v.Lang = l
 	v.Langs = c.langLinks(r, l)
+	if c.o.Setup != nil && v.CSRF != "" {
+		if p, _, err := c.o.Setup.Profile(r.Context()); err == nil { // cached for seconds
+			v.ShopName = p.Name
+		}
+	}
 	if v.CSRF != "" {
 		for _, t := range tabs {
 			if c.hasTab(t.Key) {
