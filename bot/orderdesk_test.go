@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"shopbot/bot"
 	"shopbot/commerce"
@@ -114,6 +115,19 @@ func TestOrderDesk(t *testing.T) {
 	}
 	if c := seller.send("/order " + o.Number); !strings.Contains(c[0].Text, note) {
 		t.Fatalf("card without its note:\n%s", c[0].Text)
+	}
+
+	// A week and a day later: nothing is new any more, the order at the
+	// point is overdue.
+	h.clock.Advance(8 * 24 * time.Hour)
+	home = seller.send("/orders")
+	for _, want := range []string{"🆕 New (24 h): 0\n", "📦 To ship: 9\n", "🛍 Awaiting pickup: 0\n", "⏰ Overdue: 1\n"} {
+		if !strings.Contains(home[0].Text, want) {
+			t.Fatalf("desk a week later lacks %q:\n%s", want, home[0].Text)
+		}
+	}
+	if r := seller.press(bot.VerbDeskList.Of(string(commerce.DeskOverdue), 0)); !strings.Contains(r[0].Text, "№"+o.Number) {
+		t.Fatalf("overdue shelf:\n%s", r[0].Text)
 	}
 
 	// Not for buyers: /orders is their own list, the desk's buttons stale.

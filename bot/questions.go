@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -52,6 +53,35 @@ type QuestionsState struct {
 	Until int64 `json:"u,omitempty"`
 	// Answer is the conversation a seller is typing an answer to (stepAnswer).
 	Answer int64 `json:"a,omitempty"`
+	// Asked is the WeChat buyer's latest conversation, and Touched when
+	// (unix seconds) their last message was recorded in it: any message
+	// of theirs reopens WeChat's window for answers (seenAsker).
+	Asked   int64 `json:"k,omitempty"`
+	Touched int64 `json:"t,omitempty"`
+}
+
+// touchEvery bounds how often a WeChat buyer's messages are recorded in
+// their conversation: the window for answers is true to about this much.
+const touchEvery = 10 * time.Minute
+
+// seenAsker records a WeChat buyer's message in their latest conversation
+// (at most every touchEvery): WeChat counts its 48-hour window for answers
+// from the buyer's last message of any kind. A failure is logged: the
+// window is then counted from an earlier message, the safe side.
+func (r *Router) seenAsker(ctx context.Context, s *Session, m Message) {
+	q := s.Questions
+	if r.o.Questions == nil || m.Channel != ChannelWeChat || m.Group || q.Asked == 0 {
+		return
+	}
+	now := r.o.Questions.Now()
+	if now.Unix()-q.Touched < int64(touchEvery/time.Second) {
+		return
+	}
+	if err := r.o.Questions.Touch(ctx, q.Asked, commerce.Buyer{Channel: m.Channel, UserID: m.UserID}); err != nil {
+		r.o.Log.WarnContext(ctx, "question: buyer's message not recorded", "err", r.ScrubError(err, m.UserID, m.ChatID))
+		return
+	}
+	s.Questions.Touched = now.Unix()
 }
 
 // questionsHandler is search first, then a person.
@@ -149,6 +179,9 @@ func (h *questionsHandler) ask(t *turn, text string, conv int64) ([]Reply, error
 		return nil, err
 	}
 	t.s.Questions.Draft = ""
+	if t.m.Channel == ChannelWeChat {
+		t.s.Questions.Asked, t.s.Questions.Touched = c.ID, h.questions.Now().Unix()
+	}
 	h.await(t, c.ID)
 	return say(t.text("question_sent", map[string]any{"N": c.ID}),
 		[]Button{t.btn("btn_question_done", VerbAskDone.Of())}, []Button{t.btn("btn_shop", VerbCategories.Of()), t.cartButton()}), nil

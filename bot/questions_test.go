@@ -199,8 +199,10 @@ func TestWeChatAnswerWindow(t *testing.T) {
 	if got := h.onlyConversation(); len(got.Messages) != 2 {
 		t.Fatalf("an undeliverable answer was stored: %+v", got.Messages)
 	}
-	// The buyer writes again: the window opens again.
-	buyer.send("/human 好的")
+	// Any message of the buyer opens the window again: a search, 40
+	// hours later an answer is still delivered.
+	buyer.send("精华液")
+	h.clock.Advance(40 * time.Hour)
 	wantText(t, desk.send("/reply "+n+" OK."), 0, desk.tx("answer_sent", map[string]any{"N": c.ID}))
 	// Telegram and web buyers have no such window.
 	if !commerce.Deliverable(commerce.Conversation{Buyer: commerce.Buyer{Channel: "tg"}}, h.clock.Now().Add(1000*time.Hour)) {

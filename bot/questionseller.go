@@ -274,8 +274,12 @@ func (h *questionsHandler) renderNotice(r *Router, ctx context.Context, n Notice
 		return nil, nil
 	}
 	lang := templates.Match(n.Lang)
-	if n.Kind == NoticeAnswer && lang == "" {
+	switch {
+	case lang != "":
+	case n.Kind == NoticeAnswer:
 		lang = templates.Match(c.Lang)
+	default: // a seller: the language of their chat, when known
+		lang = templates.Match(r.chatLang(ctx, n.Channel, n.UserID))
 	}
 	if lang == "" {
 		lang = templates.Default

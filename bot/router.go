@@ -466,6 +466,7 @@ func (r *Router) handle(ctx context.Context, m Message) ([]Reply, error) {
 		}
 		r.seen(ctx, &sess, m)
 		r.seenPerson(ctx, &sess, m)
+		r.seenAsker(ctx, &sess, m)
 		replies, err := r.step(ctx, &sess, m)
 		if err != nil {
 			return nil, err

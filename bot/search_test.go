@@ -84,3 +84,23 @@ func TestSearchLeavesOthersTheirInput(t *testing.T) {
 		t.Fatalf("the awaited link code was searched: %+v", r)
 	}
 }
+
+// TestSearchLeavesOptOutWords: opt-out words unsubscribe, in or out of a
+// question, and are never searched nor sent to the sellers.
+func TestSearchLeavesOptOutWords(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{broadcasts: true, questions: true})
+	u := h.user(t, "optout", "zh-CN")
+	u.send("/start")
+	wantText(t, u.send("退订"), 0, u.tx("bc_opted_out", nil))
+	u.send("/subscribe")
+	u.send("/human 有现货吗")
+	wantText(t, u.send("TD"), 0, u.tx("bc_opted_out", nil))
+	all, err := h.questions.Recent(h.ctx, 5)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("conversations %v, %v", all, err)
+	}
+	if c, _ := h.questions.Conversation(h.ctx, all[0].ID); len(c.Messages) != 1 {
+		t.Fatalf("the opt-out word went to the sellers: %+v", c.Messages)
+	}
+}

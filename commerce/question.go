@@ -163,6 +163,10 @@ type QuestionStore interface {
 	// ConversationByRef returns the conversation a sent message belongs
 	// to. ErrNotFound when it belongs to none.
 	ConversationByRef(ctx context.Context, channel, chatID, messageID string) (int64, error)
+	// TouchConversation moves the last message of the buyer b in
+	// conversation id to at, when it is b's and at is later (a message of
+	// the buyer outside the conversation reopens WeChat's window too).
+	TouchConversation(ctx context.Context, id int64, b Buyer, at time.Time) error
 }
 
 // NormalizeQuestion trims a message, cuts it to MaxQuestionLen characters
@@ -275,7 +279,9 @@ func (q *Questions) Answer(ctx context.Context, id int64, by, text string) (Conv
 }
 
 // Deliverable reports whether an answer to c can reach its buyer at now:
-// always, except on WeChat after WeChatWindow since the buyer's last message.
+// always, except on WeChat after WeChatWindow since the buyer's last
+// message (LastBuyerAt: their last in the conversation, or a later one
+// recorded by Touch).
 func Deliverable(c Conversation, now time.Time) bool {
 	return c.Buyer.Channel != "wx" || now.Sub(c.LastBuyerAt) < WeChatWindow
 }
@@ -307,6 +313,12 @@ func (q *Questions) Conversation(ctx context.Context, id int64) (Conversation, e
 func (q *Questions) Remember(ctx context.Context, channel, chatID, messageID string, id int64) error {
 	return q.store.RememberConversationRef(ctx, ConversationRef{Channel: channel, ChatID: chatID, MessageID: messageID,
 		Conversation: id, At: q.clock.Now()})
+}
+
+// Touch records that buyer b wrote to the shop (any message) now: answers
+// in conversation id count WeChat's window from it.
+func (q *Questions) Touch(ctx context.Context, id int64, b Buyer) error {
+	return q.store.TouchConversation(ctx, id, b, q.clock.Now())
 }
 
 // ByRef returns the conversation a sent message belongs to. ErrNotFound when none.

@@ -43,9 +43,6 @@ const (
 // first.
 var ErrCurrencyLocked = errors.New("shop currency cannot change while products are priced in it")
 
-// ErrSetupIncomplete: the shop profile has no name or currency yet.
-var ErrSetupIncomplete = errors.New("shop profile not set up")
-
 // Configured reports whether the seller has set the shop up: it has a name
 // and a currency. A shop without a profile runs on DefaultProfile.
 func (p ShopProfile) Configured() bool { return p.Name != "" && p.Currency != "" }

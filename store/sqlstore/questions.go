@@ -197,3 +197,13 @@ func (s *Store) ConversationByRef(ctx context.Context, channel, chatID, messageI
 	}
 	return id, nil
 }
+
+// TouchConversation implements commerce.QuestionStore.
+func (s *Store) TouchConversation(ctx context.Context, id int64, b commerce.Buyer, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE conversations SET last_buyer_at = $4
+		WHERE id = $1 AND channel = $2 AND user_id = $3 AND last_buyer_at < $4`, id, b.Channel, b.UserID, ms(at))
+	if err != nil {
+		return fmt.Errorf("touch conversation %d: %w", id, err)
+	}
+	return nil
+}

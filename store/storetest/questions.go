@@ -22,6 +22,7 @@ func runQuestions(t *testing.T, open OpenShop) {
 		{"concurrent asks keep the limit", testQuestionsConcurrent},
 		{"an event that fails stores nothing", testQuestionsRollBack},
 		{"sent messages stand for conversations", testQuestionsRefs},
+		{"the buyer's later messages move their last message", testQuestionsTouch},
 	})
 }
 
@@ -195,6 +196,34 @@ func testQuestionsRefs(t *testing.T, open OpenShop) {
 	for _, k := range [][3]string{{"tg", "9", "502"}, {"tg", "8", "501"}, {"wx", "9", "501"}} {
 		if _, err := s.ConversationByRef(ctx, k[0], k[1], k[2]); !errors.Is(err, commerce.ErrNotFound) {
 			t.Fatalf("ConversationByRef(%v) = %v; want ErrNotFound", k, err)
+		}
+	}
+}
+
+func testQuestionsTouch(t *testing.T, open OpenShop) {
+	t.Parallel()
+	s := open.plain(t)
+	ctx := context.Background()
+	ann := commerce.Buyer{Channel: "wx", UserID: "oAnn"}
+	c, _, err := s.AskQuestion(ctx, question(ann, "hi", questionAt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := questionAt.Add(40 * time.Hour)
+	for _, tc := range []struct {
+		b    commerce.Buyer
+		at   time.Time
+		want time.Time
+	}{
+		{commerce.Buyer{Channel: "wx", UserID: "oBob"}, later, questionAt}, // another buyer: nothing
+		{ann, later, later},
+		{ann, questionAt.Add(time.Hour), later}, // never backwards
+	} {
+		if err := s.TouchConversation(ctx, c.ID, tc.b, tc.at); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Conversation(ctx, c.ID); err != nil || !got.LastBuyerAt.Equal(tc.want) {
+			t.Fatalf("after touching by %v at %v: last buyer message %v, %v; want %v", tc.b, tc.at, got.LastBuyerAt, err, tc.want)
 		}
 	}
 }

@@ -19,6 +19,7 @@ func runRestock(t *testing.T, open OpenShop) {
 		{"Subscribe", testRestockSubscribe},
 		{"EveryStockRiseNotifiesOnce", testRestockEveryRise},
 		{"ConcurrentRestocksAndSubscribes", testRestockConcurrent},
+		{"EventFailureRollsBack", testRestockEventFailure},
 	})
 }
 
@@ -255,5 +256,41 @@ func testRestockConcurrent(t *testing.T, open OpenShop) {
 	var waiting int
 	if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM restock_subscriptions WHERE notified_at IS NULL`).Scan(&waiting); err != nil || waiting != 0 {
 		t.Fatalf("%d subscriptions still wait (%v) for a product in stock", waiting, err)
+	}
+}
+
+// The event is part of the stock change: when it cannot be queued, the
+// restock is rolled back and the buyers still wait.
+func testRestockEventFailure(t *testing.T, open OpenShop) {
+	t.Parallel()
+	ctx := context.Background()
+	log := &eventLog{}
+	s := openRestock(t, open, log.hook)
+	f := newFixture(t, s, 0)
+	p := f.products[0]
+	if r, err := s.SubscribeRestock(ctx, restockSub(p.ID, "a"), 10); r != commerce.RestockSubscribed || err != nil {
+		t.Fatalf("SubscribeRestock = %v, %v", r, err)
+	}
+	log.failOn(commerce.ProductRestocked{}.EventName())
+	if _, err := s.AdjustStock(ctx, p.ID, 3); err == nil {
+		t.Fatal("AdjustStock succeeded with the event refused")
+	}
+	q := p
+	q.Stock = 3
+	if _, err := s.UpsertProduct(ctx, q); err == nil {
+		t.Fatal("UpsertProduct succeeded with the event refused")
+	}
+	if n := f.stock(t, 0); n != 0 {
+		t.Fatalf("stock %d after refused restocks; want 0", n)
+	}
+	if w, err := s.RestockWaiting(ctx, p.ID, commerce.Buyer{Channel: "tg", UserID: "a"}); !w || err != nil {
+		t.Fatalf("RestockWaiting = %v, %v; want still waiting", w, err)
+	}
+	log.failOn("")
+	if _, err := s.AdjustStock(ctx, p.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	if told := restockedUsers(t, log, p.ID); told["a"] != 1 {
+		t.Fatalf("told %v after the retry", told)
 	}
 }
