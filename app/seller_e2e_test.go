@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/csv"
+	"html"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -57,11 +58,12 @@ func newSellerRun(t *testing.T, cfg Config) *sellerRun {
 
 // sellerScenario: (1) the seller sets the shop up in Telegram (wizard,
 // a category, a point, three products from photos) and in the console (a
-// category, the welcome, a fourth product); (2) a buyer orders in the web
-// chat; (3) the seller's Telegram chat is told and opens the order; (4) it
-// is shipped from the chat and arrives from the console; (5) the buyer
-// books a slot; (6) staff hand it over on /staff, recording the payment;
-// (7) the exports show it, unpaid and then paid.
+// category, the welcome, the point's Chinese name and slot size, a fourth
+// product); (2) a buyer orders in the web chat; (3) the seller's Telegram
+// chat is told and opens the order; (4) it is shipped from the chat and
+// arrives from the console; (5) the buyer books a slot; (6) staff hand it
+// over on /staff, recording the payment; (7) the exports show it, unpaid
+// and then paid.
 func sellerScenario(t *testing.T, cfg Config) {
 	r := newSellerRun(t, cfg)
 	r.setupProfile()
@@ -69,6 +71,7 @@ func sellerScenario(t *testing.T, cfg Config) {
 	r.setupPoint()
 	r.consoleLogin()
 	r.consoleSetup()
+	r.consolePoint()
 	r.setupProducts()
 	r.consoleProduct()
 	r.buyerOrders()
@@ -384,6 +387,30 @@ func (r *sellerRun) consoleSetup() {
 	}
 	if p, _, err := r.s.app.setup.Profile(r.t.Context()); err != nil || p.Welcome["en"] != shopWelcome || p.Name != "Harbour Goods" || len(p.Languages) != 2 {
 		r.t.Fatalf("profile after the console's settings: %+v, %v", p, err)
+	}
+}
+
+// consolePoint: the point's form on the console's points page, sent back
+// as the page shows it but for a Chinese name and six buyers a slot.
+func (r *sellerRun) consolePoint() {
+	csrf, page := r.consoleForm("/admin/points")
+	form := url.Values{"csrf": {csrf}, "name_zh-CN": {"港口自提点"}, "slot_capacity": {"6"}}
+	for _, field := range []string{"hours", "slot_minutes", "staff", "zone"} {
+		m := regexp.MustCompile(`id="HB1-[a-z]+" name="` + field + `" value="([^"]*)"`).FindStringSubmatch(page)
+		if m != nil {
+			form.Set(field, html.UnescapeString(m[1]))
+		}
+	}
+	if form.Get("hours") == "" || form.Get("staff") == "" {
+		r.t.Fatalf("the points page does not show the point's hours and staff: %v\n%s", form, page)
+	}
+	if code, got := r.postForm("console", "/admin/points/HB1", form); code != http.StatusSeeOther {
+		r.t.Fatalf("edit the point in the console: %d %s", code, got)
+	}
+	p, err := r.s.app.setup.PointByCode(r.t.Context(), "HB1")
+	if err != nil || p.Name["zh-CN"] != "港口自提点" || p.Name["en"] != "Harbour counter" || p.SlotCapacity != 6 ||
+		!p.IsStaff(counterStaff) || p.Opening.IsZero() || p.SlotMinutes != commerce.DefaultSlotMinutes {
+		r.t.Fatalf("point after the console's edit: %+v, %v", p, err)
 	}
 }
 
