@@ -65,6 +65,9 @@ type Options struct {
 	// are, the default first; nil: no labels page.
 	ProductLink func(ctx context.Context, target string, productID int64) (string, error)
 	LinkTargets func() []string
+	// Questions is the sellers' inbox of buyers' questions; nil: no
+	// questions page.
+	Questions *commerce.Questions
 	// Orders are the console's reads of orders and figures.
 	Orders commerce.ConsoleStore
 	// IsAdmin tells, at every request, whether an identity is a seller
@@ -160,6 +163,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.registerSettings(mux)
 	c.registerPoints(mux)
 	c.registerLabels(mux)
+	c.registerQuestions(mux)
 	mux.HandleFunc("GET /admin/drops", c.page(c.drops))
 	mux.HandleFunc("GET /admin/broadcasts", c.page(c.broadcasts))
 }

@@ -41,16 +41,17 @@ func mustZone(name string) *time.Location {
 // env is a demo-seeded SQLite store with the console on a mux, on one
 // injected clock; admins is the live list of sellers.
 type env struct {
-	t       *testing.T
-	ctx     context.Context
-	st      *sqlstore.Store
-	clock   *testenv.Clock
-	shop    *commerce.Shop
-	seller  *commerce.Seller
-	pickup  *commerce.Pickup
-	setup   *commerce.ShopSetup
-	console *Console
-	mux     *http.ServeMux
+	t         *testing.T
+	ctx       context.Context
+	st        *sqlstore.Store
+	clock     *testenv.Clock
+	shop      *commerce.Shop
+	seller    *commerce.Seller
+	pickup    *commerce.Pickup
+	setup     *commerce.ShopSetup
+	questions *commerce.Questions
+	console   *Console
+	mux       *http.ServeMux
 
 	mu     sync.Mutex
 	admins []string
@@ -69,9 +70,10 @@ func newEnv(t *testing.T) *env {
 	}
 	drops := commerce.NewDropService(commerce.DropServiceOptions{Store: e.st, Clock: clock})
 	e.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: e.st, Clock: clock})
+	e.questions = commerce.NewQuestions(commerce.QuestionsOptions{Store: e.st, Clock: clock})
 	desk := commerce.NewOrderDesk(commerce.OrderDeskOptions{Store: e.st, Shop: e.shop, Pickup: e.pickup, Clock: clock})
 	e.console, err = New(Options{Shop: e.shop, Seller: e.seller, Pickup: e.pickup, Drops: drops, Broadcasts: e.st, Orders: e.st, Setup: e.setup,
-		Desk: desk, ProductLink: func(_ context.Context, target string, id int64) (string, error) {
+		Desk: desk, Questions: e.questions, ProductLink: func(_ context.Context, target string, id int64) (string, error) {
 			return "https://shop.example/?start=p_" + strconv.FormatInt(id, 10), nil
 		},
 		IsAdmin: e.isAdmin, Key: testKey, Store: e.st, PublicURL: "https://shop.example/", Zone: shanghai,
@@ -311,5 +313,5 @@ func pagePaths(e *env) []string {
 		e.t.Fatal(err)
 	}
 	return []string{"/admin", "/admin/orders", "/admin/orders/" + o.Number, "/admin/products", "/admin/products?hidden=1",
-		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/categories", "/admin/points", "/admin/labels", "/admin/settings", "/admin/drops", "/admin/broadcasts"}
+		"/admin/products/new", "/admin/products/" + strconv.FormatInt(p.ID, 10), "/admin/categories", "/admin/points", "/admin/labels", "/admin/questions", "/admin/settings", "/admin/drops", "/admin/broadcasts"}
 }

@@ -22,7 +22,7 @@ var pageFiles embed.FS
 var consoleCSS []byte
 
 // pageNames are the pages of html/, each parsed with html/layout.html.
-var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "points", "settings", "labels", "drops", "broadcasts"}
+var pageNames = []string{"anon", "login", "message", "today", "orders", "order", "products", "product", "categories", "points", "settings", "labels", "questions", "conversation", "drops", "broadcasts"}
 
 // langCookie keeps the language chosen with the switch (?lang=).
 const langCookie = "shopbot_console_lang"
@@ -37,9 +37,10 @@ type view struct {
 	Data     any
 
 	// Set by render.
-	Lang  string
-	Langs []langLink
-	Tabs  []tab
+	Lang     string
+	Langs    []langLink
+	Tabs     []tab
+	ShopName string // the shop's name from its profile, when set
 }
 
 // notice is a message above the page: a text key with its data.
@@ -164,7 +165,7 @@ func (c *Console) langLinks(r *http.Request, current string) []langLink {
 }
 
 var tabs = []tab{
-	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/products", Key: "products"},
+	{Href: "/admin", Key: "today"}, {Href: "/admin/orders", Key: "orders"}, {Href: "/admin/questions", Key: "questions"}, {Href: "/admin/products", Key: "products"},
 	{Href: "/admin/categories", Key: "categories"}, {Href: "/admin/drops", Key: "drops"}, {Href: "/admin/broadcasts", Key: "broadcasts"},
 	{Href: "/admin/points", Key: "points"}, {Href: "/admin/labels", Key: "labels"}, {Href: "/admin/settings", Key: "settings"},
 }
@@ -176,6 +177,8 @@ func tabOf(page string) string {
 		return "orders"
 	case "product":
 		return "products"
+	case "conversation":
+		return "questions"
 	}
 	return page
 }
@@ -186,6 +189,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, v *
 	l, chosen := lang(r)
 	v.Lang = l
 	v.Langs = c.langLinks(r, l)
+	if c.o.Setup != nil && v.CSRF != "" {
+		if p, _, err := c.o.Setup.Profile(r.Context()); err == nil { // cached for seconds
+			v.ShopName = p.Name
+		}
+	}
 	if v.CSRF != "" {
 		for _, t := range tabs {
 			if c.hasTab(t.Key) {
@@ -242,6 +250,8 @@ func (c *Console) hasTab(key string) bool {
 		return c.o.Setup != nil
 	case "labels":
 		return c.o.ProductLink != nil
+	case "questions":
+		return c.o.Questions != nil
 	}
 	return true
 }

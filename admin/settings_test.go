@@ -26,6 +26,7 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("profile %+v, %v, %v", p, configured, err)
 	}
 	wantStatus(t, "saved", b.get("/admin/settings?done=saved"), http.StatusOK, tx("en", "console_settings_saved", nil), "小红的小店")
+	wantStatus(t, "the shop's name heads the console", b.get("/admin"), http.StatusOK, `<a class="brand" href="/admin">小红的小店 <small>`)
 	form.Set("zone", "Mars/Olympus")
 	form.Set("name", "Another name")
 	wantStatus(t, "bad zone", b.post("/admin/settings", form), http.StatusUnprocessableEntity, "Another name", "Mars/Olympus")

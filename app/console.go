@@ -30,7 +30,7 @@ func (a *App) openConsole(ctx context.Context, texts *templates.Set) error {
 		return err
 	}
 	a.console, err = admin.New(admin.Options{Shop: a.Shop, Seller: a.seller, Pickup: a.pickup, Drops: a.drops,
-		Broadcasts: a.Store, Orders: a.Store, Setup: a.setup, Desk: a.desk, IsAdmin: a.isAdmin, Texts: texts, Key: key, Store: a.Store,
+		Broadcasts: a.Store, Orders: a.Store, Setup: a.setup, Desk: a.desk, Questions: a.questions, IsAdmin: a.isAdmin, Texts: texts, Key: key, Store: a.Store,
 		PublicURL: a.cfg.PublicURL, Zone: a.cfg.zone(), Log: a.log, Clock: a.Shop.Now,
 		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), ImageURL: a.Router.ImageURL,
 		ProductLink: a.productLink, LinkTargets: a.linkTargets})

@@ -237,7 +237,8 @@ func (e *cliEnv) catalogImport(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "imported %d products from %s: %+v\n", len(items), path, res)
+		fmt.Fprintf(e.stdout, "imported %d products from %s: %d new, %d updated, %d categories created\n",
+			len(items), path, res.Created, res.Upserted-res.Created, res.Categories)
 		return nil
 	})
 }

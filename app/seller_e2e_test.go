@@ -55,6 +55,41 @@ func newSellerRun(t *testing.T, cfg Config) *sellerRun {
 	return &sellerRun{t: t, cfg: cfg, s: start(t, cfg), api: api, buyer: "seller-e2e-buyer"}
 }
 
+// sellerScenario: (1) the seller sets the shop up in Telegram (wizard,
+// a category, a point, three products from photos) and in the console (a
+// category, the welcome, a fourth product); (2) a buyer orders in the web
+// chat; (3) the seller's Telegram chat is told and opens the order; (4) it
+// is shipped from the chat and arrives from the console; (5) the buyer
+// books a slot; (6) staff hand it over on /staff, recording the payment;
+// (7) the exports show it, unpaid and then paid.
+func sellerScenario(t *testing.T, cfg Config) {
+	r := newSellerRun(t, cfg)
+	r.setupProfile()
+	r.setupCategory()
+	r.setupPoint()
+	r.consoleLogin()
+	r.consoleSetup()
+	r.setupProducts()
+	r.consoleProduct()
+	r.buyerOrders()
+	r.sellerTold()
+	r.consoleOnPhone()
+	r.shipAndArrive()
+	r.exported(false)
+	r.handOver(r.bookSlot())
+	r.exported(true)
+}
+
+func TestSellerEndToEndSQLite(t *testing.T) {
+	t.Parallel()
+	sellerScenario(t, sqliteConfig(t))
+}
+
+func TestSellerEndToEndPostgresRedis(t *testing.T) {
+	t.Parallel()
+	sellerScenario(t, postgresRedisConfig(t))
+}
+
 // deliver posts one update to the real webhook, as Telegram would.
 func (r *sellerRun) deliver(update []byte) {
 	r.t.Helper()
@@ -173,15 +208,13 @@ func (r *sellerRun) setupProfile() {
 	}
 }
 
-// setupCategories: two categories, added with the button the wizard ends
-// with.
-func (r *sellerRun) setupCategories() {
-	for _, title := range []string{"Cosmetics", "Snacks"} {
-		r.press(bot.VerbCategoryAdd.Of())
-		r.expect("category", r.send(title), title)
-	}
+// setupCategory: the first category, added with the button the wizard
+// ends with (the second comes from the console).
+func (r *sellerRun) setupCategory() {
+	r.press(bot.VerbCategoryAdd.Of())
+	r.expect("category", r.send("Cosmetics"), "Cosmetics")
 	cats, err := r.s.app.setup.Categories(r.t.Context())
-	if err != nil || len(cats) != 2 || cats[0].Title["en"] != "Cosmetics" || cats[1].Title["en"] != "Snacks" {
+	if err != nil || len(cats) != 1 || cats[0].Title["en"] != "Cosmetics" {
 		r.t.Fatalf("categories %+v, %v", cats, err)
 	}
 }
@@ -258,11 +291,39 @@ func (r *sellerRun) consoleLogin() {
 		r.t.Fatalf("login page: %d %s", code, page)
 	}
 	token := strings.TrimPrefix(m[1], "/admin/login?token=")
-	if code, _ := r.consolePost("/admin/login", url.Values{"token": {token}}); code != http.StatusSeeOther {
+	if code, _ := r.postForm("console", "/admin/login", url.Values{"token": {token}}); code != http.StatusSeeOther {
 		r.t.Fatalf("sign in: HTTP %d", code)
 	}
 	if code, page := r.s.getAs("console", "/admin"); code != http.StatusOK || !strings.Contains(page, "Harbour Goods") && !strings.Contains(page, "tg:5150") {
 		r.t.Fatalf("/admin after sign-in: %d %s", code, page)
+	}
+}
+
+// cli runs a shopbot command against the shop's database, as the seller
+// would on the server (SHOPBOT_ADMINS and the public URL set).
+func (r *sellerRun) cli(args ...string) string {
+	r.t.Helper()
+	vars := map[string]string{"DATABASE_URL": r.cfg.DatabaseURL, "REDIS_URL": r.cfg.RedisURL, "SHOPBOT_REDIS_PREFIX": r.cfg.RedisPrefix,
+		"SHOPBOT_ADMINS": strings.Join(r.cfg.Admins, ","), "SHOPBOT_PUBLIC_URL": r.cfg.PublicURL, "SHOPBOT_SEED_DEMO": "false"}
+	code, out, errOut := shopbot(r.t, vars)(args...)
+	if code != 0 {
+		r.t.Fatalf("shopbot %v: exit %d\n%s", args, code, errOut)
+	}
+	return out
+}
+
+// consoleOnPhone: a second device signs in with the link of "shopbot admin
+// link" and finds the order on the orders page.
+func (r *sellerRun) consoleOnPhone() {
+	m := consoleLinkRe.FindStringSubmatch(r.cli("admin", "link", "tg:5150"))
+	if m == nil {
+		r.t.Fatal("shopbot admin link printed no link")
+	}
+	if code, _ := r.postForm("phone", "/admin/login", url.Values{"token": {strings.TrimPrefix(m[1], "/admin/login?token=")}}); code != http.StatusSeeOther {
+		r.t.Fatalf("sign in with the CLI's link: HTTP %d", code)
+	}
+	if code, page := r.s.getAs("phone", "/admin/orders?q="+r.number); code != http.StatusOK || !strings.Contains(page, r.number) || !strings.Contains(page, "Chen Jing") {
+		r.t.Fatalf("/admin/orders?q=%s: %d %s", r.number, code, page)
 	}
 }
 
@@ -277,21 +338,50 @@ func (r *sellerRun) consoleForm(path string) (csrf, page string) {
 	return m[1], page
 }
 
-// consolePost posts a form with the console's session cookie.
-func (r *sellerRun) consolePost(path string, form url.Values) (int, string) {
+// postForm posts a form from the browser of a test user ("console",
+// "phone", "staff": each its own cookies); the answer's body comes after
+// its Location, if any.
+func (r *sellerRun) postForm(browser, path string, form url.Values) (int, string) {
 	r.t.Helper()
-	return r.consoleSend(path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	return r.postAs(browser, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 }
 
-func (r *sellerRun) consoleSend(path, contentType string, body io.Reader) (int, string) {
+func (r *sellerRun) postAs(browser, path, contentType string, body io.Reader) (int, string) {
 	r.t.Helper()
-	res, err := r.s.browser("console").Post(r.s.base+path, contentType, body)
+	res, err := r.s.browser(browser).Post(r.s.base+path, contentType, body)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, res.Header.Get("Location") + string(b)
+}
+
+const shopWelcome = "Fresh picks from the harbour, every week."
+
+// consoleSetup: the second category and the shop's English welcome, from
+// the console's forms.
+func (r *sellerRun) consoleSetup() {
+	csrf, _ := r.consoleForm("/admin/categories")
+	if code, got := r.postForm("console", "/admin/categories", url.Values{"csrf": {csrf}, "title": {"Snacks"}, "lang": {"en"}}); code != http.StatusSeeOther {
+		r.t.Fatalf("add a category in the console: %d %s", code, got)
+	}
+	cats, err := r.s.app.setup.Categories(r.t.Context())
+	if err != nil || len(cats) != 2 || cats[1].Title["en"] != "Snacks" {
+		r.t.Fatalf("categories after the console's: %+v, %v", cats, err)
+	}
+	csrf, page := r.consoleForm("/admin/settings")
+	if !strings.Contains(page, `value="Harbour Goods"`) || !strings.Contains(page, `value="Asia/Shanghai"`) {
+		r.t.Fatalf("the settings page does not show the wizard's profile: %s", page)
+	}
+	form := url.Values{"csrf": {csrf}, "name": {"Harbour Goods"}, "langs": {"en", "zh-CN"}, "default_lang": {"en"}, "welcome_en": {shopWelcome},
+		"zone": {"Asia/Shanghai"}, "region": {"CN"}, "currency": {"CNY"}, "hours": {"10:00–19:00"}}
+	if code, got := r.postForm("console", "/admin/settings", form); code != http.StatusSeeOther {
+		r.t.Fatalf("save settings in the console: %d %s", code, got)
+	}
+	if p, _, err := r.s.app.setup.Profile(r.t.Context()); err != nil || p.Welcome["en"] != shopWelcome || p.Name != "Harbour Goods" || len(p.Languages) != 2 {
+		r.t.Fatalf("profile after the console's settings: %+v, %v", p, err)
+	}
 }
 
 var nonceRe = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
@@ -315,7 +405,7 @@ func (r *sellerRun) consoleProduct() {
 	fw, _ := mw.CreateFormFile("photo", "cookies.jpg")
 	fw.Write(productPhoto(r.t, 200))
 	mw.Close()
-	code, got := r.consoleSend("/admin/products", mw.FormDataContentType(), &body)
+	code, got := r.postAs("console", "/admin/products", mw.FormDataContentType(), &body)
 	if code != http.StatusSeeOther || !strings.Contains(got, "done=created") {
 		r.t.Fatalf("create product in the console: %d %s", code, got)
 	}
@@ -337,7 +427,7 @@ func (r *sellerRun) consoleProduct() {
 func (r *sellerRun) buyerOrders() {
 	t, s, u := r.t, r.s, r.buyer
 	rep := s.say(u, "text", "/start")
-	r.expect("welcome", rep[0].Text, "Harbour Goods")
+	r.expect("welcome", rep[0].Text, "Harbour Goods", shopWelcome)
 	rep = s.say(u, "action", button(t, rep, "Shop"))
 	rep = s.say(u, "action", button(t, rep, "Cosmetics"))
 	rep = s.say(u, "action", button(t, rep, "Rose face cream"))
@@ -402,7 +492,7 @@ func (r *sellerRun) shipAndArrive() {
 	if !strings.Contains(page, "/admin/orders/"+r.number+"/arrive") {
 		r.t.Fatalf("the console's order page offers no arrival: %s", page)
 	}
-	if code, got := r.consolePost("/admin/orders/"+r.number+"/arrive", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
+	if code, got := r.postForm("console", "/admin/orders/"+r.number+"/arrive", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
 		r.t.Fatalf("arrive in the console: %d %s", code, got)
 	}
 	r.order(commerce.StatusReadyForPickup)
@@ -436,22 +526,17 @@ func (r *sellerRun) bookSlot() (code string) {
 	return m[1]
 }
 
-// handOver: the point's staff sign in to /staff with a link from the CLI
-// and hand the order over with the buyer's code.
+// handOver: the point's staff sign in to /staff with a link from the CLI,
+// look the order up by the buyer's code, and hand it over recording the
+// payment at pickup; without the payment it is refused.
 func (r *sellerRun) handOver(code string) {
 	link := strings.TrimSpace(runCLI(r.t, r.cfg, "staff", "link", counterStaff))
 	token, ok := strings.CutPrefix(link[strings.Index(link, "/staff/login"):], "/staff/login?token=")
 	if !ok {
 		r.t.Fatalf("staff link = %q", link)
 	}
-	staff := r.s.browser("staff")
-	res, err := staff.PostForm(r.s.base+"/staff/login", url.Values{"token": {token}})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
-		r.t.Fatalf("staff sign in: HTTP %d", res.StatusCode)
+	if status, _ := r.postForm("staff", "/staff/login", url.Values{"token": {token}}); status != http.StatusOK && status != http.StatusSeeOther {
+		r.t.Fatalf("staff sign in: HTTP %d", status)
 	}
 	_, page := r.s.getAs("staff", "/staff")
 	csrf := csrfRe.FindStringSubmatch(page)
@@ -460,47 +545,96 @@ func (r *sellerRun) handOver(code string) {
 		r.t.Fatalf("staff page without a form (%v): %s", err, page)
 	}
 	form := url.Values{"csrf": {csrf[1]}, "point": {strconv.FormatInt(pt.ID, 10)}, "code": {code}}
-	o, err := r.s.app.Store.OrderByNumber(r.t.Context(), r.number)
-	if err != nil {
-		r.t.Fatal(err)
+	status, body := r.postForm("staff", "/staff/inspect", form)
+	amount := amountRe.FindStringSubmatch(body)
+	if status != http.StatusOK || !strings.Contains(body, r.number) || amount == nil || amount[1] != "129.00" {
+		r.t.Fatalf("inspect: %d, want the order and its amount to pay: %s", status, body)
 	}
-	for _, path := range []string{"/staff/inspect", "/staff/redeem"} {
-		if path == "/staff/redeem" { // paid at pickup: staff record the payment at the hand-over
-			form.Set("payment", "cash")
-			form.Set("amount", o.Total.Decimal())
-			form.Set("currency", o.Total.Currency)
-		}
-		res, err := staff.PostForm(r.s.base+path, form)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK || path == "/staff/inspect" && !strings.Contains(string(body), r.number) {
-			r.t.Fatalf("%s: %d %s", path, res.StatusCode, body)
-		}
+	if status, _ := r.postForm("staff", "/staff/redeem", form); status == http.StatusOK {
+		r.t.Fatal("an unpaid order was handed over without recording its payment")
 	}
-	r.order(commerce.StatusPickedUp)
-	if o, err := r.s.app.Store.OrderByNumber(r.t.Context(), r.number); err != nil || o.Paid.Method != commerce.PayCash || o.Paid.Amount != o.Total {
-		r.t.Fatalf("payment at pickup not recorded: %+v, %v", o.Paid, err)
+	r.order(commerce.StatusReadyForPickup)
+	form.Set("payment", string(commerce.PayCard))
+	form.Set("amount", amount[1])
+	form.Set("currency", "CNY")
+	if status, body := r.postForm("staff", "/staff/redeem", form); status != http.StatusOK {
+		r.t.Fatalf("hand over with the payment: %d %s", status, body)
+	}
+	paid := r.order(commerce.StatusPickedUp).Paid
+	if !paid.IsPaid() || paid.Method != commerce.PayCard || paid.Amount != commerce.CNY(12900) || paid.By != counterStaff {
+		r.t.Fatalf("payment recorded: %+v", paid)
 	}
 	r.s.inbox(r.buyer, "Thank you for collecting order №"+r.number)
 }
 
-// exported: the order is in the console's CSV, UTF-8 with a BOM.
-func (r *sellerRun) exported() {
-	code, body := r.s.getAs("console", "/admin/orders.csv")
-	if code != http.StatusOK || !strings.HasPrefix(body, "\uFEFF") {
-		r.t.Fatalf("orders.csv: %d, BOM %v", code, strings.HasPrefix(body, "\uFEFF"))
+var amountRe = regexp.MustCompile(`name="amount"[^>]*value="([^"]*)"`)
+
+// exported: the order is in the console's /admin/orders.csv and in
+// "shopbot orders export --format csv", each UTF-8 with a BOM, one row for
+// its one line, unpaid before the hand-over and paid by card after.
+func (r *sellerRun) exported(paid bool) {
+	code, body := r.s.getAs("console", "/admin/orders.csv?lang=en")
+	if code != http.StatusOK {
+		r.t.Fatalf("orders.csv: HTTP %d", code)
 	}
-	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF"))).ReadAll()
-	if err != nil || len(rows) != 2 {
-		r.t.Fatalf("orders.csv: %d rows, %v:\n%s", len(rows), err, body)
+	row := r.csvRow("orders.csv", body)
+	status, payment := string(commerce.StatusReadyForPickup), ""
+	if paid {
+		status, payment = string(commerce.StatusPickedUp), "card 129.00"
 	}
-	row := strings.Join(rows[1], "|")
-	for _, want := range []string{r.number, string(commerce.StatusPickedUp), "Chen Jing", "HB1", "Rose face cream 50 ml", "129.00", "CNY"} {
-		if !strings.Contains(row, want) {
-			r.t.Fatalf("orders.csv row %q lacks %q", row, want)
+	r.expectRow("orders.csv", row, map[string]string{"Paid": payment, "Status": status},
+		r.number, "Chen Jing", "HB1", "Rose face cream 50 ml", "129.00", "CNY")
+
+	row = r.csvRow("orders export", runCLI(r.t, r.cfg, "orders", "export", "--format", "csv"))
+	want := map[string]string{"order": r.number, "status": status, "paid": "unpaid", "payment": "", "paid_amount": "", "point": "HB1", "total": "129.00"}
+	if paid {
+		want["paid"], want["payment"], want["paid_amount"] = "paid", "card", "129.00"
+	}
+	r.expectRow("orders export", row, want, "Chen Jing", "Rose face cream 50 ml")
+
+	list := runCLI(r.t, r.cfg, "orders", "list", "--status", status)
+	show := runCLI(r.t, r.cfg, "orders", "show", r.number)
+	word, line := "unpaid", "unpaid"
+	if paid {
+		word, line = "paid card", "by card"
+	}
+	if !strings.Contains(list, r.number) || !strings.Contains(list, word) || !strings.Contains(show, "order "+r.number+"  "+status) || !strings.Contains(show, line) {
+		r.t.Fatalf("orders list --status %s:\n%s\norders show %s:\n%s", status, list, r.number, show)
+	}
+}
+
+// csvRow reads a CSV with a byte-order mark, a header and one row: the
+// row by its header's names.
+func (r *sellerRun) csvRow(what, body string) map[string]string {
+	r.t.Helper()
+	text, bom := strings.CutPrefix(body, "\uFEFF")
+	rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+	if !bom || err != nil || len(rows) != 2 {
+		r.t.Fatalf("%s: BOM %v, %d rows, %v:\n%s", what, bom, len(rows), err, body)
+	}
+	row := map[string]string{}
+	for i, name := range rows[0] {
+		row[name] = rows[1][i]
+	}
+	return row
+}
+
+// expectRow fails unless row has the columns of want and its cells hold
+// each of cells.
+func (r *sellerRun) expectRow(what string, row, want map[string]string, cells ...string) {
+	r.t.Helper()
+	for k, v := range want {
+		if got, ok := row[k]; !ok || got != v {
+			r.t.Fatalf("%s: column %q = %q (present %v), want %q; row %v", what, k, got, ok, v, row)
+		}
+	}
+	all := "|"
+	for _, v := range row {
+		all += v + "|"
+	}
+	for _, c := range cells {
+		if !strings.Contains(all, "|"+c+"|") {
+			r.t.Fatalf("%s: no cell %q in %v", what, c, row)
 		}
 	}
 	// The same order in shopbot orders export, paid at pickup.
@@ -508,29 +642,4 @@ func (r *sellerRun) exported() {
 	if !strings.HasPrefix(out, "\uFEFF") || !strings.Contains(out, r.number+",") || !strings.Contains(out, ",paid,") {
 		r.t.Fatalf("shopbot orders export lacks the paid order %s:\n%s", r.number, out)
 	}
-}
-
-func sellerScenario(t *testing.T, cfg Config) {
-	r := newSellerRun(t, cfg)
-	r.setupProfile()
-	r.setupCategories()
-	r.setupPoint()
-	r.setupProducts()
-	r.consoleLogin()
-	r.consoleProduct()
-	r.buyerOrders()
-	r.sellerTold()
-	r.shipAndArrive()
-	r.handOver(r.bookSlot())
-	r.exported()
-}
-
-func TestSellerEndToEndSQLite(t *testing.T) {
-	t.Parallel()
-	sellerScenario(t, sqliteConfig(t))
-}
-
-func TestSellerEndToEndPostgresRedis(t *testing.T) {
-	t.Parallel()
-	sellerScenario(t, postgresRedisConfig(t))
 }

@@ -18,7 +18,7 @@ var buyerCommands = []string{"start", "shop", "cart", "orders", "link", "lang", 
 
 // sellerCommands follow the buyer commands in the menu of a seller's
 // private chat.
-var sellerCommands = []string{"products", "newdrop", "drops", "broadcast", "post", "order", "settings", "categories", "points", "questions", "reply"}
+var sellerCommands = []string{"products", "newdrop", "drops", "broadcast", "post", "order", "settings", "categories", "points", "questions", "reply", "console"}
 
 // commandMenu is the menu of the named commands in locale.
 func (a *Adapter) commandMenu(locale string, names ...[]string) ([]tgbotapi.BotCommand, error) {

@@ -45,7 +45,7 @@ func TestSetCommandsSellerScope(t *testing.T) {
 		got[menu{scope, c.Params.Get("language_code")}] = names
 	}
 	buyer := "start shop cart orders link lang help"
-	seller := buyer + " products newdrop drops broadcast post order settings categories points questions reply"
+	seller := buyer + " products newdrop drops broadcast post order settings categories points questions reply console"
 	want := map[menu]string{}
 	for _, lang := range []string{"", "zh", "en", "ru"} {
 		want[menu{"", lang}] = buyer

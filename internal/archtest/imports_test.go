@@ -39,7 +39,7 @@ var rules = []rule{
 	{from: "staff", forbidden: []string{"bot/"}, why: "the staff page is no chat adapter: of bot it uses the error table only"},
 	{from: "staff/auth", forbidden: []string{""}, allowed: []string{"staff/auth", "commerce"}, why: "auth (login links, sessions, CSRF) is shared by the shop's web pages: it knows identities, not pages"},
 	{from: "bot", forbidden: []string{"staff"}, why: "the chat engine does not serve the staff page"},
-	{from: "admin", forbidden: []string{""}, allowed: []string{"admin", "commerce", "templates", "bot", "staff/auth", "labels"}, why: "the seller's console talks to commerce, renders templates, reads bot's error table and signs in through staff/auth; never store, an adapter or app"},
+	{from: "admin", forbidden: []string{""}, allowed: []string{"admin", "commerce", "templates", "bot", "staff/auth", "labels", "orderio"}, why: "the seller's console talks to commerce, renders templates, reads bot's error table and signs in through staff/auth; never store, an adapter or app"},
 	{from: "admin", forbidden: []string{"bot/"}, why: "the console is no chat adapter: of bot it uses the error table only"},
 	{from: "bot", forbidden: []string{"admin"}, why: "the chat engine does not serve the console (it gets its links injected)"},
 	{from: "app", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake; benchmarks live in cmd/shopbot-bench"},
