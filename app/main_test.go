@@ -35,7 +35,7 @@ func TestMainSubcommands(t *testing.T) {
 	}
 	// An empty shop: the import makes the categories the file names.
 	code, out, errOut := run(vars, "catalog", "import", filepath.Join("..", "catalogio", "testdata", "example.csv"))
-	if code != 0 || !strings.Contains(out, "Categories:4") {
+	if code != 0 || !strings.Contains(out, "4 categories created") {
 		t.Fatalf("import into a database without categories: exit %d: %s %s", code, out, errOut)
 	}
 	// Prices in another currency than the shop's are refused with their line.
