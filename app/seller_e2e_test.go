@@ -175,6 +175,7 @@ func productPhoto(t *testing.T, shade uint8) []byte {
 	return buf.Bytes()
 }
 
+// last is the newest message in the seller's chat, for failure messages.
 func (r *sellerRun) last() string {
 	m, _ := r.api.Last(sellerTG)
 	return tgText(m)
