@@ -93,19 +93,7 @@ func (e *cliEnv) adminLink(ctx context.Context, cmd *cli.Command) error {
 }
 
 func (e *cliEnv) adminSignout(ctx context.Context, cmd *cli.Command) error {
-	id, err := staffIdentity(cmd)
-	if err != nil {
-		return err
-	}
-	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		sessions, links, err := a.console.SignOutEverywhere(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%s: %d %s ended, %d unused login %s voided\n", id, sessions, plural(sessions, "session", "sessions"),
-			links, plural(links, "link", "links"))
-		return nil
-	})
+	return e.signOutEverywhere(ctx, cmd, func(a *App) signOuter { return a.console })
 }
 
 // linkTargets are where labels' QR codes can open a product: the chats

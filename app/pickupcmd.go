@@ -200,12 +200,23 @@ func (e *cliEnv) staffLink(ctx context.Context, cmd *cli.Command) error {
 }
 
 func (e *cliEnv) staffSignout(ctx context.Context, cmd *cli.Command) error {
+	return e.signOutEverywhere(ctx, cmd, func(a *App) signOuter { return a.staff })
+}
+
+// signOuter ends an identity's sessions and voids its unused login links:
+// the staff page's and the console's sign-ins.
+type signOuter interface {
+	SignOutEverywhere(ctx context.Context, identity string) (sessions, links int64, err error)
+}
+
+// signOutEverywhere runs "… signout IDENTITY" on the sign-ins site picks.
+func (e *cliEnv) signOutEverywhere(ctx context.Context, cmd *cli.Command, site func(*App) signOuter) error {
 	id, err := staffIdentity(cmd)
 	if err != nil {
 		return err
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		sessions, links, err := a.staff.SignOutEverywhere(ctx, id)
+		sessions, links, err := site(a).SignOutEverywhere(ctx, id)
 		if err != nil {
 			return err
 		}

@@ -72,8 +72,10 @@ func TestQuestionWebToTelegram(t *testing.T) {
 	texts := a.Router.Texts()
 
 	// The buyer's words find nothing; "Ask the seller" sends them.
-	r := webSays(map[string]any{"text": "/lang ru"})
-	r = webSays(map[string]any{"text": "Доставляете в Москву?"})
+	if r := webSays(map[string]any{"text": "/lang ru"}); len(r) == 0 {
+		t.Fatal("no answer to /lang ru")
+	}
+	r := webSays(map[string]any{"text": "Доставляете в Москву?"})
 	if len(r) == 0 || r[0].Text != texts.Text("ru", "search_none", map[string]any{"Ask": true}) {
 		t.Fatalf("search answer %+v", r)
 	}

@@ -41,12 +41,9 @@ func ValidSlug(s string) bool {
 // case, words joined by "-" ("Baby care" → "baby-care"); "" when the title
 // has none (a Chinese or Russian title).
 func SlugOf(title string) string {
-	var words []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(title), func(r rune) bool {
+	words := strings.FieldsFunc(strings.ToLower(title), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	}) {
-		words = append(words, w)
-	}
+	})
 	s := strings.Join(words, "-")
 	if len(s) > 32 {
 		s = strings.TrimRight(s[:32], "-")

@@ -98,12 +98,8 @@ func (s *Store) UpsertProduct(ctx context.Context, p commerce.Product) (commerce
 	}
 	now := s.opts.Now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
+		if err := checkCategory(ctx, tx, p.CategoryID); err != nil {
 			return err
-		}
-		if !exists {
-			return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
 		}
 		if err := checkShopCurrency(ctx, tx, p.Price); err != nil {
 			return err

@@ -21,12 +21,8 @@ func (s *Store) CreateProduct(ctx context.Context, p commerce.Product) (commerce
 	now := s.opts.Now()
 	created := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
+		if err := checkCategory(ctx, tx, p.CategoryID); err != nil {
 			return err
-		}
-		if !exists {
-			return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
 		}
 		if err := checkShopCurrency(ctx, tx, p.Price); err != nil {
 			return err
@@ -93,12 +89,13 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, edit func(*commerce
 			return err
 		}
 		if p.CategoryID != cur.CategoryID {
-			var exists bool
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, p.CategoryID).Scan(&exists); err != nil {
+			if err := checkCategory(ctx, tx, p.CategoryID); err != nil {
 				return err
 			}
-			if !exists {
-				return fmt.Errorf("category %d: %w", p.CategoryID, commerce.ErrNotFound)
+		}
+		if p.Price.Currency != cur.Price.Currency {
+			if err := checkShopCurrency(ctx, tx, p.Price); err != nil {
+				return err
 			}
 		}
 		now := ms(s.opts.Now())

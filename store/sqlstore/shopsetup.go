@@ -97,6 +97,19 @@ func cloneText(t commerce.Text) commerce.Text {
 
 // checkShopCurrency refuses a price in another currency than the shop
 // profile's, once one is set (ErrCurrencyMismatch).
+// checkCategory refuses a product in a category that does not exist
+// (commerce.ErrNotFound).
+func checkCategory(ctx context.Context, q querier, id int64) error {
+	var exists bool
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM categories WHERE id = $1`, id).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("category %d: %w", id, commerce.ErrNotFound)
+	}
+	return nil
+}
+
 func checkShopCurrency(ctx context.Context, q querier, m commerce.Money) error {
 	var cur string
 	err := q.QueryRowContext(ctx, `SELECT currency FROM shop_profile WHERE id = 1`).Scan(&cur)
