@@ -18,6 +18,8 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/math/fixed"
+
+	"shopbot/poster/fonts"
 )
 
 // Label is one product's label. Price is already formatted ("¥129.00").
@@ -129,8 +131,7 @@ var (
 
 // renderPage draws page i (from 0) of the sheet.
 func renderPage(l Layout, list []Label, i int) (*image.Gray, error) {
-	fs, err := loadFonts()
-	if err != nil {
+	if err := fonts.Parse(); err != nil {
 		return nil, fmt.Errorf("labels: fonts: %w", err)
 	}
 	per := l.Cols * l.Rows
@@ -140,7 +141,7 @@ func renderPage(l Layout, list []Label, i int) (*image.Gray, error) {
 	cellW, cellH := (pageW-2*marginPx)/l.Cols, (pageH-2*marginPx)/l.Rows
 	for k, lab := range list {
 		x, y := marginPx+(k%l.Cols)*cellW, marginPx+(k/l.Cols)*cellH
-		if err := drawLabel(img, fs, image.Rect(x, y, x+cellW, y+cellH), lab); err != nil {
+		if err := drawLabel(img, image.Rect(x, y, x+cellW, y+cellH), lab); err != nil {
 			return nil, fmt.Errorf("labels: label %d (%s): %w", i*per+k+1, lab.SKU, err)
 		}
 	}
@@ -149,7 +150,7 @@ func renderPage(l Layout, list []Label, i int) (*image.Gray, error) {
 
 // drawLabel draws one label in cell: a light cutting guide, the QR code on
 // the left, name, price and SKU on the right.
-func drawLabel(img *image.Gray, fs *fontSet, cell image.Rectangle, lab Label) error {
+func drawLabel(img *image.Gray, cell image.Rectangle, lab Label) error {
 	guide(img, cell)
 	url := strings.TrimSpace(lab.URL)
 	if url == "" || len(url) > maxURL {
@@ -181,36 +182,36 @@ func drawLabel(img *image.Gray, fs *fontSet, cell image.Rectangle, lab Label) er
 	tx := qx + module*len(bits) + pad
 	tw := fixed.I(cell.Max.X - pad - tx)
 	unit := float64(cell.Dy()) / 12
-	name, err := fs.style(unit*1.1, true, colInk)
+	name, err := newStyle(unit*1.1, true, colInk)
 	if err != nil {
 		return err
 	}
-	price, err := fs.style(unit*1.6, true, colInk)
+	price, err := newStyle(unit*1.6, true, colInk)
 	if err != nil {
 		return err
 	}
-	small, err := fs.style(unit*0.8, false, colSoft)
+	small, err := newStyle(unit*0.8, false, colSoft)
 	if err != nil {
 		return err
 	}
 	y := cell.Min.Y + pad
 	for _, line := range name.wrap(clean(lab.Name, maxNameLen), tw, 3) {
 		y += name.lineHeight()
-		name.draw(img, tx, y, line)
+		name.Draw(img, tx, y, line)
 	}
 	if p := clean(lab.Price, 40); p != "" {
 		y += price.lineHeight() + int(unit/3)
-		price.draw(img, tx, y, price.ellipsisIfWide(p, tw))
+		price.Draw(img, tx, y, price.ellipsisIfWide(p, tw))
 	}
 	if sku := clean(lab.SKU, 64); sku != "" {
-		small.draw(img, tx, cell.Max.Y-pad, small.ellipsisIfWide(sku, tw))
+		small.Draw(img, tx, cell.Max.Y-pad, small.ellipsisIfWide(sku, tw))
 	}
 	return nil
 }
 
 // ellipsisIfWide is text, shortened with "…" when wider than width.
-func (s *style) ellipsisIfWide(text string, width fixed.Int26_6) string {
-	if s.measure(text) <= width {
+func (s style) ellipsisIfWide(text string, width fixed.Int26_6) string {
+	if s.Measure(text) <= width {
 		return text
 	}
 	return s.ellipsis(text, width)

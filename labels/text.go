@@ -1,118 +1,45 @@
 package labels
 
 import (
-	"errors"
-	"image"
 	"image/color"
 	"strings"
-	"sync"
 	"unicode"
 
-	"golang.org/x/image/draw"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 
 	"shopbot/poster/fonts"
 )
 
-// Text is drawn as on the drop poster: per rune, the Go font when it has
-// the glyph (Latin, Cyrillic, digits, symbols), else Droid Sans Fallback
-// (Han).
+// Text is drawn as on the drop poster, by fonts.Style: per rune, the Go
+// font when it has the glyph (Latin, Cyrillic, digits, symbols), else
+// Droid Sans Fallback (Han).
 
-type fontSet struct {
-	regular, bold, droid *opentype.Font
-	err                  error
+// lineSpacing is the labels' distance between baselines, in sizes.
+const lineSpacing = 1.3
+
+// style is one size and weight of text, in one colour, with the labels'
+// line spacing and wrapping.
+type style struct{ *fonts.Style }
+
+func newStyle(size float64, bold bool, col color.Color) (style, error) {
+	st, err := fonts.NewStyle(size, bold, col)
+	return style{st}, err
 }
 
-var (
-	fontsOnce sync.Once
-	loaded    fontSet
-)
-
-func loadFonts() (*fontSet, error) {
-	fontsOnce.Do(func() {
-		var e1, e2, e3 error
-		loaded.regular, e1 = opentype.Parse(goregular.TTF)
-		loaded.bold, e2 = opentype.Parse(gobold.TTF)
-		loaded.droid, e3 = opentype.Parse(fonts.DroidSansFallback)
-		loaded.err = errors.Join(e1, e2, e3)
-	})
-	return &loaded, loaded.err
-}
-
-// style is one size and weight of text, in one colour.
-type style struct {
-	latin, droid       font.Face
-	latinFont, fallbck *opentype.Font
-	buf                sfnt.Buffer
-	col                color.Color
-	size               float64
-}
-
-func (fs *fontSet) style(size float64, bold bool, col color.Color) (*style, error) {
-	latin := fs.regular
-	if bold {
-		latin = fs.bold
-	}
-	opts := &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull}
-	g, err := opentype.NewFace(latin, opts)
-	if err != nil {
-		return nil, err
-	}
-	d, err := opentype.NewFace(fs.droid, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &style{latin: g, droid: d, latinFont: latin, fallbck: fs.droid, col: col, size: size}, nil
-}
-
-func (s *style) face(r rune) font.Face {
-	if i, err := s.latinFont.GlyphIndex(&s.buf, r); err == nil && i != 0 {
-		return s.latin
-	}
-	if i, err := s.fallbck.GlyphIndex(&s.buf, r); err == nil && i != 0 {
-		return s.droid
-	}
-	return s.latin
-}
-
-func (s *style) advance(r rune) fixed.Int26_6 {
-	a, _ := s.face(r).GlyphAdvance(r)
+// advance is how far r moves the pen (a rune neither font has counts its
+// .notdef box, as it is drawn).
+func (s style) advance(r rune) fixed.Int26_6 {
+	a, _ := s.Advance(r)
 	return a
 }
 
-func (s *style) measure(text string) fixed.Int26_6 {
-	var w fixed.Int26_6
-	for _, r := range text {
-		w += s.advance(r)
-	}
-	return w
-}
-
 // lineHeight is the distance between baselines, in pixels.
-func (s *style) lineHeight() int { return int(s.size*1.3 + 0.5) }
-
-// draw writes text with its baseline at (x, y).
-func (s *style) draw(dst draw.Image, x, y int, text string) {
-	dot := fixed.P(x, y)
-	src := image.NewUniform(s.col)
-	for _, r := range text {
-		dr, mask, mp, adv, ok := s.face(r).Glyph(dot, r)
-		if ok {
-			draw.DrawMask(dst, dr, src, image.Point{}, mask, mp, draw.Over)
-		}
-		dot.X += adv
-	}
-}
+func (s style) lineHeight() int { return s.LineHeight(lineSpacing) }
 
 // wrap breaks text into at most maxLines lines no wider than width:
 // between words, and anywhere in Han text; a line that does not fit ends
 // with "…".
-func (s *style) wrap(text string, width fixed.Int26_6, maxLines int) []string {
+func (s style) wrap(text string, width fixed.Int26_6, maxLines int) []string {
 	var lines []string
 	var cur []rune
 	var curW fixed.Int26_6
@@ -120,13 +47,13 @@ func (s *style) wrap(text string, width fixed.Int26_6, maxLines int) []string {
 	for i := 0; i < len(runes); {
 		// The next unit: a Latin word with its trailing spaces, or one rune.
 		j := i + 1
-		if !isCJK(runes[i]) && !unicode.IsSpace(runes[i]) {
-			for j < len(runes) && !isCJK(runes[j]) && !unicode.IsSpace(runes[j]) {
+		if !fonts.IsCJK(runes[i]) && !unicode.IsSpace(runes[i]) {
+			for j < len(runes) && !fonts.IsCJK(runes[j]) && !unicode.IsSpace(runes[j]) {
 				j++
 			}
 		}
 		unit := runes[i:j]
-		w := s.measure(string(unit))
+		w := s.Measure(string(unit))
 		switch {
 		case curW+w <= width:
 			cur, curW = append(cur, unit...), curW+w
@@ -160,17 +87,12 @@ func (s *style) wrap(text string, width fixed.Int26_6, maxLines int) []string {
 }
 
 // ellipsis shortens line until it fits width with "…" after it.
-func (s *style) ellipsis(line string, width fixed.Int26_6) string {
+func (s style) ellipsis(line string, width fixed.Int26_6) string {
 	r := []rune(strings.TrimSpace(line))
-	for len(r) > 0 && s.measure(string(r))+s.measure("…") > width {
+	for len(r) > 0 && s.Measure(string(r))+s.Measure("…") > width {
 		r = r[:len(r)-1]
 	}
 	return strings.TrimSpace(string(r)) + "…"
-}
-
-func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
-		(r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFFEF)
 }
 
 // clean makes a field safe to lay out: valid UTF-8 on one line, bounded.

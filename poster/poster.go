@@ -2,7 +2,7 @@
 // (750×1334 by default, the shape WeChat Moments shows well) with the product
 // picture, title, price, subtitle, a QR code and a footer.
 //
-// Text is drawn with two embedded fonts chosen per rune: the Go fonts
+// Text is drawn by fonts.Style with two embedded fonts chosen per rune: the Go fonts
 // (golang.org/x/image/font/gofont) for Latin, Cyrillic, digits and symbols,
 // and Droid Sans Fallback (Apache-2.0, fonts/NOTICE) for what the Go fonts
 // lack, Han above all. Droid has no Latin digits or Cyrillic, the Go fonts no
@@ -18,22 +18,13 @@ import (
 	_ "image/jpeg" // product pictures may be JPEG
 	"image/png"
 	"strings"
-	"sync"
 	"unicode"
 
 	"golang.org/x/image/draw"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 
 	"shopbot/poster/fonts"
 )
-
-// droidTTF draws what the Go fonts lack (Han above all).
-var droidTTF = fonts.DroidSansFallback
 
 // Sizes.
 const (
@@ -59,84 +50,29 @@ type Poster struct {
 // ErrInvalid is wrapped by the errors of Render for unusable input.
 var ErrInvalid = errors.New("poster: invalid input")
 
-type fontID int
+// lineSpacing is the poster's distance between baselines, in sizes.
+const lineSpacing = 1.4
 
-const (
-	fontGo fontID = iota
-	fontDroid
-)
+// style is one text style of the poster (fonts.Style) with the poster's
+// line spacing and measure.
+type style struct{ *fonts.Style }
 
-type fontSet struct {
-	regular, bold, droid *opentype.Font
-	err                  error
+func newStyle(size float64, bold bool, col color.Color) (style, error) {
+	st, err := fonts.NewStyle(size, bold, col)
+	return style{st}, err
 }
 
-var (
-	fontsOnce sync.Once
-	loaded    fontSet
-)
-
-// loadFonts parses the embedded fonts once per process.
-func loadFonts() (*fontSet, error) {
-	fontsOnce.Do(func() {
-		var err1, err2, err3 error
-		loaded.regular, err1 = opentype.Parse(goregular.TTF)
-		loaded.bold, err2 = opentype.Parse(gobold.TTF)
-		loaded.droid, err3 = opentype.Parse(droidTTF)
-		loaded.err = errors.Join(err1, err2, err3)
-	})
-	return &loaded, loaded.err
-}
-
-// pickFont returns the font that draws r: the Go font when it has a glyph
-// for r, else Droid when Droid has one, else the Go font (its .notdef box).
-func (fs *fontSet) pickFont(buf *sfnt.Buffer, r rune) fontID {
-	if i, err := fs.regular.GlyphIndex(buf, r); err == nil && i != 0 {
-		return fontGo
-	}
-	if i, err := fs.droid.GlyphIndex(buf, r); err == nil && i != 0 {
-		return fontDroid
-	}
-	return fontGo
-}
-
-// style is one text style: a Go face and a Droid face of the same size.
-type style struct {
-	faces [2]font.Face
-	col   color.Color
-	size  float64
-	fs    *fontSet
-	buf   *sfnt.Buffer
-}
-
-func (fs *fontSet) newStyle(buf *sfnt.Buffer, size float64, bold bool, col color.Color) (*style, error) {
-	latin := fs.regular
-	if bold {
-		latin = fs.bold
-	}
-	opts := &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull}
-	g, err := opentype.NewFace(latin, opts)
-	if err != nil {
-		return nil, err
-	}
-	d, err := opentype.NewFace(fs.droid, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &style{faces: [2]font.Face{g, d}, col: col, size: size, fs: fs, buf: buf}, nil
-}
-
-func (s *style) face(r rune) font.Face { return s.faces[s.fs.pickFont(s.buf, r)] }
-
-func (s *style) advance(r rune) fixed.Int26_6 {
-	a, ok := s.face(r).GlyphAdvance(r)
+// advance is r's width for the poster's layout: a rune neither font has a
+// glyph for counts 0 (Draw still moves the pen by its .notdef box).
+func (s style) advance(r rune) fixed.Int26_6 {
+	a, ok := s.Advance(r)
 	if !ok {
 		return 0
 	}
 	return a
 }
 
-func (s *style) measure(text string) fixed.Int26_6 {
+func (s style) measure(text string) fixed.Int26_6 {
 	var w fixed.Int26_6
 	for _, r := range text {
 		w += s.advance(r)
@@ -145,28 +81,7 @@ func (s *style) measure(text string) fixed.Int26_6 {
 }
 
 // lineHeight is the distance between baselines.
-func (s *style) lineHeight() int { return int(s.size*1.4 + 0.5) }
-
-// draw writes text with its baseline at (x, y).
-func (s *style) draw(dst draw.Image, x, y int, text string) {
-	dot := fixed.P(x, y)
-	src := image.NewUniform(s.col)
-	for _, r := range text {
-		f := s.face(r)
-		dr, mask, maskp, adv, ok := f.Glyph(dot, r)
-		if ok {
-			draw.DrawMask(dst, dr, src, image.Point{}, mask, maskp, draw.Over)
-		}
-		dot.X += adv
-	}
-}
-
-// isCJK reports whether a line may break before and after r.
-func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
-		(r >= 0x3000 && r <= 0x303F) || // CJK symbols and punctuation
-		(r >= 0xFF00 && r <= 0xFFEF) // full-width forms
-}
+func (s style) lineHeight() int { return s.LineHeight(lineSpacing) }
 
 // noLineStart is punctuation that stays with the rune before it.
 const noLineStart = "，。、；：！？）》」』】〕〉”’,.;:!?)]}%·…"
@@ -189,7 +104,7 @@ func tokens(text string) []string {
 			out = append(out, " ")
 		case strings.ContainsRune(noLineStart, r) && word.Len() == 0 && len(out) > 0 && out[len(out)-1] != " ":
 			out[len(out)-1] += string(r)
-		case isCJK(r):
+		case fonts.IsCJK(r):
 			flush()
 			out = append(out, string(r))
 		default:
@@ -202,7 +117,7 @@ func tokens(text string) []string {
 
 // wrap breaks text into at most maxLines lines no wider than width; the last
 // line ends with "…" when text did not fit.
-func (s *style) wrap(text string, width fixed.Int26_6, maxLines int) []string {
+func (s style) wrap(text string, width fixed.Int26_6, maxLines int) []string {
 	var lines []string
 	var cur strings.Builder
 	var curW fixed.Int26_6
@@ -358,8 +273,7 @@ func draw1(p Poster) (*image.RGBA, error) {
 	if title == "" {
 		return nil, fmt.Errorf("poster: no title: %w", ErrInvalid)
 	}
-	fs, err := loadFonts()
-	if err != nil {
+	if err := fonts.Parse(); err != nil {
 		return nil, fmt.Errorf("poster: fonts: %w", err)
 	}
 	H := W * 1334 / 750
@@ -380,20 +294,19 @@ func draw1(p Poster) (*image.RGBA, error) {
 		draw.ApproxBiLinear.Scale(dst, fit(src.Bounds(), pic), src, src.Bounds(), draw.Src, nil)
 	}
 
-	buf := &sfnt.Buffer{}
-	titleSt, err := fs.newStyle(buf, ks(40), true, colTitle)
+	titleSt, err := newStyle(ks(40), true, colTitle)
 	if err != nil {
 		return nil, err
 	}
-	priceSt, err := fs.newStyle(buf, ks(64), true, colPrice)
+	priceSt, err := newStyle(ks(64), true, colPrice)
 	if err != nil {
 		return nil, err
 	}
-	subSt, err := fs.newStyle(buf, ks(28), false, colSub)
+	subSt, err := newStyle(ks(28), false, colSub)
 	if err != nil {
 		return nil, err
 	}
-	footSt, err := fs.newStyle(buf, ks(26), false, colFooter)
+	footSt, err := newStyle(ks(26), false, colFooter)
 	if err != nil {
 		return nil, err
 	}
@@ -403,20 +316,20 @@ func draw1(p Poster) (*image.RGBA, error) {
 	y := k(640) + k(40)
 	for _, line := range titleSt.wrap(title, textW, 3) {
 		y += titleSt.lineHeight()
-		titleSt.draw(dst, margin, y, line)
+		titleSt.Draw(dst, margin, y, line)
 	}
 	if price := clean(p.Price); price != "" {
 		y += k(16)
 		for _, line := range priceSt.wrap(price, textW, 1) {
 			y += priceSt.lineHeight()
-			priceSt.draw(dst, margin, y, line)
+			priceSt.Draw(dst, margin, y, line)
 		}
 	}
 	if sub := clean(p.Subtitle); sub != "" {
 		y += k(4)
 		for _, line := range subSt.wrap(sub, textW, 2) {
 			y += subSt.lineHeight()
-			subSt.draw(dst, margin, y, line)
+			subSt.Draw(dst, margin, y, line)
 		}
 	}
 
@@ -439,9 +352,9 @@ func draw1(p Poster) (*image.RGBA, error) {
 	if foot := clean(p.Footer); foot != "" && footW > 0 {
 		lines := footSt.wrap(foot, fixed.I(footW), 3)
 		lh := footSt.lineHeight()
-		fy := qrTop + qrSize/2 - len(lines)*lh/2 + int(footSt.size)
+		fy := qrTop + qrSize/2 - len(lines)*lh/2 + int(footSt.Size())
 		for _, line := range lines {
-			footSt.draw(dst, footX, fy, line)
+			footSt.Draw(dst, footX, fy, line)
 			fy += lh
 		}
 	}

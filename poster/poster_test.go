@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/image/font/sfnt"
 )
 
 func testPNG(t testing.TB, w, h int, c color.Color) []byte {
@@ -89,31 +87,6 @@ func TestRenderRejects(t *testing.T) {
 	}
 }
 
-func TestFontChoicePerRune(t *testing.T) {
-	fs, err := loadFonts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := &sfnt.Buffer{}
-	for _, r := range "中文限量件二维码" {
-		if got := fs.pickFont(buf, r); got != fontDroid {
-			t.Errorf("%q drawn with font %d, want Droid", r, got)
-		}
-	}
-	for _, r := range "AZaz079Яжё$.,-" {
-		if got := fs.pickFont(buf, r); got != fontGo {
-			t.Errorf("%q drawn with font %d, want Go", r, got)
-		}
-	}
-	// The premise of the pairing: each font lacks what the other draws.
-	if i, _ := fs.regular.GlyphIndex(buf, '中'); i != 0 {
-		t.Error("the Go font has '中': the Droid fallback would be unneeded")
-	}
-	if i, _ := fs.droid.GlyphIndex(buf, 'Я'); i != 0 {
-		t.Log("Droid has 'Я' (harmless; the Go font is preferred)")
-	}
-}
-
 // inkIn counts pixels in rows [y0, y1) that differ from the background.
 func inkIn(img *image.RGBA, y0, y1 int) int {
 	n := 0
@@ -139,14 +112,13 @@ func TestHanTitleDrawsInk(t *testing.T) {
 		t.Fatalf("Han title drew %d pixels of ink; glyphs missing?", han)
 	}
 	// The ink comes from Droid outlines (the Go font has no Han glyph, see
-	// TestFontChoicePerRune): each rune has its own, non-empty shape.
-	fs, _ := loadFonts()
-	st, err := fs.newStyle(&sfnt.Buffer{}, 40, true, colTitle)
+	// TestFontChoicePerRune in poster/fonts): each rune has its own, non-empty shape.
+	st, err := newStyle(40, true, colTitle)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range "中文" {
-		b, _, ok := st.face(r).GlyphBounds(r)
+		b, _, ok := st.Face(r).GlyphBounds(r)
 		if !ok || b.Max.X <= b.Min.X || b.Max.Y <= b.Min.Y {
 			t.Errorf("no outline for %q", r)
 		}
@@ -154,8 +126,7 @@ func TestHanTitleDrawsInk(t *testing.T) {
 }
 
 func TestWrap(t *testing.T) {
-	fs, _ := loadFonts()
-	st, err := fs.newStyle(&sfnt.Buffer{}, 40, true, colTitle)
+	st, err := newStyle(40, true, colTitle)
 	if err != nil {
 		t.Fatal(err)
 	}

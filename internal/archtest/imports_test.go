@@ -26,7 +26,7 @@ var rules = []rule{
 	{from: "bot", forbidden: []string{"qrscan"}, why: "bot gets QR decoding injected (Options.DecodeQR)"},
 	{from: "qrscan", forbidden: []string{""}, allowed: []string{"qrscan"}, why: "qrscan is a leaf: image bytes in, text out"},
 	{from: "labels", forbidden: []string{""}, allowed: []string{"labels", "poster/fonts"}, why: "labels is a leaf: label data in, a printable sheet out (the console serves it too)"},
-	{from: "poster/fonts", forbidden: []string{""}, allowed: []string{"poster/fonts"}, why: "fonts holds font files only"},
+	{from: "poster/fonts", forbidden: []string{""}, allowed: []string{"poster/fonts"}, why: "fonts holds the fonts and the code that draws text with them (a leaf under poster and labels)"},
 	{from: "bot/telegram", forbidden: []string{"store", "bot/wechat", "bot/web", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
 	{from: "bot/wechat", forbidden: []string{"store", "bot/telegram", "bot/web", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
 	{from: "bot/web", forbidden: []string{"store", "bot/telegram", "bot/wechat", "app", "jobs", "staff", "admin"}, why: "adapters import bot, never each other nor store"},
