@@ -85,7 +85,9 @@ func ImportWith(ctx context.Context, s commerce.CatalogStore, items []Item, o Im
 			plural(len(unknown), "category", "categories"), quoteAll(unknown), strings.Join(known, ", "), commerce.ErrNotFound)
 	}
 	for _, slug := range unknown {
-		c, err := o.Categories.CreateCategory(ctx, commerce.Category{Slug: slug, Title: commerce.Text{or(o.Lang, "en"): slugTitle(slug)}})
+		title := slugTitle(slug) // under the language it is written in, as captions are
+		c, err := o.Categories.CreateCategory(ctx, commerce.Category{Slug: slug,
+			Title: commerce.Text{commerce.TextLanguage(title, or(o.Lang, "en")): title}})
 		if errors.Is(err, commerce.ErrConflict) { // made meanwhile: read it
 			if c, err = categoryBySlug(ctx, s, slug); err != nil {
 				return res, fmt.Errorf("import products: category %q: %w", slug, err)
