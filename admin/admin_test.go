@@ -295,6 +295,14 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 	b := e.signIn("en")
 	wantStatus(t, "switch", b.get("/admin?lang=ru"), http.StatusOK, `<html lang="ru">`)
 	wantStatus(t, "remembered", b.get("/admin"), http.StatusOK, `<html lang="ru">`)
+	// A browser that names no language gets the shop's default one.
+	if _, err := e.setup.UpdateProfile(e.ctx, func(p *commerce.ShopProfile) error {
+		p.Languages, p.DefaultLang = []string{"ru", "en"}, "ru"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "the shop's language", e.signIn("").get("/admin"), http.StatusOK, `<html lang="ru">`)
 }
 
 // pagePaths are the console's pages for a seller, with an order, a drop

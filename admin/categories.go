@@ -46,7 +46,7 @@ func (c *Console) showCategories(w http.ResponseWriter, r *http.Request, q acces
 		c.internal(w, r, q, "categories", err)
 		return
 	}
-	d := categoriesData{Categories: cats, Langs: templates.Locales, Lang: pageLang(r), Title: typed}
+	d := categoriesData{Categories: cats, Langs: templates.Locales, Lang: c.pageLang(r), Title: typed}
 	c.render(w, r, status, &view{Page: "categories", Identity: q.Identity, CSRF: q.CSRF, Notice: n, Data: d})
 }
 

@@ -40,7 +40,7 @@ func (c *Console) ordersCSV(w http.ResponseWriter, r *http.Request, q access) {
 	securityHeaders(h)
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="orders-%s.csv"`, c.now().In(c.zone).Format("20060102-1504")))
-	if err := orderio.WriteCSV(w, all, orderio.Options{Points: points, Zone: c.zone, Lang: pageLang(r)}); err != nil {
+	if err := orderio.WriteCSV(w, all, orderio.Options{Points: points, Zone: c.zone, Lang: c.pageLang(r)}); err != nil {
 		c.log.WarnContext(r.Context(), "console: orders export cut short", "err", err)
 	}
 }

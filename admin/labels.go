@@ -39,7 +39,7 @@ func (c *Console) showLabels(w http.ResponseWriter, r *http.Request, q access, s
 		c.internal(w, r, q, "products", err)
 		return
 	}
-	d := labelsData{Products: list, Layouts: labels.Layouts, Targets: c.o.LinkTargets(), Langs: templates.Locales, Lang: pageLang(r)}
+	d := labelsData{Products: list, Layouts: labels.Layouts, Targets: c.o.LinkTargets(), Langs: templates.Locales, Lang: c.pageLang(r)}
 	c.render(w, r, status, &view{Page: "labels", Identity: q.Identity, CSRF: q.CSRF, Notice: n, Data: d})
 }
 
@@ -49,7 +49,7 @@ func (c *Console) labelSheet(w http.ResponseWriter, r *http.Request, q access) {
 	v := r.URL.Query()
 	lang := templates.Match(v.Get("labels_lang"))
 	if lang == "" {
-		lang = pageLang(r)
+		lang = c.pageLang(r)
 	}
 	format, target := v.Get("format"), v.Get("qr")
 	if format != labels.FormatPNG {

@@ -136,7 +136,7 @@ func (c *Console) orders(w http.ResponseWriter, r *http.Request, q access) {
 		d.Rows = append(d.Rows, row)
 	}
 	csvQuery := f.query() // in the page's language, whatever the download sends
-	csvQuery.Set("lang", pageLang(r))
+	csvQuery.Set("lang", c.pageLang(r))
 	d.CSV = "/admin/orders.csv?" + csvQuery.Encode()
 	c.render(w, r, http.StatusOK, &view{Page: "orders", Identity: q.Identity, CSRF: q.CSRF, Data: d})
 }
@@ -224,7 +224,7 @@ func (c *Console) moveOrder(w http.ResponseWriter, r *http.Request, q access, do
 			if len(rep.Skipped) > 0 && rep.Skipped[0].Status != "" {
 				st = rep.Skipped[0].Status
 			}
-			l, _ := lang(r)
+			l, _ := c.lang(r)
 			c.showOrder(w, r, q, http.StatusConflict, &notice{Level: "error", Key: "console_order_not_moved",
 				Data: map[string]any{"Status": c.texts.Text(l, "status_"+string(st), nil)}}, "")
 			return

@@ -15,7 +15,7 @@ import (
 func (c *Console) registerProducts(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/products", c.page(c.products))
 	mux.HandleFunc("GET /admin/products/new", c.page(func(w http.ResponseWriter, r *http.Request, q access) {
-		c.newProduct(w, r, q, http.StatusOK, nil, productForm{Nonce: commerce.NewListingNonce(), Lang: pageLang(r), Stock: "1"})
+		c.newProduct(w, r, q, http.StatusOK, nil, productForm{Nonce: commerce.NewListingNonce(), Lang: c.pageLang(r), Stock: "1"})
 	}))
 	mux.HandleFunc("POST /admin/products", c.photoPage(c.createProduct))
 	mux.HandleFunc("GET /admin/products/{id}", c.page(func(w http.ResponseWriter, r *http.Request, q access) {
@@ -36,7 +36,7 @@ func (c *Console) photoPage(h handler) http.HandlerFunc {
 	}
 }
 
-func pageLang(r *http.Request) string { l, _ := lang(r); return l }
+func (c *Console) pageLang(r *http.Request) string { l, _ := c.lang(r); return l }
 
 type productsData struct {
 	Products   []productRow
@@ -131,7 +131,7 @@ func (c *Console) createProduct(w http.ResponseWriter, r *http.Request, q access
 	f.Category, _ = strconv.ParseInt(r.PostFormValue("category"), 10, 64)
 	again := func(n *notice, status int) { c.newProduct(w, r, q, status, n, f) }
 	if f.Lang == "" {
-		f.Lang = pageLang(r)
+		f.Lang = c.pageLang(r)
 	}
 	price, err := commerce.ParseMoney(f.Price, c.o.Seller.Currency(r.Context()))
 	stock, serr := strconv.Atoi(strings.TrimSpace(f.Stock))

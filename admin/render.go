@@ -129,9 +129,10 @@ func (c *Console) when(t time.Time) string {
 }
 
 // lang picks the page's language: ?lang=, the language cookie, the
-// browser's Accept-Language, then the default. chosen is true when ?lang=
+// browser's Accept-Language, the shop's default language, then the
+// built-in default. chosen is true when ?lang=
 // named one.
-func lang(r *http.Request) (lang string, chosen bool) {
+func (c *Console) lang(r *http.Request) (lang string, chosen bool) {
 	if l := templates.Match(r.URL.Query().Get("lang")); l != "" {
 		return l, true
 	}
@@ -142,6 +143,12 @@ func lang(r *http.Request) (lang string, chosen bool) {
 	}
 	if l := templates.Match(r.Header.Get("Accept-Language")); l != "" {
 		return l, false
+	}
+	if c.o.Setup != nil { // the shop's own language (on a store failure, the last one read)
+		p, _, _ := c.o.Setup.Profile(r.Context())
+		if l := templates.Match(p.DefaultLang); l != "" {
+			return l, false
+		}
 	}
 	return templates.Default, false
 }
@@ -186,7 +193,7 @@ func tabOf(page string) string {
 // render writes v in the request's language with headers that keep it out
 // of caches, frames and referrers.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, v *view) {
-	l, chosen := lang(r)
+	l, chosen := c.lang(r)
 	v.Lang = l
 	v.Langs = c.langLinks(r, l)
 	if c.o.Setup != nil && v.CSRF != "" {
