@@ -248,6 +248,11 @@ func TestPickupEndToEnd(t *testing.T) {
 	// Pay at pickup: another amount first (typed badly, then well).
 	wantText(t, st.press(findAction(t, r[0], bot.VerbPayAmount.Of()+":")), 0, st.tx("staff_pay_amount_ask", nil))
 	wantText(t, st.send("lots"), 0, st.tx("staff_pay_amount_bad", nil))
+	// Six digits while the amount is awaited are an amount, not a code.
+	r = st.send("100000")
+	want["Amount"] = commerce.CNY(10000000)
+	wantText(t, r, 0, st.tx("staff_inspect", want)+"\n\n"+st.tx("staff_pay_ask", want))
+	wantText(t, st.press(findAction(t, r[0], bot.VerbPayAmount.Of()+":")), 0, st.tx("staff_pay_amount_ask", nil))
 	r = st.send("150,50")
 	want["Amount"] = commerce.CNY(15050)
 	wantText(t, r, 0, st.tx("staff_inspect", want)+"\n\n"+st.tx("staff_pay_ask", want))

@@ -146,6 +146,11 @@ func (h *staffHandler) staffFail(t *turn, err error) ([]Reply, error) {
 // token. ok is false when the text is not one or the sender is not staff:
 // the caller goes on as for any text, so nobody learns who is staff.
 func (h *staffHandler) staffCode(t *turn, text string) ([]Reply, bool, error) {
+	if t.s.Step == stepPayAmount && !strings.Contains(text, commerce.TokenPrefix) {
+		// Six digits typed while the amount is awaited are the amount
+		// (¥100000), not another pickup code; a scanned pass still is one.
+		return nil, false, nil
+	}
 	input, ok := redeemInput(text)
 	if !ok {
 		return nil, false, nil
