@@ -19,29 +19,8 @@ func (s *Store) ConsoleOrders(ctx context.Context, q commerce.ConsoleOrderQuery)
 		limit = commerce.MaxConsoleOrders
 	}
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE `+where+
+	return s.ordersWithLines(ctx, "console orders", `SELECT `+orderCols+` FROM orders WHERE `+where+
 		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("console orders: %w", err)
-	}
-	var out []commerce.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("console orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("console orders: %w", err)
-	}
-	ptrs := make([]*commerce.Order, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
-	return out, s.loadLines(ctx, s.db, ptrs)
 }
 
 // consoleWhere turns q into a condition and its arguments ($1 …).
@@ -70,8 +49,8 @@ func consoleWhere(q commerce.ConsoleOrderQuery) (string, []any) {
 	}
 	if search := strings.TrimSpace(q.Search); search != "" {
 		alts := []string{
-			"number LIKE " + arg(likeEscape(strings.ToUpper(strings.Join(strings.Fields(search), "")))+"%") + ` ESCAPE '\'`,
-			"LOWER(contact_name) LIKE " + arg("%"+likeEscape(strings.ToLower(search))+"%") + ` ESCAPE '\'`,
+			"number LIKE " + arg(escapeLike(strings.ToUpper(strings.Join(strings.Fields(search), "")))+"%") + ` ESCAPE '\'`,
+			"LOWER(contact_name) LIKE " + arg("%"+escapeLike(strings.ToLower(search))+"%") + ` ESCAPE '\'`,
 		}
 		if digits := onlyDigits(search); len(digits) >= 3 && len(digits)*2 >= len(strings.Join(strings.Fields(search), "")) {
 			alts = append(alts, "phone LIKE "+arg("%"+digits))
@@ -79,10 +58,6 @@ func consoleWhere(q commerce.ConsoleOrderQuery) (string, []any) {
 		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
 	}
 	return strings.Join(conds, " AND "), args
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func onlyDigits(s string) string {

@@ -58,15 +58,11 @@ func (s *Store) FindOrders(ctx context.Context, q commerce.OrderQuery) ([]commer
 		return nil, total, nil
 	}
 	list := fmt.Sprintf(` ORDER BY o.created_at DESC, o.id DESC LIMIT %d OFFSET %d`, q.Limit, max(q.Offset, 0))
-	orders, err := queryList(ctx, s.db, "find orders", scanOrder, `SELECT `+orderCols+` FROM orders AS o`+cond+list, args...)
+	orders, err := s.ordersWithLines(ctx, "find orders", `SELECT `+orderCols+` FROM orders AS o`+cond+list, args...)
 	if err != nil {
 		return nil, 0, err
 	}
-	ptrs := make([]*commerce.Order, len(orders))
-	for i := range orders {
-		ptrs[i] = &orders[i]
-	}
-	return orders, total, s.loadLines(ctx, s.db, ptrs)
+	return orders, total, nil
 }
 
 // escapeLike escapes the wildcards of a LIKE pattern.

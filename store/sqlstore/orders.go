@@ -165,6 +165,23 @@ func (s *Store) loadLines(ctx context.Context, q querier, orders []*commerce.Ord
 	return rows.Err()
 }
 
+// ordersWithLines runs a query of orders (orderCols) and loads the lines
+// of each; what names the list in errors.
+func (s *Store) ordersWithLines(ctx context.Context, what, query string, args ...any) ([]commerce.Order, error) {
+	orders, err := queryList(ctx, s.db, what, scanOrder, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ptrs := make([]*commerce.Order, len(orders))
+	for i := range orders {
+		ptrs[i] = &orders[i]
+	}
+	if err := s.loadLines(ctx, s.db, ptrs); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return orders, nil
+}
+
 // OrdersByBuyer implements commerce.OrderStore: the orders of every
 // identity of b's person.
 func (s *Store) OrdersByBuyer(ctx context.Context, b commerce.Buyer, limit int) ([]commerce.Order, error) {
@@ -176,29 +193,8 @@ func (s *Store) OrdersByBuyer(ctx context.Context, b commerce.Buyer, limit int) 
 		return nil, err
 	}
 	who, args := orderOwners(2, p.ids, "")
-	rows, err := s.db.QueryContext(ctx, `SELECT `+orderCols+` FROM orders AS o
+	return s.ordersWithLines(ctx, "orders of "+b.Key(), `SELECT `+orderCols+` FROM orders AS o
 		WHERE `+who+` ORDER BY id DESC LIMIT $1`, append([]any{limit}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("orders of %s: %w", b.Key(), err)
-	}
-	var out []commerce.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("orders of %s: %w", b.Key(), err)
-		}
-		out = append(out, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	ptrs := make([]*commerce.Order, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
-	return out, s.loadLines(ctx, s.db, ptrs)
 }
 
 // SetOrderStatus implements commerce.OrderStore.
