@@ -67,14 +67,8 @@ func (s *Store) ProductBySKU(ctx context.Context, sku string) (commerce.Product,
 func (s *Store) UpdateProduct(ctx context.Context, id int64, edit func(*commerce.Product) error) (commerce.Product, error) {
 	var out commerce.Product
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE products SET updated_at = updated_at WHERE id = $1`, id)
-		if err != nil {
+		if err := lockRow(ctx, tx, `UPDATE products SET updated_at = updated_at WHERE id = $1`, id); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return commerce.ErrNotFound
 		}
 		cur, err := scanProduct(tx.QueryRowContext(ctx, `SELECT `+productCols+` FROM products WHERE id = $1`, id))
 		if err != nil {

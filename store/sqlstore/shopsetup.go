@@ -143,14 +143,8 @@ func (s *Store) CreateCategory(ctx context.Context, c commerce.Category) (commer
 func (s *Store) UpdateCategory(ctx context.Context, id int64, edit func(*commerce.Category) error) (commerce.Category, error) {
 	var out commerce.Category
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE categories SET sort = sort WHERE id = $1`, id)
-		if err != nil {
+		if err := lockRow(ctx, tx, `UPDATE categories SET sort = sort WHERE id = $1`, id); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return commerce.ErrNotFound
 		}
 		var c commerce.Category
 		if err := tx.QueryRowContext(ctx, `SELECT id, slug, title, sort, hidden FROM categories WHERE id = $1`, id).

@@ -107,6 +107,23 @@ func queryList[T any](ctx context.Context, q querier, what string, scan func(row
 	return out, nil
 }
 
+// lockRow runs a no-op UPDATE of one row (stmt, $1 = id) to take its lock
+// first (Postgres row lock, SQLite's write lock), so two read-modify-write
+// edits of it run one after the other; commerce.ErrNotFound when no row
+// has that id.
+func lockRow(ctx context.Context, tx *sql.Tx, stmt string, id int64) error {
+	res, err := tx.ExecContext(ctx, stmt, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return commerce.ErrNotFound
+	}
+	return nil
+}
+
 // DB returns the underlying pool.
 func (s *Store) DB() *sql.DB { return s.db }
 
