@@ -143,19 +143,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 // linkRefused tells why a login link signs no one in: invalid or expired
 // (401), used (410), or our failure (500).
 func (c *Console) linkRefused(w http.ResponseWriter, r *http.Request, err error) {
-	key, status := "", http.StatusUnauthorized
-	switch {
-	case errors.Is(err, auth.ErrInvalid):
-		key = "console_link_invalid"
-	case errors.Is(err, auth.ErrExpired):
-		key = "console_link_expired"
-	case errors.Is(err, auth.ErrUsed):
-		key, status = "console_link_used", http.StatusGone
-	default:
+	why, status, ok := auth.Refusal(err)
+	if !ok {
 		c.internal(w, r, access{}, "login link", err)
 		return
 	}
-	c.render(w, r, status, &view{Page: "anon", Notice: &notice{Level: "error", Key: key}})
+	c.render(w, r, status, &view{Page: "anon", Notice: &notice{Level: "error", Key: "console_link_" + why}})
 }
 
 // logout answers POST /admin/logout: the session ends on the server and

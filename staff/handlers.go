@@ -176,20 +176,13 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 // linkRefused tells why a login link signs no one in: invalid or expired
 // (401), used (410), or our failure (500).
 func (p *Page) linkRefused(w http.ResponseWriter, r *http.Request, err error) {
-	key, status := "", http.StatusUnauthorized
-	switch {
-	case errors.Is(err, auth.ErrInvalid):
-		key = "staffpage_link_invalid"
-	case errors.Is(err, auth.ErrExpired):
-		key = "staffpage_link_expired"
-	case errors.Is(err, auth.ErrUsed):
-		key, status = "staffpage_link_used", http.StatusGone
-	default:
+	why, status, ok := auth.Refusal(err)
+	if !ok {
 		p.internal(w, r, "login link", "", err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "staff: login link refused", "why", strings.TrimPrefix(key, "staffpage_link_"))
-	p.render(w, r, status, &view{Kind: kindAnon, Notice: errorNotice(key), Back: status == http.StatusGone})
+	p.log.InfoContext(r.Context(), "staff: login link refused", "why", why)
+	p.render(w, r, status, &view{Kind: kindAnon, Notice: errorNotice("staffpage_link_" + why), Back: status == http.StatusGone})
 }
 
 // logout answers POST /staff/logout and POST /staff/logout/everywhere: the

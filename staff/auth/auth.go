@@ -60,6 +60,21 @@ var (
 	ErrNoSession = errors.New("auth: not signed in")
 )
 
+// Refusal says why a login link signs no one in, for the page to word it:
+// "invalid" or "expired" (401 Unauthorized), "used" (410 Gone). ok is false
+// for any other error: a failure of ours.
+func Refusal(err error) (why string, status int, ok bool) {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return "invalid", http.StatusUnauthorized, true
+	case errors.Is(err, ErrExpired):
+		return "expired", http.StatusUnauthorized, true
+	case errors.Is(err, ErrUsed):
+		return "used", http.StatusGone, true
+	}
+	return "", 0, false
+}
+
 // LinkRecord is a login link as the Store keeps it.
 type LinkRecord struct {
 	Site      string

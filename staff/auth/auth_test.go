@@ -479,3 +479,22 @@ func ExampleAuth() {
 	// web:staff-jingan <nil>
 	// auth: login link already used
 }
+
+func TestRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		why    string
+		status int
+		ok     bool
+	}{
+		{fmt.Errorf("open: %w", ErrInvalid), "invalid", http.StatusUnauthorized, true},
+		{ErrExpired, "expired", http.StatusUnauthorized, true},
+		{fmt.Errorf("sign in: %w", ErrUsed), "used", http.StatusGone, true},
+		{errors.New("database down"), "", 0, false},
+	} {
+		why, status, ok := Refusal(tc.err)
+		if why != tc.why || status != tc.status || ok != tc.ok {
+			t.Errorf("Refusal(%v) = %q, %d, %v; want %q, %d, %v", tc.err, why, status, ok, tc.why, tc.status, tc.ok)
+		}
+	}
+}
