@@ -26,17 +26,10 @@ func (s *Store) ConsoleOrders(ctx context.Context, q commerce.ConsoleOrderQuery)
 // consoleWhere turns q into a condition and its arguments ($1 …).
 func consoleWhere(q commerce.ConsoleOrderQuery) (string, []any) {
 	conds := []string{"1 = 1"}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var args queryArgs
+	arg := args.add
 	if len(q.Statuses) > 0 {
-		in := make([]string, len(q.Statuses))
-		for i, st := range q.Statuses {
-			in[i] = arg(string(st))
-		}
-		conds = append(conds, "status IN ("+strings.Join(in, ", ")+")")
+		conds = append(conds, "status IN ("+args.statuses(q.Statuses)+")")
 	}
 	if !q.From.IsZero() {
 		conds = append(conds, "created_at >= "+arg(ms(q.From)))

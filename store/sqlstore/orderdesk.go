@@ -12,17 +12,10 @@ import (
 // FindOrders implements commerce.OrderDeskStore.
 func (s *Store) FindOrders(ctx context.Context, q commerce.OrderQuery) ([]commerce.Order, int, error) {
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var args queryArgs
+	arg := args.add
 	if len(q.Statuses) > 0 {
-		in := make([]string, len(q.Statuses))
-		for i, st := range q.Statuses {
-			in[i] = arg(string(st))
-		}
-		where = append(where, "o.status IN ("+strings.Join(in, ", ")+")")
+		where = append(where, "o.status IN ("+args.statuses(q.Statuses)+")")
 	}
 	if !q.CreatedFrom.IsZero() {
 		where = append(where, "o.created_at >= "+arg(ms(q.CreatedFrom)))

@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,6 +107,24 @@ func queryList[T any](ctx context.Context, q querier, what string, scan func(row
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// queryArgs collects the arguments of a query built from filters.
+type queryArgs []any
+
+// add appends v and returns its placeholder ($1, $2, …).
+func (a *queryArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// statuses adds each status and returns their placeholders for an IN list.
+func (a *queryArgs) statuses(sts []commerce.OrderStatus) string {
+	in := make([]string, len(sts))
+	for i, st := range sts {
+		in[i] = a.add(string(st))
+	}
+	return strings.Join(in, ", ")
 }
 
 // lockRow runs a no-op UPDATE of one row (stmt, $1 = id) to take its lock
