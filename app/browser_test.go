@@ -382,9 +382,15 @@ func (p *page) browse(lang string) shown {
 	if !card.Image || len(card.Buttons) < 4 || !slices.Equal(card.Buttons[:3], []string{"−", qty1, "+"}) {
 		p.t.Fatalf("the product card is %v", card)
 	}
+	// The click lands where "+" is: wait until the picture above it has
+	// loaded and moved it down.
+	p.until(lastPictureDrawn)
 	p.press("+")
 	return card
 }
+
+// lastPictureDrawn: the last message's picture has arrived and is drawn.
+const lastPictureDrawn = `(() => { const i = document.querySelector("#log .msg:last-child img"); return i && i.complete && i.naturalWidth > 0; })()`
 
 // text renders a template key the way the bot does.
 func text(lang, key string, data any) string {
@@ -480,7 +486,7 @@ func browserTypeAndPress(t *testing.T, browser context.Context, cfg func(*testin
 		t.Fatalf("a product: %d messages, the card %v", n, card)
 	}
 	// Its picture arrived and was drawn.
-	p.until(`(() => { const i = document.querySelector("#log .msg:last-child img"); return i && i.complete && i.naturalWidth > 0; })()`)
+	p.until(lastPictureDrawn)
 
 	eval[bool](p, `document.querySelector("#log .msg:last-child .bubble").dataset.card = "1"; true`)
 	p.press("+")
