@@ -7,3 +7,8 @@ import "net/url"
 func outTradeNoPath(outTradeNo string) string {
 	return "/v3/pay/transactions/out-trade-no/" + url.PathEscape(outTradeNo)
 }
+
+// refundPath is the path of a refund by its out_refund_no.
+func refundPath(outRefundNo string) string {
+	return "/v3/refund/domestic/refunds/" + url.PathEscape(outRefundNo)
+}
