@@ -10,28 +10,32 @@ import (
 type OrderStatus string
 
 const (
-	StatusPending        OrderStatus = "pending"          // stock reserved, awaiting the buyer's confirmation
-	StatusConfirmed      OrderStatus = "confirmed"        // buyer confirmed; pay at pickup
-	StatusShipped        OrderStatus = "shipped"          // on its way to the pickup point
-	StatusArrived        OrderStatus = "arrived"          // at the pickup point, being checked in
-	StatusReadyForPickup OrderStatus = "ready_for_pickup" // buyer may collect
-	StatusPickedUp       OrderStatus = "picked_up"        // handed over
-	StatusCancelled      OrderStatus = "cancelled"        // by the buyer, the seller, or reservation expiry
-	StatusReturned       OrderStatus = "returned"         // brought back after pickup
+	StatusPending         OrderStatus = "pending"          // stock reserved, awaiting the buyer's confirmation
+	StatusAwaitingPayment OrderStatus = "awaiting_payment" // online payment chosen; stock held for the payment time
+	StatusConfirmed       OrderStatus = "confirmed"        // buyer confirmed; pay at pickup
+	StatusPaid            OrderStatus = "paid"             // paid online
+	StatusShipped         OrderStatus = "shipped"          // on its way to the pickup point
+	StatusArrived         OrderStatus = "arrived"          // at the pickup point, being checked in
+	StatusReadyForPickup  OrderStatus = "ready_for_pickup" // buyer may collect
+	StatusPickedUp        OrderStatus = "picked_up"        // handed over
+	StatusCancelled       OrderStatus = "cancelled"        // by the buyer, the seller, or reservation expiry
+	StatusReturned        OrderStatus = "returned"         // brought back after pickup
 )
 
 // transitions is the order state machine: from → allowed next states.
 var transitions = map[OrderStatus][]OrderStatus{
-	StatusPending:        {StatusConfirmed, StatusCancelled},
-	StatusConfirmed:      {StatusShipped, StatusCancelled},
-	StatusShipped:        {StatusArrived},
-	StatusArrived:        {StatusReadyForPickup},
-	StatusReadyForPickup: {StatusPickedUp},
-	StatusPickedUp:       {StatusReturned},
+	StatusPending:         {StatusAwaitingPayment, StatusConfirmed, StatusCancelled},
+	StatusAwaitingPayment: {StatusPaid, StatusCancelled}, // cancelled: closed at the provider first (Payments)
+	StatusConfirmed:       {StatusShipped, StatusCancelled},
+	StatusPaid:            {StatusShipped, StatusCancelled}, // cancelled: refunded (Payments)
+	StatusShipped:         {StatusArrived},
+	StatusArrived:         {StatusReadyForPickup},
+	StatusReadyForPickup:  {StatusPickedUp},
+	StatusPickedUp:        {StatusReturned},
 }
 
 // Statuses lists every status in lifecycle order.
-var Statuses = []OrderStatus{StatusPending, StatusConfirmed, StatusShipped, StatusArrived,
+var Statuses = []OrderStatus{StatusPending, StatusAwaitingPayment, StatusConfirmed, StatusPaid, StatusShipped, StatusArrived,
 	StatusReadyForPickup, StatusPickedUp, StatusCancelled, StatusReturned}
 
 // CanBecome reports whether the state machine allows s → next.
@@ -54,7 +58,9 @@ func (s OrderStatus) Transition(next OrderStatus) error {
 
 // HoldsStock reports whether an order in this status still holds reserved stock,
 // which must be returned when it is cancelled.
-func (s OrderStatus) HoldsStock() bool { return s == StatusPending || s == StatusConfirmed }
+func (s OrderStatus) HoldsStock() bool {
+	return s == StatusPending || s == StatusAwaitingPayment || s == StatusConfirmed || s == StatusPaid
+}
 
 // Final reports whether no transition leads out of s.
 func (s OrderStatus) Final() bool { return len(transitions[s]) == 0 }

@@ -8,14 +8,19 @@ import (
 // TestTransitionTable checks every (from, to) pair against the intended table.
 func TestTransitionTable(t *testing.T) {
 	allowed := map[[2]OrderStatus]bool{
-		{StatusPending, StatusConfirmed}:       true,
-		{StatusPending, StatusCancelled}:       true,
-		{StatusConfirmed, StatusShipped}:       true,
-		{StatusConfirmed, StatusCancelled}:     true,
-		{StatusShipped, StatusArrived}:         true,
-		{StatusArrived, StatusReadyForPickup}:  true,
-		{StatusReadyForPickup, StatusPickedUp}: true,
-		{StatusPickedUp, StatusReturned}:       true,
+		{StatusPending, StatusConfirmed}:         true,
+		{StatusPending, StatusCancelled}:         true,
+		{StatusPending, StatusAwaitingPayment}:   true,
+		{StatusAwaitingPayment, StatusPaid}:      true,
+		{StatusAwaitingPayment, StatusCancelled}: true,
+		{StatusPaid, StatusShipped}:              true,
+		{StatusPaid, StatusCancelled}:            true,
+		{StatusConfirmed, StatusShipped}:         true,
+		{StatusConfirmed, StatusCancelled}:       true,
+		{StatusShipped, StatusArrived}:           true,
+		{StatusArrived, StatusReadyForPickup}:    true,
+		{StatusReadyForPickup, StatusPickedUp}:   true,
+		{StatusPickedUp, StatusReturned}:         true,
 	}
 	for _, from := range Statuses {
 		for _, to := range Statuses {

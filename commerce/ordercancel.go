@@ -43,10 +43,12 @@ type SellerCancelledOrder struct{ Order Order }
 func (SellerCancelledOrder) EventName() string { return "seller_cancelled_order" }
 
 // SellerCancellable reports whether a seller may still cancel an order in
-// this status: until it is shipped (pending and confirmed today; online
-// payment will add awaiting_payment and paid, whose cancellation also
-// closes or refunds the payment).
-func (s OrderStatus) SellerCancellable() bool { return s == StatusPending || s == StatusConfirmed }
+// this status: until it is shipped. An order awaiting payment is
+// cancelled through Payments.SellerCancel (closed at the provider first);
+// a paid one is cancelled here too, and Payments.SellerCancel refunds it.
+func (s OrderStatus) SellerCancellable() bool {
+	return s == StatusPending || s == StatusConfirmed || s == StatusPaid
+}
 
 // NormalizeCancelReason trims a reason and checks it is 1–MaxCancelReason
 // printable characters (line breaks allowed). ErrInvalid otherwise.

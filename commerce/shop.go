@@ -36,7 +36,14 @@ type Shop struct {
 	max    int
 	limits PersonLimits
 	phone  PhoneNormalizer
+	// pay, when set (UsePayments), decides whether an order may be paid
+	// at pickup (ConfirmOrder).
+	pay *Payments
 }
+
+// UsePayments makes ConfirmOrder (pay at pickup) refuse orders that must
+// be paid online (cross-border goods while online payment is configured).
+func (s *Shop) UsePayments(p *Payments) { s.pay = p }
 
 // NewShop builds a Shop with defaults filled in.
 func NewShop(o ShopOptions) *Shop {
@@ -301,6 +308,15 @@ func (s *Shop) ConfirmOrder(ctx context.Context, b Buyer, id int64) (Order, erro
 	if o.Status == StatusConfirmed {
 		return o, nil
 	}
+	if s.pay != nil && o.Status == StatusPending {
+		offer, err := s.pay.Offer(ctx, o, o.Buyer.Channel)
+		if err != nil {
+			return Order{}, err
+		}
+		if !offer.AtPickup {
+			return o, fmt.Errorf("order %s: pay at pickup: %w", o.Number, ErrPaymentMethod)
+		}
+	}
 	if o.Status == StatusPending && !s.clock.Now().Before(o.ExpiresAt) {
 		if _, err := s.ExpireOrder(ctx, id); err != nil {
 			return Order{}, err
@@ -375,6 +391,12 @@ func (s *Shop) AdvanceOrder(ctx context.Context, id int64, to OrderStatus) (Orde
 func (s *Shop) transition(ctx context.Context, o Order, to OrderStatus) (Order, error) {
 	if err := o.Status.Transition(to); err != nil {
 		return Order{}, err
+	}
+	if to == StatusCancelled && (o.Status == StatusAwaitingPayment || o.Status == StatusPaid) ||
+		o.Status == StatusAwaitingPayment && to == StatusPaid {
+		// Closed at the provider first, or refunded, or recorded from the
+		// provider's word: Payments does these.
+		return Order{}, fmt.Errorf("%s → %s needs the payment provider: %w", o.Status, to, ErrInvalidTransition)
 	}
 	return s.store.SetOrderStatus(ctx, o.ID, o.Status, to, s.clock.Now())
 }
