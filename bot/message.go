@@ -109,6 +109,10 @@ type Notice struct {
 	NoteID int64 `json:"note_id,omitempty"`
 	// ProductID names the product of a NoticeRestocked.
 	ProductID int64 `json:"product_id,omitempty"`
+	// AttemptID and RefundID name the payment attempt and the refund of
+	// the payment notices (NoticePaid, NoticeRefund, NoticePaymentAlert).
+	AttemptID int64 `json:"attempt_id,omitempty"`
+	RefundID  int64 `json:"refund_id,omitempty"`
 }
 
 // Notice kinds.
@@ -137,6 +141,17 @@ const (
 	NoticeNewOrders = "new_orders"
 	// NoticeOrderNote gives a buyer a seller's note about their order.
 	NoticeOrderNote = "order_note"
+	// NoticePaid is the buyer's receipt of an order paid online (items,
+	// amounts, method, the last digits of the transaction id).
+	NoticePaid = "paid"
+	// NoticeRefund tells a buyer about a refund: made, or (a late
+	// payment) on its way back.
+	NoticeRefund = "refund"
+	// NoticePaymentAlert tells a seller what needs a person: a payment of
+	// the wrong amount, a Telegram payment for a cancelled order (refund
+	// it at the provider), a refund the provider refused, a manual refund
+	// to make.
+	NoticePaymentAlert = "payment_alert"
 )
 
 // ErrDuplicate is returned by Router.Handle for an update seen before; the
