@@ -178,6 +178,17 @@ var (
 // Events of payments; stores emit them inside the transaction that records
 // the change, so the notices and refund jobs they start commit with it.
 
+// PaymentStarted: an order moved to awaiting_payment (or a new attempt
+// was made); a job cancels it at Order.ExpiresAt unless it is paid by then
+// (Payments.Expire: closed at the provider first).
+type PaymentStarted struct {
+	Order   Order
+	Attempt PayAttempt
+}
+
+// EventName implements Event.
+func (PaymentStarted) EventName() string { return "payment_started" }
+
 // OrderPaid: an order was paid online (the buyer gets a receipt, the seller a notice).
 type OrderPaid struct {
 	Order   Order
@@ -225,7 +236,8 @@ type PaymentFlowStore interface {
 	// expires (never later than it was for awaiting_payment), and inserts a
 	// (the out_trade_no numbered by the store: Number+"P"+n). When an open
 	// attempt of the same method and trade type exists it is returned with
-	// created=false instead. ErrInvalidTransition if the order is in another
+	// created=false instead. A created attempt emits PaymentStarted.
+	// ErrInvalidTransition if the order is in another
 	// status (ErrAlreadyPaid if paid); ErrNotFound if absent.
 	BeginPayment(ctx context.Context, orderID int64, a PayAttempt, expires time.Time) (Order, PayAttempt, bool, error)
 	// SetAttemptPrepay stores the provider's prepay_id or code_url of an open attempt.
