@@ -14,6 +14,12 @@
 // Platform certificates (the older mode) are not supported: a serial other
 // than Config.PublicKeyID is ErrUnknownSerial.
 //
+// A notification handler calls Client.ParseNotification and answers with
+// WriteAck, or WriteFail and a 4xx naming the sentinel error. To time the
+// RSA part of that alone (shopbot-bench pay), use VerifySignature on
+// ResponseMessage; BenchmarkParseNotification and BenchmarkVerifySignature
+// measure both here.
+//
 // The fake server in wechatpay/wechatpaytest speaks the same protocol and
 // checks every request the way WeChat Pay does.
 package wechatpay

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // scripted answers each request with the status and body of answer, signed
@@ -255,6 +256,21 @@ func TestJSAPIParams(t *testing.T) {
 	for _, key := range []string{`"appId"`, `"timeStamp"`, `"nonceStr"`, `"package"`, `"signType"`, `"paySign"`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("JSON %s lacks %s", b, key)
+		}
+	}
+}
+
+func TestTruncateDescription(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"", "tea", strings.Repeat("a", 127), strings.Repeat("a", 128), strings.Repeat("茶", 50), "a" + strings.Repeat("茶", 50)} {
+		got := TruncateDescription(in)
+		switch {
+		case len(got) > MaxDescriptionBytes || !utf8.ValidString(got):
+			t.Errorf("%q → %q (%d bytes)", in, got, len(got))
+		case len(in) <= MaxDescriptionBytes && got != in:
+			t.Errorf("%q cut to %q", in, got)
+		case len(in) > MaxDescriptionBytes && (!strings.HasSuffix(got, "…") || !strings.HasPrefix(in, strings.TrimSuffix(got, "…"))):
+			t.Errorf("%q → %q", in, got)
 		}
 	}
 }

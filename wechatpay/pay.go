@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // Trade states of a Transaction.
@@ -135,7 +136,7 @@ type payerWire struct {
 func (p Prepay) check(jsapi bool) error {
 	var problem string
 	switch {
-	case p.Description == "" || len(p.Description) > 127:
+	case p.Description == "" || len(p.Description) > MaxDescriptionBytes:
 		problem = "Description must have 1–127 bytes"
 	case !outNoPattern.MatchString(p.OutTradeNo):
 		problem = "OutTradeNo must be 6–32 of 0-9 A-Z a-z _ - | *"
@@ -257,4 +258,22 @@ func (c *Client) Close(ctx context.Context, outTradeNo string) error {
 	return c.do(ctx, "POST", outTradeNoPath(outTradeNo)+"/close", struct {
 		MchID string `json:"mchid"`
 	}{c.cfg.MchID}, nil)
+}
+
+// MaxDescriptionBytes is the most a Prepay.Description may have.
+const MaxDescriptionBytes = 127
+
+// TruncateDescription cuts s to MaxDescriptionBytes at a character
+// boundary, ending it with "…" when it was cut (a product name in Chinese
+// runs out of bytes fast).
+func TruncateDescription(s string) string {
+	if len(s) <= MaxDescriptionBytes {
+		return s
+	}
+	const ellipsis = "…"
+	cut := MaxDescriptionBytes - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
