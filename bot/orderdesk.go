@@ -240,7 +240,7 @@ func (h *deskHandler) card(t *turn, id int64) ([]Reply, error) {
 	if h.orders.sellerCancellable(o.Status) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbSellerCancel.Of(o.ID))})
 	}
-	if h.pickup && o.Status == commerce.StatusConfirmed {
+	if h.pickup && o.Status.ReadyToShip() {
 		rows = append(rows, []Button{t.btn("desk_btn_ship", VerbDeskShip.Of(o.ID))})
 	}
 	if h.pickup && o.Status == commerce.StatusShipped {
