@@ -37,6 +37,48 @@ type Message struct {
 	// to (Telegram's reply_to_message), "" for none. A seller's reply to
 	// a question the shop passed on answers that question.
 	ReplyTo string
+	// PreCheckout is a Telegram pre_checkout_query: the buyer is about to
+	// pay an invoice the shop sent. The adapter asks
+	// Router.PreCheckout and answers within 10 s; it is not handled as a
+	// message.
+	PreCheckout *PreCheckout
+	// Paid is a Telegram successful_payment: money moved for an invoice.
+	// It is handled as a message (recorded once, keyed by its charge id;
+	// the buyer gets the receipt).
+	Paid *ProviderPaid
+}
+
+// PreCheckout is a buyer's last step before paying an invoice.
+type PreCheckout struct {
+	ID       string // the query id the answer names
+	Payload  string // the invoice's payload: the attempt's out_trade_no
+	Currency string
+	Total    int64 // in minor units
+}
+
+// ProviderPaid is a payment a platform reports (Telegram's successful_payment).
+type ProviderPaid struct {
+	Payload          string // the invoice's payload: the attempt's out_trade_no
+	Currency         string
+	Total            int64  // in minor units
+	ChargeID         string // telegram_payment_charge_id: the key it is recorded once by
+	ProviderChargeID string // provider_payment_charge_id: what the seller refunds at the provider
+}
+
+// Invoice is a payment request a platform shows natively (Telegram
+// Payments: sendInvoice with the provider token).
+type Invoice struct {
+	Title       string         `json:"title"`       // 1–32 characters
+	Description string         `json:"description"` // 1–255 characters
+	Payload     string         `json:"payload"`     // the attempt's out_trade_no (1–128 bytes)
+	Currency    string         `json:"currency"`
+	Prices      []InvoicePrice `json:"prices"`
+}
+
+// InvoicePrice is one line of an invoice, in minor units.
+type InvoicePrice struct {
+	Label  string `json:"label"`
+	Amount int64  `json:"amount"`
 }
 
 // MaxPhotoBytes is the largest Message.Photo adapters download.
@@ -76,6 +118,9 @@ type Reply struct {
 	// (commerce.Questions.Remember), so that the seller's reply to it
 	// answers the buyer. 0 for every other message.
 	Conversation int64 `json:"conversation,omitempty"`
+	// Invoice sends a native invoice (Telegram Payments) with the text
+	// sent before it, where the platform has them; others ignore it.
+	Invoice *Invoice `json:"invoice,omitempty"`
 }
 
 // Notice is something the shop tells a user unprompted: an order arrived, a
