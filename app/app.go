@@ -213,6 +213,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		LogKey:    bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
 		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
 		ConsoleLink: a.consoleLink, Desk: a.desk,
+		Payments: a.payments, PayPage: a.PayPage,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {
