@@ -66,8 +66,7 @@ type App struct {
 	// in-process; nil without a limit).
 	webHistory chatstate.History
 	newWebIDs  chatstate.WindowLimiter
-	// Online payment (app/pay.go): nil without WeChat Pay (wechatPay) or
-	// a store that keeps payments (payments, payPages).
+	// Online payment (app/pay.go); wechatPay is nil without a WeChat Pay merchant.
 	wechatPay *wechatpay.Client
 	payments  *commerce.Payments
 	payPages  *payPages

@@ -16,13 +16,6 @@ import (
 // it still expires orders left awaiting payment.
 func (a *App) openPayments() error {
 	cfg := a.cfg
-	flow, ok := any(a.Store).(commerce.PaymentFlowStore)
-	if !ok {
-		if cfg.Pay.WeChat != nil || cfg.Telegram.PaymentToken != "" {
-			return fmt.Errorf("online payment is configured but this store keeps no payments")
-		}
-		return nil
-	}
 	var payer commerce.WeChatPayer
 	if w := cfg.Pay.WeChat; w != nil {
 		c, err := wechatpay.New(w.client())
@@ -33,7 +26,7 @@ func (a *App) openPayments() error {
 		payer = newWeChatPayer(c, cfg.PublicURL)
 		a.log.Info("wechat pay enabled", "config", w.String(), "notify_url", cfg.PublicURL+payNotifyPath)
 	}
-	a.payments = commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: flow, Clock: cfg.clock, WeChat: payer,
+	a.payments = commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: cfg.clock, WeChat: payer,
 		Telegram: cfg.Telegram.Token != "" && cfg.Telegram.PaymentToken != "", PayTTL: cfg.Pay.TTL})
 	a.Shop.UsePayments(a.payments)
 	return nil
@@ -41,9 +34,6 @@ func (a *App) openPayments() error {
 
 // openPayPages parses the pay pages (after openPayments).
 func (a *App) openPayPages(texts *templates.Set) error {
-	if a.payments == nil {
-		return nil
-	}
 	var err error
 	a.payPages, err = newPayPages(a, texts)
 	return err
@@ -52,9 +42,6 @@ func (a *App) openPayPages(texts *templates.Set) error {
 // registerPay adds the routes under /pay/: the pay pages always (they say
 // when an order cannot be paid online), the notifications with WeChat Pay.
 func (a *App) registerPay(mux *http.ServeMux) {
-	if a.payPages == nil {
-		return
-	}
 	a.payPages.register(mux)
 	if a.wechatPay != nil {
 		mux.HandleFunc("POST "+payNotifyPath, a.payNotify)
@@ -65,11 +52,11 @@ func (a *App) registerPay(mux *http.ServeMux) {
 // PayPage is the absolute URL of an order's pay page (bot.Options.PayPage);
 // "" without online payment.
 func (a *App) PayPage(o commerce.Order) string {
-	if a.payPages == nil || !a.payments.WeChat() {
+	if !a.payments.WeChat() {
 		return ""
 	}
 	return a.payPages.Link(o)
 }
 
-// Payments is the payment service (nil when the store keeps no payments).
+// Payments is the payment service.
 func (a *App) Payments() *commerce.Payments { return a.payments }

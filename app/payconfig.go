@@ -3,6 +3,7 @@ package app
 import (
 	"crypto/rsa"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ type WeChatPayConfig struct {
 	PublicKey   *rsa.PublicKey  // read from WECHATPAY_PUBLIC_KEY_FILE: the WeChat Pay public key
 	PublicKeyID string          // WECHATPAY_PUBLIC_KEY_ID, PUB_KEY_ID_…
 	APIBase     string          // WECHATPAY_API_BASE, default https://api.mch.weixin.qq.com
+
+	// httpClient replaces the client's (tests watch the calls to a fake).
+	httpClient *http.Client
 }
 
 // String hides the keys so a config can be logged.
@@ -46,7 +50,7 @@ func (c *WeChatPayConfig) GoString() string { return c.String() }
 // client is the wechatpay client's configuration.
 func (c *WeChatPayConfig) client() wechatpay.Config {
 	return wechatpay.Config{MchID: c.MchID, AppID: c.AppID, SerialNo: c.Serial, PrivateKey: c.PrivateKey, APIv3Key: c.APIv3Key,
-		PublicKey: c.PublicKey, PublicKeyID: c.PublicKeyID, BaseURL: c.APIBase}
+		PublicKey: c.PublicKey, PublicKeyID: c.PublicKeyID, BaseURL: c.APIBase, HTTPClient: c.httpClient}
 }
 
 // weChatPayVars are the variables a WeChat Pay merchant needs, all or none

@@ -80,7 +80,7 @@ func newPayPages(a *App, texts *templates.Set) (*payPages, error) {
 			"td": func(key, name string, v any) string {
 				return texts.Text(lang, key, map[string]any{name: v})
 			},
-			"money": templates.FormatMoney,
+			"money": func(m commerce.Money) string { return templates.FormatMoney(lang, m) },
 		}
 		t, err := template.New("pay").Funcs(funcs).Parse(payPageHTML)
 		if err != nil {
@@ -265,7 +265,7 @@ func (p *payPages) failed(w http.ResponseWriter, r *http.Request, o commerce.Ord
 func (p *payPages) render(w http.ResponseWriter, status int, v payView) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	v.Nonce = base64.RawStdEncoding.EncodeToString(b[:])
+	v.Nonce = base64.RawURLEncoding.EncodeToString(b[:]) // no character HTML escapes
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
