@@ -335,6 +335,9 @@ func TestAPIErrorHelpers(t *testing.T) {
 	if !IsNotFound(err) || !IsCode(err, CodeOrderPaid, CodeOrderNotExist) || IsCode(err, CodeOrderPaid) {
 		t.Errorf("helpers on %v", err)
 	}
+	if Reason(err) != "other" || Reason(fmt.Errorf("x: %w", ErrStale)) != "stale" {
+		t.Error("Reason")
+	}
 	if IsNotFound(errors.New("404")) || IsCode(nil, CodeOrderPaid) {
 		t.Error("helpers accept a non-APIError")
 	}
