@@ -32,7 +32,7 @@ func (sg signer) call(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
 	at := sg.at
 	if at.IsZero() {
-		at = time.Now()
+		at = sg.cfg.Clock()
 	}
 	nonce := wechatpay.RandomNonce()
 	key := sg.cfg.PrivateKey
@@ -73,7 +73,8 @@ func (sg signer) call(t *testing.T, method, path, body string) (int, string) {
 // such an answer for an APIError.
 func TestRejectsBadRequests(t *testing.T) {
 	t.Parallel()
-	s := wechatpaytest.New(t, wechatpaytest.Options{})
+	now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	s := wechatpaytest.New(t, wechatpaytest.Options{Clock: func() time.Time { return now }})
 	other := wechatpaytest.New(t, wechatpaytest.Options{MerchantKey: otherKey()}).Config()
 	cfg := s.Config()
 	body := `{"mchid":"` + cfg.MchID + `"}`
@@ -89,8 +90,8 @@ func TestRejectsBadRequests(t *testing.T) {
 		{"other mchid", signer{cfg: cfg, edit: func(a string) string { return strings.Replace(a, cfg.MchID, "1900000001", 1) }}},
 		{"other serial", signer{cfg: cfg, edit: func(a string) string { return strings.Replace(a, cfg.SerialNo, "0000", 1) }}},
 		{"no nonce", signer{cfg: cfg, edit: func(a string) string { return strings.Replace(a, `nonce_str="`, `nonce="`, 1) }}},
-		{"5 minutes old", signer{cfg: cfg, at: time.Now().Add(-5*time.Minute - time.Second)}},
-		{"5 minutes ahead", signer{cfg: cfg, at: time.Now().Add(5*time.Minute + time.Second)}},
+		{"5 minutes old", signer{cfg: cfg, at: now.Add(-5 * time.Minute)}},
+		{"5 minutes ahead", signer{cfg: cfg, at: now.Add(5 * time.Minute)}},
 		{"another key", signer{cfg: cfg, other: &other}},
 		{"timestamp edited", signer{cfg: cfg, edit: func(a string) string {
 			return timestampRE.ReplaceAllStringFunc(a, func(m string) string {
@@ -108,8 +109,10 @@ func TestRejectsBadRequests(t *testing.T) {
 		}
 	}
 	// A correctly signed request passes (and reaches the endpoint: 404 order).
-	if status, code := (signer{cfg: cfg}).call(t, "POST", path, body); status != 404 || code != wechatpay.CodeOrderNotExist {
-		t.Errorf("signed request: %d %s", status, code)
+	for _, at := range []time.Time{now, now.Add(-5*time.Minute + time.Second), now.Add(5*time.Minute - time.Second)} {
+		if status, code := (signer{cfg: cfg, at: at}).call(t, "POST", path, body); status != 404 || code != wechatpay.CodeOrderNotExist {
+			t.Errorf("request signed at %v: %d %s", at.Sub(now), status, code)
+		}
 	}
 
 	// The client of another merchant key: refused, and what comes back is
@@ -124,7 +127,7 @@ func TestRejectsBadRequests(t *testing.T) {
 	}
 	// A client whose clock is 6 minutes off.
 	skewed := cfg
-	skewed.Clock = func() time.Time { return time.Now().Add(6 * time.Minute) }
+	skewed.Clock = func() time.Time { return now.Add(5 * time.Minute) }
 	c, _ = wechatpay.New(skewed)
 	if _, err := c.QueryByOutTradeNo(ctx, "SB-000007"); err == nil {
 		t.Error("a skewed client is answered")
