@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // maxResponseBytes bounds what the client reads of an answer.
@@ -24,6 +25,12 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	return &Client{cfg: cfg.withDefaults()}, nil
+}
+
+// String shows the merchant, never a key: a Client printed by accident
+// (fmt cannot call Config.String on an unexported field) leaks nothing.
+func (c Client) String() string {
+	return "wechatpay.Client" + strings.TrimPrefix(c.cfg.String(), "wechatpay.Config")
 }
 
 // MchID is the merchant id the client calls for.

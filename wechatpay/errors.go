@@ -88,3 +88,21 @@ func IsNotFound(err error) bool {
 	return e.Status == http.StatusNotFound ||
 		IsCode(err, CodeOrderNotExist, CodeOrderNotExistV2, CodeNotFound, CodeResourceNotExists)
 }
+
+// Reason is a short word for why a response or notification was refused,
+// for a log line or a metric: "unknown_serial", "stale", "bad_signature",
+// "decrypt", "malformed", "wrong_merchant", or "other".
+func Reason(err error) string {
+	for _, r := range []struct {
+		err  error
+		word string
+	}{
+		{ErrUnknownSerial, "unknown_serial"}, {ErrStale, "stale"}, {ErrBadSignature, "bad_signature"},
+		{ErrDecrypt, "decrypt"}, {ErrMalformed, "malformed"}, {ErrWrongMerchant, "wrong_merchant"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.word
+		}
+	}
+	return "other"
+}

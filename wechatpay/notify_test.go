@@ -236,6 +236,9 @@ func TestNotifications(t *testing.T) {
 				if got != nil {
 					t.Fatalf("a refused notification is returned: %+v", got)
 				}
+				if Reason(err) == "other" {
+					t.Errorf("Reason(%v) = other", err)
+				}
 				return
 			}
 			if err != nil {

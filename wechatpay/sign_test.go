@@ -335,6 +335,9 @@ func TestAPIErrorHelpers(t *testing.T) {
 	if !IsNotFound(err) || !IsCode(err, CodeOrderPaid, CodeOrderNotExist) || IsCode(err, CodeOrderPaid) {
 		t.Errorf("helpers on %v", err)
 	}
+	if Reason(err) != "other" || Reason(fmt.Errorf("x: %w", ErrStale)) != "stale" {
+		t.Error("Reason")
+	}
 	if IsNotFound(errors.New("404")) || IsCode(nil, CodeOrderPaid) {
 		t.Error("helpers accept a non-APIError")
 	}
@@ -400,8 +403,8 @@ func TestConfigHidesKeys(t *testing.T) {
 	t.Parallel()
 	k := loadTestKeys(t)
 	c := testClient(t, k, "")
-	for _, s := range []string{fmt.Sprint(c.cfg), fmt.Sprintf("%+v", c.cfg), fmt.Sprintf("%#v", c.cfg)} {
-		if strings.Contains(s, string(testAPIv3Key)) || strings.Contains(s, k.merchant.D.String()[:12]) {
+	for _, s := range []string{fmt.Sprint(c.cfg), fmt.Sprintf("%+v", c.cfg), fmt.Sprintf("%#v", c.cfg), fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%v", *c)} {
+		if strings.Contains(s, string(testAPIv3Key)) || strings.Contains(s, fmt.Sprint(testAPIv3Key[:4])[1:8]) || strings.Contains(s, k.merchant.D.String()[:12]) {
 			t.Errorf("config prints a key: %s", s)
 		}
 	}
