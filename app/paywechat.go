@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"shopbot/commerce"
@@ -129,24 +128,15 @@ func providerRefund(r *wechatpay.Refund) commerce.ProviderRefund {
 	return commerce.ProviderRefund{OutRefundNo: r.OutRefundNo, RefundID: r.RefundID, State: r.Status, At: r.SuccessTime}
 }
 
-// notifyReason is the log word and the answer's message for a
-// notification that was refused: which check it failed, never its content.
+// notifyReason is the status and the word (wechatpay.Reason: the check
+// that failed, never the notification's content) of a refused
+// notification: 401 when it is not WeChat Pay's (signature, serial,
+// timestamp), 400 when it is not readable as ours.
 func notifyReason(err error) (status int, reason string) {
-	for _, c := range []struct {
-		err    error
-		status int
-		reason string
-	}{
-		{wechatpay.ErrUnknownSerial, 401, "unknown serial"},
-		{wechatpay.ErrStale, 401, "stale timestamp"},
-		{wechatpay.ErrBadSignature, 401, "bad signature"},
-		{wechatpay.ErrDecrypt, 400, "resource does not decrypt"},
-		{wechatpay.ErrWrongMerchant, 400, "another merchant"},
-		{wechatpay.ErrMalformed, 400, "malformed"},
-	} {
-		if errors.Is(err, c.err) {
-			return c.status, c.reason
-		}
+	reason = wechatpay.Reason(err)
+	switch reason {
+	case "unknown_serial", "stale", "bad_signature":
+		return 401, reason
 	}
-	return 400, "unreadable"
+	return 400, reason
 }
