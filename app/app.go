@@ -183,7 +183,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
-		Retention: a.purgeWebIdentities, Payments: a.payments}); err != nil {
+		Retention: a.purgeWebIdentities, Payments: a.payments, ReconcileInterval: cfg.payReconcileEvery}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnEvent(a.queue.OnEvent)

@@ -84,6 +84,9 @@ type Config struct {
 	// (tests run it on the shop's simulated time).
 	telegramClock func() time.Time
 	telegramSleep func(ctx context.Context, d time.Duration) error
+	// payReconcileEvery overrides how often the payments' reconciliation
+	// runs (tests).
+	payReconcileEvery time.Duration
 	// broadcastProgressEvery overrides how often a broadcast's progress is
 	// reported (tests).
 	broadcastProgressEvery time.Duration

@@ -20,6 +20,7 @@ import (
 	"shopbot/bot/wechat/wechattest"
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
+	"shopbot/jobs"
 	"shopbot/qrscan"
 	"shopbot/wechatpay"
 	"shopbot/wechatpay/wechatpaytest"
@@ -457,3 +458,142 @@ func toString(v any) string {
 }
 
 func fmtAny(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// expirePayment runs the order's payment-time job now (its moment has
+// come on the shop's clock) and waits for the order to be cancelled.
+func (r *payRun) expirePayment(o commerce.Order) {
+	r.t.Helper()
+	r.clock.Advance(r.cfg.Pay.TTL + time.Minute)
+	runJob(r.t, r.s, jobs.ExpirePaymentArgs{}.Kind(), func(args []byte) bool {
+		var a jobs.ExpirePaymentArgs
+		return json.Unmarshal(args, &a) == nil && a.OrderID == o.ID
+	})
+	r.eventually("the order cancelled at the end of its payment time", func() bool {
+		return r.orderNow(o.ID).Status == commerce.StatusCancelled
+	})
+}
+
+func (r *payRun) stock(productID int64) int {
+	r.t.Helper()
+	p, err := r.s.app.Store.Product(context.Background(), productID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return p.Stock
+}
+
+// payExpiryPath: an order left unpaid past its payment time is closed at
+// WeChat Pay while its stock is still held, and only then released; the
+// closed transaction cannot be paid. Then the close and a payment cross
+// (WeChat Pay answers the close, the buyer's payment still lands): the
+// late payment is recorded, refunded automatically, and the buyer told
+// twice — that it comes back, and that it came back.
+func payExpiryPath(t *testing.T, cfg Config) {
+	r := newPayRun(t, cfg)
+	user := testenv.UniqueName("payexpiry")
+	o, choices := r.order(user, 1)
+	no := r.payNative(user, choices)
+	pid, qty := o.Lines[0].ProductID, o.Lines[0].Qty
+	held := r.stock(pid)
+	r.mu.Lock()
+	r.watch = pid
+	r.mu.Unlock()
+
+	r.expirePayment(o)
+	r.mu.Lock()
+	closes := append([]closeSeen(nil), r.closes...)
+	r.mu.Unlock()
+	if len(closes) != 1 || !strings.Contains(closes[0].path, no) || closes[0].stock != held {
+		t.Fatalf("closes seen %+v; want one of %s while the stock was still %d (held)", closes, no, held)
+	}
+	if got := r.stock(pid); got != held+qty {
+		t.Fatalf("stock after the expiry %d; want %d back", got, held+qty)
+	}
+	if fo, _ := r.fake.Order(no); fo.State != wechatpay.TradeClosed {
+		t.Fatalf("transaction at the fake after the expiry: %s", fo.State)
+	}
+	if _, err := r.fake.Pay(no, "oTooLate000000000000000000"); err == nil {
+		t.Fatal("the fake took a payment of a closed transaction")
+	}
+	if a := r.attempt(no); a.State != commerce.AttemptClosed {
+		t.Fatalf("attempt after the expiry: %s", a.State)
+	}
+
+	// The close and the payment cross.
+	user2 := testenv.UniqueName("paylate")
+	o2, choices2 := r.order(user2, 1)
+	no2 := r.payNative(user2, choices2)
+	r.fake.Inject(wechatpaytest.OpClose, wechatpaytest.Fault{Status: http.StatusOK}) // answered as done, not carried out
+	r.expirePayment(o2)
+	if status, err := r.fake.Pay(no2, "oLatePayer0000000000000000"); err != nil || status != http.StatusNoContent {
+		r.mu.Lock()
+		t.Logf("closes: %+v", r.closes)
+		r.mu.Unlock()
+		t.Fatalf("late payment notification: %d, %v", status, err)
+	}
+	if got := r.orderNow(o2.ID); got.Status != commerce.StatusCancelled || got.Paid.IsPaid() {
+		t.Fatalf("a late payment revived the order: %s %+v", got.Status, got.Paid)
+	}
+	late := r.attempt(no2)
+	refunds, err := r.s.app.payments.Refunds(context.Background(), o2.ID)
+	if late.State != commerce.AttemptLate || err != nil || len(refunds) != 1 || refunds[0].AttemptID != late.ID ||
+		refunds[0].Amount != o2.Total || refunds[0].State != commerce.RefundProcessing {
+		t.Fatalf("late payment: attempt %s, refunds %+v, %v", late.State, refunds, err)
+	}
+	if fr, ok := r.fake.Refund(refunds[0].OutRefundNo); !ok || fr.OutTradeNo != no2 || fr.Refund != o2.Total.Amount {
+		t.Fatalf("late refund at the fake: %+v %v", fr, ok)
+	}
+	r.s.inbox(user2, "arrived after the order had already been closed")
+	if status, err := r.fake.CompleteRefund(refunds[0].OutRefundNo, ""); err != nil || status != http.StatusNoContent {
+		t.Fatalf("refund notification: %d, %v", status, err)
+	}
+	r.s.inbox(user2, "Refund made")
+}
+
+func TestPayExpiryEndToEndSQLite(t *testing.T) {
+	t.Parallel()
+	payExpiryPath(t, sqliteConfig(t))
+}
+
+func TestPayExpiryEndToEndPostgresRedis(t *testing.T) {
+	t.Parallel()
+	payExpiryPath(t, postgresRedisConfig(t))
+}
+
+// payReconcilePath: WeChat Pay's notification never arrives; the
+// periodic reconciliation queries the attempt once it is a few minutes
+// old and the order becomes paid through the same path, receipt and all.
+func payReconcilePath(t *testing.T, cfg Config) {
+	cfg.payReconcileEvery = 200 * time.Millisecond
+	r := newPayRun(t, cfg)
+	user := testenv.UniqueName("payrecon")
+	o, choices := r.order(user, 1)
+	no := r.payNative(user, choices)
+	r.fake.DropNotifications(true)
+	if status, err := r.fake.Pay(no, "oDropped00000000000000000000"); err != nil || status != 0 {
+		t.Fatalf("dropped notification: %d, %v", status, err)
+	}
+	time.Sleep(time.Second) // reconciliations run, but the attempt is new: not asked about yet
+	if got := r.orderNow(o.ID); got.Status != commerce.StatusAwaitingPayment {
+		t.Fatalf("paid without a notification or a due query: %s", got.Status)
+	}
+	r.clock.Advance(4 * time.Minute)
+	r.eventually("the reconciliation finding the payment", func() bool { return r.orderNow(o.ID).Status == commerce.StatusPaid })
+	if a := r.attempt(no); a.State != commerce.AttemptPaid || a.Payer != "oDropped00000000000000000000" {
+		t.Fatalf("attempt: %+v", a)
+	}
+	r.s.inbox(user, "Payment received")
+	if d := r.fake.Deliveries(); len(d) != 1 || d[0].Status != 0 {
+		t.Fatalf("deliveries %+v; want the one dropped", d)
+	}
+}
+
+func TestPayReconcileEndToEndSQLite(t *testing.T) {
+	t.Parallel()
+	payReconcilePath(t, sqliteConfig(t))
+}
+
+func TestPayReconcileEndToEndPostgresRedis(t *testing.T) {
+	t.Parallel()
+	payReconcilePath(t, postgresRedisConfig(t))
+}

@@ -62,8 +62,9 @@ type Options struct {
 	Retention         func(ctx context.Context) (int64, error)
 	RetentionInterval time.Duration
 	// Payments enables online payment's jobs (jobs/payments.go) and its
-	// reconciliation every SafetyNetInterval; nil: none.
-	Payments *commerce.Payments
+	// reconciliation every ReconcileInterval (default 1 min); nil: none.
+	Payments          *commerce.Payments
+	ReconcileInterval time.Duration
 }
 
 // Queue is the River client of the process.
@@ -245,7 +246,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
 		func() (river.JobArgs, *river.InsertOpts) { return SafetyNetArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
-	periodic = append(periodic, addPaymentWorkers(workers, o, every)...)
+	periodic = append(periodic, addPaymentWorkers(workers, o, cmp.Or(o.ReconcileInterval, time.Minute))...)
 	if o.Retention != nil {
 		river.AddWorker(workers, &retentionWorker{retention: o.Retention, log: o.Log})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(o.RetentionInterval, time.Hour)),
