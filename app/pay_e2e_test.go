@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"regexp"
@@ -44,7 +45,8 @@ type payRun struct {
 	mu     sync.Mutex
 	closes []closeSeen // the Close calls the fake received, with the stock at that moment
 	// product whose stock closeSeen records (0: none)
-	watch int64
+	watch  int64
+	orders int // placed, for a phone number each (the open-order limit counts per person)
 }
 
 // closeSeen is one close at the provider and the stock the store held
@@ -120,7 +122,11 @@ func (r *payRun) order(user string, products int) (commerce.Order, []bot.Reply) 
 	rep = s.say(user, "action", button(t, rep, "Check out"))
 	s.say(user, "action", button(t, rep, "Shanghai"))
 	s.say(user, "text", "Wang Fang")
-	rep = s.say(user, "text", "13900139000")
+	r.mu.Lock()
+	r.orders++
+	phone := fmt.Sprintf("1390013%04d", r.orders)
+	r.mu.Unlock()
+	rep = s.say(user, "text", phone)
 	number := orderNumberRe.FindStringSubmatch(lastText(rep))
 	if number == nil {
 		t.Fatalf("no order number in %q", lastText(rep))
