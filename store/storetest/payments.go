@@ -188,6 +188,19 @@ func (f *fakeWeChatPay) Prepay(_ context.Context, p commerce.Prepay) (string, er
 	return "wx-prepay-" + p.OutTradeNo, nil
 }
 
+// PayWrong is the buyer paying outTradeNo at the provider with amount
+// instead of what was asked (a provider's or our own bug).
+func (f *fakeWeChatPay) PayWrong(outTradeNo string, amount commerce.Money) bool {
+	f.mu.Lock()
+	tx := f.txs[outTradeNo]
+	if tx != nil {
+		tx.amount = amount
+	}
+	f.mu.Unlock()
+	_, ok := f.Pay(outTradeNo)
+	return ok
+}
+
 // Pay is the buyer paying outTradeNo at the provider: the provider's word
 // and whether the payment went through (not after a close).
 func (f *fakeWeChatPay) Pay(outTradeNo string) (commerce.ProviderPayment, bool) {
@@ -373,6 +386,23 @@ func testPayBeginRefused(t *testing.T, open OpenShop) {
 	if as := e.attempts(o.ID); len(as) != 1 {
 		t.Fatalf("attempts %v after refused begins", as)
 	}
+	// Once the payment time ended, no new attempt: the expiry is closing
+	// the order at the provider.
+	x, _ := e.begin(e.pending(1, 0), commerce.PayWeChat)
+	e.clock.Set(x.ExpiresAt)
+	_, _, err = e.pay.Begin(e.ctx, alice, x.ID, commerce.PayWeChat, commerce.TradeNative, "")
+	wantErr(t, "Payments.Begin after the payment time", err, commerce.ErrExpired)
+	_, _, _, err = e.s.BeginPayment(e.ctx, x.ID, commerce.PayAttempt{Method: commerce.PayWeChat, TradeType: commerce.TradeNative,
+		CreatedAt: x.ExpiresAt}, x.ExpiresAt.Add(payTTL))
+	wantErr(t, "BeginPayment after the payment time", err, commerce.ErrExpired)
+	y := e.pending(1, 0)
+	_, _, _, err = e.s.BeginPayment(e.ctx, y.ID, commerce.PayAttempt{Method: commerce.PayWeChat, TradeType: commerce.TradeNative,
+		CreatedAt: y.ExpiresAt}, y.ExpiresAt.Add(payTTL))
+	wantErr(t, "BeginPayment after the reservation", err, commerce.ErrExpired)
+	if len(e.attempts(x.ID)) != 1 || len(e.attempts(y.ID)) != 0 || e.order(y.ID).Status != commerce.StatusPending {
+		t.Fatalf("expired begins changed something: %v, %v", e.attempts(x.ID), e.order(y.ID))
+	}
+	at = e.clock.Now()
 	// A failing event rolls the whole begin back.
 	p := e.pending(1, 0)
 	e.log.failOn("payment_started")
@@ -646,6 +676,21 @@ func testPayExpireClosesFirst(t *testing.T, open OpenShop) {
 	}
 	if cur := e.order(p.ID); cur.Status != commerce.StatusPaid || e.stock() != stock-1 {
 		t.Fatalf("order paid at the last moment: %s, stock %d", cur.Status, e.stock())
+	}
+	// Paid at the provider, but not the order's amount: the seller is
+	// alerted, and the order closes unpaid (no other payment can come).
+	m, ma := e.begin(e.pending(1, 0), commerce.PayWeChat)
+	if !e.wx.PayWrong(ma.OutTradeNo, commerce.CNY(1)) {
+		t.Fatal("the provider refused a payment")
+	}
+	e.clock.Advance(payTTL)
+	e.log.reset()
+	if ok, err := e.pay.Expire(e.ctx, m.ID); err != nil || !ok {
+		t.Fatalf("Expire of an order paid a wrong amount = %v, %v", ok, err)
+	}
+	if cur, as := e.order(m.ID), e.attempts(m.ID); cur.Status != commerce.StatusCancelled || as[0].State != commerce.AttemptMismatch ||
+		len(e.log.named("payment_mismatched")) != 1 || e.stock() != stock-1 {
+		t.Fatalf("after a mismatch at the close: %s, %v, events %v, stock %d", cur.Status, as, e.log.all(), e.stock())
 	}
 	// The buyer cancels an order awaiting payment the same way.
 	q, qa := e.begin(e.pending(1, 0), commerce.PayWeChat)
