@@ -1,0 +1,725 @@
+package bot_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"shopbot/bot"
+	"shopbot/commerce"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata")
+
+// fakeWeChat is WeChat Pay as commerce needs it (commerce.WeChatPayer): a
+// Native prepay answers a code_url; it records what it was asked, and
+// down makes every call fail as an unreachable provider does.
+type fakeWeChat struct {
+	mu      sync.Mutex
+	prepays []commerce.Prepay
+	closed  []string
+	refunds []commerce.RefundCall
+	down    bool
+	// onClose runs inside Close, before it answers (the stock must still
+	// be held then).
+	onClose func(outTradeNo string)
+}
+
+func (f *fakeWeChat) setDown(down bool) { f.mu.Lock(); f.down = down; f.mu.Unlock() }
+
+func (f *fakeWeChat) Prepay(_ context.Context, p commerce.Prepay) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return "", fmt.Errorf("prepay: connection refused: %w", commerce.ErrProvider)
+	}
+	f.prepays = append(f.prepays, p)
+	return "weixin://wxpay/bizpayurl?pr=" + p.OutTradeNo, nil
+}
+
+func (f *fakeWeChat) Query(_ context.Context, outTradeNo string) (commerce.ProviderPayment, error) {
+	return commerce.ProviderPayment{Method: commerce.PayWeChat, OutTradeNo: outTradeNo, State: "NOTPAY"}, nil
+}
+
+func (f *fakeWeChat) Close(_ context.Context, outTradeNo string) error {
+	f.mu.Lock()
+	down, hook := f.down, f.onClose
+	if !down {
+		f.closed = append(f.closed, outTradeNo)
+	}
+	f.mu.Unlock()
+	if down {
+		return fmt.Errorf("close: connection refused: %w", commerce.ErrProvider)
+	}
+	if hook != nil {
+		hook(outTradeNo)
+	}
+	return nil
+}
+
+func (f *fakeWeChat) Refund(_ context.Context, r commerce.RefundCall) (commerce.ProviderRefund, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return commerce.ProviderRefund{}, fmt.Errorf("refund: connection refused: %w", commerce.ErrProvider)
+	}
+	f.refunds = append(f.refunds, r)
+	return commerce.ProviderRefund{OutRefundNo: r.OutRefundNo, RefundID: "503000" + strconv.Itoa(len(f.refunds)), State: "PROCESSING"}, nil
+}
+
+func (f *fakeWeChat) QueryRefund(_ context.Context, outRefundNo string) (commerce.ProviderRefund, error) {
+	return commerce.ProviderRefund{OutRefundNo: outRefundNo, State: "PROCESSING"}, nil
+}
+
+func (f *fakeWeChat) calls() (prepays []commerce.Prepay, closed []string, refunds []commerce.RefundCall) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.prepays), slices.Clone(f.closed), slices.Clone(f.refunds)
+}
+
+// payEnv is a harness with online payment on: WeChat Pay (the fake),
+// Telegram Payments when asked, the pay page of an order, and the shop
+// refusing pay at pickup where it is not offered (UsePayments).
+type payEnv struct {
+	*harness
+	pay    *commerce.Payments
+	wechat *fakeWeChat
+}
+
+// payPage is the test's pay page of an order.
+func payPage(o commerce.Order) string { return "https://shop.test/pay/o/" + o.Number }
+
+// withPayments switches online payment on in a harness (skipping the test
+// while the store keeps no payments).
+func withPayments(t *testing.T, env *payEnv, wechat, telegram bool) func(h *harness, o *bot.Options) {
+	return func(h *harness, o *bot.Options) {
+		flow, ok := any(h.store).(commerce.PaymentFlowStore)
+		if !ok {
+			t.Skip("the store keeps no payments yet")
+		}
+		env.wechat = &fakeWeChat{}
+		po := commerce.PaymentsOptions{Store: h.store, Flow: flow, Clock: h.clock, Telegram: telegram}
+		if wechat {
+			po.WeChat = env.wechat
+		}
+		env.pay = commerce.NewPayments(po)
+		h.shop.UsePayments(env.pay)
+		o.Payments, o.PayPage = env.pay, payPage
+	}
+}
+
+func newPayEnv(t *testing.T, telegram bool) *payEnv {
+	t.Helper()
+	env := &payEnv{}
+	env.harness = newHarness(t, harnessOptions{admins: []string{"web:" + seller}, options: withPayments(t, env, true, telegram)})
+	return env
+}
+
+// place puts qty of each SKU in the cart, checks out and returns the
+// order and the reply that shows it.
+func (e *payEnv) place(c *chat, items ...any) (commerce.Order, bot.Reply) {
+	c.t.Helper()
+	for i := 0; i+1 < len(items); i += 2 {
+		c.add(items[i].(string), items[i+1].(int))
+	}
+	c.toPhoneStep(e.points[0])
+	r := c.send(c.ownPhone())
+	return e.orders(c)[0], r[0]
+}
+
+// attempt is the order's newest payment attempt.
+func (e *payEnv) attempt(o commerce.Order) commerce.PayAttempt {
+	e.t.Helper()
+	list, err := e.pay.Attempts(e.ctx, o.ID)
+	if err != nil || len(list) == 0 {
+		e.t.Fatalf("attempts of %s: %v, %v", o.Number, list, err)
+	}
+	return list[len(list)-1]
+}
+
+// paid is what the provider says about a payment of attempt a.
+func paid(a commerce.PayAttempt, tx string, amount commerce.Money) commerce.ProviderPayment {
+	return commerce.ProviderPayment{Method: a.Method, OutTradeNo: a.OutTradeNo, TransactionID: tx, State: "SUCCESS",
+		Amount: amount, Payer: "oPayer", ProviderRef: "ch_" + tx}
+}
+
+// apply records a provider's payment.
+func (e *payEnv) apply(p commerce.ProviderPayment) commerce.PayResult {
+	e.t.Helper()
+	res, err := e.pay.Apply(e.ctx, p)
+	if err != nil {
+		e.t.Fatalf("apply %+v: %v", p, err)
+	}
+	return res
+}
+
+func (e *payEnv) notice(n bot.Notice) []bot.Reply {
+	e.t.Helper()
+	r, err := e.router.RenderNotice(e.ctx, n)
+	if err != nil {
+		e.t.Fatalf("RenderNotice(%+v): %v", n, err)
+	}
+	checkReplies(e.t, bot.Message{Text: "notice " + n.Kind}, r)
+	checkRoutes(e.t, e.router, bot.Message{Text: "notice " + n.Kind}, r)
+	return r
+}
+
+func buyerNotice(c *chat, kind string, o commerce.Order) bot.Notice {
+	return bot.Notice{Kind: kind, Channel: c.base.Channel, ChatID: c.base.ChatID, UserID: c.base.UserID, OrderID: o.ID}
+}
+
+func sellerNotice(kind string, o commerce.Order) bot.Notice {
+	return bot.Notice{Kind: kind, Channel: bot.ChannelWeb, ChatID: seller, UserID: seller, Lang: "en", OrderID: o.ID}
+}
+
+// buttonURL is the URL of the reply's button labelled text, "" for none.
+func buttonURL(r bot.Reply, text string) string {
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			if b.Text == text {
+				return b.URL
+			}
+		}
+	}
+	return ""
+}
+
+func hasPrefixAction(r bot.Reply, prefix string) bool {
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			if strings.HasPrefix(b.Action, prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A placed order offers the ways to pay it in its chat: Telegram gets
+// the invoice, WeChat Pay and pay at pickup; WeChat the pay page (a URL:
+// JSAPI needs the page) and pay at pickup; the web chat WeChat Pay by QR
+// and pay at pickup. Cross-border goods are paid with WeChat Pay only,
+// and the buyer is told why; pay at pickup pressed anyway is refused.
+func TestPayChoicesPerChannel(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, true)
+	for _, tc := range []struct {
+		name, sku                        string
+		user                             func(t *testing.T) *chat
+		wechat, page, telegram, atPickup bool
+		cross                            bool
+	}{
+		{"telegram", "SNK-002", func(t *testing.T) *chat { return e.tgUser(t, "71", "en") }, true, false, true, true, false},
+		{"wechat", "SNK-002", func(t *testing.T) *chat { return e.wxUser(t, "oWx1", "en") }, false, true, false, true, false},
+		{"web", "SNK-002", func(t *testing.T) *chat { return e.user(t, "web-1", "en") }, true, false, false, true, false},
+		{"telegram cross-border", "COS-001", func(t *testing.T) *chat { return e.tgUser(t, "72", "en") }, true, false, false, false, true},
+		{"wechat cross-border", "COS-001", func(t *testing.T) *chat { return e.wxUser(t, "oWx2", "en") }, false, true, false, false, true},
+		{"web cross-border", "COS-001", func(t *testing.T) *chat { return e.user(t, "web-2", "en") }, true, false, false, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := tc.user(t)
+			o, r := e.place(u, tc.sku, 1)
+			id := strconv.FormatInt(o.ID, 10)
+			if got := hasAction(r, "pyw:"+id); got != tc.wechat {
+				t.Errorf("WeChat Pay button %v; want %v (%v)", got, tc.wechat, actions(r))
+			}
+			if got := buttonURL(r, u.tx("pay_btn_wechat", nil)) == payPage(o); got != tc.page {
+				t.Errorf("pay page button %v; want %v", got, tc.page)
+			}
+			if got := hasAction(r, "pyt:"+id); got != tc.telegram {
+				t.Errorf("Telegram button %v; want %v (%v)", got, tc.telegram, actions(r))
+			}
+			if got := hasAction(r, "oc:"+id); got != tc.atPickup {
+				t.Errorf("pay at pickup button %v; want %v (%v)", got, tc.atPickup, actions(r))
+			}
+			if !hasAction(r, "ox:"+id) {
+				t.Errorf("no cancel button: %v", actions(r))
+			}
+			note := ""
+			if tc.cross {
+				note = u.tx("pay_cross_border", nil)
+			}
+			if want := "\n\n" + u.tx("pay_choose_short", map[string]any{"Note": note}); !strings.HasSuffix(r.Text, want) {
+				t.Errorf("review:\n%s\nwant it to end with\n%s", r.Text, want)
+			}
+			if strings.Contains(r.Text, "Please confirm") {
+				t.Errorf("review asks to confirm:\n%s", r.Text)
+			}
+			if tc.cross {
+				wantText(t, u.press("oc:"+id), 0, u.tx("pay_err_method", nil))
+				if o := e.order(o.ID); o.Status != commerce.StatusPending {
+					t.Errorf("cross-border order paid at pickup: %s", o.Status)
+				}
+			} else {
+				u.press("oc:" + id)
+				if o := e.order(o.ID); o.Status != commerce.StatusConfirmed {
+					t.Errorf("pay at pickup: order is %s", o.Status)
+				}
+			}
+		})
+	}
+}
+
+// WeChat Pay in the web chat is a QR code of a Native transaction to scan
+// (with the pay page for a phone), the amount and the time left; asking
+// again shows the same transaction. The order, awaiting payment, offers
+// Pay (the choices again, without pay at pickup) and Cancel.
+func TestPayWeChatQR(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "qr-buyer", "en")
+	o, _ := e.place(u, "SNK-002", 2)
+	id := strconv.FormatInt(o.ID, 10)
+
+	r := u.press("pyw:" + id)
+	a := e.attempt(o)
+	if a.Method != commerce.PayWeChat || a.TradeType != commerce.TradeNative || a.State != commerce.AttemptOpen {
+		t.Fatalf("attempt %+v", a)
+	}
+	wantText(t, r, 0, u.tx("pay_qr", map[string]any{"Number": o.Number, "Amount": o.Total, "Minutes": 15}))
+	if want := "/pay/qr/" + a.OutTradeNo + ".png"; r[0].Image != want {
+		t.Errorf("image %q; want %q", r[0].Image, want)
+	}
+	if got := buttonURL(r[0], u.tx("pay_btn_page", nil)); got != payPage(o) {
+		t.Errorf("pay page button %q", got)
+	}
+	if !hasAction(r[0], "os:"+id) || !hasAction(r[0], "ox:"+id) {
+		t.Errorf("buttons %v", actions(r[0]))
+	}
+	if o := e.order(o.ID); o.Status != commerce.StatusAwaitingPayment {
+		t.Fatalf("order is %s", o.Status)
+	}
+
+	// Again: the same open transaction, no second prepay.
+	e.clock.Advance(5 * time.Minute)
+	r = u.press("pyw:" + id)
+	if r[0].Image != "/pay/qr/"+a.OutTradeNo+".png" {
+		t.Errorf("second QR %q", r[0].Image)
+	}
+	wantText(t, r, 0, u.tx("pay_qr", map[string]any{"Number": o.Number, "Amount": o.Total, "Minutes": 10}))
+	if prepays, _, _ := e.wechat.calls(); len(prepays) != 1 || prepays[0].TradeType != commerce.TradeNative || prepays[0].Amount != o.Total {
+		t.Errorf("prepays %+v", prepays)
+	}
+
+	card := u.press("os:" + id)
+	if !hasAction(card[0], "py:"+id) || !hasAction(card[0], "ox:"+id) || hasAction(card[0], "oc:"+id) {
+		t.Errorf("card of an order awaiting payment: %v", actions(card[0]))
+	}
+	if want := u.tx("pay_awaiting", map[string]any{"Minutes": 10, "Total": o.Total}); !strings.Contains(card[0].Text, want) {
+		t.Errorf("card:\n%s\nlacks %q", card[0].Text, want)
+	}
+	again := u.press("py:" + id)
+	if !hasAction(again[0], "pyw:"+id) || hasAction(again[0], "oc:"+id) {
+		t.Errorf("choices again: %v", actions(again[0]))
+	}
+
+	// A Telegram invoice is not offered here, and forged is stale.
+	wantText(t, u.press("pyt:"+id), 0, u.tx("err_stale", nil))
+}
+
+// The provider down: the buyer is told to try again in a minute, with a
+// button that does, and no Go error; the order is as it was.
+func TestPayProviderDown(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "down-buyer", "en")
+	o, _ := e.place(u, "SNK-002", 1)
+	id := strconv.FormatInt(o.ID, 10)
+	e.wechat.setDown(true)
+	r := u.press("pyw:" + id)
+	wantText(t, r, 0, u.tx("pay_err_provider", nil))
+	if !hasAction(r[0], "pyw:"+id) {
+		t.Errorf("no retry: %v", actions(r[0]))
+	}
+	e.wechat.setDown(false)
+	r = u.press("pyw:" + id)
+	if !strings.HasPrefix(r[0].Image, "/pay/qr/") {
+		t.Fatalf("retry: %+v", r[0])
+	}
+	// Cancelling while the provider cannot close the transaction keeps
+	// the order and its stock.
+	e.wechat.setDown(true)
+	stock := e.stock("SNK-002")
+	wantText(t, u.press("oxy:"+id), 0, u.tx("pay_err_provider", nil))
+	if o := e.order(o.ID); o.Status != commerce.StatusAwaitingPayment || e.stock("SNK-002") != stock {
+		t.Fatalf("order %s, stock %d (was %d)", o.Status, e.stock("SNK-002"), stock)
+	}
+}
+
+// Cancelling an order awaiting payment closes its WeChat Pay transaction
+// at the provider before the stock goes back.
+func TestPayCancelClosesFirst(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "cancel-buyer", "en")
+	before := e.stock("COS-001")
+	o, _ := e.place(u, "COS-001", 2)
+	id := strconv.FormatInt(o.ID, 10)
+	u.press("pyw:" + id)
+	a := e.attempt(o)
+	var atClose []int
+	e.wechat.onClose = func(string) { atClose = append(atClose, e.stock("COS-001")) }
+
+	wantText(t, u.press("ox:"+id), 0, u.tx("order_cancel_ask", map[string]any{"Number": o.Number}))
+	r := u.press("oxy:" + id)
+	if !strings.HasPrefix(r[0].Text, u.tx("order_cancelled", map[string]any{"Number": o.Number})) {
+		t.Fatalf("cancel:\n%s", r[0].Text)
+	}
+	if _, closed, _ := e.wechat.calls(); !slices.Equal(closed, []string{a.OutTradeNo}) {
+		t.Errorf("closed %v; want %s", closed, a.OutTradeNo)
+	}
+	if !slices.Equal(atClose, []int{before - 2}) {
+		t.Errorf("stock at close %v; want [%d]: released before the close", atClose, before-2)
+	}
+	if o := e.order(o.ID); o.Status != commerce.StatusCancelled || e.stock("COS-001") != before {
+		t.Fatalf("order %s, stock %d; want cancelled, %d", o.Status, e.stock("COS-001"), before)
+	}
+	if a := e.attempt(o); a.State != commerce.AttemptClosed {
+		t.Errorf("attempt %s", a.State)
+	}
+}
+
+// A Telegram invoice: the attempt's out_trade_no as payload, the shop's
+// currency, one price a line adding up to the total, a title and a
+// description within Telegram's bounds.
+func TestPayTelegramInvoice(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, true)
+	u := e.tgUser(t, "7301", "ru")
+	o, _ := e.place(u, "SNK-002", 2, "BAB-003", 1)
+	id := strconv.FormatInt(o.ID, 10)
+	r := u.press("pyt:" + id)
+	a := e.attempt(o)
+	if a.Method != commerce.PayTelegram || a.TradeType != commerce.TradeInvoice {
+		t.Fatalf("attempt %+v", a)
+	}
+	inv := r[0].Invoice
+	if inv == nil {
+		t.Fatalf("no invoice: %+v", r[0])
+	}
+	if inv.Payload != a.OutTradeNo || inv.Currency != "CNY" {
+		t.Errorf("invoice %+v", inv)
+	}
+	if n := utf8.RuneCountInString(inv.Title); n < 1 || n > 32 {
+		t.Errorf("title %q: %d characters", inv.Title, n)
+	}
+	if n := utf8.RuneCountInString(inv.Description); n < 1 || n > 255 {
+		t.Errorf("description %q: %d characters", inv.Description, n)
+	}
+	var sum int64
+	for _, p := range inv.Prices {
+		sum += p.Amount
+	}
+	if len(inv.Prices) != 2 || sum != o.Total.Amount {
+		t.Errorf("prices %+v; want 2 adding up to %d", inv.Prices, o.Total.Amount)
+	}
+	wantText(t, r, 0, u.tx("pay_invoice", map[string]any{"Number": o.Number, "Amount": o.Total, "Minutes": 15}))
+	if _, _, err := e.pay.Begin(e.ctx, u.buyer(), o.ID, commerce.PayTelegram, commerce.TradeInvoice, ""); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := e.pay.Attempts(e.ctx, o.ID); len(list) != 1 {
+		t.Errorf("%d attempts; the open one is reused", len(list))
+	}
+}
+
+// The receipt of an order paid online: its lines with quantities and
+// amounts, the amount paid, the method, the transaction's last six
+// characters, the number, and what happens next.
+func TestPayReceiptNotice(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "receipt-buyer", "en")
+	o, _ := e.place(u, "SNK-002", 2, "BAB-003", 1)
+	u.press(bot.VerbPayWeChat.Of(o.ID))
+	a := e.attempt(o)
+	if res := e.apply(paid(a, "4200001234202605018123AB", a.Amount)); res.Outcome != commerce.PayRecorded {
+		t.Fatalf("apply: %s", res.Outcome)
+	}
+	n := buyerNotice(u, bot.NoticePaid, o)
+	n.AttemptID = a.ID
+	r := e.notice(n)
+	if len(r) != 1 || !hasAction(r[0], bot.VerbOrder.Of(o.ID)) {
+		t.Fatalf("receipt %+v", r)
+	}
+	checkGolden(t, "pay_receipt.en.golden", strings.ReplaceAll(r[0].Text, o.Number, "NUMBER"))
+
+	// The order card says how it was paid; Cancel is the seller's now.
+	card := u.press(bot.VerbOrder.Of(o.ID))
+	if want := u.tx("pay_paid_line", map[string]any{"Amount": o.Total, "Method": "WeChat Pay", "Tail": "8123AB"}); !strings.Contains(card[0].Text, want) {
+		t.Errorf("card:\n%s\nlacks %q", card[0].Text, want)
+	}
+	if hasAction(card[0], bot.VerbOrderCancel.Of(o.ID)) {
+		t.Errorf("a paid order offers the buyer Cancel: %v", actions(card[0]))
+	}
+	wantText(t, u.press(bot.VerbOrderCancelOK.Of(o.ID)), 0, u.tx("pay_cancel_paid", map[string]any{"Number": o.Number}))
+	// Pay again: already paid.
+	r = u.press(bot.VerbPayWeChat.Of(o.ID))
+	wantText(t, r, 0, u.tx("pay_err_already_paid", nil))
+
+	// A receipt for another buyer's chat, or for an attempt that did not pay, says nothing.
+	other := n
+	other.UserID, other.ChatID = "someone-else", "someone-else"
+	if r := e.notice(other); len(r) != 0 {
+		t.Errorf("receipt to another buyer: %+v", r)
+	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bot -run %s -update)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("text differs from %s:\n%s\nwant\n%s", path, got, want)
+	}
+}
+
+// payOrder places an order of the SKUs for a web buyer and pays it with
+// WeChat Pay.
+func (e *payEnv) payOrder(c *chat, tx string, items ...any) (commerce.Order, commerce.PayAttempt) {
+	c.t.Helper()
+	o, _ := e.place(c, items...)
+	c.press(bot.VerbPayWeChat.Of(o.ID))
+	a := e.attempt(o)
+	e.apply(paid(a, tx, a.Amount))
+	return e.order(o.ID), a
+}
+
+// A seller refunds one line of a paid order from its card: Refund, Line
+// by line, the line, a quantity, confirm. The refund goes to WeChat Pay
+// for that line's amount; a second tap of the same button makes no
+// second refund. The buyer is told when the money is back.
+func TestPaySellerRefundsOneLine(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "refund-buyer", "en")
+	o, a := e.payOrder(u, "4200009999", "SNK-002", 2, "BAB-003", 1)
+	s := e.user(t, seller, "en")
+
+	card := s.send("/order " + o.Number)
+	refund := bot.VerbPayRefund.Of(o.ID)
+	if !hasAction(card[0], refund) {
+		t.Fatalf("card lacks Refund: %v\n%s", actions(card[0]), card[0].Text)
+	}
+	if want := s.tx("pay_desk_paid", map[string]any{"Method": "WeChat Pay", "Paid": o.Total, "Tail": tail6("4200009999")}); !strings.Contains(card[0].Text, want) {
+		t.Errorf("card:\n%s\nlacks %q", card[0].Text, want)
+	}
+	r := s.press(refund)
+	wantText(t, r, 0, s.tx("pay_refund_choose", map[string]any{"Number": o.Number, "Paid": o.Total, "Left": o.Total, "Method": "WeChat Pay"}))
+	lines := s.press(findAction(t, r[0], "pyfl:"))
+	nonce := strings.Split(findAction(t, lines[0], "pyfq:"), ":")[1]
+	no := slices.IndexFunc(o.Lines, func(l commerce.OrderLine) bool { return l.SKU == "SNK-002" }) + 1
+	step := fmt.Sprintf("pyfq:%s:%d:2", nonce, no)
+	if !hasAction(lines[0], step) || len(lines[0].Buttons) != 3 {
+		t.Fatalf("line buttons %v; want %q among two lines and Back", actions(lines[0]), step)
+	}
+	r = s.press(step)
+	if !hasAction(r[0], fmt.Sprintf("pyfq:%s:%d:1", nonce, no)) || hasPrefixAction(r[0], fmt.Sprintf("pyfq:%s:%d:3", nonce, no)) {
+		t.Errorf("stepper at 2 of 2: %v", actions(r[0]))
+	}
+	r = s.press(fmt.Sprintf("pyfq:%s:%d:1", nonce, no))
+	if !r[0].Edit {
+		t.Error("the stepper does not edit its message")
+	}
+	unit := o.Lines[no-1].UnitPrice
+	wantText(t, r, 0, s.tx("pay_refund_confirm", map[string]any{"Number": o.Number, "Amount": unit, "Method": "WeChat Pay",
+		"Line": o.Lines[no-1].Title.In("en"), "Qty": 1, "Max": 2}))
+	ok := fmt.Sprintf("pyfo:%s:%d:1", nonce, no)
+	r = s.press(ok)
+	refunds, err := e.pay.Refunds(e.ctx, o.ID)
+	if err != nil || len(refunds) != 1 {
+		t.Fatalf("refunds %+v, %v", refunds, err)
+	}
+	rf := refunds[0]
+	if rf.Amount != unit || !slices.Equal(rf.Lines, []commerce.RefundLine{{LineNo: no, Qty: 1}}) || rf.By != "web:"+seller {
+		t.Errorf("refund %+v", rf)
+	}
+	wantText(t, r, 0, s.tx("pay_refund_sent", map[string]any{"Number": o.Number, "Amount": unit, "Method": "WeChat Pay",
+		"State": s.tx("pay_refund_state_processing", nil), "No": rf.OutRefundNo, "Late": false, "Date": "2030-05-01 18:00"}))
+	if _, _, calls := e.wechat.calls(); len(calls) != 1 || calls[0].OutTradeNo != a.OutTradeNo || calls[0].Refund != unit || calls[0].Total != o.Total {
+		t.Errorf("refunds at the provider %+v", calls)
+	}
+	wantText(t, s.press(ok), 0, s.tx("err_stale", nil))
+	if list, _ := e.pay.Refunds(e.ctx, o.ID); len(list) != 1 {
+		t.Errorf("%d refunds after a second tap", len(list))
+	}
+
+	// The refund succeeds: the buyer is told; the seller's card lists it.
+	if _, _, err := e.pay.ApplyRefund(e.ctx, commerce.ProviderRefund{OutRefundNo: rf.OutRefundNo, State: "SUCCESS"}); err != nil {
+		t.Fatal(err)
+	}
+	n := buyerNotice(u, bot.NoticeRefund, o)
+	n.RefundID = rf.ID
+	got := e.notice(n)
+	wantText(t, got, 0, u.tx("pay_refund_done", map[string]any{"Number": o.Number, "Amount": unit, "Method": "WeChat Pay", "Late": false}))
+	card = s.press(bot.VerbSellerOrder.Of(o.ID))
+	if !strings.Contains(card[0].Text, "↩️") || !hasAction(card[0], refund) {
+		t.Errorf("card after a partial refund:\n%s\n%v", card[0].Text, actions(card[0]))
+	}
+	// The line has one unit left to refund.
+	r = s.press(refund)
+	lines = s.press(findAction(t, r[0], "pyfl:"))
+	nonce = strings.Split(findAction(t, lines[0], "pyfq:"), ":")[1]
+	if step := fmt.Sprintf("pyfq:%s:%d:1", nonce, no); !hasAction(lines[0], step) {
+		t.Errorf("lines after refunding one of two: %v; want %q", actions(lines[0]), step)
+	}
+}
+
+func tail6(s string) string { return s[max(len(s)-6, 0):] }
+
+// A Telegram payment is refunded by hand: the seller is told the charge
+// to refund at the provider and marks it done; marking twice changes
+// nothing.
+func TestPayManualRefund(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, true)
+	u := e.tgUser(t, "7302", "en")
+	o, _ := e.place(u, "SNK-002", 1)
+	u.press(bot.VerbPayTelegram.Of(o.ID))
+	a := e.attempt(o)
+	e.apply(paid(a, "tgcharge42", a.Amount))
+	s := e.user(t, seller, "en")
+	r := s.press(bot.VerbPayRefund.Of(o.ID))
+	r = s.press(findAction(t, r[0], "pyfa:"))
+	r = s.press(findAction(t, r[0], "pyfo:"))
+	refunds, _ := e.pay.Refunds(e.ctx, o.ID)
+	if len(refunds) != 1 || refunds[0].State != commerce.RefundManual || refunds[0].Amount != o.Total {
+		t.Fatalf("refunds %+v", refunds)
+	}
+	rf := refunds[0]
+	mark := bot.VerbPayMarkRefunded.Of(o.ID, rf.ID)
+	if !hasAction(r[0], mark) || !strings.Contains(r[0].Text, "ch_tgcharge42") {
+		t.Fatalf("manual refund reply:\n%s\n%v", r[0].Text, actions(r[0]))
+	}
+	n := sellerNotice(bot.NoticePaymentAlert, o)
+	n.RefundID = rf.ID
+	alert := e.notice(n)
+	if len(alert) != 1 || !hasAction(alert[0], mark) || !strings.Contains(alert[0].Text, "ch_tgcharge42") {
+		t.Fatalf("alert %+v", alert)
+	}
+	data := map[string]any{"Number": o.Number, "Amount": o.Total, "Method": "Telegram", "State": s.tx("pay_refund_state_manual", nil),
+		"No": rf.OutRefundNo, "Late": false, "Date": "2030-05-01 18:00"}
+	wantText(t, s.press(mark), 0, s.tx("pay_marked", data))
+	if list, _ := e.pay.Refunds(e.ctx, o.ID); list[0].State != commerce.RefundSucceeded {
+		t.Errorf("refund %s after Mark refunded", list[0].State)
+	}
+	data["State"] = s.tx("pay_refund_state_succeeded", nil)
+	wantText(t, s.press(mark), 0, s.tx("pay_mark_not_manual", data))
+	if r := e.notice(n); len(r) != 0 {
+		t.Errorf("an alert of a refund marked since: %+v", r)
+	}
+	// Buyers cannot mark refunds.
+	wantText(t, u.press(mark), 0, u.tx("err_stale", nil))
+}
+
+// A payment that arrives after the order was closed is refunded and the
+// buyer told; one of the wrong amount alerts the sellers.
+func TestPayLateAndMismatch(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "late-buyer", "en")
+	o, _ := e.place(u, "SNK-002", 1)
+	u.press(bot.VerbPayWeChat.Of(o.ID))
+	a := e.attempt(o)
+	u.press(bot.VerbOrderCancelOK.Of(o.ID))
+	res := e.apply(paid(a, "4200000000LATE01", a.Amount))
+	if res.Outcome != commerce.PayLate || res.Refund == nil {
+		t.Fatalf("late payment: %+v", res)
+	}
+	n := buyerNotice(u, bot.NoticeRefund, o)
+	n.RefundID = res.Refund.ID
+	wantText(t, e.notice(n), 0, u.tx("pay_refund_late", map[string]any{"Number": o.Number, "Amount": a.Amount, "Method": "WeChat Pay"}))
+
+	o2, _ := e.place(u, "SNK-002", 1)
+	u.press(bot.VerbPayWeChat.Of(o2.ID))
+	a2 := e.attempt(o2)
+	short := a2.Amount
+	short.Amount--
+	if res := e.apply(paid(a2, "4200000000SHORT1", short)); res.Outcome != commerce.PayMismatch {
+		t.Fatalf("short payment: %s", res.Outcome)
+	}
+	m := sellerNotice(bot.NoticePaymentAlert, o2)
+	m.AttemptID = a2.ID
+	wantText(t, e.notice(m), 0, texts.Text("en", "pay_alert_mismatch", map[string]any{"Number": o2.Number, "Expected": a2.Amount,
+		"Paid": short, "Method": "WeChat Pay", "Tail": "SHORT1"}))
+	// No receipt for it, and the order is not paid.
+	p := buyerNotice(u, bot.NoticePaid, o2)
+	p.AttemptID = a2.ID
+	if r := e.notice(p); len(r) != 0 {
+		t.Errorf("receipt of a mismatch: %+v", r)
+	}
+	if o2 := e.order(o2.ID); o2.Status != commerce.StatusAwaitingPayment {
+		t.Errorf("order %s after a mismatch", o2.Status)
+	}
+}
+
+// A seller cancels an order awaiting payment from its card: closed at the
+// provider first; a paid one is refunded.
+func TestPaySellerCancel(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "sc-buyer", "en")
+	o, _ := e.place(u, "SNK-002", 1)
+	u.press(bot.VerbPayWeChat.Of(o.ID))
+	a := e.attempt(o)
+	s := e.user(t, seller, "en")
+	card := s.send("/order " + o.Number)
+	if !hasAction(card[0], bot.VerbSellerCancel.Of(o.ID)) {
+		t.Fatalf("no cancel on an order awaiting payment: %v", actions(card[0]))
+	}
+	s.press(bot.VerbSellerCancel.Of(o.ID))
+	s.send("Out of stock")
+	if _, closed, _ := e.wechat.calls(); !slices.Equal(closed, []string{a.OutTradeNo}) {
+		t.Errorf("closed %v", closed)
+	}
+	if o := e.order(o.ID); o.Status != commerce.StatusCancelled {
+		t.Fatalf("order %s", o.Status)
+	}
+
+	p, _ := e.payOrder(u, "4200000000PAID01", "SNK-002", 1)
+	s.press(bot.VerbSellerCancel.Of(p.ID))
+	r := s.send("Damaged")
+	if want := s.tx("pay_cancel_refunding", map[string]any{"Amount": p.Total, "Method": "WeChat Pay"}); !strings.Contains(r[0].Text, want) {
+		t.Errorf("cancel of a paid order:\n%s\nlacks %q", r[0].Text, want)
+	}
+	if list, _ := e.pay.Refunds(e.ctx, p.ID); len(list) != 1 || list[0].Amount != p.Total {
+		t.Errorf("refunds %+v", list)
+	}
+}
+
+// Payments configured with no online method: everything as before.
+func TestPayOfflineAsBefore(t *testing.T) {
+	t.Parallel()
+	env := &payEnv{}
+	env.harness = newHarness(t, harnessOptions{options: withPayments(t, env, false, false)})
+	u := env.user(t, "offline", "en")
+	o, r := env.place(u, "COS-001", 1)
+	id := strconv.FormatInt(o.ID, 10)
+	if !hasAction(r, "oc:"+id) || hasPrefixAction(r, "py") || !strings.Contains(r.Text, "Please confirm") {
+		t.Fatalf("review:\n%s\n%v", r.Text, actions(r))
+	}
+	u.press("oc:" + id)
+	if o := env.order(o.ID); o.Status != commerce.StatusConfirmed {
+		t.Fatalf("order %s", o.Status)
+	}
+}
