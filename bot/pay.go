@@ -139,6 +139,10 @@ func (h *payHandler) buyerSection(t *turn, o commerce.Order) (string, [][]Button
 	case commerce.StatusAwaitingPayment:
 		parts = append(parts, t.text("pay_awaiting", map[string]any{"Minutes": minutesLeft(o, h.shop.Now()), "Total": o.Total}))
 		rows = append(rows, []Button{t.btn("pay_btn_pay", VerbPayChoose.Of(o.ID))})
+	case commerce.StatusConfirmed, commerce.StatusShipped, commerce.StatusArrived, commerce.StatusReadyForPickup:
+		if !o.Paid.IsPaid() {
+			parts = append(parts, t.text("pay_at_pickup_line", map[string]any{"Total": o.Total}))
+		}
 	}
 	paid, refunds, err := h.paidLines(t, o)
 	if err != nil {

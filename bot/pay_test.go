@@ -260,9 +260,12 @@ func TestPayChoicesPerChannel(t *testing.T) {
 					t.Errorf("cross-border order paid at pickup: %s", o.Status)
 				}
 			} else {
-				u.press("oc:" + id)
+				r := u.press("oc:" + id)
 				if o := e.order(o.ID); o.Status != commerce.StatusConfirmed {
 					t.Errorf("pay at pickup: order is %s", o.Status)
+				}
+				if want := u.tx("pay_at_pickup_line", map[string]any{"Total": o.Total}); !strings.HasSuffix(r[0].Text, want) {
+					t.Errorf("confirmed:\n%s\nwant it to end with %q", r[0].Text, want)
 				}
 			}
 		})
