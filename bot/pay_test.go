@@ -586,6 +586,18 @@ func TestPaySellerRefundsOneLine(t *testing.T) {
 	if step := fmt.Sprintf("pyfq:%s:%d:1", nonce, no); !hasAction(lines[0], step) {
 		t.Errorf("lines after refunding one of two: %v; want %q", actions(lines[0]), step)
 	}
+
+	// The rest, while WeChat Pay is down: recorded, sent later.
+	e.wechat.setDown(true)
+	r = s.press(refund)
+	r = s.press(findAction(t, r[0], "pyfa:"))
+	r = s.press(findAction(t, r[0], "pyfo:"))
+	left := o.Total
+	left.Amount -= unit.Amount
+	wantText(t, r, 0, s.tx("pay_refund_queued", map[string]any{"Number": o.Number, "Amount": left, "Method": "WeChat Pay"}))
+	if list, _ := e.pay.Refunds(e.ctx, o.ID); len(list) != 2 || list[1].State != commerce.RefundRequested || list[1].Amount != left {
+		t.Errorf("refunds %+v", list)
+	}
 }
 
 func tail6(s string) string { return s[max(len(s)-6, 0):] }
