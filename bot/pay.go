@@ -97,6 +97,9 @@ func (h *payHandler) choices(t *turn, o commerce.Order) (string, [][]Button, err
 	if err != nil {
 		return "", nil, err
 	}
+	// An invoice is paid in the Telegram chat of the order's buyer (a
+	// linked chat of another channel shows the order, not the invoice).
+	offer.Telegram = offer.Telegram && o.Buyer.Channel == t.m.Channel
 	var rows [][]Button
 	if offer.WeChat {
 		if url := h.pageURL(o); t.m.Channel == ChannelWeChat && url != "" {
