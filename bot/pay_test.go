@@ -260,7 +260,8 @@ func TestPayChoicesPerChannel(t *testing.T) {
 					t.Errorf("cross-border order paid at pickup: %s", o.Status)
 				}
 			} else {
-				r := u.press("oc:" + id)
+				u.press("oc:" + id)
+				r := u.press("os:" + id)
 				if o := e.order(o.ID); o.Status != commerce.StatusConfirmed {
 					t.Errorf("pay at pickup: order is %s", o.Status)
 				}
