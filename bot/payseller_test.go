@@ -234,3 +234,43 @@ func TestPaySellerCancel(t *testing.T) {
 		t.Errorf("refunds %+v", list)
 	}
 }
+
+// A Telegram payment for an order already cancelled (an invoice cannot be
+// closed) is recorded; the sellers are told to refund its charge at the
+// provider and mark it, the buyer that it comes back in full.
+func TestPayLateTelegram(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, true)
+	u := e.tgUser(t, "7303", "en")
+	o, _ := e.place(u, "SNK-002", 1)
+	u.press(bot.VerbPayTelegram.Of(o.ID))
+	a := e.attempt(o)
+	u.press(bot.VerbOrderCancelOK.Of(o.ID))
+	if _, closed, _ := e.wechat.calls(); len(closed) != 0 {
+		t.Errorf("a Telegram invoice closed at WeChat Pay: %v", closed)
+	}
+	res := e.apply(paid(a, "tglate7", a.Amount))
+	if res.Outcome != commerce.PayLate || res.Refund == nil || res.Refund.State != commerce.RefundManual {
+		t.Fatalf("late Telegram payment: %+v", res)
+	}
+	n := sellerNotice(bot.NoticePaymentAlert, o)
+	n.RefundID = res.Refund.ID
+	alert := e.notice(n)
+	wantText(t, alert, 0, texts.Text("en", "pay_alert_late", map[string]any{"Number": o.Number, "Amount": a.Amount,
+		"Method": "Telegram", "Charge": "ch_tglate7"}))
+	mark := bot.VerbPayMarkRefunded.Of(o.ID, res.Refund.ID)
+	if !hasAction(alert[0], mark) {
+		t.Fatalf("alert buttons %v", actions(alert[0]))
+	}
+	b := buyerNotice(u, bot.NoticeRefund, o)
+	b.RefundID = res.Refund.ID
+	wantText(t, e.notice(b), 0, u.tx("pay_refund_late", map[string]any{"Number": o.Number, "Amount": a.Amount, "Method": "Telegram"}))
+	s := e.user(t, seller, "en")
+	card := s.press(bot.VerbSellerOrder.Of(o.ID))
+	if !hasAction(card[0], mark) || hasAction(card[0], bot.VerbPayRefund.Of(o.ID)) {
+		t.Errorf("card of a cancelled order with a late payment: %v\n%s", actions(card[0]), card[0].Text)
+	}
+	s.press(mark)
+	// Once marked, the buyer hears it is done.
+	wantText(t, e.notice(b), 0, u.tx("pay_refund_done", map[string]any{"Number": o.Number, "Amount": a.Amount, "Method": "Telegram", "Late": true}))
+}
