@@ -115,6 +115,8 @@ type Options struct {
 	// SetupWizard walks an admin's first /start through setting the shop
 	// up while its profile is not set (SHOPBOT_SEED_DEMO=false).
 	SetupWizard bool
+	// Payments is online payment; nil or !Online(): pay at pickup only.
+	Payments *commerce.Payments
 }
 
 // Event names an outcome worth counting.
@@ -371,7 +373,7 @@ func (r *Router) Handle(ctx context.Context, m Message) ([]Reply, error) {
 // fails lets the message through (it is logged): the limit protects the
 // shop, it must not stop it.
 func (r *Router) limit(ctx context.Context, m Message) (replies []Reply, limited bool, err error) {
-	if r.o.Limiter == nil || m.UserID == "" {
+	if r.o.Limiter == nil || m.UserID == "" || m.Paid != nil { // a payment is never dropped
 		return nil, false, nil
 	}
 	v, err := r.o.Limiter.Allow(ctx, m.Channel+":"+m.UserID)
