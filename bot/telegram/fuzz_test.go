@@ -11,7 +11,9 @@ import (
 
 // FuzzWebhook feeds arbitrary bodies (with the right secret) through the
 // webhook, a real router and the fake Bot API: the handler must never panic
-// (not even recovered) and never answer 5xx.
+// (not even recovered) and never answer 5xx (a payment is asked for again
+// only when the store fails, and it does not here). Seeds include
+// pre-checkout queries and successful payments.
 func FuzzWebhook(f *testing.F) {
 	e := newEnv(f)
 	photo := fakeMsg{ID: 1, Chat: alice.ID, Photo: "https://shop.example/img/x.png", Caption: "card",
@@ -36,6 +38,10 @@ func FuzzWebhook(f *testing.F) {
 		`{"update_id":11,"message":{"message_id":1,"chat":{"id":5,"type":"private"},"from":{"id":5,"first_name":"x"},"contact":{"phone_number":"+86 138 0013 8000","first_name":"x","user_id":5}}}`,
 		`{"update_id":12,"callback_query":{"id":"q","from":{"id":5,"first_name":"x"},"data":"cp::1"}}`,
 		`{"update_id":13,"edited_message":{"message_id":1,"chat":{"id":5,"type":"private"},"text":"x"}}`,
+		`{"update_id":15,"pre_checkout_query":{"id":"q15","from":{"id":5,"first_name":"x"},"currency":"CNY","total_amount":55700,"invoice_payload":"K7Q2M9P1"}}`,
+		`{"update_id":16,"pre_checkout_query":{"id":"","currency":"","total_amount":-1,"invoice_payload":"\u0000"}}`,
+		`{"update_id":17,"message":{"message_id":1,"chat":{"id":5,"type":"private"},"from":{"id":5,"first_name":"x"},"successful_payment":{"currency":"CNY","total_amount":55700,"invoice_payload":"K7Q2M9P1","telegram_payment_charge_id":"tg1","provider_payment_charge_id":"p1"}}}`,
+		`{"update_id":18,"message":{"message_id":1,"chat":{"id":-5,"type":"group"},"successful_payment":{"total_amount":9007199254740993,"invoice_payload":""}}}`,
 		`{"update_id":14}`, `{}`, `null`, `[]`, `{"update_id":1e2}`, "\xff\xfe",
 	} {
 		f.Add([]byte(s))

@@ -223,20 +223,24 @@ func (a *Adapter) preCheckout(ctx context.Context, q *tgbotapi.PreCheckoutQuery)
 	cctx, ccancel := context.WithTimeout(ctx, a.o.PreCheckoutTimeout*preCheckoutShare/4)
 	ok, reason := a.o.Router.PreCheckout(cctx, m)
 	ccancel()
-	c := tgbotapi.PreCheckoutConfig{PreCheckoutQueryID: q.ID, OK: ok}
+	// Raw parameters: the library's PreCheckoutConfig leaves "ok" out when
+	// it is false, and Telegram requires it.
+	params := tgbotapi.Params{"pre_checkout_query_id": q.ID, "ok": strconv.FormatBool(ok)}
 	if !ok {
 		reason = clipText(strings.TrimSpace(clean(reason)), maxPreCheckoutError)
 		if reason == "" {
 			reason = a.word(replyLocale("", m.Lang), textPayRefused)
 		}
-		c.ErrorMessage = reason
+		params["error_message"] = reason
 		a.event(EventPreCheckoutNo)
 	} else {
 		a.event(EventPreCheckoutOK)
 	}
 	// Tolerant: a redelivered query is "query is too old" (400).
 	_, err := a.sender.run(ctx, call{method: "answerPreCheckoutQuery", tolerant: true,
-		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(c) }})
+		do: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) {
+			return api.MakeRequest("answerPreCheckoutQuery", params)
+		}})
 	user := "#?"
 	if q.From != nil {
 		user = a.logChat(q.From.ID)
