@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"shopbot/bot/telegram/telegramtest"
 	"shopbot/chatstate"
 	"shopbot/commerce"
+	"shopbot/internal/testenv"
 	"shopbot/templates"
 )
 
@@ -408,3 +410,168 @@ func mustUnmarshal(t testing.TB, b []byte, v any) {
 }
 
 func cny(fen int64) commerce.Money { return commerce.CNY(fen) }
+
+// payEnv is an adapter on the fake Bot API and a router with Telegram
+// Payments on the SQLite demo shop, the shop's time on clock.
+type payEnv struct {
+	*testEnv
+	clock *testenv.Clock
+	pay   *commerce.Payments
+	n     int
+}
+
+func newPayEnv(t *testing.T) *payEnv {
+	t.Helper()
+	p := &payEnv{clock: testenv.NewClock(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC))}
+	p.testEnv = newEnv(t, withOptions(func(o *Options) { o.PaymentProviderToken = testProviderToken }),
+		withRouter(func(e *testEnv, o *bot.Options) {
+			e.shop = commerce.NewShop(commerce.ShopOptions{Store: e.store, Clock: p.clock})
+			p.pay = commerce.NewPayments(commerce.PaymentsOptions{Store: e.store, Flow: e.store, Clock: p.clock, Telegram: true})
+			o.Shop, o.Payments = e.shop, p.pay
+		}))
+	return p
+}
+
+// awaiting places an order of 2 × BAB-003 (duty paid) for user in
+// Telegram and starts paying it with an invoice.
+func (p *payEnv) awaiting(t *testing.T, user *tgbotapi.User) (commerce.Order, commerce.PayAttempt) {
+	t.Helper()
+	ctx := context.Background()
+	p.n++
+	ps, err := p.store.Products(ctx, commerce.ProductFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prod commerce.Product
+	for _, x := range ps {
+		if x.SKU == "BAB-003" {
+			prod = x
+		}
+	}
+	points, err := p.store.PickupPoints(ctx)
+	if err != nil || len(points) == 0 {
+		t.Fatalf("pickup points: %v", err)
+	}
+	b := commerce.Buyer{Channel: bot.ChannelTelegram, UserID: itoa(user.ID)}
+	o, _, err := p.shop.PlaceOrder(ctx, commerce.Checkout{Buyer: b, ChatID: itoa(user.ID), Lang: "en",
+		Cart:          commerce.Cart{Lines: []commerce.CartLine{{ProductID: prod.ID, Qty: 2, SeenPrice: prod.Price}}},
+		PickupPointID: points[0].ID, ContactName: "Alice Li", Phone: "+86138" + strconv.Itoa(20000000+p.n),
+		IdempotencyKey: "tg-pay-" + strconv.Itoa(p.n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, a, err := p.pay.Begin(ctx, b, o.ID, commerce.PayTelegram, commerce.TradeInvoice, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, a
+}
+
+func (p *payEnv) status(t *testing.T, id int64) commerce.OrderStatus {
+	t.Helper()
+	o, err := p.store.Order(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Status
+}
+
+// The Telegram invoice path end to end against the fake: the invoice of
+// an attempt goes out with the provider token and the attempt's
+// out_trade_no as payload; the buyer's pre-checkout is answered ok; the
+// successful payment, delivered twice under two update ids, pays the
+// order once and is confirmed to the buyer once.
+func TestTelegramInvoicePaid(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t)
+	o, a := e.awaiting(t, alice)
+	inv := &bot.Invoice{Title: "Order " + o.Number, Description: "Baby wipes × 2", Payload: a.OutTradeNo, Currency: a.Amount.Currency,
+		Prices: []bot.InvoicePrice{{Label: "Baby wipes × 2", Amount: a.Amount.Amount}}}
+	if err := e.a.SendReply(context.Background(), itoa(alice.ID), bot.Reply{Text: "Pay order " + o.Number, Invoice: inv}); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.api.Invoices(alice.ID)
+	if len(sent) != 1 || sent[0].Payload != a.OutTradeNo || sent[0].ProviderToken != testProviderToken || sent[0].Total() != o.Total.Amount || sent[0].Currency != "CNY" {
+		t.Fatalf("invoices %+v; want the attempt's", sent)
+	}
+
+	if rec := e.post(string(e.api.PreCheckoutUpdate(801, alice.ID, sent[0].Payload, sent[0].Currency, sent[0].Total(), "en")), testSecret); rec.Code != http.StatusOK {
+		t.Fatalf("pre-checkout: webhook = %d", rec.Code)
+	}
+	ans := e.api.PreCheckoutAnswers()
+	if len(ans) != 1 || !ans[0].OK || ans[0].Error != "" || ans[0].After > defaultPreCheckoutTimeout {
+		t.Fatalf("answers %+v; want ok within %v", ans, defaultPreCheckoutTimeout)
+	}
+
+	before := len(e.api.Messages(alice.ID))
+	for _, id := range []int64{802, 803} {
+		var u tgbotapi.Update
+		mustUnmarshal(t, telegramtest.SuccessfulPaymentUpdate(id, alice.ID, a.OutTradeNo, "CNY", a.Amount.Amount, "tg-charge-801", "prov-801", "en"), &u)
+		e.deliver(t, u)
+	}
+	if got := e.status(t, o.ID); got != commerce.StatusPaid {
+		t.Fatalf("order %s; want paid", got)
+	}
+	msgs := e.api.Messages(alice.ID)[before:]
+	want := templates.MustLoad().Text("en", "tgpay_paid", map[string]any{"Number": o.Number, "Total": a.Amount})
+	if len(msgs) != 1 || msgs[0].Text != want {
+		t.Fatalf("messages after the payment %+v; want one %q", msgs, want)
+	}
+	attempts, err := e.pay.Attempts(context.Background(), o.ID)
+	if err != nil || len(attempts) != 1 || attempts[0].TransactionID != "tg-charge-801" || attempts[0].ProviderRef != "prov-801" {
+		t.Fatalf("attempts %+v, %v", attempts, err)
+	}
+	if strings.Contains(e.logs.String(), testProviderToken) {
+		t.Error("the provider token appears in the log")
+	}
+}
+
+// A pre-checkout of an invoice whose order expired, was cancelled, or
+// whose amount is not the invoice's is refused with the localized reason,
+// within the deadline.
+func TestTelegramPreCheckoutRefused(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t)
+	texts := templates.MustLoad()
+	users := []*tgbotapi.User{
+		{ID: 2001, FirstName: "A", LanguageCode: "en"}, {ID: 2002, FirstName: "B", LanguageCode: "ru"},
+		{ID: 2003, FirstName: "C", LanguageCode: "zh-hans"}, {ID: 2004, FirstName: "D", LanguageCode: "en"},
+	}
+	for i, tc := range []struct {
+		name, key, lang string
+		mod             func(o commerce.Order, a *commerce.PayAttempt)
+	}{
+		{"expired", "tgpay_refused_expired", "en", func(o commerce.Order, _ *commerce.PayAttempt) { e.clock.Set(o.ExpiresAt.Add(time.Second)) }},
+		{"cancelled", "tgpay_refused_closed", "ru", func(o commerce.Order, _ *commerce.PayAttempt) {
+			if _, err := e.pay.Cancel(context.Background(), o.Buyer, o.ID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"wrong amount", "tgpay_refused_changed", "zh-CN", func(_ commerce.Order, a *commerce.PayAttempt) { a.Amount.Amount++ }},
+		{"valid", "", "en", func(commerce.Order, *commerce.PayAttempt) {}},
+	} {
+		e.clock.Set(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC))
+		o, a := e.awaiting(t, users[i])
+		tc.mod(o, &a)
+		id := int64(900 + i)
+		if rec := e.post(string(e.api.PreCheckoutUpdate(id, users[i].ID, a.OutTradeNo, a.Amount.Currency, a.Amount.Amount, users[i].LanguageCode)), testSecret); rec.Code != http.StatusOK {
+			t.Fatalf("%s: webhook = %d", tc.name, rec.Code)
+		}
+		var got *telegramtest.PreCheckoutAnswer
+		for _, x := range e.api.PreCheckoutAnswers() {
+			if x.QueryID == telegramtest.PreCheckoutQueryID(id) {
+				got = &x
+			}
+		}
+		switch {
+		case got == nil:
+			t.Fatalf("%s: not answered", tc.name)
+		case got.After > defaultPreCheckoutTimeout:
+			t.Errorf("%s: answered after %v", tc.name, got.After)
+		case tc.key == "" && (!got.OK || got.Error != ""):
+			t.Errorf("%s: answer %+v; want ok", tc.name, got)
+		case tc.key != "" && (got.OK || got.Error != texts.Text(tc.lang, tc.key, nil)):
+			t.Errorf("%s: answer %+v; want refused with %s in %s", tc.name, got, tc.key, tc.lang)
+		}
+	}
+}
