@@ -90,7 +90,7 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 func (a *Adapter) splitPrivate(replies []bot.Reply, in incoming) (here, private []bot.Reply) {
 	for _, r := range replies {
 		switch {
-		case r.Toast != "" && strings.TrimSpace(r.Text) == "":
+		case r.Toast != "" && strings.TrimSpace(r.Text) == "" && r.Invoice == nil:
 		case r.Private && in.chatID < 0:
 			private = append(private, r)
 		default:

@@ -26,7 +26,17 @@
 // go on: the user would hear nothing during an outage, and a failure that
 // does not pass (a bug) would silence the chat. Telegram is asked to
 // redeliver (503) only for an update that was not looked at: when it hung
-// up before admit let it through.
+// up before admit let it through — and for a successful payment the router
+// could not record (money moved and Telegram cannot be asked about it
+// later; see payments.go).
+//
+// # Payments
+//
+// Telegram Payments for physical goods (payments.go): a reply's Invoice
+// goes out as sendInvoice with Options.PaymentProviderToken after the
+// reply's text; a pre_checkout_query is answered inline from
+// Router.PreCheckout within PreCheckoutTimeout (Telegram waits 10 s); a
+// successful_payment is routed as a message with Paid.
 //
 // A photo (or a PNG/JPEG sent as a file) in a private chat is downloaded
 // before routing — getFile, then the file endpoint beside APIEndpoint,
