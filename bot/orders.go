@@ -153,7 +153,7 @@ func (h *ordersHandler) view(t *turn, o commerce.Order, key string) ([]Reply, er
 	var rows [][]Button
 	var payText string
 	switch {
-	case h.pay.online():
+	case h.pay.online() && key != "order_confirmed": // that text says it is paid at pickup
 		if key == "order_review" && o.Status == commerce.StatusPending {
 			key = "pay_review" // the ways to pay instead of "please confirm"
 		}

@@ -97,6 +97,9 @@ func (h *payHandler) choices(t *turn, o commerce.Order) (string, [][]Button, err
 	if err != nil {
 		return "", nil, err
 	}
+	// An invoice is paid in the Telegram chat of the order's buyer (a
+	// linked chat of another channel shows the order, not the invoice).
+	offer.Telegram = offer.Telegram && o.Buyer.Channel == t.m.Channel
 	var rows [][]Button
 	if offer.WeChat {
 		if url := h.pageURL(o); t.m.Channel == ChannelWeChat && url != "" {
@@ -139,6 +142,10 @@ func (h *payHandler) buyerSection(t *turn, o commerce.Order) (string, [][]Button
 	case commerce.StatusAwaitingPayment:
 		parts = append(parts, t.text("pay_awaiting", map[string]any{"Minutes": minutesLeft(o, h.shop.Now()), "Total": o.Total}))
 		rows = append(rows, []Button{t.btn("pay_btn_pay", VerbPayChoose.Of(o.ID))})
+	case commerce.StatusConfirmed, commerce.StatusShipped, commerce.StatusArrived, commerce.StatusReadyForPickup:
+		if !o.Paid.IsPaid() {
+			parts = append(parts, t.text("pay_at_pickup_line", map[string]any{"Total": o.Total}))
+		}
 	}
 	paid, refunds, err := h.paidLines(t, o)
 	if err != nil {

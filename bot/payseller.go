@@ -293,6 +293,8 @@ func (h *payHandler) refund(t *turn, o commerce.Order, line, qty int) ([]Reply, 
 	rows := [][]Button{}
 	key := "pay_refund_sent"
 	switch r.State {
+	case commerce.RefundRequested:
+		key = "pay_refund_queued" // the provider did not take it yet: the reconciliation sends it
 	case commerce.RefundSucceeded:
 		key = "pay_refund_made"
 	case commerce.RefundManual:

@@ -120,6 +120,9 @@ func (s *Store) BeginPayment(ctx context.Context, orderID int64, a commerce.PayA
 		if o, err = s.lockPayOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
+		if (o.Status == commerce.StatusPending || o.Status == commerce.StatusAwaitingPayment) && !at.Before(o.ExpiresAt) {
+			return fmt.Errorf("order %s is %s until %v: begin payment: %w", o.Number, o.Status, o.ExpiresAt, commerce.ErrExpired)
+		}
 		switch o.Status {
 		case commerce.StatusPending:
 			if _, err := tx.ExecContext(ctx, `UPDATE orders SET expires_at = $1 WHERE id = $2`, ms(expires), orderID); err != nil {

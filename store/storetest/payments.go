@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func runPayments(t *testing.T, open OpenShop) {
 		{"due payments and stale attempts", testPayDueStale},
 		{"refunds per line and whole, never past what was paid", testPayRefunds},
 		{"refund states: settled once", testPayRefundStates},
+		{"a drop order closed unpaid: its units go back to the drop", testPayDropOrder},
 		{"store race: payment and close of one order", testPayRaceStore},
 		{"service race: notification and expiry of one order", testPayRaceService},
 	})
@@ -186,6 +188,19 @@ func (f *fakeWeChatPay) Prepay(_ context.Context, p commerce.Prepay) (string, er
 	return "wx-prepay-" + p.OutTradeNo, nil
 }
 
+// PayWrong is the buyer paying outTradeNo at the provider with amount
+// instead of what was asked (a provider's or our own bug).
+func (f *fakeWeChatPay) PayWrong(outTradeNo string, amount commerce.Money) bool {
+	f.mu.Lock()
+	tx := f.txs[outTradeNo]
+	if tx != nil {
+		tx.amount = amount
+	}
+	f.mu.Unlock()
+	_, ok := f.Pay(outTradeNo)
+	return ok
+}
+
 // Pay is the buyer paying outTradeNo at the provider: the provider's word
 // and whether the payment went through (not after a close).
 func (f *fakeWeChatPay) Pay(outTradeNo string) (commerce.ProviderPayment, bool) {
@@ -273,6 +288,7 @@ func (f *fakeWeChatPay) settleRefund(outRefundNo string) {
 }
 
 func testPayBegin(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	o := e.pending(2, 0)
 	stock := e.stock()
@@ -350,6 +366,7 @@ func testPayBegin(t *testing.T, open OpenShop) {
 }
 
 func testPayBeginRefused(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	at := e.clock.Now()
 	att := commerce.PayAttempt{Method: commerce.PayWeChat, TradeType: commerce.TradeNative, CreatedAt: at}
@@ -369,6 +386,23 @@ func testPayBeginRefused(t *testing.T, open OpenShop) {
 	if as := e.attempts(o.ID); len(as) != 1 {
 		t.Fatalf("attempts %v after refused begins", as)
 	}
+	// Once the payment time ended, no new attempt: the expiry is closing
+	// the order at the provider.
+	x, _ := e.begin(e.pending(1, 0), commerce.PayWeChat)
+	e.clock.Set(x.ExpiresAt)
+	_, _, err = e.pay.Begin(e.ctx, alice, x.ID, commerce.PayWeChat, commerce.TradeNative, "")
+	wantErr(t, "Payments.Begin after the payment time", err, commerce.ErrExpired)
+	_, _, _, err = e.s.BeginPayment(e.ctx, x.ID, commerce.PayAttempt{Method: commerce.PayWeChat, TradeType: commerce.TradeNative,
+		CreatedAt: x.ExpiresAt}, x.ExpiresAt.Add(payTTL))
+	wantErr(t, "BeginPayment after the payment time", err, commerce.ErrExpired)
+	y := e.pending(1, 0)
+	_, _, _, err = e.s.BeginPayment(e.ctx, y.ID, commerce.PayAttempt{Method: commerce.PayWeChat, TradeType: commerce.TradeNative,
+		CreatedAt: y.ExpiresAt}, y.ExpiresAt.Add(payTTL))
+	wantErr(t, "BeginPayment after the reservation", err, commerce.ErrExpired)
+	if len(e.attempts(x.ID)) != 1 || len(e.attempts(y.ID)) != 0 || e.order(y.ID).Status != commerce.StatusPending {
+		t.Fatalf("expired begins changed something: %v, %v", e.attempts(x.ID), e.order(y.ID))
+	}
+	at = e.clock.Now()
 	// A failing event rolls the whole begin back.
 	p := e.pending(1, 0)
 	e.log.failOn("payment_started")
@@ -386,6 +420,7 @@ func testPayBeginRefused(t *testing.T, open OpenShop) {
 }
 
 func testPayApply(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	o, a := e.begin(e.pending(2, 1), commerce.PayWeChat)
 	stock, stock2 := e.stock(), e.stock2()
@@ -458,6 +493,7 @@ func testPayApply(t *testing.T, open OpenShop) {
 }
 
 func testPayMismatch(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	o, a := e.begin(e.pending(1, 0), commerce.PayWeChat)
 	stock := e.stock()
@@ -487,6 +523,7 @@ func testPayMismatch(t *testing.T, open OpenShop) {
 }
 
 func testPayLate(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	stock := e.stock()
 	// WeChat: the provider closed it, yet its word of a payment arrives
@@ -556,6 +593,7 @@ func testPayLate(t *testing.T, open OpenShop) {
 }
 
 func testPayTwice(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	o, a := e.begin(e.pending(1, 0), commerce.PayTelegram)
 	if res, err := e.pay.Apply(e.ctx, e.paid(a, "tg-1")); err != nil || res.Outcome != commerce.PayRecorded {
@@ -577,6 +615,7 @@ func testPayTwice(t *testing.T, open OpenShop) {
 }
 
 func testPayExpireClosesFirst(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	stock := e.stock()
 	o, a := e.begin(e.pending(3, 0), commerce.PayWeChat)
@@ -638,6 +677,21 @@ func testPayExpireClosesFirst(t *testing.T, open OpenShop) {
 	if cur := e.order(p.ID); cur.Status != commerce.StatusPaid || e.stock() != stock-1 {
 		t.Fatalf("order paid at the last moment: %s, stock %d", cur.Status, e.stock())
 	}
+	// Paid at the provider, but not the order's amount: the seller is
+	// alerted, and the order closes unpaid (no other payment can come).
+	m, ma := e.begin(e.pending(1, 0), commerce.PayWeChat)
+	if !e.wx.PayWrong(ma.OutTradeNo, commerce.CNY(1)) {
+		t.Fatal("the provider refused a payment")
+	}
+	e.clock.Advance(payTTL)
+	e.log.reset()
+	if ok, err := e.pay.Expire(e.ctx, m.ID); err != nil || !ok {
+		t.Fatalf("Expire of an order paid a wrong amount = %v, %v", ok, err)
+	}
+	if cur, as := e.order(m.ID), e.attempts(m.ID); cur.Status != commerce.StatusCancelled || as[0].State != commerce.AttemptMismatch ||
+		len(e.log.named("payment_mismatched")) != 1 || e.stock() != stock-1 {
+		t.Fatalf("after a mismatch at the close: %s, %v, events %v, stock %d", cur.Status, as, e.log.all(), e.stock())
+	}
 	// The buyer cancels an order awaiting payment the same way.
 	q, qa := e.begin(e.pending(1, 0), commerce.PayWeChat)
 	if c, err := e.pay.Cancel(e.ctx, alice, q.ID); err != nil || c.Status != commerce.StatusCancelled {
@@ -652,6 +706,7 @@ func testPayExpireClosesFirst(t *testing.T, open OpenShop) {
 }
 
 func testPaySellerCancel(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	shop := commerce.NewShop(commerce.ShopOptions{Store: e.s, Clock: e.clock})
 	stock := e.stock()
@@ -685,6 +740,7 @@ func testPaySellerCancel(t *testing.T, open OpenShop) {
 }
 
 func testPayDueStale(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	t0 := e.clock.Now()
 	o1, a1 := e.begin(e.pending(1, 0), commerce.PayWeChat)
@@ -740,6 +796,7 @@ func testPayDueStale(t *testing.T, open OpenShop) {
 }
 
 func testPayRefunds(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	// 3 × 599.00 + 2 × 15.00, paid by Telegram: refunds are manual.
 	o, a := e.begin(e.pending(3, 2), commerce.PayTelegram)
@@ -811,6 +868,7 @@ func testPayRefunds(t *testing.T, open OpenShop) {
 }
 
 func testPayRefundStates(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	t0 := e.clock.Now()
 	o, a := e.begin(e.pending(1, 0), commerce.PayWeChat)
@@ -899,6 +957,10 @@ func testPayRefundStates(t *testing.T, open OpenShop) {
 	}
 }
 
+// jitter waits up to 2 ms, so each side of a race wins some of the time
+// (which one must not matter).
+func jitter() { time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond) }
+
 // payRaceRounds × payRaceOrders orders race in each race test.
 const (
 	payRaceRounds = 4
@@ -913,6 +975,7 @@ const (
 // stock back once and the payment late and refunded whole — never
 // cancelled and paid, never released twice.
 func testPayRaceStore(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	start := e.stock()
 	taken := 0
@@ -934,6 +997,8 @@ func testPayRaceStore(t *testing.T, open OpenShop) {
 			for range payRaceEach {
 				wg.Go(func() {
 					<-gate
+					jitter()
+					jitter()
 					res, err := e.s.ApplyPayment(e.ctx, word, e.clock.Now())
 					mu.Lock()
 					defer mu.Unlock()
@@ -952,6 +1017,8 @@ func testPayRaceStore(t *testing.T, open OpenShop) {
 				})
 				wg.Go(func() {
 					<-gate
+					jitter()
+					jitter()
 					_, err := e.s.CloseUnpaid(e.ctx, orders[i].ID, "", "", e.clock.Now())
 					mu.Lock()
 					defer mu.Unlock()
@@ -994,6 +1061,7 @@ func testPayRaceStore(t *testing.T, open OpenShop) {
 			t.Fatalf("round %d: stock %d; want %d (%d units in paid orders)", round, s, start-taken, taken)
 		}
 	}
+	t.Logf("%d of %d orders paid, the others cancelled and refunded", taken/2, payRaceRounds*payRaceOrders)
 	if n, m := len(e.log.named("order_paid")), taken/2; n != m {
 		t.Fatalf("%d order_paid events for %d paid orders", n, m)
 	}
@@ -1010,6 +1078,7 @@ func testPayRaceStore(t *testing.T, open OpenShop) {
 // one it refused in a cancelled order; Telegram: paid, or cancelled with
 // the payment refunded. Stock comes back exactly once per cancelled order.
 func testPayRaceService(t *testing.T, open OpenShop) {
+	t.Parallel()
 	e := newPayEnv(t, open)
 	start := e.stock()
 	taken := 0
@@ -1032,6 +1101,7 @@ func testPayRaceService(t *testing.T, open OpenShop) {
 		for i := range orders {
 			wg.Go(func() {
 				<-gate
+				jitter()
 				word := e.paid(atts[i], fmt.Sprintf("tg-%d-%d", round, i))
 				if atts[i].Method == commerce.PayWeChat {
 					var ok bool
@@ -1051,6 +1121,8 @@ func testPayRaceService(t *testing.T, open OpenShop) {
 			for range payRaceEach {
 				wg.Go(func() {
 					<-gate
+					jitter()
+					jitter()
 					ok, err := e.pay.Expire(e.ctx, orders[i].ID)
 					mu.Lock()
 					defer mu.Unlock()
@@ -1090,5 +1162,59 @@ func testPayRaceService(t *testing.T, open OpenShop) {
 		if s := e.stock(); s != start-taken {
 			t.Fatalf("round %d: stock %d; want %d (%d paid orders)", round, s, start-taken, taken)
 		}
+	}
+	t.Logf("%d of %d orders paid, the others cancelled", taken, payRaceRounds*payRaceOrders)
+}
+
+// testPayDropOrder closes a drop order awaiting payment: its units go back
+// to the drop (and on to the waitlist: DropUnitsFreed), never to the
+// product's stock, and once.
+func testPayDropOrder(t *testing.T, open OpenShop) {
+	t.Parallel()
+	e := newDropFlowEnv(t, open)
+	ctx := context.Background()
+	d := e.create(t, 3, 2)
+	b := webBuyer(6)
+	r := e.reserve(t, d, b, 2, "k")
+	o, _, err := e.order(r, b, "13800006666", "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drop orders are placed confirmed today; one paid online waits
+	// pending for its payment like any order.
+	now := e.clock.Now()
+	if _, err := e.s.DB().ExecContext(ctx, `UPDATE orders SET status = 'pending', expires_at = $1 WHERE id = $2`,
+		now.Add(10*time.Minute).UnixMilli(), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, a, created, err := e.s.BeginPayment(ctx, o.ID, commerce.PayAttempt{Method: commerce.PayTelegram, TradeType: commerce.TradeInvoice,
+		CreatedAt: now}, now.Add(10*time.Minute))
+	if err != nil || !created || a.Amount != o.Total {
+		t.Fatalf("BeginPayment = %+v, %v, %v", a, created, err)
+	}
+	if left := e.left(t, d.ID); left != 1 {
+		t.Fatalf("left while awaiting payment = %d; want 1", left)
+	}
+	e.log.reset()
+	if c, err := e.s.CloseUnpaid(ctx, o.ID, "", "", now.Add(10*time.Minute)); err != nil || c.Status != commerce.StatusCancelled {
+		t.Fatalf("CloseUnpaid = %+v, %v", c, err)
+	}
+	if left := e.left(t, d.ID); left != 3 {
+		t.Fatalf("left after the close = %d; want 3", left)
+	}
+	if p, _ := e.s.Product(ctx, e.product.ID); p.Stock != e.product.Stock {
+		t.Fatalf("product stock %d after a drop order's close; want %d", p.Stock, e.product.Stock)
+	}
+	freed := e.log.named("drop_units_freed")
+	if len(freed) != 1 || freed[0].(commerce.DropUnitsFreed) != (commerce.DropUnitsFreed{DropID: d.ID, Buyer: b, Qty: 2, Gate: true}) {
+		t.Fatalf("events %+v; want one DropUnitsFreed with Gate", freed)
+	}
+	_, err = e.s.CloseUnpaid(ctx, o.ID, "", "", now.Add(10*time.Minute))
+	wantErr(t, "close again", err, commerce.ErrInvalidTransition)
+	// Its payment arriving now is late: refunded, the units stay with the drop.
+	res, err := e.s.ApplyPayment(ctx, commerce.ProviderPayment{Method: commerce.PayTelegram, OutTradeNo: a.OutTradeNo, TransactionID: "tg-1",
+		State: "SUCCESS", Amount: a.Amount}, now.Add(11*time.Minute))
+	if err != nil || res.Outcome != commerce.PayLate || res.Refund == nil || e.left(t, d.ID) != 3 {
+		t.Fatalf("late payment = %+v, %v, left %d", res, err, e.left(t, d.ID))
 	}
 }
