@@ -489,7 +489,8 @@ func (r *payRun) stock(productID int64) int {
 }
 
 // payExpiryPath: an order left unpaid past its payment time is closed at
-// WeChat Pay while its stock is still held, and only then released; the
+// WeChat Pay while its stock is still held (a failed close is retried,
+// the stock held meanwhile), and only then released; the
 // closed transaction cannot be paid. Then the close and a payment cross
 // (WeChat Pay answers the close, the buyer's payment still lands): the
 // late payment is recorded, refunded automatically, and the buyer told
@@ -505,12 +506,20 @@ func payExpiryPath(t *testing.T, cfg Config) {
 	r.watch = pid
 	r.mu.Unlock()
 
+	// WeChat Pay fails the first close: the job tries again (River's
+	// backoff), the stock held all the while.
+	r.fake.Inject(wechatpaytest.OpClose, wechatpaytest.Fault{Status: http.StatusInternalServerError})
 	r.expirePayment(o)
 	r.mu.Lock()
 	closes := append([]closeSeen(nil), r.closes...)
 	r.mu.Unlock()
-	if len(closes) != 1 || !strings.Contains(closes[0].path, no) || closes[0].stock != held {
-		t.Fatalf("closes seen %+v; want one of %s while the stock was still %d (held)", closes, no, held)
+	if len(closes) != 2 {
+		t.Fatalf("closes seen %+v; want a failed one and its retry", closes)
+	}
+	for _, c := range closes {
+		if !strings.Contains(c.path, no) || c.stock != held {
+			t.Fatalf("closes seen %+v; want each of %s while the stock was still %d (held)", closes, no, held)
+		}
 	}
 	if got := r.stock(pid); got != held+qty {
 		t.Fatalf("stock after the expiry %d; want %d back", got, held+qty)
