@@ -206,6 +206,7 @@ type DropService struct {
 	log    *slog.Logger
 	limits PersonLimits
 	phone  PhoneNormalizer
+	pay    *Payments // UsePayments; nil or not Online: drop orders are paid at pickup
 	drops  sync.Map // id → cachedDrop: started drops only (Left is stale)
 
 	repairMu sync.Mutex

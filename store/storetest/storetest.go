@@ -105,6 +105,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropPosts", runDropPosts},
 			{"DropFlows", runDropFlows},
 			{"DropAdmin", runDropAdmin},
+			{"DropPay", runDropPay},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
 			{"OrderDesk", runOrderDesk},
