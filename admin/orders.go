@@ -188,7 +188,7 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, q access, st
 		c.internal(w, r, q, "order notes", err)
 		return
 	}
-	d := orderData{Order: o, Point: pt, Cancel: o.Status.SellerCancellable(), Ship: o.Status == commerce.StatusConfirmed,
+	d := orderData{Order: o, Point: pt, Cancel: o.Status.SellerCancellable(), Ship: o.Status.ReadyToShip(),
 		Arrive: o.Status == commerce.StatusShipped, Reason: reason, MaxChars: commerce.MaxCancelReason,
 		Desk: c.o.Desk != nil, Notes: notes, MaxNote: commerce.MaxNote}
 	c.render(w, r, status, &view{Page: "order", Identity: q.Identity, CSRF: q.CSRF, Notice: n, Data: d})

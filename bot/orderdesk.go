@@ -239,7 +239,7 @@ func (h *deskHandler) card(t *turn, id int64) ([]Reply, error) {
 	if o.Status.SellerCancellable() {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbSellerCancel.Of(o.ID))})
 	}
-	if h.pickup && o.Status == commerce.StatusConfirmed {
+	if h.pickup && o.Status.ReadyToShip() {
 		rows = append(rows, []Button{t.btn("desk_btn_ship", VerbDeskShip.Of(o.ID))})
 	}
 	if h.pickup && o.Status == commerce.StatusShipped {

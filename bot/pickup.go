@@ -305,7 +305,7 @@ func (h *pickupHandler) readyOrder(t *turn, id int64) (commerce.Order, []Reply, 
 	switch o.Status {
 	case commerce.StatusReadyForPickup:
 		return o, nil, nil
-	case commerce.StatusConfirmed, commerce.StatusShipped, commerce.StatusArrived, commerce.StatusPending:
+	case commerce.StatusConfirmed, commerce.StatusPaid, commerce.StatusAwaitingPayment, commerce.StatusShipped, commerce.StatusArrived, commerce.StatusPending:
 		return o, say(t.text("err_not_ready", map[string]any{"Number": o.Number}), []Button{t.btn("btn_orders", VerbOrders.Of())}), nil
 	case commerce.StatusPickedUp, commerce.StatusReturned:
 		r, err := t.fail(commerce.ErrAlreadyCollected)

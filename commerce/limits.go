@@ -71,7 +71,7 @@ func NoPersonLimits() PersonLimits {
 
 // OpenStatuses are the statuses of an order counted as open against the
 // person's limits: from checkout until it is collected or cancelled.
-var OpenStatuses = []OrderStatus{StatusPending, StatusConfirmed, StatusShipped, StatusArrived, StatusReadyForPickup}
+var OpenStatuses = []OrderStatus{StatusPending, StatusAwaitingPayment, StatusConfirmed, StatusShipped, StatusArrived, StatusReadyForPickup}
 
 // OpenUsage is what a person has open now, as the limits count it.
 type OpenUsage struct {

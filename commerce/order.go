@@ -62,6 +62,10 @@ func (s OrderStatus) HoldsStock() bool {
 	return s == StatusPending || s == StatusAwaitingPayment || s == StatusConfirmed || s == StatusPaid
 }
 
+// ReadyToShip reports whether an order in this status may leave for its
+// pickup point: confirmed (pay at pickup) or paid online.
+func (s OrderStatus) ReadyToShip() bool { return s == StatusConfirmed || s == StatusPaid }
+
 // Final reports whether no transition leads out of s.
 func (s OrderStatus) Final() bool { return len(transitions[s]) == 0 }
 

@@ -135,9 +135,9 @@ func ParseDeskState(s string) (DeskState, error) {
 func (d *OrderDesk) query(s DeskState, now time.Time) OrderQuery {
 	switch s {
 	case DeskNew:
-		return OrderQuery{Statuses: []OrderStatus{StatusConfirmed}, CreatedFrom: now.Add(-newFor)}
+		return OrderQuery{Statuses: []OrderStatus{StatusConfirmed, StatusPaid}, CreatedFrom: now.Add(-newFor)}
 	case DeskToShip:
-		return OrderQuery{Statuses: []OrderStatus{StatusConfirmed}}
+		return OrderQuery{Statuses: []OrderStatus{StatusConfirmed, StatusPaid}}
 	case DeskOnWay:
 		return OrderQuery{Statuses: []OrderStatus{StatusShipped}}
 	case DeskAtPoint:

@@ -50,14 +50,15 @@ type SellerNoticeStore interface {
 }
 
 // IsNewOrder reports whether an event makes an order new for the seller —
-// a buyer confirmed a checkout (pending → confirmed), or an order was
+// a buyer confirmed a checkout (pending → confirmed) or paid one online
+// (awaiting_payment → paid), or an order was
 // placed confirmed at once (a drop's) — and returns the order.
 func IsNewOrder(e Event) (Order, bool) {
 	switch e := e.(type) {
 	case OrderPlaced:
 		return e.Order, e.Order.Status == StatusConfirmed
 	case OrderStatusChanged:
-		return e.Order, e.From == StatusPending && e.To == StatusConfirmed
+		return e.Order, e.From == StatusPending && e.To == StatusConfirmed || e.From == StatusAwaitingPayment && e.To == StatusPaid
 	}
 	return Order{}, false
 }

@@ -303,13 +303,29 @@ func (p *Payments) SellerCancel(ctx context.Context, shop *Shop, number, reason,
 		return c, err == nil, err
 	case StatusPaid:
 		c, changed, err := shop.SellerCancel(ctx, number, reason, by)
-		if err != nil || !changed {
+		if err != nil {
 			return c, changed, err
 		}
-		_, _, err = p.Refund(ctx, RefundInput{Number: c.Number, Reason: c.CancelReason, By: by, Key: "cancel:" + c.Number})
-		return c, true, err
+		return c, changed, p.refundCancelled(ctx, c, by)
+	case StatusCancelled:
+		// Cancelled before, maybe with its refund failing: refund what is
+		// left now (the key makes it the same refund).
+		return o, false, p.refundCancelled(ctx, o, by)
 	}
 	return shop.SellerCancel(ctx, number, reason, by)
+}
+
+// refundCancelled refunds everything left of a cancelled order's payment
+// (nothing for an unpaid one), once: the key is the order's.
+func (p *Payments) refundCancelled(ctx context.Context, o Order, by string) error {
+	if !o.Paid.IsPaid() {
+		return nil
+	}
+	_, _, err := p.Refund(ctx, RefundInput{Number: o.Number, Reason: o.CancelReason, By: by, Key: "cancel:" + o.Number})
+	if errors.Is(err, ErrRefundTooMuch) {
+		return nil // refunded in full already
+	}
+	return err
 }
 
 // closeUnpaid closes o's open WeChat attempts at the provider, then

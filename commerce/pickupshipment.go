@@ -95,7 +95,7 @@ func (p *Pickup) Ship(ctx context.Context, s Shipment) (MoveReport, error) {
 	if len(numbers) == 0 || len(numbers) > maxShipment {
 		return MoveReport{}, fmt.Errorf("ship %d orders: %w", len(numbers), ErrInvalid)
 	}
-	return p.move(ctx, s.PointID, numbers, StatusConfirmed, func(o Order) (Order, error) {
+	return p.move(ctx, s.PointID, numbers, OrderStatus.ReadyToShip, func(o Order) (Order, error) {
 		return p.store.ShipOrder(ctx, o.ID, s.PointID, batch, p.clock.Now())
 	})
 }
@@ -137,7 +137,7 @@ func (p *Pickup) MarkArrived(ctx context.Context, s Shipment) (MoveReport, error
 	if len(numbers) == 0 || len(numbers) > maxShipment {
 		return MoveReport{}, fmt.Errorf("check in %d orders: %w", len(numbers), ErrInvalid)
 	}
-	return p.move(ctx, s.PointID, numbers, StatusShipped, func(o Order) (Order, error) {
+	return p.move(ctx, s.PointID, numbers, func(s OrderStatus) bool { return s == StatusShipped }, func(o Order) (Order, error) {
 		now := p.clock.Now()
 		moved, _, err := p.store.ArriveOrder(ctx, ArrivalRecord{OrderID: o.ID, PointID: s.PointID, At: now,
 			ExpiresAt: now.Add(p.codeTTL).Truncate(time.Second), NewCode: NewPickupCode})
@@ -147,7 +147,7 @@ func (p *Pickup) MarkArrived(ctx context.Context, s Shipment) (MoveReport, error
 
 // move applies step to every order of numbers that is at pointID in status
 // from, reporting the rest.
-func (p *Pickup) move(ctx context.Context, pointID int64, numbers []string, from OrderStatus, step func(Order) (Order, error)) (MoveReport, error) {
+func (p *Pickup) move(ctx context.Context, pointID int64, numbers []string, from func(OrderStatus) bool, step func(Order) (Order, error)) (MoveReport, error) {
 	var r MoveReport
 	for _, n := range numbers {
 		o, err := p.store.OrderByNumber(ctx, n)
@@ -160,7 +160,7 @@ func (p *Pickup) move(ctx context.Context, pointID int64, numbers []string, from
 		case o.PickupPointID != pointID:
 			r.Skipped = append(r.Skipped, Skipped{Number: n, Reason: SkipOtherPoint, Status: o.Status})
 			continue
-		case o.Status != from:
+		case !from(o.Status):
 			r.Skipped = append(r.Skipped, Skipped{Number: n, Reason: SkipWrongStatus, Status: o.Status})
 			continue
 		}

@@ -67,7 +67,7 @@ func (s *Store) DayFigures(ctx context.Context, from, to time.Time) (commerce.Da
 	var f commerce.DayFigures
 	err := s.db.QueryRowContext(ctx, `SELECT
 			(SELECT COUNT(*) FROM orders WHERE created_at >= $1 AND created_at < $2),
-			(SELECT COUNT(*) FROM orders WHERE status = $3),
+			(SELECT COUNT(*) FROM orders WHERE status IN ($3, 'paid')),
 			(SELECT COUNT(*) FROM orders WHERE status = $4),
 			(SELECT COUNT(*) FROM pickup_bookings WHERE status = 'active' AND slot_start >= $1 AND slot_start < $2)`,
 		ms(from), ms(to), string(commerce.StatusConfirmed), string(commerce.StatusReadyForPickup)).

@@ -98,8 +98,16 @@ func (s *Store) OrderByNumber(ctx context.Context, number string) (commerce.Orde
 func (s *Store) ShipOrder(ctx context.Context, orderID, pointID int64, batch string, at time.Time) (commerce.Order, error) {
 	var o commerce.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var cur string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, orderID).Scan(&cur); err != nil {
+			return fmt.Errorf("order %d: %w", orderID, s.mapErr(err))
+		}
+		from := commerce.OrderStatus(cur) // confirmed or paid; the update below checks it did not move
+		if !from.ReadyToShip() {
+			from = commerce.StatusConfirmed // setStatusTx answers ErrConflict
+		}
 		var err error
-		if o, err = s.setStatusTx(ctx, tx, orderID, pointID, commerce.StatusConfirmed, commerce.StatusShipped, at); err != nil {
+		if o, err = s.setStatusTx(ctx, tx, orderID, pointID, from, commerce.StatusShipped, at); err != nil {
 			return err
 		}
 		if batch == "" {
