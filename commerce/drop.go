@@ -207,7 +207,7 @@ type DropService struct {
 	limits PersonLimits
 	phone  PhoneNormalizer
 	pay    *Payments // UsePayments; nil or not Online: drop orders are paid at pickup
-	drops  sync.Map // id → cachedDrop: started drops only (Left is stale)
+	drops  sync.Map  // id → cachedDrop: started drops only (Left is stale)
 
 	repairMu sync.Mutex
 	gaps     map[gateGapKey]gateGap // buyers the gate counts above the store, since when
