@@ -3,9 +3,9 @@ package orderio_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
-	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
