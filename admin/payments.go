@@ -45,7 +45,7 @@ type payView struct {
 }
 
 type refundLine struct {
-	No  int
+	No int
 	commerce.OrderLine
 }
 
