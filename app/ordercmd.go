@@ -41,7 +41,9 @@ func (e *cliEnv) ordersCancel(ctx context.Context, cmd *cli.Command) error {
 		return cmdline.Usagef("--reason: 1 to %d characters, no control characters", commerce.MaxCancelReason)
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		o, cancelled, err := a.Shop.SellerCancel(ctx, number, reason, "cli")
+		// Through Payments: an order awaiting payment is closed at the
+		// provider first, a paid one is refunded.
+		o, cancelled, err := a.payments().SellerCancel(ctx, a.Shop, number, reason, "cli")
 		switch {
 		case errors.Is(err, commerce.ErrNotFound):
 			return fmt.Errorf("no order %s", strings.ToUpper(strings.TrimSpace(number)))

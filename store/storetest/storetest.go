@@ -106,6 +106,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropFlows", runDropFlows},
 			{"DropAdmin", runDropAdmin},
 			{"DropPay", runDropPay},
+			{"ReturnRefund", runReturnRefund},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
 			{"OrderDesk", runOrderDesk},
