@@ -43,7 +43,13 @@ func (e *cliEnv) ordersCancel(ctx context.Context, cmd *cli.Command) error {
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
 		// Through Payments: an order awaiting payment is closed at the
 		// provider first, a paid one is refunded.
-		o, cancelled, err := a.payments().SellerCancel(ctx, a.Shop, number, reason, "cli")
+		var o commerce.Order
+		var cancelled bool
+		if pay := a.payments(); pay != nil {
+			o, cancelled, err = pay.SellerCancel(ctx, a.Shop, number, reason, "cli")
+		} else {
+			o, cancelled, err = a.Shop.SellerCancel(ctx, number, reason, "cli")
+		}
 		switch {
 		case errors.Is(err, commerce.ErrNotFound):
 			return fmt.Errorf("no order %s", strings.ToUpper(strings.TrimSpace(number)))
