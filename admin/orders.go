@@ -195,6 +195,12 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, q access, st
 		return
 	}
 	cancel := o.Status.SellerCancellable() || c.o.Payments != nil && o.Status == commerce.StatusAwaitingPayment
+	if !cancel && c.o.Desk != nil {
+		if cancel, err = c.o.Desk.Overdue(r.Context(), o); err != nil {
+			c.internal(w, r, q, "order's hold", err)
+			return
+		}
+	}
 	d := orderData{Order: o, Point: pt, Cancel: cancel, Ship: o.Status.ReadyToShip(),
 		Arrive: o.Status == commerce.StatusShipped, Reason: reason, MaxChars: commerce.MaxCancelReason,
 		Desk: c.o.Desk != nil, Notes: notes, MaxNote: commerce.MaxNote, Pay: pay}
@@ -210,14 +216,19 @@ func normalizeNumber(s string) string { return strings.ToUpper(strings.Join(stri
 func (c *Console) cancelOrder(w http.ResponseWriter, r *http.Request, q access) {
 	number := normalizeNumber(r.PathValue("number"))
 	reason := r.PostForm.Get("reason")
-	var err error
-	if c.o.Payments != nil {
+	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), number)
+	switch {
+	case err != nil:
+	case o.Status == commerce.StatusReadyForPickup && c.o.Desk != nil:
+		// Not collected within the hold period: stock back, payment refunded.
+		_, _, err = c.o.Desk.CancelOverdue(r.Context(), number, reason, q.Identity)
+	case c.o.Payments != nil:
 		_, _, err = c.o.Payments.SellerCancel(r.Context(), c.o.Shop, number, reason, q.Identity)
-	} else {
+	default:
 		_, _, err = c.o.Shop.SellerCancel(r.Context(), number, reason, q.Identity)
 	}
 	if err != nil {
-		c.refused(w, r, q, "cancel order", err, func(n *notice, status int) { c.showOrder(w, r, q, status, n, reason) })
+		c.payRefused(w, r, q, "cancel order", err, func(n *notice, status int) { c.showOrder(w, r, q, status, n, reason) })
 		return
 	}
 	c.log.InfoContext(r.Context(), "console: order cancelled", "order", number, "session", q.ID)

@@ -162,7 +162,7 @@ func (c *Console) refund(w http.ResponseWriter, r *http.Request, q access) {
 		}
 	}
 	if err != nil {
-		c.payRefused(w, r, q, "refund", err)
+		c.payRefused(w, r, q, "refund", err, nil)
 		return
 	}
 	c.log.InfoContext(r.Context(), "console: refund", "order", number, "session", q.ID)
@@ -182,7 +182,7 @@ func (c *Console) markRefunded(w http.ResponseWriter, r *http.Request, q access)
 		_, _, err = c.o.Payments.MarkRefunded(r.Context(), no)
 	}
 	if err != nil {
-		c.payRefused(w, r, q, "mark refunded", err)
+		c.payRefused(w, r, q, "mark refunded", err, nil)
 		return
 	}
 	c.log.InfoContext(r.Context(), "console: refund marked done", "order", number, "refund", no, "session", q.ID)
@@ -217,10 +217,13 @@ func (c *Console) ownRefund(r *http.Request, o commerce.Order, no string) error 
 	return commerce.ErrNotFound
 }
 
-// payRefused shows the order page again with why a payment action was
-// refused; errors the chat's table has no words for are named here.
-func (c *Console) payRefused(w http.ResponseWriter, r *http.Request, q access, op string, err error) {
-	again := func(n *notice, status int) { c.showOrder(w, r, q, status, n, "") }
+// payRefused shows the order page again (again; nil: as it is) with why
+// a payment action or a cancellation was refused; errors the chat's table
+// has no words for are named here.
+func (c *Console) payRefused(w http.ResponseWriter, r *http.Request, q access, op string, err error, again func(n *notice, status int)) {
+	if again == nil {
+		again = func(n *notice, status int) { c.showOrder(w, r, q, status, n, "") }
+	}
 	var key string
 	status := http.StatusConflict
 	switch {
@@ -231,6 +234,8 @@ func (c *Console) payRefused(w http.ResponseWriter, r *http.Request, q access, o
 		key, status = "console_refund_nothing", http.StatusUnprocessableEntity
 	case errors.Is(err, commerce.ErrRefundTooMuch):
 		key = "console_refund_too_much"
+	case errors.Is(err, commerce.ErrHoldNotOver):
+		key = "console_hold_not_over"
 	case errors.Is(err, commerce.ErrProvider):
 		key, status = "console_pay_provider_down", http.StatusServiceUnavailable
 	case errors.Is(err, commerce.ErrAlreadyPaid), errors.Is(err, commerce.ErrPaymentMethod):

@@ -369,3 +369,42 @@ func TestGoldenOrderPayment(t *testing.T) {
 		t.Errorf("the order page differs from %s (go test ./admin -update, then review the diff):\n%s", path, got)
 	}
 }
+
+// TestCancelOverdue: an order waiting at its point may be cancelled only
+// past its hold period; then its stock comes back.
+func TestCancelOverdue(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := e.place("Ann", "+8613800000001", "COS-001", 2)
+	b := e.signIn("en")
+	csrf := b.csrf()
+	path := "/admin/orders/" + o.Number
+	for _, step := range []string{"/ship", "/arrive"} {
+		if w := b.post(path+step, url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", step, w.Code, w.Body)
+		}
+	}
+	if st := e.status(o.Number).Status; st != commerce.StatusReadyForPickup {
+		t.Fatalf("status %s; want ready for pickup", st)
+	}
+	cancelForm := `action="` + path + `/cancel"`
+	if strings.Contains(b.get(path).Body.String(), cancelForm) {
+		t.Error("a cancel form within the hold period")
+	}
+	form := url.Values{"csrf": {csrf}, "reason": {"not collected"}}
+	wantStatus(t, "within the hold", b.post(path+"/cancel", form), http.StatusConflict, tx("en", "console_hold_not_over", nil))
+	stock := e.product("COS-001").Stock
+	e.clock.Advance(7*24*time.Hour + time.Minute)
+	b = e.signIn("en") // the session ran out meanwhile
+	form.Set("csrf", b.csrf())
+	wantStatus(t, "overdue", b.get(path), http.StatusOK, cancelForm)
+	if w := b.post(path+"/cancel", form); w.Code != http.StatusSeeOther {
+		t.Fatalf("cancel overdue: %d %s", w.Code, w.Body)
+	}
+	if got := e.status(o.Number); got.Status != commerce.StatusCancelled || got.CancelReason != "not collected" {
+		t.Fatalf("after cancel: %+v", got)
+	}
+	if got := e.product("COS-001").Stock; got != stock+2 {
+		t.Fatalf("stock %d; want %d", got, stock+2)
+	}
+}

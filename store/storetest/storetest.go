@@ -106,7 +106,7 @@ func Run(t *testing.T, d Driver) {
 			{"DropFlows", runDropFlows},
 			{"DropAdmin", runDropAdmin},
 			{"DropPay", runDropPay},
-			{"ReturnRefund", runReturnRefund},
+			{"PickupRefunds", runPickupRefunds},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
 			{"OrderDesk", runOrderDesk},
