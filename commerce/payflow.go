@@ -148,7 +148,9 @@ func (p *Payments) begin(ctx context.Context, o Order, method PaymentMethod, tra
 	if o.Paid.IsPaid() || o.Status == StatusPaid {
 		return o, PayAttempt{}, fmt.Errorf("order %s: %w", o.Number, ErrAlreadyPaid)
 	}
-	if o.Status == StatusPending && !now.Before(o.ExpiresAt) {
+	if (o.Status == StatusPending || o.Status == StatusAwaitingPayment) && !now.Before(o.ExpiresAt) {
+		// The reservation or the payment time ended: its expiry is closing
+		// it at the provider, and a new attempt would race that close.
 		return o, PayAttempt{}, fmt.Errorf("order %s: %w", o.Number, ErrExpired)
 	}
 	offer, err := p.Offer(ctx, o, o.Buyer.Channel)
@@ -349,10 +351,18 @@ func (p *Payments) closeUnpaid(ctx context.Context, o Order, reason, by string) 
 			if qerr != nil {
 				return o, qerr
 			}
-			if _, aerr := p.Apply(ctx, tx); aerr != nil {
+			res, aerr := p.Apply(ctx, tx)
+			switch {
+			case aerr != nil:
 				return o, aerr
+			case res.Outcome == PayNotPaid:
+				return o, fmt.Errorf("close %s: paid, says the provider, then unpaid: %w", a.OutTradeNo, ErrProvider)
+			case res.Outcome == PayRecorded || res.Order.Status == StatusPaid:
+				return o, fmt.Errorf("order %s: %w", o.Number, ErrAlreadyPaid)
 			}
-			return o, fmt.Errorf("order %s: %w", o.Number, ErrAlreadyPaid)
+			// Paid, but not the order's amount (the seller is alerted): no
+			// other payment can come for it, so the order closes unpaid.
+			continue
 		}
 		if err != nil {
 			return o, err

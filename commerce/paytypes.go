@@ -231,14 +231,17 @@ func (RefundSettled) EventName() string { return "refund_settled" }
 // PaymentFlowStore keeps attempts and refunds and makes each payment
 // change in one transaction with the order it changes.
 type PaymentFlowStore interface {
-	// BeginPayment, in one transaction: moves the order from pending (or
-	// keeps it in awaiting_payment) to awaiting_payment with expires_at =
-	// expires (never later than it was for awaiting_payment), and inserts a
-	// (the out_trade_no numbered by the store: Number+"P"+n). When an open
-	// attempt of the same method and trade type exists it is returned with
-	// created=false instead. A created attempt emits PaymentStarted.
-	// ErrInvalidTransition if the order is in another
-	// status (ErrAlreadyPaid if paid); ErrNotFound if absent.
+	// BeginPayment, in one transaction locking the order: moves the order
+	// from pending (or keeps it in awaiting_payment) to awaiting_payment
+	// with expires_at = expires (never later than it was for
+	// awaiting_payment), and inserts a (its out_trade_no numbered by the
+	// store: Number+"P"+n, n counting the order's attempts; its Amount the
+	// order's total). When an open attempt of the same method and trade
+	// type exists it is returned with created=false instead. A created
+	// attempt emits PaymentStarted. ErrInvalidTransition if the order is in
+	// another status (ErrAlreadyPaid if paid); ErrExpired if its
+	// reservation or payment time ended by a.CreatedAt; ErrNotFound if
+	// absent.
 	BeginPayment(ctx context.Context, orderID int64, a PayAttempt, expires time.Time) (Order, PayAttempt, bool, error)
 	// SetAttemptPrepay stores the provider's prepay_id or code_url of an open attempt.
 	SetAttemptPrepay(ctx context.Context, attemptID int64, prepay string, at time.Time) error

@@ -44,6 +44,9 @@ var rules = []rule{
 	{from: "bot", forbidden: []string{"admin"}, why: "the chat engine does not serve the console (it gets its links injected)"},
 	{from: "app", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake; benchmarks live in cmd/shopbot-bench"},
 	{from: "cmd/shopbot", forbidden: []string{"internal/bench", "bot/telegram/telegramtest", "bot/wechat/wechattest"}, why: "the serving binary links no benchmark and no fake"},
+	{from: "wechatpay", forbidden: []string{""}, allowed: []string{"wechatpay"}, why: "wechatpay is infrastructure (the WeChat Pay API v3 client; its fake wechatpaytest imports only it): no commerce type, no other package of the project"},
+	{from: "app", forbidden: []string{"wechatpay/wechatpaytest"}, why: "the serving binary links no fake"},
+	{from: "cmd/shopbot", forbidden: []string{"wechatpay/wechatpaytest"}, why: "the serving binary links no fake"},
 	{from: "jobs", forbidden: []string{"store", "app", "bot/", "staff", "admin", "cmd"}, why: "jobs run commerce work through its interfaces and render with bot"},
 }
 

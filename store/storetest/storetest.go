@@ -39,6 +39,7 @@ type ShopStore interface {
 	commerce.BroadcastStore
 	commerce.QuestionStore
 	commerce.ConsoleStore
+	commerce.PaymentFlowStore
 	auth.Store
 	chatstate.WebIdentities
 	chatstate.History
@@ -121,6 +122,7 @@ func Run(t *testing.T, d Driver) {
 			{"Console", runConsole},
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
+			{"Payments", runPayments},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
