@@ -289,15 +289,13 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 	})
 }
 
-// payments is the payment side for the seller's commands, over the store:
-// a WeChat Pay refund it records is sent to the provider by the server's
-// reconciliation (a command line holds no merchant key).
+// payments is the payment side for the seller's commands, over the store
+// alone: a WeChat Pay refund it records is sent to the provider by the
+// server's reconciliation; an order awaiting WeChat Pay cannot be closed
+// from here (ErrProvider). The lead may hand it the app's Payments (with
+// WeChat Pay) once app builds one.
 func (a *App) payments() *commerce.Payments {
-	flow, ok := any(a.Store).(commerce.PaymentFlowStore) // TODO(paydesk): a.Store once the payment store lands
-	if !ok {
-		return nil
-	}
-	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: flow, Clock: a.cfg.clock})
+	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
 }
 
 // refundArgs reads the refund's --line, --amount and --reason (exit 2 when
