@@ -389,7 +389,7 @@ func (r *Router) Handle(ctx context.Context, m Message) ([]Reply, error) {
 // fails lets the message through (it is logged): the limit protects the
 // shop, it must not stop it.
 func (r *Router) limit(ctx context.Context, m Message) (replies []Reply, limited bool, err error) {
-	if r.o.Limiter == nil || m.UserID == "" {
+	if r.o.Limiter == nil || m.UserID == "" || m.Paid != nil { // a payment is never dropped
 		return nil, false, nil
 	}
 	v, err := r.o.Limiter.Allow(ctx, m.Channel+":"+m.UserID)
