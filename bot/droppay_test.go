@@ -6,18 +6,24 @@ import (
 	"testing"
 	"time"
 
+	"shopbot/bot"
 	"shopbot/commerce"
 )
 
 // TestDropOrderWaitsForPayment: with online payment configured, a drop
-// reservation becomes a pending order shown as the checkout's review (its
-// payment choice), held until the reservation's end; unpaid, it expires and
-// its units go back to the drop.
+// reservation becomes a pending order shown with the checkout's payment
+// choice, held until the reservation's end; the buyer starts paying with
+// WeChat Pay and does not pay: the transaction is closed at the provider,
+// the order cancelled and its unit back in the drop.
 func TestDropOrderWaitsForPayment(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{drops: true})
-	pay := commerce.NewPayments(commerce.PaymentsOptions{Store: h.store, Clock: h.clock, Telegram: true})
-	h.drops.UsePayments(pay)
+	env := &payEnv{}
+	pay := withPayments(t, env, true, false)
+	h := newHarness(t, harnessOptions{drops: true, options: func(h *harness, o *bot.Options) {
+		pay(h, o)
+		h.drops.UsePayments(env.pay)
+	}})
+	env.harness = h
 	sku := firstSKU(h)
 	d := h.newDrop(sku, 2, 2, time.Minute)
 	h.clock.Advance(time.Minute)
@@ -38,8 +44,9 @@ func TestDropOrderWaitsForPayment(t *testing.T) {
 		t.Fatalf("orders %+v; want one pending until the reservation's end", orders)
 	}
 	o := orders[0]
-	if !strings.HasPrefix(done[0].Text, "Order №"+o.Number+" — your items are reserved for 10 min.") {
-		t.Fatalf("after the phone: %q; want the order review", done[0].Text)
+	if !strings.HasPrefix(done[0].Text, "Order №"+o.Number+" — your items are reserved for 10 min.") ||
+		!strings.Contains(done[0].Text, c.tx("pay_choose_short", map[string]any{"Note": ""})) {
+		t.Fatalf("after the phone: %q; want the review with the payment choice", done[0].Text)
 	}
 	if h.placed.Load() != 1 {
 		t.Fatalf("placed events %d; want 1", h.placed.Load())
@@ -47,10 +54,18 @@ func TestDropOrderWaitsForPayment(t *testing.T) {
 	if st := h.dropStats(d); st.Drop.Left != 1 {
 		t.Fatalf("left %d; want 1", st.Drop.Left)
 	}
-	// Not paid by the reservation's end: the order expires, the unit is back.
+	c.press(findAction(t, done[0], "pyw:"))
+	o, err := h.store.Order(h.ctx, o.ID)
+	if err != nil || o.Status != commerce.StatusAwaitingPayment {
+		t.Fatalf("after choosing WeChat Pay: %s, %v", o.Status, err)
+	}
+	// Not paid in time: closed at the provider first, then the unit is back.
 	h.clock.Set(o.ExpiresAt)
-	if ok, err := h.shop.ExpireOrder(h.ctx, o.ID); err != nil || !ok {
-		t.Fatalf("ExpireOrder = %v, %v", ok, err)
+	if ok, err := env.pay.Expire(h.ctx, o.ID); err != nil || !ok {
+		t.Fatalf("Expire = %v, %v", ok, err)
+	}
+	if _, closed, _ := env.wechat.calls(); len(closed) != 1 {
+		t.Fatalf("closed at the provider: %v; want one", closed)
 	}
 	if st := h.dropStats(d); st.Drop.Left != 2 || st.Sold != 0 {
 		t.Fatalf("after the expiry left %d sold %d; want 2, 0", st.Drop.Left, st.Sold)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,18 +20,62 @@ func runDropPay(t *testing.T, open OpenShop) {
 		{"PendingUntilReservationEnd", testDropPayPendingUntilReservationEnd},
 		{"UnpaidGoesToWaitlist", testDropPayUnpaidGoesToWaitlist},
 		{"PayAtPickupConfirms", testDropPayAtPickupConfirms},
+		{"PaymentExpiryClosesFirst", testDropPayExpiryClosesFirst},
+		{"PaidKeepsUnits", testDropPayPaidKeepsUnits},
 	})
 }
 
-// newDropPayEnv is a drop flow env whose drop orders wait for payment.
+// newDropPayEnv is a drop flow env whose drop orders wait for payment
+// (Telegram Payments on: no provider to close at).
 func newDropPayEnv(t *testing.T, open OpenShop) (*dropFlowEnv, *commerce.Shop) {
 	t.Helper()
+	e, shop, _ := newDropPayEnvWith(t, open, nil)
+	return e, shop
+}
+
+func newDropPayEnvWith(t *testing.T, open OpenShop, wechat commerce.WeChatPayer) (*dropFlowEnv, *commerce.Shop, *commerce.Payments) {
+	t.Helper()
 	e := newDropFlowEnv(t, open)
-	pay := commerce.NewPayments(commerce.PaymentsOptions{Store: e.s, Clock: e.clock, Telegram: true})
+	pay := commerce.NewPayments(commerce.PaymentsOptions{Store: e.s, Flow: e.s, Clock: e.clock, Telegram: wechat == nil, WeChat: wechat})
 	e.svc.UsePayments(pay)
 	shop := commerce.NewShop(commerce.ShopOptions{Store: e.s, Clock: e.clock})
 	shop.UsePayments(pay)
-	return e, shop
+	return e, shop, pay
+}
+
+// closingWeChat is WeChat Pay that creates and closes transactions, and
+// checks at each close that the drop's units are still held.
+type closingWeChat struct {
+	mu      sync.Mutex
+	closed  []string
+	onClose func()
+}
+
+func (w *closingWeChat) Prepay(_ context.Context, p commerce.Prepay) (string, error) {
+	return "weixin://wxpay/bizpayurl?pr=" + p.OutTradeNo, nil
+}
+
+func (w *closingWeChat) Query(_ context.Context, no string) (commerce.ProviderPayment, error) {
+	return commerce.ProviderPayment{Method: commerce.PayWeChat, OutTradeNo: no, State: "NOTPAY"}, nil
+}
+
+func (w *closingWeChat) Close(_ context.Context, no string) error {
+	w.mu.Lock()
+	w.closed = append(w.closed, no)
+	hook := w.onClose
+	w.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return nil
+}
+
+func (w *closingWeChat) Refund(_ context.Context, r commerce.RefundCall) (commerce.ProviderRefund, error) {
+	return commerce.ProviderRefund{OutRefundNo: r.OutRefundNo, State: "PROCESSING"}, nil
+}
+
+func (w *closingWeChat) QueryRefund(_ context.Context, no string) (commerce.ProviderRefund, error) {
+	return commerce.ProviderRefund{OutRefundNo: no, State: "PROCESSING"}, nil
 }
 
 // testDropPayPendingUntilReservationEnd: the order is pending until the
@@ -142,5 +187,78 @@ func testDropPayAtPickupConfirms(t *testing.T, open OpenShop) {
 	}
 	if left := e.left(t, d.ID); left != 0 {
 		t.Fatalf("left = %d; want 0", left)
+	}
+}
+
+// testDropPayExpiryClosesFirst: a drop order the buyer started paying with
+// WeChat Pay and did not pay is closed at the provider (the unit still
+// held then) before it is cancelled; its unit goes to the first waiter.
+func testDropPayExpiryClosesFirst(t *testing.T, open OpenShop) {
+	t.Parallel()
+	wechat := &closingWeChat{}
+	e, _, pay := newDropPayEnvWith(t, open, wechat)
+	ctx := context.Background()
+	d := e.create(t, 1, 1)
+	b := webBuyer(1)
+	r := e.reserve(t, d, b, 1, "k")
+	waiters := joinWaitlist(t, e, d)
+	o, _, err := e.order(r, b, "13800001111", "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, a, err := pay.Begin(ctx, b, o.ID, commerce.PayWeChat, commerce.TradeNative, "")
+	if err != nil || o.Status != commerce.StatusAwaitingPayment {
+		t.Fatalf("Begin = %s, %v", o.Status, err)
+	}
+	var heldAtClose int
+	wechat.onClose = func() { heldAtClose = 1 - e.left(t, d.ID) }
+	if ok, err := pay.Expire(ctx, o.ID); err != nil || ok {
+		t.Fatalf("Expire before the end = %v, %v; want left alone", ok, err)
+	}
+	e.clock.Set(o.ExpiresAt)
+	e.log.reset()
+	if ok, err := pay.Expire(ctx, o.ID); err != nil || !ok {
+		t.Fatalf("Expire at the end = %v, %v", ok, err)
+	}
+	if len(wechat.closed) != 1 || wechat.closed[0] != a.OutTradeNo || heldAtClose != 1 {
+		t.Fatalf("closed %v (unit held at the close: %d); want %s closed while the unit was held", wechat.closed, heldAtClose, a.OutTradeNo)
+	}
+	if got, _ := e.s.Order(ctx, o.ID); got.Status != commerce.StatusCancelled {
+		t.Fatalf("order %s; want cancelled", got.Status)
+	}
+	expectWaiterOffered(t, e, d, b, waiters[0])
+}
+
+// testDropPayPaidKeepsUnits: a paid drop order keeps its unit past the
+// reservation's end; nothing expires it.
+func testDropPayPaidKeepsUnits(t *testing.T, open OpenShop) {
+	t.Parallel()
+	e, shop, pay := newDropPayEnvWith(t, open, &closingWeChat{})
+	ctx := context.Background()
+	d := e.create(t, 1, 1)
+	b := webBuyer(1)
+	r := e.reserve(t, d, b, 1, "k")
+	o, _, err := e.order(r, b, "13800001111", "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, a, err := pay.Begin(ctx, b, o.ID, commerce.PayWeChat, commerce.TradeNative, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pay.Apply(ctx, commerce.ProviderPayment{Method: commerce.PayWeChat, OutTradeNo: a.OutTradeNo, TransactionID: "4200000001",
+		State: "SUCCESS", Amount: o.Total, At: e.clock.Now()})
+	if err != nil || res.Outcome != commerce.PayRecorded || res.Order.Status != commerce.StatusPaid {
+		t.Fatalf("Apply = %+v, %v", res, err)
+	}
+	e.clock.Set(r.ExpiresAt.Add(time.Hour))
+	if ok, err := pay.Expire(ctx, o.ID); err != nil || ok {
+		t.Fatalf("Expire of a paid order = %v, %v", ok, err)
+	}
+	if ok, err := shop.ExpireOrder(ctx, o.ID); err != nil || ok {
+		t.Fatalf("ExpireOrder of a paid order = %v, %v", ok, err)
+	}
+	if st, err := e.svc.Stats(ctx, d.ID); err != nil || st.Sold != 1 || st.Drop.Left != 0 {
+		t.Fatalf("stats %+v, %v; want the unit sold", st, err)
 	}
 }
