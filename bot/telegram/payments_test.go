@@ -630,3 +630,33 @@ func TestTelegramPayButtonToPaid(t *testing.T) {
 		t.Fatalf("last message %q; want %q", last.Text, want)
 	}
 }
+
+// Telegram delivering one payment under several update ids at once (a
+// webhook retried while the first delivery is still being handled): the
+// order is paid once and the buyer told once.
+func TestTelegramPaymentConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t)
+	o, a := e.awaiting(t, alice)
+	const n = 4
+	codes := make([]int, n)
+	e.testEnv.clock.Parallel(n, func(i int) {
+		body := telegramtest.SuccessfulPaymentUpdate(int64(1200+i), alice.ID, a.OutTradeNo, "CNY", a.Amount.Amount, "tg-charge-x", "prov-x", "en")
+		codes[i] = e.post(string(body), testSecret).Code
+	})
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Fatalf("delivery %d: %d", i, c)
+		}
+	}
+	want := templates.MustLoad().Text("en", "tgpay_paid", map[string]any{"Number": o.Number, "Total": a.Amount})
+	told := 0
+	for _, m := range e.api.Messages(alice.ID) {
+		if m.Text == want {
+			told++
+		}
+	}
+	if told != 1 || e.status(t, o.ID) != commerce.StatusPaid {
+		t.Fatalf("told %d times, order %s; want once, paid", told, e.status(t, o.ID))
+	}
+}
