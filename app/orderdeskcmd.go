@@ -197,15 +197,11 @@ func (e *cliEnv) ordersShow(ctx context.Context, cmd *cli.Command) error {
 		}
 		zone := a.shopZone(ctx)
 		writeOrder(e.stdout, d, zone)
-		pay := a.payments()
-		if pay == nil {
-			return nil
-		}
-		attempts, err := pay.Attempts(ctx, d.Order.ID)
+		attempts, err := a.payments.Attempts(ctx, d.Order.ID)
 		if err != nil {
 			return err
 		}
-		refunds, err := pay.Refunds(ctx, d.Order.ID)
+		refunds, err := a.payments.Refunds(ctx, d.Order.ID)
 		if err != nil {
 			return err
 		}
@@ -263,12 +259,11 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx)}
-		if pay := a.payments(); pay != nil {
-			if opts.Refunds, err = orderio.CollectRefunds(ctx, orders, pay.Refunds); err != nil {
-				return err
-			}
+		refunds, err := orderio.CollectRefunds(ctx, orders, a.payments.Refunds)
+		if err != nil {
+			return err
 		}
+		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx), Refunds: refunds}
 		path := cmd.String("out")
 		if path == "" {
 			return orderio.WriteCSV(e.stdout, orders, opts)
@@ -287,15 +282,6 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 		fmt.Fprintf(e.stderr, "%d orders written to %s\n", len(orders), path)
 		return nil
 	})
-}
-
-// payments is the payment side for the seller's commands, over the store
-// alone: a WeChat Pay refund it records is sent to the provider by the
-// server's reconciliation; an order awaiting WeChat Pay cannot be closed
-// from here (ErrProvider). The lead may hand it the app's Payments (with
-// WeChat Pay) once app builds one.
-func (a *App) payments() *commerce.Payments {
-	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
 }
 
 // refundArgs reads the refund's --line, --amount and --reason (exit 2 when
@@ -375,11 +361,7 @@ func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
 		if in.Key == "" {
 			in.Key = refundKey(o.Number, in, amount)
 		}
-		pay := a.payments()
-		if pay == nil {
-			return errors.New("this store keeps no payments")
-		}
-		r, created, err := pay.Refund(ctx, in)
+		r, created, err := a.payments.Refund(ctx, in)
 		switch {
 		case errors.Is(err, commerce.ErrRefundTooMuch):
 			return cmdline.NotDonef("order %s: that is more than is left to refund", o.Number)
@@ -409,11 +391,7 @@ func (e *cliEnv) ordersRefunded(ctx context.Context, cmd *cli.Command) error {
 	}
 	no = strings.ToUpper(strings.TrimSpace(no))
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		pay := a.payments()
-		if pay == nil {
-			return errors.New("this store keeps no payments")
-		}
-		r, changed, err := pay.MarkRefunded(ctx, no)
+		r, changed, err := a.payments.MarkRefunded(ctx, no)
 		switch {
 		case errors.Is(err, commerce.ErrNotFound):
 			return fmt.Errorf("no refund %s", no)
