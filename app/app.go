@@ -248,7 +248,8 @@ func (a *App) openTelegram(ctx context.Context) error {
 	}
 	tg, err := telegram.New(ctx, telegram.Options{Limits: limits, Clock: a.cfg.telegramClock, Sleep: a.cfg.telegramSleep,
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
-		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
+		PaymentProviderToken: c.PaymentToken,
+		Mode:                 c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
 			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat", a.logChat(chatID), "reachable", reachable)
 			a.markReachable(ctx, chatID, reachable)

@@ -47,12 +47,14 @@ func (e *cliEnv) ordersCancel(ctx context.Context, cmd *cli.Command) error {
 		// within its hold period is cancelled from its point.
 		o, err := a.Store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
 		var cancelled bool
-		switch {
+		switch pay := a.sellerPayments(); {
 		case err != nil:
 		case o.Status == commerce.StatusReadyForPickup:
 			o, cancelled, err = a.desk.CancelOverdue(ctx, number, reason, "cli")
+		case pay != nil:
+			o, cancelled, err = pay.SellerCancel(ctx, a.Shop, number, reason, "cli")
 		default:
-			o, cancelled, err = a.payments.SellerCancel(ctx, a.Shop, number, reason, "cli")
+			o, cancelled, err = a.Shop.SellerCancel(ctx, number, reason, "cli")
 		}
 		switch {
 		case errors.Is(err, commerce.ErrHoldNotOver):

@@ -197,11 +197,15 @@ func (e *cliEnv) ordersShow(ctx context.Context, cmd *cli.Command) error {
 		}
 		zone := a.shopZone(ctx)
 		writeOrder(e.stdout, d, zone)
-		attempts, err := a.payments.Attempts(ctx, d.Order.ID)
+		pay := a.sellerPayments()
+		if pay == nil {
+			return nil
+		}
+		attempts, err := pay.Attempts(ctx, d.Order.ID)
 		if err != nil {
 			return err
 		}
-		refunds, err := a.payments.Refunds(ctx, d.Order.ID)
+		refunds, err := pay.Refunds(ctx, d.Order.ID)
 		if err != nil {
 			return err
 		}
@@ -259,11 +263,12 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		refunds, err := orderio.CollectRefunds(ctx, orders, a.payments.Refunds)
-		if err != nil {
-			return err
+		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx)}
+		if pay := a.sellerPayments(); pay != nil {
+			if opts.Refunds, err = orderio.CollectRefunds(ctx, orders, pay.Refunds); err != nil {
+				return err
+			}
 		}
-		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx), Refunds: refunds}
 		path := cmd.String("out")
 		if path == "" {
 			return orderio.WriteCSV(e.stdout, orders, opts)
@@ -282,6 +287,17 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 		fmt.Fprintf(e.stderr, "%d orders written to %s\n", len(orders), path)
 		return nil
 	})
+}
+
+// sellerPayments is the payment side of the seller's commands: the app's
+// Payments (with WeChat Pay when configured: a refund is sent at once),
+// or, before one is built, one over the store alone (a WeChat Pay refund
+// it records is sent by the server's reconciliation).
+func (a *App) sellerPayments() *commerce.Payments {
+	if a.payments != nil {
+		return a.payments
+	}
+	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
 }
 
 // refundArgs reads the refund's --line, --amount and --reason (exit 2 when
@@ -361,7 +377,11 @@ func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
 		if in.Key == "" {
 			in.Key = refundKey(o.Number, in, amount)
 		}
-		r, created, err := a.payments.Refund(ctx, in)
+		pay := a.sellerPayments()
+		if pay == nil {
+			return errors.New("this store keeps no payments")
+		}
+		r, created, err := pay.Refund(ctx, in)
 		switch {
 		case errors.Is(err, commerce.ErrRefundTooMuch):
 			return cmdline.NotDonef("order %s: that is more than is left to refund", o.Number)
@@ -391,7 +411,11 @@ func (e *cliEnv) ordersRefunded(ctx context.Context, cmd *cli.Command) error {
 	}
 	no = strings.ToUpper(strings.TrimSpace(no))
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		r, changed, err := a.payments.MarkRefunded(ctx, no)
+		pay := a.sellerPayments()
+		if pay == nil {
+			return errors.New("this store keeps no payments")
+		}
+		r, changed, err := pay.MarkRefunded(ctx, no)
 		switch {
 		case errors.Is(err, commerce.ErrNotFound):
 			return fmt.Errorf("no refund %s", no)

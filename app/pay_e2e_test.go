@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"regexp"
@@ -44,7 +45,8 @@ type payRun struct {
 	mu     sync.Mutex
 	closes []closeSeen // the Close calls the fake received, with the stock at that moment
 	// product whose stock closeSeen records (0: none)
-	watch int64
+	watch  int64
+	orders int // placed, for a phone number each (the open-order limit counts per person)
 }
 
 // closeSeen is one close at the provider and the stock the store held
@@ -120,7 +122,11 @@ func (r *payRun) order(user string, products int) (commerce.Order, []bot.Reply) 
 	rep = s.say(user, "action", button(t, rep, "Check out"))
 	s.say(user, "action", button(t, rep, "Shanghai"))
 	s.say(user, "text", "Wang Fang")
-	rep = s.say(user, "text", "13900139000")
+	r.mu.Lock()
+	r.orders++
+	phone := fmt.Sprintf("1390013%04d", r.orders)
+	r.mu.Unlock()
+	rep = s.say(user, "text", phone)
 	number := orderNumberRe.FindStringSubmatch(lastText(rep))
 	if number == nil {
 		t.Fatalf("no order number in %q", lastText(rep))
@@ -483,7 +489,8 @@ func (r *payRun) stock(productID int64) int {
 }
 
 // payExpiryPath: an order left unpaid past its payment time is closed at
-// WeChat Pay while its stock is still held, and only then released; the
+// WeChat Pay while its stock is still held (a failed close is retried,
+// the stock held meanwhile), and only then released; the
 // closed transaction cannot be paid. Then the close and a payment cross
 // (WeChat Pay answers the close, the buyer's payment still lands): the
 // late payment is recorded, refunded automatically, and the buyer told
@@ -499,12 +506,20 @@ func payExpiryPath(t *testing.T, cfg Config) {
 	r.watch = pid
 	r.mu.Unlock()
 
+	// WeChat Pay fails the first close: the job tries again (River's
+	// backoff), the stock held all the while.
+	r.fake.Inject(wechatpaytest.OpClose, wechatpaytest.Fault{Status: http.StatusInternalServerError})
 	r.expirePayment(o)
 	r.mu.Lock()
 	closes := append([]closeSeen(nil), r.closes...)
 	r.mu.Unlock()
-	if len(closes) != 1 || !strings.Contains(closes[0].path, no) || closes[0].stock != held {
-		t.Fatalf("closes seen %+v; want one of %s while the stock was still %d (held)", closes, no, held)
+	if len(closes) != 2 {
+		t.Fatalf("closes seen %+v; want a failed one and its retry", closes)
+	}
+	for _, c := range closes {
+		if !strings.Contains(c.path, no) || c.stock != held {
+			t.Fatalf("closes seen %+v; want each of %s while the stock was still %d (held)", closes, no, held)
+		}
 	}
 	if got := r.stock(pid); got != held+qty {
 		t.Fatalf("stock after the expiry %d; want %d back", got, held+qty)
