@@ -268,10 +268,13 @@ type PaymentFlowStore interface {
 	// at the provider. ErrAlreadyPaid if the order got paid meanwhile;
 	// ErrInvalidTransition in any other status; ErrNotFound if absent.
 	CloseUnpaid(ctx context.Context, orderID int64, reason, by string, at time.Time) (Order, error)
-	// DuePayments lists orders awaiting payment whose payment time ended before now.
+	// DuePayments lists orders awaiting payment whose payment time ended
+	// by now (expires_at <= now), the earliest first.
 	DuePayments(ctx context.Context, now time.Time, limit int) ([]int64, error)
-	// StaleAttempts lists open attempts created before before, oldest first
-	// (the reconciliation queries them).
+	// StaleAttempts lists open WeChat Pay attempts created before before,
+	// oldest first (the reconciliation queries them). Telegram invoices
+	// are left out: no query answers for them, and a rush of unpaid ones
+	// must not crowd the WeChat Pay ones out of the limit.
 	StaleAttempts(ctx context.Context, before time.Time, limit int) ([]PayAttempt, error)
 
 	// CreateRefund records r in one transaction locking the order: with
