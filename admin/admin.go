@@ -68,6 +68,11 @@ type Options struct {
 	// Questions is the sellers' inbox of buyers' questions; nil: no
 	// questions page.
 	Questions *commerce.Questions
+	// Payments is the payment side of orders (issue 14): the order page
+	// shows the transaction and the refunds, takes refunds and marks
+	// manual ones made, and cancels orders awaiting payment or paid through
+	// it; nil: no refunds, cancels as before.
+	Payments *commerce.Payments
 	// Orders are the console's reads of orders and figures.
 	Orders commerce.ConsoleStore
 	// IsAdmin tells, at every request, whether an identity is a seller
@@ -158,6 +163,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	})
 	c.registerOrders(mux)
 	c.registerDesk(mux)
+	c.registerPayments(mux)
 	c.registerProducts(mux)
 	c.registerCategories(mux)
 	c.registerSettings(mux)

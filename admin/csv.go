@@ -36,11 +36,18 @@ func (c *Console) ordersCSV(w http.ResponseWriter, r *http.Request, q access) {
 		query.BeforeID = page[len(page)-1].ID
 	}
 	slices.Reverse(all)
+	opts := orderio.Options{Points: points, Zone: c.zone, Lang: c.pageLang(r)}
+	if c.o.Payments != nil {
+		if opts.Refunds, err = orderio.CollectRefunds(r.Context(), all, c.o.Payments.Refunds); err != nil {
+			c.internal(w, r, q, "orders export refunds", err)
+			return
+		}
+	}
 	h := w.Header()
 	securityHeaders(h)
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="orders-%s.csv"`, c.now().In(c.zone).Format("20060102-1504")))
-	if err := orderio.WriteCSV(w, all, orderio.Options{Points: points, Zone: c.zone, Lang: c.pageLang(r)}); err != nil {
+	if err := orderio.WriteCSV(w, all, opts); err != nil {
 		c.log.WarnContext(r.Context(), "console: orders export cut short", "err", err)
 	}
 }

@@ -152,6 +152,7 @@ type orderData struct {
 	Desk     bool // notes to the buyer
 	Notes    []commerce.OrderNote
 	MaxNote  int
+	Pay      *payView // nil without Options.Payments
 }
 
 // order answers GET /admin/orders/{number}: the order with its lines and
@@ -162,7 +163,7 @@ func (c *Console) order(w http.ResponseWriter, r *http.Request, q access) {
 
 func doneNotice(done string) *notice {
 	switch done {
-	case "shipped", "arrived", "cancelled", "noted":
+	case "shipped", "arrived", "cancelled", "noted", "refunded", "marked":
 		return &notice{Level: "ok", Key: "console_order_done_" + done}
 	}
 	return nil
@@ -188,22 +189,46 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, q access, st
 		c.internal(w, r, q, "order notes", err)
 		return
 	}
-	d := orderData{Order: o, Point: pt, Cancel: o.Status.SellerCancellable(), Ship: o.Status.ReadyToShip(),
+	pay, err := c.payOf(r, o)
+	if err != nil {
+		c.internal(w, r, q, "order's payment", err)
+		return
+	}
+	cancel := o.Status.SellerCancellable() || c.o.Payments != nil && o.Status == commerce.StatusAwaitingPayment
+	if !cancel && c.o.Desk != nil {
+		if cancel, err = c.o.Desk.Overdue(r.Context(), o); err != nil {
+			c.internal(w, r, q, "order's hold", err)
+			return
+		}
+	}
+	d := orderData{Order: o, Point: pt, Cancel: cancel, Ship: o.Status.ReadyToShip(),
 		Arrive: o.Status == commerce.StatusShipped, Reason: reason, MaxChars: commerce.MaxCancelReason,
-		Desk: c.o.Desk != nil, Notes: notes, MaxNote: commerce.MaxNote}
+		Desk: c.o.Desk != nil, Notes: notes, MaxNote: commerce.MaxNote, Pay: pay}
 	c.render(w, r, status, &view{Page: "order", Identity: q.Identity, CSRF: q.CSRF, Notice: n, Data: d})
 }
 
 func normalizeNumber(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }
 
 // cancelOrder answers POST /admin/orders/{number}/cancel (reason): the
-// chat's cancellation with a reason the buyer is told.
+// chat's cancellation with a reason the buyer is told. With payments an
+// order awaiting payment is closed at the provider first and a paid one
+// refunded (Payments.SellerCancel).
 func (c *Console) cancelOrder(w http.ResponseWriter, r *http.Request, q access) {
 	number := normalizeNumber(r.PathValue("number"))
 	reason := r.PostForm.Get("reason")
-	_, _, err := c.o.Shop.SellerCancel(r.Context(), number, reason, q.Identity)
+	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), number)
+	switch {
+	case err != nil:
+	case o.Status == commerce.StatusReadyForPickup && c.o.Desk != nil:
+		// Not collected within the hold period: stock back, payment refunded.
+		_, _, err = c.o.Desk.CancelOverdue(r.Context(), number, reason, q.Identity)
+	case c.o.Payments != nil:
+		_, _, err = c.o.Payments.SellerCancel(r.Context(), c.o.Shop, number, reason, q.Identity)
+	default:
+		_, _, err = c.o.Shop.SellerCancel(r.Context(), number, reason, q.Identity)
+	}
 	if err != nil {
-		c.refused(w, r, q, "cancel order", err, func(n *notice, status int) { c.showOrder(w, r, q, status, n, reason) })
+		c.payRefused(w, r, q, "cancel order", err, func(n *notice, status int) { c.showOrder(w, r, q, status, n, reason) })
 		return
 	}
 	c.log.InfoContext(r.Context(), "console: order cancelled", "order", number, "session", q.ID)

@@ -92,8 +92,9 @@ func (c *Console) funcs(lang string) template.FuncMap {
 			}
 			return raw
 		},
-		"money": func(m commerce.Money) string { return templates.FormatMoney(lang, m) },
-		"when":  c.when,
+		"money":  func(m commerce.Money) string { return templates.FormatMoney(lang, m) },
+		"method": func(m commerce.PaymentMethod) string { return c.methodLabel(lang, m) },
+		"when":   c.when,
 		"langName": func(code string) string {
 			return c.texts.Text(code, "lang_name", nil)
 		},

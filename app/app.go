@@ -28,6 +28,7 @@ import (
 	"shopbot/store/sqlite"
 	"shopbot/store/sqlstore"
 	"shopbot/templates"
+	"shopbot/wechatpay"
 )
 
 // App is one running shopbot process.
@@ -65,6 +66,10 @@ type App struct {
 	// in-process; nil without a limit).
 	webHistory chatstate.History
 	newWebIDs  chatstate.WindowLimiter
+	// Online payment (app/pay.go); wechatPay is nil without a WeChat Pay merchant.
+	wechatPay *wechatpay.Client
+	payments  *commerce.Payments
+	payPages  *payPages
 }
 
 type check struct {
@@ -166,6 +171,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		dialect = "postgres"
 	}
 	a.drops = commerce.NewDropService(dropOpts)
+	if err := a.openPayments(); err != nil {
+		return nil, err
+	}
 	riverLog := log
 	if !log.Enabled(ctx, slog.LevelDebug) {
 		riverLog = slog.New(quietHandler{log.Handler(), slog.LevelWarn})
@@ -175,7 +183,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		Render: func(ctx context.Context, n bot.Notice) ([]bot.Reply, error) { return a.Router.RenderNotice(ctx, n) },
 		Route:  func(ctx context.Context, n bot.Notice) (bot.Notice, error) { return a.Router.NoticeTarget(ctx, n) },
 		Sweep:  sweep, PollInterval: cfg.JobPollInterval, Broadcast: a.broadcastOptions(),
-		Retention: a.purgeWebIdentities}); err != nil {
+		Retention: a.purgeWebIdentities, Payments: a.payments, ReconcileInterval: cfg.payReconcileEvery}); err != nil {
 		return nil, err
 	}
 	a.Store.SetOnEvent(a.queue.OnEvent)
@@ -190,6 +198,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	if err := a.openPayPages(texts); err != nil {
+		return nil, err
+	}
 	if a.posts, err = a.newGroupPosts(locker, texts); err != nil {
 		return nil, err
 	}
@@ -201,6 +212,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		LogKey:    bot.LogIDKey(a.secret), Limiter: limiter, Setup: a.setup, SetupWizard: !cfg.SeedDemo,
 		Restock:     commerce.NewRestock(a.Store, cfg.clock, 0),
 		ConsoleLink: a.consoleLink, Desk: a.desk,
+		Payments: a.payments, PayPage: a.PayPage,
 	})
 	staffKey, err := a.key(ctx, cfg.StaffKey, staffKeySetting)
 	if err != nil {
@@ -236,7 +248,8 @@ func (a *App) openTelegram(ctx context.Context) error {
 	}
 	tg, err := telegram.New(ctx, telegram.Options{Limits: limits, Clock: a.cfg.telegramClock, Sleep: a.cfg.telegramSleep,
 		Token: c.Token, APIEndpoint: c.APIEndpoint, WebhookSecret: c.WebhookSecret, PublicURL: a.cfg.PublicURL,
-		Mode: c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
+		PaymentProviderToken: c.PaymentToken,
+		Mode:                 c.Mode, Router: a.Router, Log: a.log, OnEvent: a.metrics.platformEvent("telegram"), ImageBytes: a.telegramImage,
 		OnReachable: func(ctx context.Context, chatID int64, reachable bool) {
 			a.log.InfoContext(ctx, "telegram chat reachability changed", "chat", a.logChat(chatID), "reachable", reachable)
 			a.markReachable(ctx, chatID, reachable)
@@ -404,6 +417,7 @@ func (a *App) routes() http.Handler {
 	a.console.Register(mux)
 	mux.HandleFunc("GET /b/{name}", a.broadcastImage)
 	mux.HandleFunc("GET /link/{code}/qr.png", a.linkQR)
+	a.registerPay(mux)
 	if a.wechat != nil {
 		a.wechat.Register(mux)
 	}

@@ -51,6 +51,8 @@ type Config struct {
 	Telegram       TelegramConfig
 	WeChat         WeChatConfig
 	GroupPosts     GroupPostsConfig
+	// Pay is online payment: WeChat Pay and the payment time (app/payconfig.go).
+	Pay PayConfig
 	// MsgsPerSecond is how many chat messages one identity may send a
 	// second (SHOPBOT_LIMIT_MSGS_PER_S, default 5; "off" = 0, no limit);
 	// bursts of 4 seconds' worth (20 at the default) are let through.
@@ -82,6 +84,9 @@ type Config struct {
 	// (tests run it on the shop's simulated time).
 	telegramClock func() time.Time
 	telegramSleep func(ctx context.Context, d time.Duration) error
+	// payReconcileEvery overrides how often the payments' reconciliation
+	// runs (tests).
+	payReconcileEvery time.Duration
 	// broadcastProgressEvery overrides how often a broadcast's progress is
 	// reported (tests).
 	broadcastProgressEvery time.Duration
@@ -107,6 +112,9 @@ type TelegramConfig struct {
 	APIEndpoint   string // TELEGRAM_API_ENDPOINT, "%s" twice as in the library
 	WebhookSecret string // TELEGRAM_WEBHOOK_SECRET, required in webhook mode
 	Mode          string // TELEGRAM_MODE: webhook or polling
+	// PaymentToken (TELEGRAM_PAYMENT_PROVIDER_TOKEN) is the payment
+	// provider's token of Telegram Payments; empty: no invoices.
+	PaymentToken string
 }
 
 // WeChatConfig enables the WeChat Official Account when AppID is set.
@@ -119,7 +127,7 @@ type WeChatConfig struct {
 
 // String hides secrets so a config can be logged.
 func (c TelegramConfig) String() string {
-	return fmt.Sprintf("telegram{enabled:%v mode:%s endpoint:%q}", c.Token != "", c.Mode, c.APIEndpoint)
+	return fmt.Sprintf("telegram{enabled:%v mode:%s endpoint:%q payments:%v}", c.Token != "", c.Mode, c.APIEndpoint, c.PaymentToken != "")
 }
 
 // String hides secrets so a config can be logged.
@@ -262,6 +270,9 @@ func CoreConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.QuestionLimits, err = questionLimitsFromEnv(getenv); err != nil {
 		return c, err
 	}
+	if c.Pay, err = payFromEnv(getenv, c.PublicURL, getenv("SHOPBOT_PUBLIC_URL") != ""); err != nil {
+		return c, err
+	}
 	c.Telegram.Mode = telegramMode(getenv, c.PublicURL)
 	return c, nil
 }
@@ -287,6 +298,7 @@ func telegramFromEnv(getenv func(string) string, publicURL string, sendOnly bool
 		APIEndpoint:   getenv("TELEGRAM_API_ENDPOINT"),
 		WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
 		Mode:          telegramMode(getenv, publicURL),
+		PaymentToken:  getenv("TELEGRAM_PAYMENT_PROVIDER_TOKEN"),
 	}
 	if c.Token == "" {
 		return c, nil

@@ -19,7 +19,8 @@ func (e *cliEnv) ordersCommand() *cli.Command {
 		Name:  "orders",
 		Usage: "orders: list, show, export, cancel",
 		Commands: append([]*cli.Command{
-			{Name: "cancel", Usage: "cancel an order that has not shipped: its stock goes back and the buyer is told the reason in their chat",
+			{Name: "cancel", Usage: "cancel an order that has not shipped, or one not collected within its hold period: its stock goes back, " +
+				"its payment is refunded and the buyer is told the reason in their chat",
 				ArgsUsage: "NUMBER",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Required: true,
 					Usage: fmt.Sprintf("what the buyer is told, as `TEXT` (up to %d characters)", commerce.MaxCancelReason)}},
@@ -41,8 +42,23 @@ func (e *cliEnv) ordersCancel(ctx context.Context, cmd *cli.Command) error {
 		return cmdline.Usagef("--reason: 1 to %d characters, no control characters", commerce.MaxCancelReason)
 	}
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		o, cancelled, err := a.Shop.SellerCancel(ctx, number, reason, "cli")
+		// Through Payments: an order awaiting payment is closed at the
+		// provider first, a paid one is refunded; an order not collected
+		// within its hold period is cancelled from its point.
+		o, err := a.Store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
+		var cancelled bool
+		switch pay := a.payments(); {
+		case err != nil:
+		case o.Status == commerce.StatusReadyForPickup:
+			o, cancelled, err = a.desk.CancelOverdue(ctx, number, reason, "cli")
+		case pay != nil:
+			o, cancelled, err = pay.SellerCancel(ctx, a.Shop, number, reason, "cli")
+		default:
+			o, cancelled, err = a.Shop.SellerCancel(ctx, number, reason, "cli")
+		}
 		switch {
+		case errors.Is(err, commerce.ErrHoldNotOver):
+			return cmdline.NotDonef("order %s is waiting at its pickup point within its hold period: it can be cancelled once that is over", o.Number)
 		case errors.Is(err, commerce.ErrNotFound):
 			return fmt.Errorf("no order %s", strings.ToUpper(strings.TrimSpace(number)))
 		case errors.Is(err, commerce.ErrTooLate):

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v3"
 
@@ -17,7 +19,8 @@ import (
 	"shopbot/orderio"
 )
 
-// The seller's desk on the command line: shopbot orders list|show|export.
+// The seller's desk on the command line: shopbot orders
+// list|show|export|refund|refunded.
 
 // ordersDeskCommands are the subcommands of "shopbot orders" besides cancel.
 func (e *cliEnv) ordersDeskCommands() []*cli.Command {
@@ -40,6 +43,18 @@ func (e *cliEnv) ordersDeskCommands() []*cli.Command {
 				&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of standard output"},
 			},
 			Action: e.ordersExport},
+		{Name: "refund", Usage: "refund an order's payment: some units, an amount, or (neither given) everything left; " +
+			"WeChat Pay is refunded at the provider, other payments are refunds you make by hand and then mark with refunded",
+			ArgsUsage: "NUMBER",
+			Flags: []cli.Flag{
+				&cli.StringSliceFlag{Name: "line", Usage: "refund `N:QTY`: QTY units of the order's line N (1 is the first; repeat for more lines)"},
+				&cli.StringFlag{Name: "amount", Usage: "refund the amount `A` in the order's currency (12.50) instead of units"},
+				&cli.StringFlag{Name: "reason", Usage: "why, in `TEXT` the buyer sees (up to 80 characters)", Required: true},
+				&cli.StringFlag{Name: "key", Usage: "idempotency `KEY`: the same key is the same refund (default: made of the order and what is refunded, so running the command twice refunds once)"},
+			},
+			Action: e.ordersRefund},
+		{Name: "refunded", Usage: "mark a refund you made by hand (a Telegram payment at its provider, cash at the counter) as made",
+			ArgsUsage: "OUT_REFUND_NO", Action: e.ordersRefunded},
 	}
 }
 
@@ -180,7 +195,21 @@ func (e *cliEnv) ordersShow(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		writeOrder(e.stdout, d, a.shopZone(ctx))
+		zone := a.shopZone(ctx)
+		writeOrder(e.stdout, d, zone)
+		pay := a.payments()
+		if pay == nil {
+			return nil
+		}
+		attempts, err := pay.Attempts(ctx, d.Order.ID)
+		if err != nil {
+			return err
+		}
+		refunds, err := pay.Refunds(ctx, d.Order.ID)
+		if err != nil {
+			return err
+		}
+		writePayment(e.stdout, attempts, refunds, zone)
 		return nil
 	})
 }
@@ -197,6 +226,8 @@ func writeOrder(w io.Writer, d commerce.OrderDetail, zone *time.Location) {
 	fmt.Fprintf(w, "total %s\n", o.Total)
 	if o.Paid.IsPaid() {
 		fmt.Fprintf(w, "paid %s by %s at %s (recorded by %s)\n", o.Paid.Amount, o.Paid.Method, at(o.Paid.At), o.Paid.By)
+	} else if o.Status == commerce.StatusAwaitingPayment {
+		fmt.Fprintf(w, "awaiting payment until %s\n", at(o.ExpiresAt))
 	} else {
 		fmt.Fprintln(w, "unpaid (pay at pickup)")
 	}
@@ -233,6 +264,11 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx)}
+		if pay := a.payments(); pay != nil {
+			if opts.Refunds, err = orderio.CollectRefunds(ctx, orders, pay.Refunds); err != nil {
+				return err
+			}
+		}
 		path := cmd.String("out")
 		if path == "" {
 			return orderio.WriteCSV(e.stdout, orders, opts)
@@ -251,4 +287,166 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 		fmt.Fprintf(e.stderr, "%d orders written to %s\n", len(orders), path)
 		return nil
 	})
+}
+
+// payments is the payment side for the seller's commands, over the store
+// alone: a WeChat Pay refund it records is sent to the provider by the
+// server's reconciliation; an order awaiting WeChat Pay cannot be closed
+// from here (ErrProvider). The lead may hand it the app's Payments (with
+// WeChat Pay) once app builds one.
+func (a *App) payments() *commerce.Payments {
+	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
+}
+
+// refundArgs reads the refund's --line, --amount and --reason (exit 2 when
+// wrong); the amount's digits are checked against the order's currency later.
+func refundArgs(cmd *cli.Command) (commerce.RefundInput, string, error) {
+	in := commerce.RefundInput{Reason: strings.TrimSpace(cmd.String("reason"))}
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 80 {
+		return in, "", cmdline.Usagef("--reason: 1 to 80 characters")
+	}
+	seen := map[int]bool{}
+	for _, l := range cmd.StringSlice("line") {
+		no, qty, ok := strings.Cut(l, ":")
+		n, err1 := strconv.Atoi(strings.TrimSpace(no))
+		q, err2 := strconv.Atoi(strings.TrimSpace(qty))
+		if !ok || err1 != nil || err2 != nil || n < 1 || q < 1 || seen[n] {
+			return in, "", cmdline.Usagef("--line %q: N:QTY, a line number and a quantity from 1, each line once", l)
+		}
+		seen[n] = true
+		in.Lines = append(in.Lines, commerce.RefundLine{LineNo: n, Qty: q})
+	}
+	amount := strings.TrimSpace(cmd.String("amount"))
+	if amount != "" && len(in.Lines) > 0 {
+		return in, "", cmdline.Usagef("--amount and --line: one or the other")
+	}
+	if amount != "" {
+		if m, err := commerce.ParseMoney(amount, "BHD"); err != nil || m.Amount == 0 { // any currency's digits
+			return in, "", cmdline.Usagef("--amount %q: a positive decimal like 12.50", amount)
+		}
+	}
+	return in, amount, nil
+}
+
+// refundKey is the refund's default idempotency key: the order and what
+// is refunded, so a command run twice refunds once.
+func refundKey(number string, in commerce.RefundInput, amount string) string {
+	key := "cli:" + number
+	switch {
+	case amount != "":
+		key += ":amount:" + in.Amount.Decimal()
+	case len(in.Lines) > 0:
+		for _, l := range in.Lines {
+			key += fmt.Sprintf(":%d*%d", l.LineNo, l.Qty)
+		}
+	default:
+		key += ":all"
+	}
+	return key
+}
+
+// ordersRefund exits 0 when it recorded the refund (or found it recorded
+// by the same key), 3 when nothing is left to refund, 1 for an unknown or
+// unpaid order or a line it does not have, 2 for bad flags.
+func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
+	number, err := oneArg(cmd, "the order's NUMBER")
+	if err != nil {
+		return err
+	}
+	number = strings.ToUpper(strings.TrimSpace(number))
+	in, amount, err := refundArgs(cmd)
+	if err != nil {
+		return err
+	}
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		o, err := a.Store.OrderByNumber(ctx, number)
+		if errors.Is(err, commerce.ErrNotFound) {
+			return fmt.Errorf("no order %s", number)
+		}
+		if err != nil {
+			return err
+		}
+		if amount != "" {
+			if in.Amount, err = commerce.ParseMoney(amount, o.Total.Currency); err != nil {
+				return cmdline.Usagef("--amount %q: a decimal in %s", amount, o.Total.Currency)
+			}
+		}
+		in.Number, in.By, in.Key = o.Number, "cli", cmd.String("key")
+		if in.Key == "" {
+			in.Key = refundKey(o.Number, in, amount)
+		}
+		pay := a.payments()
+		if pay == nil {
+			return errors.New("this store keeps no payments")
+		}
+		r, created, err := pay.Refund(ctx, in)
+		switch {
+		case errors.Is(err, commerce.ErrRefundTooMuch):
+			return cmdline.NotDonef("order %s: that is more than is left to refund", o.Number)
+		case errors.Is(err, commerce.ErrInvalid):
+			return fmt.Errorf("order %s: nothing to refund that way (unpaid, or no such line or quantity): %w", o.Number, err)
+		case err != nil:
+			return err
+		}
+		again := ""
+		if !created {
+			again = " (recorded before)"
+		}
+		fmt.Fprintf(e.stdout, "refund %s of %s for order %s: %s%s\n", r.OutRefundNo, r.Amount, o.Number, r.State, again)
+		if r.State == commerce.RefundManual {
+			fmt.Fprintf(e.stdout, "return the money by hand (%s), then run: shopbot orders refunded %s\n", r.Method, r.OutRefundNo)
+		}
+		return nil
+	})
+}
+
+// ordersRefunded exits 0 when it marked the refund made, 3 when it was not
+// a refund to make by hand (or was marked before), 1 for an unknown one.
+func (e *cliEnv) ordersRefunded(ctx context.Context, cmd *cli.Command) error {
+	no, err := oneArg(cmd, "the refund's OUT_REFUND_NO")
+	if err != nil {
+		return err
+	}
+	no = strings.ToUpper(strings.TrimSpace(no))
+	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
+		pay := a.payments()
+		if pay == nil {
+			return errors.New("this store keeps no payments")
+		}
+		r, changed, err := pay.MarkRefunded(ctx, no)
+		switch {
+		case errors.Is(err, commerce.ErrNotFound):
+			return fmt.Errorf("no refund %s", no)
+		case err != nil:
+			return err
+		case !changed:
+			return cmdline.NotDonef("refund %s is %s: nothing to mark", r.OutRefundNo, r.State)
+		}
+		fmt.Fprintf(e.stdout, "refund %s of %s marked as made\n", r.OutRefundNo, r.Amount)
+		return nil
+	})
+}
+
+// writePayment prints an order's payment attempts and refunds for
+// `shopbot orders show`.
+func writePayment(w io.Writer, attempts []commerce.PayAttempt, refunds []commerce.Refund, zone *time.Location) {
+	at := func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") }
+	for _, a := range attempts {
+		line := fmt.Sprintf("payment %s %s %s %s %s", a.OutTradeNo, a.Method, a.TradeType, a.State, a.Amount)
+		if a.TransactionID != "" {
+			line += " transaction …" + txTail(a.TransactionID)
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, r := range refunds {
+		fmt.Fprintf(w, "refund %s %s %s %s at %s by %s: %s\n", r.OutRefundNo, r.Amount, r.Method, r.State, at(r.CreatedAt), r.By, r.Reason)
+	}
+}
+
+// txTail is the last digits of a transaction id.
+func txTail(id string) string {
+	if len(id) <= 6 {
+		return id
+	}
+	return id[len(id)-6:]
 }

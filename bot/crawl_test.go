@@ -9,6 +9,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/commerce"
+	"shopbot/store/sqlstore"
 )
 
 // TestCrawlEveryButton walks the conversation as a buyer, a seller and
@@ -20,8 +21,15 @@ import (
 // button that stopped appearing is a feature lost.
 func TestCrawlEveryButton(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, drops: true, broadcasts: true, persons: true, questions: true,
-		admins: []string{"web:" + seller}})
+	pay := &payEnv{}
+	ho := harnessOptions{pickup: &commerce.PickupOptions{}, drops: true, broadcasts: true, persons: true, questions: true,
+		admins: []string{"web:" + seller}}
+	_, payments := any((*sqlstore.Store)(nil)).(commerce.PaymentFlowStore)
+	if payments {
+		ho.options = withPayments(t, pay, true, true)
+	}
+	h := newHarness(t, ho)
+	h.shop.UsePayments(nil) // readyOrder confirms a cross-border order as if paid at pickup
 	ctx := h.ctx
 	// Something in every state: a drop on sale, one to come, an order
 	// waiting at its point, staff at that point.
@@ -35,8 +43,21 @@ func TestCrawlEveryButton(t *testing.T) {
 		t.Fatal(err)
 	}
 	buyer := h.user(t, "crawl-buyer", "en")
-	buyer.readyOrder(pt)
+	ready := buyer.readyOrder(pt)             // paid by transfer: refunded by hand
 	buyer.linkWith(h.tgUser(t, "7999", "en")) // a person of two: its links' buttons show
+	sellerEntries := []string{"/start", "/help", "/products", "/drops", "/newdrop", "/points", "/broadcast", "/staff", "/questions"}
+	if payments {
+		// An order awaiting payment, one paid online, and a refund to
+		// make by hand (Mark refunded) of the order paid by transfer.
+		buyer.add("SNK-002", 1)
+		pay.harness = h
+		buyer.press(bot.VerbPayWeChat.Of(buyer.checkout().ID))
+		paidOrder, _ := pay.payOrder(buyer, "4200000000CRAWL1", "BAB-003", 1)
+		if _, _, err := pay.pay.Refund(ctx, commerce.RefundInput{Number: ready.Number, Amount: commerce.CNY(100), By: "cli", Key: "crawl"}); err != nil {
+			t.Fatal(err)
+		}
+		sellerEntries = append(sellerEntries, "/order "+paidOrder.Number, "/order "+ready.Number)
+	}
 	staffID := "crawl-staff"
 	s := h.user(t, seller, "en")
 	s.send("/point " + pt.Code + " staff add web:" + staffID)
@@ -65,7 +86,7 @@ func TestCrawlEveryButton(t *testing.T) {
 	crawl(buyer, "/start", "/shop", "/cart", "/orders", "/help", "/lang", "/drop "+drops[0].Code, "/drop "+drops[1].Code,
 		"/start d_"+drops[0].Code, fmt.Sprintf("/start pt_%d", pt.ID), "/link", "serum", "no such thing", "/human Do you deliver to Moscow?")
 	crawl(h.user(t, staffID, "en"), "/staff")
-	crawl(s, "/start", "/help", "/products", "/drops", "/newdrop", "/points", "/broadcast", "/staff", "/questions")
+	crawl(s, sellerEntries...)
 
 	var verbs []string
 	for v := range pressed {
@@ -83,6 +104,12 @@ func TestCrawlEveryButton(t *testing.T) {
 		bot.VerbSellerProducts, bot.VerbSellerCard, bot.VerbSellerEdit, bot.VerbDropNew, bot.VerbLanguage, bot.VerbHelp,
 		bot.VerbLinkEnter, bot.VerbNoticeTo, bot.VerbUnlinkAsk, bot.VerbUnlinkConfirm} {
 		if pressed[v] == 0 {
+			t.Errorf("the crawl never reached a %q button", v)
+		}
+	}
+	for _, v := range []bot.Verb{bot.VerbPayWeChat, bot.VerbPayChoose, bot.VerbPayRefund, bot.VerbPayRefundAll, bot.VerbPayRefundLines,
+		bot.VerbPayRefundQty, bot.VerbPayRefundOK, bot.VerbPayMarkRefunded} {
+		if payments && pressed[v] == 0 {
 			t.Errorf("the crawl never reached a %q button", v)
 		}
 	}

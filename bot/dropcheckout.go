@@ -7,7 +7,9 @@ import (
 
 // Finishing a drop order: the buyer's reservation becomes an order once a
 // pickup point, a name and a phone are given (the per-person limit counted
-// on the phone at that moment), or is given back. Part of the drops
+// on the phone at that moment), or is given back. Where online payment is
+// configured the order is pending until the reservation's end and the
+// buyer is shown the order review with its payment choice. Part of the drops
 // feature (drops.go has its routes); DropState.Buy is its part of the
 // session.
 
@@ -196,5 +198,11 @@ func (h *dropsHandler) dropPhone(t *turn, text string) ([]Reply, error) {
 	}
 	h.leaveDropCheckout(t)
 	t.s.Contact.Name, t.s.Contact.Phone = o.ContactName, o.Phone
+	if o.Status == commerce.StatusPending {
+		// Online payment is configured: the order waits for the buyer's
+		// choice of payment until the reservation's end, as a checkout's
+		// order does (the review offers the methods).
+		return h.orders.view(t, o, "order_review")
+	}
 	return h.orders.view(t, o, "order_confirmed")
 }

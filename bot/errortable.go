@@ -85,6 +85,11 @@ func errorTable() []errorRow {
 		{err: commerce.ErrOutsideWindow, status: http.StatusConflict, chat: "answer_outside_window"},
 		{err: commerce.ErrCurrencyMismatch, status: http.StatusUnprocessableEntity, chat: "seller_bad_currency"},
 		{err: commerce.ErrRestockLimit, status: http.StatusConflict, chat: "restock_limit"},
+		{err: commerce.ErrPaymentMethod, status: http.StatusConflict, chat: "pay_err_method"},
+		{err: commerce.ErrAlreadyPaid, status: http.StatusConflict, chat: "pay_err_already_paid"},
+		{err: commerce.ErrRefundTooMuch, status: http.StatusConflict, chat: "pay_err_refund_too_much"},
+		// The provider is down: nothing changed, try again in a minute.
+		{err: commerce.ErrProvider, status: http.StatusServiceUnavailable, chat: "pay_err_provider"},
 	}
 }
 

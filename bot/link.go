@@ -385,7 +385,7 @@ func (r *Router) seenPerson(ctx context.Context, s *Session, m Message) {
 // It changes Channel and ChatID only: the notice is still rendered for the
 // identity it names.
 func (r *Router) NoticeTarget(ctx context.Context, n Notice) (Notice, error) {
-	if r.o.Persons == nil || n.Kind == NoticeHoldExpired || n.Kind == NoticeQuestion || n.Kind == NoticeAnswer || n.Channel == "" || n.UserID == "" {
+	if r.o.Persons == nil || n.Kind == NoticeHoldExpired || n.Kind == NoticePaymentAlert || n.Kind == NoticeQuestion || n.Kind == NoticeAnswer || n.Channel == "" || n.UserID == "" {
 		return n, nil
 	}
 	to, err := r.o.Persons.NoticeTarget(ctx, commerce.Identity(n.Channel+":"+n.UserID))

@@ -155,7 +155,9 @@ type Notice struct {
 	// ProductID names the product of a NoticeRestocked.
 	ProductID int64 `json:"product_id,omitempty"`
 	// AttemptID and RefundID name the payment attempt and the refund of
-	// the payment notices (NoticePaid, NoticeRefund, NoticePaymentAlert).
+	// the payment notices (NoticePaid, NoticeRefund, NoticePaymentAlert),
+	// which name their OrderID too (the attempt or refund is looked up
+	// among the order's).
 	AttemptID int64 `json:"attempt_id,omitempty"`
 	RefundID  int64 `json:"refund_id,omitempty"`
 }

@@ -16,6 +16,7 @@ var (
 	errNoDrops   = errors.New("bot: drop notices need Options.Drops")
 	errNoDesk    = errors.New("bot: order notes need Options.Desk")
 	errNoRestock = errors.New("bot: back-in-stock notices need Options.Restock")
+	errNoPay     = errors.New("bot: payment notices need Options.Payments")
 )
 
 // RenderNotice turns a notice into the replies to deliver to n.ChatID on
@@ -47,6 +48,12 @@ func (r *Router) RenderNotice(ctx context.Context, n Notice) ([]Reply, error) {
 			return r.desk.renderNote(t, n)
 		}
 		return r.orders.renderCancelNotice(t, n)
+	}
+	if n.Kind == NoticePaid || n.Kind == NoticeRefund || n.Kind == NoticePaymentAlert {
+		if r.pay == nil {
+			return nil, errNoPay
+		}
+		return r.pay.renderNotice(r, ctx, n)
 	}
 	if n.Kind == NoticeQuestion || n.Kind == NoticeAnswer {
 		return r.questions.renderNotice(r, ctx, n)

@@ -101,10 +101,21 @@ func (h *ordersHandler) sellerView(t *turn, o commerce.Order) ([]Reply, error) {
 	}
 	data["Reason"] = o.CancelReason
 	var rows [][]Button
-	if o.Status.SellerCancellable() {
+	if h.sellerCancellable(o.Status) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbSellerCancel.Of(o.ID))})
 	}
-	return say(t.text("seller_order", data), rows...), nil
+	text := t.text("seller_order", data)
+	if h.pay.online() {
+		payText, payRows, err := h.pay.sellerSection(t, o)
+		if err != nil {
+			return nil, err
+		}
+		if payText != "" {
+			text += "\n" + payText
+		}
+		rows = append(rows, payRows...)
+	}
+	return say(text, rows...), nil
 }
 
 // askReason awaits the reason of cancelling order id.
@@ -141,7 +152,7 @@ func (h *ordersHandler) cancelReason(t *turn, text string) ([]Reply, error) {
 	}
 	t.s.leaveStep(stepCancelReason)
 	t.s.Orders = OrdersState{}
-	o, cancelled, err := h.shop.SellerCancel(t.ctx, o.Number, reason, t.identity())
+	o, cancelled, err := h.sellerCancel(t, o.Number, reason)
 	if errors.Is(err, commerce.ErrTooLate) {
 		r, _ := h.notCancellable(t, o)
 		return r, nil
@@ -154,8 +165,11 @@ func (h *ordersHandler) cancelReason(t *turn, text string) ([]Reply, error) {
 			[]Button{t.btn("btn_order", VerbSellerOrder.Of(o.ID))}), nil
 	}
 	t.event(EventOrderCancel)
-	return say(t.text("seller_order_cancelled", map[string]any{"Number": o.Number, "Reason": o.CancelReason}),
-		[]Button{t.btn("btn_order", VerbSellerOrder.Of(o.ID))}), nil
+	done := t.text("seller_order_cancelled", map[string]any{"Number": o.Number, "Reason": o.CancelReason})
+	if o.Paid.IsPaid() && h.pay != nil {
+		done += "\n" + t.text("pay_cancel_refunding", map[string]any{"Amount": o.Paid.Amount, "Method": methodName(t, o.Paid.Method)})
+	}
+	return say(done, []Button{t.btn("btn_order", VerbSellerOrder.Of(o.ID))}), nil
 }
 
 // notCancellable answers for an order a seller can no longer cancel;
@@ -165,7 +179,7 @@ func (h *ordersHandler) notCancellable(t *turn, o commerce.Order) ([]Reply, bool
 	switch {
 	case o.Status == commerce.StatusCancelled:
 		return say(t.text("seller_cancel_already", map[string]any{"Number": o.Number}), back), true
-	case !o.Status.SellerCancellable():
+	case !h.sellerCancellable(o.Status):
 		return say(t.text("seller_cancel_too_late", map[string]any{"Number": o.Number,
 			"Status": t.text("status_"+string(o.Status), nil)}), back), true
 	}
@@ -186,6 +200,10 @@ func (h *ordersHandler) renderCancelNotice(t *turn, n Notice) ([]Reply, error) {
 	if o.Buyer.Channel != n.Channel || n.UserID != "" && o.Buyer.UserID != n.UserID || o.Status != commerce.StatusCancelled {
 		return nil, nil
 	}
-	return say(t.text("order_cancelled_by_seller", map[string]any{"Number": o.Number, "Reason": o.CancelReason}),
+	text := t.text("order_cancelled_by_seller", map[string]any{"Number": o.Number, "Reason": o.CancelReason})
+	if o.Paid.IsPaid() && h.pay != nil {
+		text += "\n" + t.text("pay_cancel_refund_note", map[string]any{"Amount": o.Paid.Amount, "Method": methodName(t, o.Paid.Method)})
+	}
+	return say(text,
 		[]Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_shop", VerbCategories.Of())}), nil
 }

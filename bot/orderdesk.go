@@ -232,11 +232,12 @@ func (h *deskHandler) card(t *turn, id int64) ([]Reply, error) {
 	}
 	data["Phone"], data["Reason"], data["Notes"] = o.Phone, o.CancelReason, notes
 	data["Paid"], data["Method"], data["Amount"] = o.Paid.IsPaid(), "", o.Paid.Amount
+	data["Awaiting"] = o.Status == commerce.StatusAwaitingPayment
 	if o.Paid.IsPaid() {
-		data["Method"] = t.text("pay_"+string(o.Paid.Method), nil)
+		data["Method"] = methodName(t, o.Paid.Method)
 	}
 	var rows [][]Button
-	if o.Status.SellerCancellable() {
+	if h.orders.sellerCancellable(o.Status) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbSellerCancel.Of(o.ID))})
 	}
 	if h.pickup && o.Status.ReadyToShip() {
@@ -245,8 +246,19 @@ func (h *deskHandler) card(t *turn, id int64) ([]Reply, error) {
 	if h.pickup && o.Status == commerce.StatusShipped {
 		rows = append(rows, []Button{t.btn("desk_btn_arrive", VerbDeskArrive.Of(o.ID))})
 	}
+	text := t.text("desk_card", data)
+	if h.orders.pay.online() {
+		payText, payRows, err := h.orders.pay.sellerSection(t, o)
+		if err != nil {
+			return nil, err
+		}
+		if payText != "" {
+			text += "\n" + payText
+		}
+		rows = append(rows, payRows...)
+	}
 	rows = append(rows, []Button{t.btn("desk_btn_note", VerbDeskNote.Of(o.ID)), t.btn("desk_btn_desk", VerbDesk.Of())})
-	return say(t.text("desk_card", data), rows...), nil
+	return say(text, rows...), nil
 }
 
 // ship and arrive move an order along, then show its card.

@@ -33,6 +33,7 @@ type ordersHandler struct {
 	shop   *commerce.Shop
 	pickup *pickupHandler // nil with pickup off
 	desk   *deskHandler   // nil without the sellers' desk
+	pay    *payHandler    // nil without Options.Payments
 }
 
 func (h *ordersHandler) routes() routes {
@@ -110,7 +111,7 @@ func (h *ordersHandler) askCancel(t *turn, id int64) ([]Reply, error) {
 	if err != nil {
 		return t.fail(err)
 	}
-	if !o.Status.CanBecome(commerce.StatusCancelled) {
+	if !h.buyerCancellable(o.Status) {
 		return t.fail(commerce.ErrInvalidTransition)
 	}
 	return say(t.text("order_cancel_ask", map[string]any{"Number": o.Number}),
@@ -118,7 +119,24 @@ func (h *ordersHandler) askCancel(t *turn, id int64) ([]Reply, error) {
 }
 
 func (h *ordersHandler) cancel(t *turn, id int64) ([]Reply, error) {
-	o, err := h.shop.CancelOrder(t.ctx, t.buyer(), id)
+	o, err := h.shop.OwnOrder(t.ctx, t.buyer(), id)
+	if err != nil {
+		return t.fail(err)
+	}
+	switch {
+	case o.Status == commerce.StatusAwaitingPayment && h.pay != nil:
+		// Closed at the provider first, then the stock goes back.
+		o, err = h.pay.cancel(t, id)
+		if err != nil {
+			return h.pay.fail(t, err, id, VerbOrderCancelOK.Of(id))
+		}
+	case o.Status == commerce.StatusPaid:
+		// The seller cancels a paid order, and refunds it.
+		return say(t.text("pay_cancel_paid", map[string]any{"Number": o.Number}),
+			[]Button{t.btn("btn_order", VerbOrder.Of(o.ID)), t.btn("btn_orders", VerbOrders.Of())}), nil
+	default:
+		o, err = h.shop.CancelOrder(t.ctx, t.buyer(), id)
+	}
 	if err != nil {
 		return t.fail(err)
 	}
@@ -133,13 +151,25 @@ func (h *ordersHandler) view(t *turn, o commerce.Order, key string) ([]Reply, er
 		return nil, err
 	}
 	var rows [][]Button
-	if o.Status == commerce.StatusPending {
+	var payText string
+	switch {
+	case h.pay.online() && key != "order_confirmed": // that text says it is paid at pickup
+		if key == "order_review" && o.Status == commerce.StatusPending {
+			key = "pay_review" // the ways to pay instead of "please confirm"
+		}
+		if payText, rows, err = h.pay.buyerSection(t, o); err != nil {
+			return nil, err
+		}
+	case o.Status == commerce.StatusPending:
 		rows = append(rows, []Button{t.btn("btn_confirm", VerbOrderConfirm.Of(o.ID))})
 	}
-	if o.Status.CanBecome(commerce.StatusCancelled) {
+	if h.buyerCancellable(o.Status) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbOrderCancel.Of(o.ID))})
 	}
 	text := t.text(key, data)
+	if payText != "" {
+		text += "\n\n" + payText
+	}
 	if h.pickup != nil {
 		extra, extraRows, err := h.pickup.section(t, o, pt)
 		if err != nil {
@@ -152,6 +182,12 @@ func (h *ordersHandler) view(t *turn, o commerce.Order, key string) ([]Reply, er
 	}
 	rows = append(rows, []Button{t.btn("btn_orders", VerbOrders.Of()), t.btn("btn_shop", VerbCategories.Of())})
 	return say(text, rows...), nil
+}
+
+// buyerCancellable reports whether the buyer may cancel an order in
+// status s; a paid order is cancelled (and refunded) by the seller.
+func (h *ordersHandler) buyerCancellable(s commerce.OrderStatus) bool {
+	return s.CanBecome(commerce.StatusCancelled) && s != commerce.StatusPaid
 }
 
 // orderData is what the texts of an order show ("order_body"), and its

@@ -115,6 +115,16 @@ type Options struct {
 	// SetupWizard walks an admin's first /start through setting the shop
 	// up while its profile is not set (SHOPBOT_SEED_DEMO=false).
 	SetupWizard bool
+	// Payments is online payment (WeChat Pay, Telegram Payments): placed
+	// orders offer the ways to pay them, orders awaiting payment are
+	// closed at the provider before their stock goes back, buyers get
+	// receipts and refund notices, sellers refund from the order card.
+	// Nil, or not Online: every order is paid at pickup, as before.
+	Payments *commerce.Payments
+	// PayPage is the absolute URL of the H5 pay page of an order (signed
+	// by the app), shown as a URL button: inside WeChat it pays by JSAPI,
+	// on a phone it opens there. Nil or "": no page.
+	PayPage func(o commerce.Order) string
 }
 
 // Event names an outcome worth counting.
@@ -158,6 +168,7 @@ type Router struct {
 	setup      *setupHandler     // Options.Setup
 	questions  *questionsHandler // search; asking the sellers with Options.Questions
 	restock    *restockHandler   // Options.Restock
+	pay        *payHandler       // Options.Payments
 	console    *consoleHandler
 }
 
@@ -220,6 +231,10 @@ func (r *Router) newHandlers() {
 		r.desk = &deskHandler{desk: o.Desk, orders: r.orders, pickup: o.Pickup != nil}
 		r.orders.desk = r.desk
 	}
+	if o.Payments != nil {
+		r.pay = &payHandler{shop: o.Shop, payments: o.Payments, page: o.PayPage, orders: r.orders}
+		r.orders.pay = r.pay
+	}
 	r.questions = &questionsHandler{shop: o.Shop, questions: o.Questions}
 	if o.Restock != nil {
 		r.restock = &restockHandler{shop: o.Shop, restock: o.Restock, browse: r.browse}
@@ -259,6 +274,9 @@ func (r *Router) featureRoutes() []routes {
 	}
 	if r.restock != nil {
 		list = append(list, r.restock.routes())
+	}
+	if r.pay != nil {
+		list = append(list, r.pay.routes(), r.pay.sellerRoutes())
 	}
 	list = append(list, r.console.routes())
 	// Last: free text no feature above took is a search.
@@ -371,7 +389,7 @@ func (r *Router) Handle(ctx context.Context, m Message) ([]Reply, error) {
 // fails lets the message through (it is logged): the limit protects the
 // shop, it must not stop it.
 func (r *Router) limit(ctx context.Context, m Message) (replies []Reply, limited bool, err error) {
-	if r.o.Limiter == nil || m.UserID == "" {
+	if r.o.Limiter == nil || m.UserID == "" || m.Paid != nil { // a payment is never dropped
 		return nil, false, nil
 	}
 	v, err := r.o.Limiter.Allow(ctx, m.Channel+":"+m.UserID)

@@ -87,6 +87,9 @@ type harnessOptions struct {
 	empty bool
 	// consoleLink makes the console's login links (Options.ConsoleLink).
 	consoleLink func(ctx context.Context, identity string) (bot.ConsoleLink, error)
+	// options changes the router's options last (a feature's own test
+	// switches it on with services on the harness's store and clock).
+	options func(h *harness, o *bot.Options)
 }
 
 func newHarness(t *testing.T, opts ...harnessOptions) *harness {
@@ -174,7 +177,7 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 		h.setup = commerce.NewShopSetup(commerce.ShopSetupOptions{Store: st, Clock: commerce.ClockFunc(h.clock.Now), CacheTTL: time.Nanosecond})
 		sellerOpts.Shop = h.setup
 	}
-	h.router = bot.NewRouter(bot.Options{
+	ro := bot.Options{
 		Setup: h.setup, SetupWizard: o.wizard,
 		Audience: audience, Broadcasts: broadcasts, Limiter: limiter, Log: o.log,
 		Shop: h.shop, Sessions: sessions, Dedupe: st, Texts: texts, Pickup: h.pickup, Admins: o.admins, TrustWebIdentity: true,
@@ -186,7 +189,11 @@ func newHarness(t *testing.T, opts ...harnessOptions) *harness {
 				h.placed.Add(1)
 			}
 		},
-	})
+	}
+	if o.options != nil {
+		o.options(h, &ro)
+	}
+	h.router = bot.NewRouter(ro)
 	return h
 }
 

@@ -28,6 +28,7 @@ func allOn(t *testing.T) *Router {
 		Shop: &commerce.Shop{}, Texts: texts, Pickup: &commerce.Pickup{}, Seller: &commerce.Seller{},
 		Drops: &commerce.DropService{}, GroupPosts: &GroupPosts{}, Audience: audience{}, Broadcasts: broadcasts{},
 		Persons: &commerce.Persons{}, Setup: &commerce.ShopSetup{}, Desk: &commerce.OrderDesk{}, Restock: &commerce.Restock{}, Questions: &commerce.Questions{},
+		Payments: &commerce.Payments{},
 	})
 }
 
@@ -179,7 +180,7 @@ func TestSwitchedOffFeaturesRouteNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	bare := NewRouter(Options{Shop: &commerce.Shop{}, Texts: texts})
-	for _, v := range []Verb{VerbDropBuy, VerbPickupSlots, VerbHandOver, VerbSellerCard, VerbBroadcastSend, VerbChainTap, VerbDropNew} {
+	for _, v := range []Verb{VerbDropBuy, VerbPickupSlots, VerbHandOver, VerbSellerCard, VerbBroadcastSend, VerbChainTap, VerbDropNew, VerbPayWeChat, VerbPayRefund} {
 		if bare.HasRoute(v.Of(1)) {
 			t.Errorf("%s is routed with its feature off", v)
 		}

@@ -33,6 +33,7 @@ type Session struct {
 	Questions QuestionsState `json:"questions,omitzero"` // search and questions to the sellers
 	Setup     SetupState     `json:"setup,omitzero"`     // the seller's shop setup
 	Desk      DeskState      `json:"desk,omitzero"`      // the seller's order desk
+	Pay       PayState       `json:"pay,omitzero"`       // a seller's refund in the making
 
 	version int64
 }

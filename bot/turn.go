@@ -36,6 +36,9 @@ func (r *Router) step(ctx context.Context, s *Session, m Message) ([]Reply, erro
 	}
 	t := &turn{r: r, ctx: ctx, s: s, m: m, lang: s.Lang}
 	t.offeredLang()
+	if m.Paid != nil {
+		return t.providerPaid() // money moved: tgpay.go
+	}
 	rt := r.routes
 	if m.Action != "" {
 		return t.action(m.Action)

@@ -206,7 +206,8 @@ type DropService struct {
 	log    *slog.Logger
 	limits PersonLimits
 	phone  PhoneNormalizer
-	drops  sync.Map // id → cachedDrop: started drops only (Left is stale)
+	pay    *Payments // UsePayments; nil or not Online: drop orders are paid at pickup
+	drops  sync.Map  // id → cachedDrop: started drops only (Left is stale)
 
 	repairMu sync.Mutex
 	gaps     map[gateGapKey]gateGap // buyers the gate counts above the store, since when

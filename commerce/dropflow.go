@@ -82,7 +82,9 @@ type DropFlowStore interface {
 	// like OrderStore.PlaceOrder's (a *LimitError); the phone's units in
 	// the drop rise only if they stay within the drop's per-buyer limit;
 	// the order is inserted with one line of the drop's product at the drop
-	// price (o's lines and total are set here) and OrderPlaced is emitted.
+	// price (o's lines and total are set here; its status and expiry are
+	// o's: confirmed, or pending until the reservation's end when it is to
+	// be paid online) and OrderPlaced is emitted.
 	// Drop units are separate from the product's stock: nothing is taken
 	// from it. Idempotent: the key or the reservation having made an order
 	// before returns that order with created=false. Errors (nothing
@@ -225,11 +227,24 @@ func (s *DropService) Active(ctx context.Context, dropID int64, b Buyer) (DropRe
 	return s.store.ActiveDropReservation(ctx, dropID, b, s.clock.Now())
 }
 
-// Order turns the reservation of the buyer's person into a confirmed order
-// at the drop price, exactly once (see DropFlowStore.OrderDropReservation),
-// within the person's limits. The order is placed confirmed: the
-// reservation was its hold and the buyer's details are the confirmation,
-// so no second countdown starts. ErrInvalid for a bad name, phone or key.
+// UsePayments makes drop orders wait for payment where online payment is
+// configured (p.Online()): the order is placed pending and expires with
+// its reservation, so units not paid for in the reservation time go back
+// to the drop and its waitlist. Call it before serving.
+func (s *DropService) UsePayments(p *Payments) { s.pay = p }
+
+// PayOnline reports whether drop orders are placed to be paid online.
+func (s *DropService) PayOnline() bool { return s.pay.Online() }
+
+// Order turns the reservation of the buyer's person into an order at the
+// drop price, exactly once (see DropFlowStore.OrderDropReservation),
+// within the person's limits. Without online payment the order is placed
+// confirmed (paid at pickup): the reservation was its hold and the buyer's
+// details are the confirmation, so no second countdown starts. With online
+// payment (UsePayments) it is placed pending and expires when the
+// reservation would have: the buyer pays it (or chooses a method) within
+// the reservation time, else it is cancelled like any unpaid order and its
+// units go back to the drop. ErrInvalid for a bad name, phone or key.
 func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, error) {
 	if in.Key == "" {
 		return Order{}, false, fmt.Errorf("drop order: missing key: %w", ErrInvalid)
@@ -246,6 +261,13 @@ func (s *DropService) Order(ctx context.Context, in DropOrder) (Order, bool, err
 	o := Order{Buyer: in.Buyer, ChatID: in.ChatID, Lang: in.Lang, Status: StatusConfirmed,
 		PickupPointID: in.PickupPointID, ContactName: name, Phone: phone, IdempotencyKey: in.Key,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now}
+	if s.pay.Online() {
+		r, err := s.store.DropReservation(ctx, in.ReservationID)
+		if err != nil {
+			return Order{}, false, err
+		}
+		o.Status, o.ExpiresAt = StatusPending, r.ExpiresAt
+	}
 	for attempt := 0; ; attempt++ {
 		o.Number = NewOrderNumber()
 		placed, created, err := s.store.OrderDropReservation(ctx, o, in.ReservationID, now, s.limits)

@@ -32,6 +32,10 @@ type Cancellation struct {
 	Reason string // what the buyer is told
 	By     string // "cli" or the seller's identity ("tg:123")
 	At     time.Time
+	// Overdue: an order ready for pickup and not collected within the hold
+	// period (OrderDesk.CancelOverdue): cancelled from ready_for_pickup,
+	// its stock back on sale.
+	Overdue bool
 }
 
 // SellerCancelledOrder: a seller cancelled an order (emitted after the

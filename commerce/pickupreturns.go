@@ -155,5 +155,12 @@ func (p *Pickup) decide(ctx context.Context, staff string, pointID, returnID int
 	if len([]rune(note)) > 500 {
 		return Return{}, fmt.Errorf("decision note: %w", ErrInvalid)
 	}
-	return p.store.SetReturnStatus(ctx, returnID, to, staff, note, p.clock.Now())
+	saved, err := p.store.SetReturnStatus(ctx, returnID, to, staff, note, p.clock.Now())
+	if err != nil || to != ReturnAccepted {
+		return saved, err
+	}
+	if _, _, err := p.RefundReturn(ctx, saved.ID, staff); err != nil {
+		return saved, fmt.Errorf("return %d accepted, its refund not recorded: %w", saved.ID, err)
+	}
+	return saved, nil
 }

@@ -73,6 +73,8 @@ type Pickup struct {
 
 	mu   sync.Mutex
 	locs map[string]*time.Location
+
+	pay *Payments // UsePayments; nil: accepted returns refund nothing
 }
 
 // MinSecretLen is the shortest accepted token secret.

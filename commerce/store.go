@@ -85,6 +85,8 @@ type OrderStore interface {
 	// and who cancelled, returns its stock (to its drop, for a drop order)
 	// when c.From holds stock, and emits OrderStatusChanged and then
 	// SellerCancelledOrder.
+	// With c.Overdue the order may be cancelled from ready_for_pickup too
+	// (its stock comes back as from a status that holds stock).
 	SellerCancelOrder(ctx context.Context, c Cancellation) (Order, error)
 }
 

@@ -61,6 +61,10 @@ type Options struct {
 	// runs every RetentionInterval (default 1 h) and at start. Nil: never.
 	Retention         func(ctx context.Context) (int64, error)
 	RetentionInterval time.Duration
+	// Payments enables online payment's jobs (jobs/payments.go) and its
+	// reconciliation every ReconcileInterval (default 1 min); nil: none.
+	Payments          *commerce.Payments
+	ReconcileInterval time.Duration
 }
 
 // Queue is the River client of the process.
@@ -75,6 +79,8 @@ type Queue struct {
 	bstore commerce.BroadcastStore
 	// restock: ProductRestocked events become notices
 	restock bool
+	// payments: payment events become jobs and notices
+	payments bool
 }
 
 // ExpireReservationArgs releases a pending order's stock when its reservation ends.
@@ -212,10 +218,10 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 		river.AddWorker(workers, &startDropWorker{drops: o.Drops})
 		river.AddWorker(workers, &offerDropWorker{drops: o.Drops})
 	}
-	if o.Pickup != nil || o.Drops != nil || o.Restock {
-		// Pickup, drops and back in stock tell users things through notices.
+	if o.Pickup != nil || o.Drops != nil || o.Restock || o.Payments != nil {
+		// Pickup, drops, back in stock and payments tell users things through notices.
 		if o.Render == nil || o.Deliver == nil {
-			return nil, errors.New("jobs: Pickup, Drops and Restock need Render and Deliver")
+			return nil, errors.New("jobs: Pickup, Drops, Restock and Payments need Render and Deliver")
 		}
 		river.AddWorker(workers, &noticeWorker{render: o.Render, deliver: o.Deliver, route: o.Route})
 	}
@@ -240,6 +246,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
 		func() (river.JobArgs, *river.InsertOpts) { return SafetyNetArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
+	periodic = append(periodic, addPaymentWorkers(workers, o, cmp.Or(o.ReconcileInterval, time.Minute))...)
 	if o.Retention != nil {
 		river.AddWorker(workers, &retentionWorker{retention: o.Retention, log: o.Log})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(o.RetentionInterval, time.Hour)),
@@ -258,7 +265,7 @@ func New(ctx context.Context, o Options) (*Queue, error) {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
 	q := &Queue{client: client, driver: driver, pickup: o.Pickup, admins: o.Admins, drops: o.Drops != nil, fanout: fanout,
-		desk: o.Desk != nil, restock: o.Restock}
+		desk: o.Desk != nil, restock: o.Restock, payments: o.Payments != nil}
 	if o.Broadcast != nil {
 		q.bstore = o.Broadcast.Store
 	}
@@ -305,6 +312,9 @@ func (q *Queue) OnEvent(ctx context.Context, tx *sql.Tx, e commerce.Event) error
 				InsertOpts: &river.InsertOpts{ScheduledAt: r.ExpiresAt}}
 		}
 		_, err := q.client.InsertManyTx(ctx, tx, params)
+		return err
+	}
+	if ok, err := q.insertPaymentJobs(ctx, tx, e); ok || err != nil {
 		return err
 	}
 	if ok, err := q.insertQuestionJobs(ctx, tx, e); ok || err != nil {

@@ -9,6 +9,7 @@
 package orderio
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -22,7 +23,8 @@ import (
 // Header is the CSV's first row.
 var Header = []string{"order", "created", "status", "channel", "name", "phone", "point", "point_name",
 	"total", "currency", "paid", "paid_at", "payment", "paid_amount", "cancel_reason",
-	"line", "sku", "title", "qty", "unit_price", "line_total"}
+	"line", "sku", "title", "qty", "unit_price", "line_total",
+	"refunded", "refund_pending"}
 
 // Options says how to write orders.
 type Options struct {
@@ -34,6 +36,11 @@ type Options struct {
 	// Lang is the language of product titles and point names (falling
 	// back as commerce.Text.In does).
 	Lang string
+	// Refunds are the orders' refunds by order id (commerce.Payments.Refunds):
+	// "refunded" is what went back to the buyer, "refund_pending" what is
+	// being refunded (sent, or the seller's manual refund not marked done).
+	// A refund that failed counts in neither. Nil: no refunds.
+	Refunds map[int64][]commerce.Refund
 }
 
 // bom is the UTF-8 byte-order mark.
@@ -54,8 +61,9 @@ func WriteCSV(w io.Writer, orders []commerce.Order, o Options) error {
 	}
 	for _, ord := range orders {
 		head := orderColumns(ord, o)
+		tail := refundColumns(ord, o.Refunds[ord.ID])
 		if len(ord.Lines) == 0 {
-			if err := cw.Write(append(head, "", "", "", "", "", "")); err != nil {
+			if err := cw.Write(append(append(head, "", "", "", "", "", ""), tail...)); err != nil {
 				return err
 			}
 			continue
@@ -63,7 +71,7 @@ func WriteCSV(w io.Writer, orders []commerce.Order, o Options) error {
 		for i, l := range ord.Lines {
 			row := append(append([]string(nil), head...), strconv.Itoa(i+1), l.SKU, cell(l.Title.In(o.Lang)), strconv.Itoa(l.Qty),
 				l.UnitPrice.Decimal(), l.UnitPrice.Mul(l.Qty).Decimal())
-			if err := cw.Write(row); err != nil {
+			if err := cw.Write(append(row, tail...)); err != nil {
 				return err
 			}
 		}
@@ -84,6 +92,44 @@ func orderColumns(ord commerce.Order, o Options) []string {
 	return []string{ord.Number, date(ord.CreatedAt, o.Zone), string(ord.Status), ord.Buyer.Channel, cell(ord.ContactName),
 		cell(ord.Phone), point, cell(pointName), ord.Total.Decimal(), ord.Total.Currency, paid, paidAt, method, amount,
 		cell(ord.CancelReason)}
+}
+
+// CollectRefunds gathers the refunds of the paid orders among orders for
+// Options.Refunds, asking list (commerce.Payments.Refunds) for each; an
+// order never paid has none.
+func CollectRefunds(ctx context.Context, orders []commerce.Order, list func(ctx context.Context, orderID int64) ([]commerce.Refund, error)) (map[int64][]commerce.Refund, error) {
+	refunds := map[int64][]commerce.Refund{}
+	for _, o := range orders {
+		if !o.Paid.IsPaid() {
+			continue
+		}
+		rs, err := list(ctx, o.ID)
+		if err != nil {
+			return nil, fmt.Errorf("refunds of order %s: %w", o.Number, err)
+		}
+		if len(rs) > 0 {
+			refunds[o.ID] = rs
+		}
+	}
+	return refunds, nil
+}
+
+// refundColumns are the amounts refunded and being refunded of an order
+// (empty without refunds).
+func refundColumns(ord commerce.Order, refunds []commerce.Refund) []string {
+	if len(refunds) == 0 {
+		return []string{"", ""}
+	}
+	done, open := commerce.Money{Currency: ord.Total.Currency}, commerce.Money{Currency: ord.Total.Currency}
+	for _, r := range refunds {
+		switch {
+		case r.State == commerce.RefundSucceeded:
+			done.Amount += r.Amount.Amount
+		case r.State != commerce.RefundFailed:
+			open.Amount += r.Amount.Amount
+		}
+	}
+	return []string{done.Decimal(), open.Decimal()}
 }
 
 func date(t time.Time, zone *time.Location) string {

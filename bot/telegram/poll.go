@@ -61,8 +61,18 @@ func (a *Adapter) Poll(ctx context.Context) error {
 			continue
 		}
 		confirmed = offset // Telegram saw it: everything below is confirmed
+		var again bool
+		offset, again = a.dispatch(ctx, work, updates, offset)
+		if again {
+			// A payment not recorded comes back with the next batch: not
+			// at once, the database is failing.
+			if a.o.Sleep(ctx, wait) != nil {
+				break
+			}
+			wait = min(2*wait, 30*time.Second)
+			continue
+		}
 		wait = time.Second
-		offset = a.dispatch(ctx, work, updates, offset)
 	}
 	if offset != confirmed {
 		// Confirm what was processed so a restart does not fetch it again.
@@ -110,11 +120,13 @@ func (a *Adapter) afterGrace(ctx context.Context) (work context.Context, stop fu
 // dispatch processes a batch under ctx — each chat's updates in order,
 // chats in parallel, each update once admitted (admit) — and returns the
 // offset that confirms it: past its last update, or, when gate ends before
-// every update was started, the first update not started (see Poll).
-func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update, offset int) int {
+// every update was started, the first update not started (see Poll). A
+// successful payment the router could not record counts as not started
+// (again is true then), and its chat's later updates wait with it.
+func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update, offset int) (next int, again bool) {
 	byChat := map[int64][]*tgbotapi.Update{}
 	var order []int64
-	next := offset
+	next = offset
 	for i := range updates {
 		k := chatOf(&updates[i])
 		if _, ok := byChat[k]; !ok {
@@ -137,12 +149,17 @@ func (a *Adapter) dispatch(gate, ctx context.Context, updates []tgbotapi.Update,
 					mu.Unlock()
 					return
 				}
-				a.process(ctx, u)
+				if a.process(ctx, u) {
+					mu.Lock()
+					notStarted, again = min(notStarted, u.UpdateID), true
+					mu.Unlock()
+					return
+				}
 			}
 		})
 	}
 	wg.Wait()
-	return notStarted
+	return notStarted, again
 }
 
 // admit waits until u may be routed: a typed message (or channel post)
@@ -167,6 +184,8 @@ func chatOf(u *tgbotapi.Update) int64 {
 		return u.CallbackQuery.Message.Chat.ID
 	case u.MyChatMember != nil:
 		return u.MyChatMember.Chat.ID
+	case u.PreCheckoutQuery != nil && u.PreCheckoutQuery.From != nil:
+		return u.PreCheckoutQuery.From.ID // the buyer's private chat
 	}
 	return 0
 }

@@ -65,6 +65,9 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 				if err == nil && askPhone(r, in.chatID) {
 					err = a.promptPhone(ctx, in.chatID, r, kb)
 				}
+				if err == nil {
+					err = a.sendInvoice(ctx, in.chatID, r.Invoice)
+				}
 				if stop(ctx, err) {
 					return
 				}
@@ -87,7 +90,7 @@ func (a *Adapter) render(ctx context.Context, in incoming, replies []bot.Reply) 
 func (a *Adapter) splitPrivate(replies []bot.Reply, in incoming) (here, private []bot.Reply) {
 	for _, r := range replies {
 		switch {
-		case r.Toast != "" && strings.TrimSpace(r.Text) == "":
+		case r.Toast != "" && strings.TrimSpace(r.Text) == "" && r.Invoice == nil:
 		case r.Private && in.chatID < 0:
 			private = append(private, r)
 		default:
@@ -287,7 +290,7 @@ func (a *Adapter) layout(r bot.Reply) (photo, caption string, chunks []string) {
 
 // sendReply sends r as new message(s): a photo with the text as caption
 // (the rest as text when over 1024 characters), or text split into messages
-// of ≤ 4096 characters. Inline buttons — or, for AskPhone in a private chat,
+// of ≤ 4096 characters, then r's invoice, if any (sendInvoice). Inline buttons — or, for AskPhone in a private chat,
 // the contact keyboard — go on the last message; a contact keyboard that
 // cannot goes on a short message of its own after it (see replyKeyboard).
 func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, replyTo int, kb *replyKeyboard) error {
@@ -322,7 +325,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 			replyTo = 0
 		}
 	}
-	if len(chunks) == 0 && photo == "" && inline != nil {
+	if len(chunks) == 0 && photo == "" && inline != nil && r.Invoice == nil {
 		a.log.WarnContext(ctx, "telegram reply without text not sent", "chat", a.logChat(chatID))
 	}
 	for i, chunk := range chunks {
@@ -341,9 +344,11 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply, repl
 		kb.ids = append(kb.ids, tm.MessageID)
 	}
 	if ask && !asked {
-		return a.promptPhone(ctx, chatID, r, kb)
+		if err := a.promptPhone(ctx, chatID, r, kb); err != nil {
+			return err
+		}
 	}
-	return nil
+	return a.sendInvoice(ctx, chatID, r.Invoice)
 }
 
 // keyboard maps reply buttons to an inline keyboard. A button whose action

@@ -117,11 +117,13 @@ func (s *Sender) run(ctx context.Context, c call) (*tgbotapi.APIResponse, error)
 			s.event(EventSendOK)
 			return resp, nil
 		}
+		// Classified before scrubbing: a scrubbed error (one that quoted
+		// a token) no longer unwraps to Telegram's answer.
+		code, retryAfter := classify(err)
 		err = s.scrub(err)
 		if ctx.Err() != nil {
 			return nil, s.fail(ctx, c, attempts, ctx.Err())
 		}
-		code, retryAfter := classify(err)
 		switch {
 		case code == 429:
 			floods++

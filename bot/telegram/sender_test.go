@@ -383,7 +383,7 @@ func TestSetWebhookAndCommands(t *testing.T) {
 	}
 	p := e.api.Calls("setWebhook")[0].Params
 	if p.Get("url") != testPublic+WebhookPath || p.Get("secret_token") != testSecret ||
-		p.Get("allowed_updates") != `["message","channel_post","callback_query","my_chat_member"]` {
+		p.Get("allowed_updates") != `["message","channel_post","callback_query","my_chat_member","pre_checkout_query"]` {
 		t.Errorf("setWebhook params %v", p)
 	}
 	if err := e.a.SetCommands(ctx); err != nil {

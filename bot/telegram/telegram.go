@@ -26,7 +26,17 @@
 // go on: the user would hear nothing during an outage, and a failure that
 // does not pass (a bug) would silence the chat. Telegram is asked to
 // redeliver (503) only for an update that was not looked at: when it hung
-// up before admit let it through.
+// up before admit let it through — and for a successful payment the router
+// could not record (money moved and Telegram cannot be asked about it
+// later; see payments.go).
+//
+// # Payments
+//
+// Telegram Payments for physical goods (payments.go): a reply's Invoice
+// goes out as sendInvoice with Options.PaymentProviderToken after the
+// reply's text; a pre_checkout_query is answered inline from
+// Router.PreCheckout within PreCheckoutTimeout (Telegram waits 10 s); a
+// successful_payment is routed as a message with Paid.
 //
 // A photo (or a PNG/JPEG sent as a file) in a private chat is downloaded
 // before routing — getFile, then the file endpoint beside APIEndpoint,
@@ -116,7 +126,7 @@ const MaxWebhookBody = 1 << 20
 const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
 // AllowedUpdates are the update types requested from Telegram.
-var AllowedUpdates = []string{"message", "channel_post", "callback_query", "my_chat_member"}
+var AllowedUpdates = []string{"message", "channel_post", "callback_query", "my_chat_member", "pre_checkout_query"}
 
 // Event names passed to Options.OnEvent (metrics counters).
 const (
@@ -193,6 +203,14 @@ type Options struct {
 	// DownloadTimeout bounds fetching a photo sent to the bot (getFile and
 	// the file itself); default 8 s, within ProcessTimeout.
 	DownloadTimeout time.Duration
+	// PaymentProviderToken is the payment provider's token of Telegram
+	// Payments (TELEGRAM_PAYMENT_PROVIDER_TOKEN): replies with an Invoice
+	// are sent as invoices with it. Empty: they are sent as their text
+	// only. A secret: never logged.
+	PaymentProviderToken string
+	// PreCheckoutTimeout bounds answering a pre-checkout query, the
+	// router's check included; default 8 s (Telegram waits 10).
+	PreCheckoutTimeout time.Duration
 }
 
 // Adapter connects one Telegram bot to the router.
@@ -211,6 +229,7 @@ type Adapter struct {
 	mentionRe    *regexp.Regexp
 	sender       *Sender
 	pics         *pictures // file_ids of uploaded pictures
+	noToken      sync.Once // logs the missing payment provider token once
 }
 
 // New checks the options and the token (the library calls getMe).
@@ -277,13 +296,17 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	if o.DownloadTimeout <= 0 {
 		o.DownloadTimeout = 8 * time.Second
 	}
+	if o.PreCheckoutTimeout <= 0 {
+		o.PreCheckoutTimeout = defaultPreCheckoutTimeout
+	}
 	o.Limits = o.Limits.withDefaults()
 	a := &Adapter{o: o, http: o.HTTPClient, log: o.Log, secret: []byte(o.WebhookSecret), publicBase: publicPhotoBase(o.PublicURL),
 		fileEndpoint: fileEndpointFor(o.APIEndpoint), pics: newPictures()}
 	if a.fileEndpoint == "" {
 		o.Log.WarnContext(ctx, "telegram: API endpoint does not end in /bot%s/%s; photos sent to the bot will not be read")
 	}
-	scrub := tokenScrubber(o.Token).scrub
+	botScrub, payScrub := tokenScrubber(o.Token).scrub, tokenScrubber(o.PaymentProviderToken).scrub
+	scrub := func(err error) error { return payScrub(botScrub(err)) }
 
 	gctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
@@ -363,7 +386,12 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	a.process(context.WithoutCancel(r.Context()), &u)
+	if a.process(context.WithoutCancel(r.Context()), &u) {
+		// A payment the router could not record: Telegram delivers it
+		// again (see payments.go).
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -397,8 +425,11 @@ func decodeUpdate(body io.Reader) (tgbotapi.Update, int) {
 // long as the queue in front of them takes, until ctx ends: a reply is not
 // dropped because many others go first. It never panics (a panic is
 // logged and counted): a poison update must not make Telegram redeliver it
-// for a day.
-func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
+// for a day. A pre-checkout query is answered inline (preCheckout).
+// redeliver is true only for a successful payment the router failed to
+// record (the database down): nothing was sent, and Telegram is to deliver
+// it again.
+func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) (redeliver bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.event(EventPanic)
@@ -408,7 +439,11 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	a.event(EventUpdate)
 	if u.MyChatMember != nil {
 		a.chatMember(ctx, u.MyChatMember)
-		return
+		return false
+	}
+	if u.PreCheckoutQuery != nil {
+		a.preCheckout(ctx, u.PreCheckoutQuery)
+		return false
 	}
 	// A pressed button's spinner stops whatever happens (duplicates and
 	// errors included): right after routing, with the reply's toast if it
@@ -430,16 +465,25 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	if why != "" {
 		a.event(EventIgnored)
 		a.log.DebugContext(ctx, "telegram update ignored", "update_id", u.UpdateID, "reason", why)
-		return
+		return false
+	}
+	if in.msg.Paid != nil {
+		a.event(EventPaymentReceived)
 	}
 	replies, routed, err := a.route(ctx, &in)
 	if !routed {
-		return
+		return false
 	}
 	switch {
 	case errors.Is(err, bot.ErrDuplicate):
 		a.event(EventDuplicate)
-		return
+		return false
+	case err != nil && in.msg.Paid != nil && !errors.Is(err, bot.ErrSlowDown):
+		// Money moved and is not recorded: no "try again" to the buyer
+		// (they must not pay twice); Telegram delivers it again.
+		a.event(EventPaymentRetry)
+		a.log.ErrorContext(ctx, "telegram payment not recorded; asking for redelivery", "update_id", u.UpdateID, "chat", a.logChat(in.chatID), "err", err)
+		return true
 	case errors.Is(err, bot.ErrSlowDown):
 		// Over the sender's limit: not handled; the first of a flood is
 		// told to slow down (sent below), the others get nothing.
@@ -452,6 +496,7 @@ func (a *Adapter) process(ctx context.Context, u *tgbotapi.Update) {
 	}
 	answer(toastOf(replies))
 	a.render(ctx, in, replies)
+	return false
 }
 
 // route hands in to the router under ProcessTimeout, after downloading

@@ -58,6 +58,9 @@ const (
 //     Action = data, UpdateID = "cb:" + callback id.
 //   - a photo, or a PNG/JPEG sent as a file, in a private chat: routed
 //     with Photo (downloaded by process) and the caption as Text.
+//   - a successful_payment (a service message): routed with Paid, from
+//     the payer, in any chat (see payments.go). A pre_checkout_query is
+//     no message: process answers it (fromPreCheckout).
 //   - edited messages, stickers, service messages, other media, media in
 //     groups, forwards, messages of other bots and every other update
 //     type: ignored.
@@ -117,6 +120,9 @@ func (a *Adapter) fromMessage(updateID int, m *tgbotapi.Message) (incoming, stri
 	group, ok := isGroup(m.Chat.Type)
 	if !ok {
 		return incoming{}, ignoreChatType
+	}
+	if m.SuccessfulPayment != nil {
+		return a.fromPayment(updateID, m, group)
 	}
 	// Who sent it: a user, or a chat (a channel's post, an anonymous admin).
 	var user int64

@@ -236,7 +236,8 @@ func (s *Store) restockTx(ctx context.Context, tx *sql.Tx, id int64, at time.Tim
 // first, then the status moves with the one conditional update of
 // setStatusTx (which fails, rolling the reason back, if another change won).
 func (s *Store) SellerCancelOrder(ctx context.Context, c commerce.Cancellation) (commerce.Order, error) {
-	if !c.From.SellerCancellable() {
+	overdue := c.Overdue && c.From == commerce.StatusReadyForPickup
+	if !c.From.SellerCancellable() && !overdue {
 		return commerce.Order{}, fmt.Errorf("order %d: cancel from %s: %w", c.OrderID, c.From, commerce.ErrInvalidTransition)
 	}
 	var o commerce.Order
@@ -249,7 +250,7 @@ func (s *Store) SellerCancelOrder(ctx context.Context, c commerce.Cancellation) 
 		if o, err = s.setStatusTx(ctx, tx, c.OrderID, 0, c.From, commerce.StatusCancelled, c.At); err != nil {
 			return err
 		}
-		if c.From.HoldsStock() {
+		if c.From.HoldsStock() || overdue {
 			if err := s.restockTx(ctx, tx, c.OrderID, c.At); err != nil {
 				return err
 			}

@@ -106,6 +106,8 @@ func Run(t *testing.T, d Driver) {
 			{"DropPosts", runDropPosts},
 			{"DropFlows", runDropFlows},
 			{"DropAdmin", runDropAdmin},
+			{"DropPay", runDropPay},
+			{"PickupRefunds", runPickupRefunds},
 			{"Pickup", runPickup},
 			{"OrderCancel", runOrderCancel},
 			{"OrderDesk", runOrderDesk},

@@ -139,6 +139,8 @@ type Message struct {
 	// RemoveKeyboard: the message carried remove_keyboard.
 	RemoveKeyboard bool
 	ReplyTo        int
+	// Invoice is the invoice of a sendInvoice message (Text is empty then).
+	Invoice *Invoice
 }
 
 // Button is an inline keyboard button.
@@ -165,6 +167,7 @@ type KeyButton struct {
 // FakeAPI is an httptest fake of the Bot API: getMe, setWebhook,
 // deleteWebhook, setMyCommands, sendMessage, sendPhoto, editMessageText,
 // editMessageCaption, editMessageReplyMarkup, deleteMessage, answerCallbackQuery,
+// sendInvoice and answerPreCheckoutQuery (Telegram Payments, payments.go),
 // getUpdates (long polling over updates queued with PushUpdate, at most
 // "limit" — 1 to 100, default 100 — per call, as Telegram hands them out)
 // and getFile, with file downloads from /file/bot<token>/<file_path> (files
@@ -195,6 +198,10 @@ type FakeAPI struct {
 	files    map[string]file
 	// photos are the file_ids of photos the fake sent, reusable in sendPhoto.
 	photos map[string]bool
+	// answers are the answerPreCheckoutQuery calls answered, in order;
+	// queries the pre-checkout queries issued (PreCheckoutUpdate) and when.
+	answers []PreCheckoutAnswer
+	queries map[string]time.Time
 }
 
 // file is one file users sent, as getFile describes it.
@@ -534,6 +541,11 @@ func CountViolations(ts []time.Time, l Limit, tolerance time.Duration) int {
 func (m *Message) clone() Message {
 	out := *m
 	out.Markup = cloneRows(m.Markup)
+	if m.Invoice != nil {
+		inv := *m.Invoice
+		inv.Prices = append([]Price(nil), m.Invoice.Prices...)
+		out.Invoice = &inv
+	}
 	if m.Keyboard != nil {
 		out.Keyboard = m.Keyboard.clone()
 	}
@@ -708,6 +720,10 @@ func (f *FakeAPI) handle(method string, p url.Values, upload []byte, at time.Tim
 			return nil, 400, "Bad Request: message to delete not found"
 		}
 		return true, 200, ""
+	case "sendInvoice":
+		return f.sendInvoice(p, at)
+	case "answerPreCheckoutQuery":
+		return f.answerPreCheckout(p, at)
 	case "answerCallbackQuery":
 		if p.Get("callback_query_id") == "" {
 			return nil, 400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -988,6 +1004,13 @@ func (f *FakeAPI) result(m *Message) map[string]any {
 		if m.Caption != "" {
 			out["caption"] = m.Caption
 		}
+	} else if inv := m.Invoice; inv != nil {
+		var total int64
+		for _, p := range inv.Prices {
+			total += p.Amount
+		}
+		out["invoice"] = map[string]any{"title": inv.Title, "description": inv.Description,
+			"start_parameter": inv.StartParameter, "currency": inv.Currency, "total_amount": total}
 	} else {
 		out["text"] = m.Text
 	}

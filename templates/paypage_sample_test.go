@@ -1,0 +1,5 @@
+package templates
+
+func init() {
+	topicSamples["paypage"] = func(n int) map[string]any { return map[string]any{"Number": "K7Q2M9"} }
+}
