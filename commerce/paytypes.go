@@ -234,7 +234,8 @@ type PaymentFlowStore interface {
 	// BeginPayment, in one transaction locking the order: moves the order
 	// from pending (or keeps it in awaiting_payment) to awaiting_payment
 	// with expires_at = expires (never later than it was for
-	// awaiting_payment), and inserts a (its out_trade_no numbered by the
+	// awaiting_payment, nor than a drop order's reservation end, its
+	// pending expires_at), and inserts a (its out_trade_no numbered by the
 	// store: Number+"P"+n, n counting the order's attempts; its Amount the
 	// order's total). When an open attempt of the same method and trade
 	// type exists it is returned with created=false instead. A created

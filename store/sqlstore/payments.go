@@ -125,6 +125,15 @@ func (s *Store) BeginPayment(ctx context.Context, orderID int64, a commerce.PayA
 		}
 		switch o.Status {
 		case commerce.StatusPending:
+			// A drop order's units are held for the reservation's time,
+			// which the payment time never passes.
+			var drop int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_orders WHERE order_id = $1`, orderID).Scan(&drop); err != nil {
+				return fmt.Errorf("order %d drop: %w", orderID, err)
+			}
+			if drop > 0 && expires.After(o.ExpiresAt) {
+				expires = o.ExpiresAt
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE orders SET expires_at = $1 WHERE id = $2`, ms(expires), orderID); err != nil {
 				return fmt.Errorf("order %d payment time: %w", orderID, s.mapErr(err))
 			}

@@ -1186,17 +1186,18 @@ func testPayDropOrder(t *testing.T, open OpenShop) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Drop orders are placed confirmed today; one paid online waits
-	// pending for its payment like any order.
+	// A drop order paid online is placed pending until the reservation's
+	// end (DropService.UsePayments); this one is moved there by hand.
 	now := e.clock.Now()
 	if _, err := e.s.DB().ExecContext(ctx, `UPDATE orders SET status = 'pending', expires_at = $1 WHERE id = $2`,
 		now.Add(10*time.Minute).UnixMilli(), o.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, a, created, err := e.s.BeginPayment(ctx, o.ID, commerce.PayAttempt{Method: commerce.PayTelegram, TradeType: commerce.TradeInvoice,
-		CreatedAt: now}, now.Add(10*time.Minute))
-	if err != nil || !created || a.Amount != o.Total {
-		t.Fatalf("BeginPayment = %+v, %v, %v", a, created, err)
+	// Its payment time ends with the reservation, however long payments take.
+	p, a, created, err := e.s.BeginPayment(ctx, o.ID, commerce.PayAttempt{Method: commerce.PayTelegram, TradeType: commerce.TradeInvoice,
+		CreatedAt: now}, now.Add(15*time.Minute))
+	if err != nil || !created || a.Amount != o.Total || !p.ExpiresAt.Equal(now.Add(10*time.Minute)) {
+		t.Fatalf("BeginPayment = %+v, %v, %v, until %v; want until the reservation's end %v", a, created, err, p.ExpiresAt, now.Add(10*time.Minute))
 	}
 	if left := e.left(t, d.ID); left != 1 {
 		t.Fatalf("left while awaiting payment = %d; want 1", left)
