@@ -197,7 +197,7 @@ func (e *cliEnv) ordersShow(ctx context.Context, cmd *cli.Command) error {
 		}
 		zone := a.shopZone(ctx)
 		writeOrder(e.stdout, d, zone)
-		pay := a.payments()
+		pay := a.sellerPayments()
 		if pay == nil {
 			return nil
 		}
@@ -264,7 +264,7 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx)}
-		if pay := a.payments(); pay != nil {
+		if pay := a.sellerPayments(); pay != nil {
 			if opts.Refunds, err = orderio.CollectRefunds(ctx, orders, pay.Refunds); err != nil {
 				return err
 			}
@@ -289,12 +289,14 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 	})
 }
 
-// payments is the payment side for the seller's commands, over the store
-// alone: a WeChat Pay refund it records is sent to the provider by the
-// server's reconciliation; an order awaiting WeChat Pay cannot be closed
-// from here (ErrProvider). The lead may hand it the app's Payments (with
-// WeChat Pay) once app builds one.
-func (a *App) payments() *commerce.Payments {
+// sellerPayments is the payment side of the seller's commands: the app's
+// Payments (with WeChat Pay when configured: a refund is sent at once),
+// or, before one is built, one over the store alone (a WeChat Pay refund
+// it records is sent by the server's reconciliation).
+func (a *App) sellerPayments() *commerce.Payments {
+	if a.payments != nil {
+		return a.payments
+	}
 	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
 }
 
@@ -375,7 +377,7 @@ func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
 		if in.Key == "" {
 			in.Key = refundKey(o.Number, in, amount)
 		}
-		pay := a.payments()
+		pay := a.sellerPayments()
 		if pay == nil {
 			return errors.New("this store keeps no payments")
 		}
@@ -409,7 +411,7 @@ func (e *cliEnv) ordersRefunded(ctx context.Context, cmd *cli.Command) error {
 	}
 	no = strings.ToUpper(strings.TrimSpace(no))
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		pay := a.payments()
+		pay := a.sellerPayments()
 		if pay == nil {
 			return errors.New("this store keeps no payments")
 		}

@@ -160,7 +160,7 @@ func TestOrdersRefundCLI(t *testing.T) {
 			}
 		}
 	}
-	refunds, err := s.app.payments().Refunds(ctx, id)
+	refunds, err := s.app.sellerPayments().Refunds(ctx, id)
 	if err != nil || len(refunds) != 1 || refunds[0].Amount != one || refunds[0].State != commerce.RefundManual || refunds[0].By != "cli" {
 		t.Fatalf("refunds %+v, %v; want one manual refund of one", refunds, err)
 	}
