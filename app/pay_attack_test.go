@@ -255,9 +255,9 @@ func payRace(t *testing.T, cfg Config) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if i%2 == 0 {
-				time.Sleep(time.Millisecond) // vary who starts first
-			}
+			// Staggered: the first pay before the close, the last after
+			// it, those between across the close.
+			time.Sleep(time.Duration(i) * 3 * time.Millisecond)
 			_, _ = r.fake.Pay(x.no, "oRacer00000000000000000000") // refused when the close came first
 		}()
 		go func() {
