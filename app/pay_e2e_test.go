@@ -219,6 +219,12 @@ func payNativePath(t *testing.T, cfg Config) {
 		t.Fatalf("transaction at the fake: %+v", fo)
 	}
 
+	// The pay page outside WeChat shows the same open attempt's QR code.
+	link := strings.TrimPrefix(r.s.app.PayPage(o), "https://shop.example")
+	if code, body := r.s.get(link); code != http.StatusOK || !strings.Contains(body, `src="/pay/qr/`+no+`.png"`) ||
+		!strings.Contains(body, "var params = null;") {
+		t.Fatalf("pay page outside WeChat = %d:\n%s", code, body)
+	}
 	if status, err := r.fake.Pay(no, "oNativePayer000000000000000"); err != nil || status != http.StatusNoContent {
 		t.Fatalf("payment notification answered %d, %v; want 204", status, err)
 	}
@@ -242,7 +248,7 @@ func payNativePath(t *testing.T, cfg Config) {
 		t.Fatalf("a repeated notification changed the payments:\n%s\n---\n%s", before, after)
 	}
 	// The status the page polls.
-	if code, body := r.s.get(strings.TrimPrefix(r.s.app.PayPage(o), "https://shop.example") + "/status"); code != http.StatusOK ||
+	if code, body := r.s.get(link + "/status"); code != http.StatusOK ||
 		!strings.Contains(body, `"paid":true`) {
 		t.Fatalf("status = %d %s", code, body)
 	}
