@@ -310,6 +310,15 @@ func testPayBegin(t *testing.T, open OpenShop) {
 	if cur := e.order(o.ID); cur.Status != commerce.StatusAwaitingPayment || e.stock() != stock {
 		t.Fatalf("after Begin: %s, stock %d (want %d: held)", cur.Status, e.stock(), stock)
 	}
+	// Only the payment flow moves an order out of awaiting payment (a
+	// plain cancel would release the stock before the provider's close).
+	for _, to := range []commerce.OrderStatus{commerce.StatusCancelled, commerce.StatusPaid} {
+		_, err := e.s.SetOrderStatus(e.ctx, o.ID, commerce.StatusAwaitingPayment, to, start)
+		wantErr(t, "SetOrderStatus from awaiting payment to "+string(to), err, commerce.ErrInvalidTransition)
+	}
+	_, err = e.s.SetOrderStatus(e.ctx, e.pending(1, 0).ID, commerce.StatusPending, commerce.StatusAwaitingPayment, start)
+	wantErr(t, "SetOrderStatus to awaiting payment", err, commerce.ErrInvalidTransition)
+	stock = e.stock()
 	if evs := e.log.named("payment_started"); len(evs) != 1 || evs[0].(commerce.PaymentStarted).Attempt.OutTradeNo != a.OutTradeNo ||
 		evs[0].(commerce.PaymentStarted).Order.Status != commerce.StatusAwaitingPayment {
 		t.Fatalf("payment_started events %v", evs)
