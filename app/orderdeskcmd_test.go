@@ -168,6 +168,9 @@ func TestOrdersRefundCLI(t *testing.T) {
 	if code, out, errOut := run("orders", "refund", paid, "--reason", "the rest"); code != 0 || !strings.Contains(out, "manual") {
 		t.Fatalf("refund the rest: exit %d\n%s%s", code, out, errOut)
 	}
+	if code, out, errOut := run("orders", "refund", paid, "--reason", "the rest"); code != 0 || !strings.Contains(out, "(recorded before)") {
+		t.Fatalf("refund the rest again: exit %d\n%s%s", code, out, errOut)
+	}
 	if code, _, _ := run("orders", "refund", paid, "--reason", "more", "--key", "another"); code != cmdline.ExitNotDone {
 		t.Fatalf("refund with nothing left: exit %d; want %d", code, cmdline.ExitNotDone)
 	}
