@@ -33,7 +33,7 @@ func (a *App) openConsole(ctx context.Context, texts *templates.Set) error {
 		Broadcasts: a.Store, Orders: a.Store, Setup: a.setup, Desk: a.desk, Questions: a.questions, IsAdmin: a.isAdmin, Texts: texts, Key: key, Store: a.Store,
 		PublicURL: a.cfg.PublicURL, Zone: a.cfg.zone(), Log: a.log, Clock: a.Shop.Now,
 		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), ImageURL: a.Router.ImageURL,
-		ProductLink: a.productLink, LinkTargets: a.linkTargets})
+		ProductLink: a.productLink, LinkTargets: a.linkTargets, Payments: a.payments})
 	return err
 }
 

@@ -47,7 +47,7 @@ func (e *cliEnv) ordersCancel(ctx context.Context, cmd *cli.Command) error {
 		// within its hold period is cancelled from its point.
 		o, err := a.Store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
 		var cancelled bool
-		switch pay := a.payments(); {
+		switch pay := a.sellerPayments(); {
 		case err != nil:
 		case o.Status == commerce.StatusReadyForPickup:
 			o, cancelled, err = a.desk.CancelOverdue(ctx, number, reason, "cli")

@@ -197,7 +197,7 @@ func (e *cliEnv) ordersShow(ctx context.Context, cmd *cli.Command) error {
 		}
 		zone := a.shopZone(ctx)
 		writeOrder(e.stdout, d, zone)
-		pay := a.payments()
+		pay := a.sellerPayments()
 		if pay == nil {
 			return nil
 		}
@@ -264,7 +264,7 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 		opts := orderio.Options{Points: points, Zone: zone, Lang: a.shopLang(ctx)}
-		if pay := a.payments(); pay != nil {
+		if pay := a.sellerPayments(); pay != nil {
 			if opts.Refunds, err = orderio.CollectRefunds(ctx, orders, pay.Refunds); err != nil {
 				return err
 			}
@@ -289,13 +289,29 @@ func (e *cliEnv) ordersExport(ctx context.Context, cmd *cli.Command) error {
 	})
 }
 
-// payments is the payment side for the seller's commands, over the store
-// alone: a WeChat Pay refund it records is sent to the provider by the
-// server's reconciliation; an order awaiting WeChat Pay cannot be closed
-// from here (ErrProvider). The lead may hand it the app's Payments (with
-// WeChat Pay) once app builds one.
-func (a *App) payments() *commerce.Payments {
+// sellerPayments is the payment side of the seller's commands: the app's
+// Payments (with WeChat Pay when configured: a refund is sent at once),
+// or, before one is built, one over the store alone (a WeChat Pay refund
+// it records is sent by the server's reconciliation).
+func (a *App) sellerPayments() *commerce.Payments {
+	if a.payments != nil {
+		return a.payments
+	}
 	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
+}
+
+// refundByKey finds an order's refund made with key.
+func refundByKey(ctx context.Context, pay *commerce.Payments, orderID int64, key string) (commerce.Refund, bool) {
+	refunds, err := pay.Refunds(ctx, orderID)
+	if err != nil {
+		return commerce.Refund{}, false
+	}
+	for _, r := range refunds {
+		if r.Key == key {
+			return r, true
+		}
+	}
+	return commerce.Refund{}, false
 }
 
 // refundArgs reads the refund's --line, --amount and --reason (exit 2 when
@@ -375,11 +391,17 @@ func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
 		if in.Key == "" {
 			in.Key = refundKey(o.Number, in, amount)
 		}
-		pay := a.payments()
+		pay := a.sellerPayments()
 		if pay == nil {
 			return errors.New("this store keeps no payments")
 		}
 		r, created, err := pay.Refund(ctx, in)
+		if errors.Is(err, commerce.ErrRefundTooMuch) {
+			// Everything left asked again: the first run's refund took it.
+			if prev, ok := refundByKey(ctx, pay, o.ID, in.Key); ok {
+				r, created, err = prev, false, nil
+			}
+		}
 		switch {
 		case errors.Is(err, commerce.ErrRefundTooMuch):
 			return cmdline.NotDonef("order %s: that is more than is left to refund", o.Number)
@@ -409,7 +431,7 @@ func (e *cliEnv) ordersRefunded(ctx context.Context, cmd *cli.Command) error {
 	}
 	no = strings.ToUpper(strings.TrimSpace(no))
 	return e.withApp(ctx, cmd, platforms{}, func(a *App) error {
-		pay := a.payments()
+		pay := a.sellerPayments()
 		if pay == nil {
 			return errors.New("this store keeps no payments")
 		}

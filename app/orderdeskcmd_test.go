@@ -160,13 +160,16 @@ func TestOrdersRefundCLI(t *testing.T) {
 			}
 		}
 	}
-	refunds, err := s.app.payments().Refunds(ctx, id)
+	refunds, err := s.app.sellerPayments().Refunds(ctx, id)
 	if err != nil || len(refunds) != 1 || refunds[0].Amount != one || refunds[0].State != commerce.RefundManual || refunds[0].By != "cli" {
 		t.Fatalf("refunds %+v, %v; want one manual refund of one", refunds, err)
 	}
 	no := refunds[0].OutRefundNo
 	if code, out, errOut := run("orders", "refund", paid, "--reason", "the rest"); code != 0 || !strings.Contains(out, "manual") {
 		t.Fatalf("refund the rest: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run("orders", "refund", paid, "--reason", "the rest"); code != 0 || !strings.Contains(out, "(recorded before)") {
+		t.Fatalf("refund the rest again: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, _, _ := run("orders", "refund", paid, "--reason", "more", "--key", "another"); code != cmdline.ExitNotDone {
 		t.Fatalf("refund with nothing left: exit %d; want %d", code, cmdline.ExitNotDone)

@@ -146,6 +146,24 @@ func payAttacks(t *testing.T, cfg Config) {
 	}
 	t.Logf("%d hostile notifications refused, %d genuine replays acknowledged, nothing changed: %v", hostile, replays, counts)
 
+	// A genuine payment of a transaction this shop never made (another
+	// system on the merchant account): acknowledged, so WeChat Pay stops,
+	// logged at error level, and nothing changes here.
+	stranger := r.fake.Client()
+	if _, err := stranger.PrepayNative(ctx, wechatpay.Prepay{Description: "elsewhere", OutTradeNo: "ELSEWHERE0001",
+		NotifyURL: "https://shop.example" + payNotifyPath, Amount: wechatpay.Amount{Total: 999}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.fake.SetTradeState("ELSEWHERE0001", wechatpay.TradeSuccess); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := r.fake.NotifyTransaction("ELSEWHERE0001"); err != nil || code != http.StatusNoContent {
+		t.Fatalf("genuine notification of an unknown out_trade_no: %d, %v; want 204", code, err)
+	}
+	if after := paySnapshot(t, r.s.app); after != before {
+		t.Fatalf("a payment of an unknown out_trade_no changed the payments:\n%s\n---\n%s", before, after)
+	}
+
 	// The targets were live: their genuine notifications pay them.
 	for i, no := range targets {
 		if code, err := r.fake.NotifyTransaction(no); err != nil || code != http.StatusNoContent {

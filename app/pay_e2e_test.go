@@ -533,6 +533,17 @@ func payExpiryPath(t *testing.T, cfg Config) {
 	if a := r.attempt(no); a.State != commerce.AttemptClosed {
 		t.Fatalf("attempt after the expiry: %s", a.State)
 	}
+	// The pay page and its status say so; the QR code is gone.
+	page := strings.TrimPrefix(r.s.app.PayPage(o), "https://shop.example")
+	if code, body := r.s.get(page); code != http.StatusOK || !strings.Contains(body, "can no longer be paid") {
+		t.Fatalf("pay page of an expired order = %d:\n%s", code, body)
+	}
+	if code, body := r.s.get(page + "/status"); code != http.StatusOK || !strings.Contains(body, `"closed":true`) {
+		t.Fatalf("status of an expired order = %d %s", code, body)
+	}
+	if code, _ := r.s.get("/pay/qr/" + no + ".png"); code != http.StatusNotFound {
+		t.Fatalf("QR code of a closed attempt = %d; want 404", code)
+	}
 
 	// The close and the payment cross.
 	user2 := testenv.UniqueName("paylate")

@@ -386,8 +386,16 @@ func (h *payHandler) renderNotice(r *Router, ctx context.Context, n Notice) ([]R
 // digits, and what happens next. An attempt that did not pay the order
 // (a mismatch, a late payment) says nothing here.
 func (h *payHandler) renderPaid(t *turn, n Notice, o commerce.Order) ([]Reply, error) {
-	if n.AttemptID <= 0 {
-		return nil, fmt.Errorf("bot: %s notice without an attempt id: %w", n.Kind, commerce.ErrInvalid)
+	if n.AttemptID <= 0 { // paid at the counter: recorded by staff or the seller
+		if !o.Paid.IsPaid() || o.Paid.Method.Online() {
+			return nil, nil
+		}
+		data, _, err := h.orders.orderData(t, o)
+		if err != nil {
+			return nil, err
+		}
+		data["Amount"], data["Method"] = o.Paid.Amount, methodName(t, o.Paid.Method)
+		return say(t.text("pay_receipt_counter", data), []Button{t.btn("btn_order", VerbOrder.Of(o.ID))}), nil
 	}
 	a, ok, err := h.attemptByID(t, o.ID, n.AttemptID)
 	if err != nil || !ok || a.State != commerce.AttemptPaid {

@@ -514,3 +514,32 @@ func TestPayOfflineAsBefore(t *testing.T) {
 		t.Fatalf("order %s", o.Status)
 	}
 }
+
+// TestPayCounterReceipt: a payment staff or the seller record (cash at the
+// counter) gets the buyer a receipt too, without a transaction id; an
+// online receipt notice for such an order without an attempt says nothing.
+func TestPayCounterReceipt(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t, false)
+	u := e.user(t, "counter-buyer", "en")
+	o, _ := e.place(u, "SNK-002", 1)
+	u.press(bot.VerbOrderConfirm.Of(o.ID))
+	n := buyerNotice(u, bot.NoticePaid, o)
+	if r := e.notice(n); len(r) != 0 {
+		t.Fatalf("receipt of an unpaid order: %+v", r)
+	}
+	paidOrder, recorded, err := e.desk.RecordPayment(e.ctx, o.Number, commerce.PayCash, o.Total, "cli")
+	if err != nil || !recorded {
+		t.Fatalf("record payment: %v %v", recorded, err)
+	}
+	r := e.notice(n)
+	if len(r) != 1 || !hasAction(r[0], bot.VerbOrder.Of(o.ID)) {
+		t.Fatalf("counter receipt %+v", r)
+	}
+	if want := u.tx("pay_method_cash", nil); !strings.Contains(r[0].Text, want) || !strings.Contains(r[0].Text, paidOrder.Paid.Amount.Decimal()) {
+		t.Errorf("counter receipt lacks the method %q or the amount %s:\n%s", want, paidOrder.Paid.Amount.Decimal(), r[0].Text)
+	}
+	if strings.Contains(r[0].Text, "transaction") {
+		t.Errorf("counter receipt names a transaction:\n%s", r[0].Text)
+	}
+}

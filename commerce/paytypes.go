@@ -234,7 +234,8 @@ type PaymentFlowStore interface {
 	// BeginPayment, in one transaction locking the order: moves the order
 	// from pending (or keeps it in awaiting_payment) to awaiting_payment
 	// with expires_at = expires (never later than it was for
-	// awaiting_payment), and inserts a (its out_trade_no numbered by the
+	// awaiting_payment, nor than a drop order's reservation end, its
+	// pending expires_at), and inserts a (its out_trade_no numbered by the
 	// store: Number+"P"+n, n counting the order's attempts; its Amount the
 	// order's total). When an open attempt of the same method and trade
 	// type exists it is returned with created=false instead. A created
@@ -270,10 +271,13 @@ type PaymentFlowStore interface {
 	// at the provider. ErrAlreadyPaid if the order got paid meanwhile;
 	// ErrInvalidTransition in any other status; ErrNotFound if absent.
 	CloseUnpaid(ctx context.Context, orderID int64, reason, by string, at time.Time) (Order, error)
-	// DuePayments lists orders awaiting payment whose payment time ended before now.
+	// DuePayments lists orders awaiting payment whose payment time ended
+	// by now (expires_at <= now), the earliest first.
 	DuePayments(ctx context.Context, now time.Time, limit int) ([]int64, error)
-	// StaleAttempts lists open attempts created before before, oldest first
-	// (the reconciliation queries them).
+	// StaleAttempts lists open WeChat Pay attempts created before before,
+	// oldest first (the reconciliation queries them). Telegram invoices
+	// are left out: no query answers for them, and a rush of unpaid ones
+	// must not crowd the WeChat Pay ones out of the limit.
 	StaleAttempts(ctx context.Context, before time.Time, limit int) ([]PayAttempt, error)
 
 	// CreateRefund records r in one transaction locking the order: with

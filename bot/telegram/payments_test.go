@@ -436,6 +436,17 @@ func newPayEnv(t *testing.T) *payEnv {
 // Telegram and starts paying it with an invoice.
 func (p *payEnv) awaiting(t *testing.T, user *tgbotapi.User) (commerce.Order, commerce.PayAttempt) {
 	t.Helper()
+	o := p.place(t, user)
+	o, a, err := p.pay.Begin(context.Background(), o.Buyer, o.ID, commerce.PayTelegram, commerce.TradeInvoice, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, a
+}
+
+// place places an order of 2 × BAB-003 (duty paid) for user in Telegram.
+func (p *payEnv) place(t *testing.T, user *tgbotapi.User) commerce.Order {
+	t.Helper()
 	ctx := context.Background()
 	p.n++
 	ps, err := p.store.Products(ctx, commerce.ProductFilter{Limit: 1000})
@@ -460,11 +471,7 @@ func (p *payEnv) awaiting(t *testing.T, user *tgbotapi.User) (commerce.Order, co
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, a, err := p.pay.Begin(ctx, b, o.ID, commerce.PayTelegram, commerce.TradeInvoice, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o, a
+	return o
 }
 
 func (p *payEnv) status(t *testing.T, id int64) commerce.OrderStatus {
@@ -573,5 +580,83 @@ func TestTelegramPreCheckoutRefused(t *testing.T) {
 		case tc.key != "" && (got.OK || got.Error != texts.Text(tc.lang, tc.key, nil)):
 			t.Errorf("%s: answer %+v; want refused with %s in %s", tc.name, got, tc.key, tc.lang)
 		}
+	}
+}
+
+// The whole chat path: the buyer taps "Pay with Telegram" on a placed
+// order; the router's reply (text, buttons, invoice) goes out as a message
+// and an invoice with the provider token; the buyer's pre-checkout of that
+// invoice is answered ok; the payment pays the order and the buyer is
+// told, in their language.
+func TestTelegramPayButtonToPaid(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t)
+	o := e.place(t, boris)
+	e.press(t, 1001, boris, fakeMsg{ID: 77, Chat: boris.ID, Text: "order"}, bot.VerbPayTelegram.Of(o.ID))
+	invs := e.api.Invoices(boris.ID)
+	if len(invs) != 1 || invs[0].ProviderToken != testProviderToken || invs[0].Total() != o.Total.Amount || invs[0].Currency != o.Total.Currency {
+		t.Fatalf("invoices %+v; want one of the order's total %v", invs, o.Total)
+	}
+	msgs := e.api.Messages(boris.ID)
+	if len(msgs) != 2 || msgs[0].Text == "" || len(msgs[0].Markup) == 0 || msgs[1].Invoice == nil {
+		t.Fatalf("messages %+v; want the text with its buttons, then the invoice", msgs)
+	}
+	for _, row := range msgs[0].Markup {
+		for _, b := range row {
+			if b.CallbackData != "" && !e.router.HasRoute(b.CallbackData) {
+				t.Errorf("button %q has no route", b.CallbackData)
+			}
+		}
+	}
+	if got := e.status(t, o.ID); got != commerce.StatusAwaitingPayment {
+		t.Fatalf("order %s; want awaiting payment", got)
+	}
+
+	if rec := e.post(string(e.api.PreCheckoutUpdate(1002, boris.ID, invs[0].Payload, invs[0].Currency, invs[0].Total(), "ru")), testSecret); rec.Code != http.StatusOK {
+		t.Fatalf("pre-checkout: webhook = %d", rec.Code)
+	}
+	if ans := e.api.PreCheckoutAnswers(); len(ans) != 1 || !ans[0].OK {
+		t.Fatalf("answers %+v; want ok", ans)
+	}
+	var u tgbotapi.Update
+	mustUnmarshal(t, telegramtest.SuccessfulPaymentUpdate(1003, boris.ID, invs[0].Payload, invs[0].Currency, invs[0].Total(), "tg-charge-b", "prov-b", "ru"), &u)
+	e.deliver(t, u)
+	if got := e.status(t, o.ID); got != commerce.StatusPaid {
+		t.Fatalf("order %s; want paid", got)
+	}
+	last, _ := e.api.Last(boris.ID)
+	want := templates.MustLoad().Text("ru", "tgpay_paid", map[string]any{"Number": o.Number, "Total": o.Total})
+	if last.Text != want {
+		t.Fatalf("last message %q; want %q", last.Text, want)
+	}
+}
+
+// Telegram delivering one payment under several update ids at once (a
+// webhook retried while the first delivery is still being handled): the
+// order is paid once and the buyer told once.
+func TestTelegramPaymentConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	e := newPayEnv(t)
+	o, a := e.awaiting(t, alice)
+	const n = 4
+	codes := make([]int, n)
+	e.testEnv.clock.Parallel(n, func(i int) {
+		body := telegramtest.SuccessfulPaymentUpdate(int64(1200+i), alice.ID, a.OutTradeNo, "CNY", a.Amount.Amount, "tg-charge-x", "prov-x", "en")
+		codes[i] = e.post(string(body), testSecret).Code
+	})
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Fatalf("delivery %d: %d", i, c)
+		}
+	}
+	want := templates.MustLoad().Text("en", "tgpay_paid", map[string]any{"Number": o.Number, "Total": a.Amount})
+	told := 0
+	for _, m := range e.api.Messages(alice.ID) {
+		if m.Text == want {
+			told++
+		}
+	}
+	if told != 1 || e.status(t, o.ID) != commerce.StatusPaid {
+		t.Fatalf("told %d times, order %s; want once, paid", told, e.status(t, o.ID))
 	}
 }

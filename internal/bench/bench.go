@@ -33,7 +33,7 @@ type benchmark struct {
 
 // benchmarks is every subcommand, in the order of the usage.
 func benchmarks() []benchmark {
-	return []benchmark{startBench(), chatBench(), telegramBench(), wechatBench(), dropBench(), broadcastBench()}
+	return []benchmark{startBench(), chatBench(), telegramBench(), wechatBench(), dropBench(), broadcastBench(), payBench()}
 }
 
 // env is what every benchmark gets: the configuration of the environment

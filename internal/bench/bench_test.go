@@ -55,8 +55,9 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "missing subcommand: start, chat, telegram, wechat, drop, broadcast"},
-		{[]string{"pay"}, `unknown subcommand "pay"`},
+		{nil, "missing subcommand: start, chat, telegram, wechat, drop, broadcast, pay"},
+		{[]string{"refund"}, `unknown subcommand "refund"`},
+		{[]string{"pay", "-orders", "0"}, "-orders 0: want 1 or more"},
 		{[]string{"chat", "-users", "0"}, "-users 0: want 1 or more"},
 		{[]string{"drop", "-buyers", "many"}, "invalid value"},
 		{[]string{"drop", "-rate", "3"}, "unknown flag -rate"},
@@ -85,6 +86,7 @@ func TestBenchmarksRun(t *testing.T) {
 		{[]string{"drop", "-buyers", "20", "-units", "5"}, `^buyers=20 units=5 sold=5 oversold=0 duplicate_orders=0 decisions_per_s=\d+ p99_ms=\S+ p99_reserved_ms=\S+ p99_refused_ms=\S+\n$`},
 		{[]string{"wechat", "-messages", "20", "-users", "4"}, `^wechat: messages=20 msgs_per_s=\d+ p50_ms=\S+ p99_ms=\S+ max_ms=\S+ deferred=\d+ failed=0 budget_ms=4000\n$`},
 		{[]string{"telegram", "-updates", "20", "-users", "4", "-send-duration", "200ms"}, `^telegram webhook: updates=20 updates_per_s=\d+ ack_p50_ms=\S+ ack_p99_ms=\S+ max_ms=\S+ failed=0\ntelegram sender: sent=\d+ msgs_per_s=\S+ of_limit=\S+ limit=\{30 1s\} violations=\d+ failed=\d+\n$`},
+		{[]string{"pay", "-orders", "20", "-workers", "2"}, `^store=sqlite orders=20 workers=2 errors=0 notify_per_s=\d+ p50_ms=\S+ p99_ms=\S+ replay_per_s=\d+ replay_errors=0 rsa_verify_per_s=\d+ ratio=\S+\n$`},
 		{[]string{"broadcast", "-recipients", "20", "-rate", "1000"}, `^store=sqlite recipients=20 sent=20 status=done wall=\S+ send_span=\S+ achieved_per_s=\S+ allowed_per_s=1000 ratio=\S+ violations=\d+ duplicates=0 missed=0 rss_before_mb=\S+ peak_rss_mb=\S+\n$`},
 	} {
 		code, out, errOut := run(tc.args...)

@@ -109,7 +109,7 @@ func (s *Store) RecordPayment(ctx context.Context, orderID int64, p commerce.Pay
 	recorded := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE orders SET paid_at = $1, payment = $2, paid_amount = $3, paid_by = $4, updated_at = $1
-			WHERE id = $5 AND paid_at = 0 AND status NOT IN ('cancelled', 'returned')`,
+			WHERE id = $5 AND paid_at = 0 AND status NOT IN ('cancelled', 'returned', 'awaiting_payment')`,
 			ms(p.At), string(p.Method), p.Amount.Amount, p.By, orderID)
 		if err != nil {
 			return fmt.Errorf("record payment of order %d: %w", orderID, s.mapErr(err))
@@ -123,7 +123,12 @@ func (s *Store) RecordPayment(ctx context.Context, orderID int64, p commerce.Pay
 			return err
 		}
 		if !recorded && !o.Paid.IsPaid() {
+			// Cancelled, returned, or awaiting an online payment (its
+			// provider decides; Payments closes it before anything else).
 			return fmt.Errorf("record payment of order %d, %s: %w", orderID, o.Status, commerce.ErrInvalidTransition)
+		}
+		if recorded {
+			return s.emit(ctx, tx, commerce.OrderPaid{Order: o}) // the buyer's receipt
 		}
 		return nil
 	})

@@ -125,6 +125,15 @@ func (s *Store) BeginPayment(ctx context.Context, orderID int64, a commerce.PayA
 		}
 		switch o.Status {
 		case commerce.StatusPending:
+			// A drop order's units are held for the reservation's time,
+			// which the payment time never passes.
+			var drop int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM drop_orders WHERE order_id = $1`, orderID).Scan(&drop); err != nil {
+				return fmt.Errorf("order %d drop: %w", orderID, err)
+			}
+			if drop > 0 && expires.After(o.ExpiresAt) {
+				expires = o.ExpiresAt
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE orders SET expires_at = $1 WHERE id = $2`, ms(expires), orderID); err != nil {
 				return fmt.Errorf("order %d payment time: %w", orderID, s.mapErr(err))
 			}
@@ -353,14 +362,15 @@ func (s *Store) DuePayments(ctx context.Context, now time.Time, limit int) ([]in
 	return queryList(ctx, s.db, "due payments", func(sc rowScanner) (int64, error) {
 		var id int64
 		return id, sc.Scan(&id)
-	}, `SELECT id FROM orders WHERE status = $1 AND expires_at <= $2 ORDER BY expires_at, id LIMIT $3`,
-		string(commerce.StatusAwaitingPayment), ms(now), limit)
+	}, `SELECT id FROM orders WHERE status = 'awaiting_payment' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`,
+		ms(now), limit) // the status is written out, so the partial index orders_payment_expiry serves it
 }
 
 // StaleAttempts implements commerce.PaymentFlowStore.
 func (s *Store) StaleAttempts(ctx context.Context, before time.Time, limit int) ([]commerce.PayAttempt, error) {
 	return queryList(ctx, s.db, "stale attempts", scanPayAttempt, `SELECT `+attemptCols+` FROM pay_attempts
-		WHERE state = $1 AND created_at < $2 ORDER BY created_at, id LIMIT $3`, string(commerce.AttemptOpen), ms(before), limit)
+		WHERE state = $1 AND method = $2 AND created_at < $3 ORDER BY created_at, id LIMIT $4`,
+		string(commerce.AttemptOpen), string(commerce.PayWeChat), ms(before), limit)
 }
 
 // CreateRefund implements commerce.PaymentFlowStore.

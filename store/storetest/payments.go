@@ -28,6 +28,7 @@ func runPayments(t *testing.T, open OpenShop) {
 		{"expire closes at the provider before releasing stock", testPayExpireClosesFirst},
 		{"seller cancels an order awaiting payment", testPaySellerCancel},
 		{"due payments and stale attempts", testPayDueStale},
+		{"reconcile: a lost notification, an unsent refund", testPayReconcile},
 		{"refunds per line and whole, never past what was paid", testPayRefunds},
 		{"refund states: settled once", testPayRefundStates},
 		{"a drop order closed unpaid: its units go back to the drop", testPayDropOrder},
@@ -146,13 +147,14 @@ func (e *payEnv) attempts(orderID int64) []commerce.PayAttempt {
 // the provider. It records the calls; closeErr makes Close fail, and
 // onClose runs inside each Close before the provider closes.
 type fakeWeChatPay struct {
-	mu       sync.Mutex
-	txs      map[string]*fakeTx
-	refunds  map[string]commerce.ProviderRefund
-	calls    []string
-	closeErr error
-	onClose  func(outTradeNo string)
-	seq      int
+	mu        sync.Mutex
+	txs       map[string]*fakeTx
+	refunds   map[string]commerce.ProviderRefund
+	calls     []string
+	closeErr  error
+	refundErr error
+	onClose   func(outTradeNo string)
+	seq       int
 }
 
 type fakeTx struct {
@@ -259,6 +261,9 @@ func (f *fakeWeChatPay) Refund(_ context.Context, r commerce.RefundCall) (commer
 	f.record(fmt.Sprintf("refund %s %s %d/%d", r.OutRefundNo, r.OutTradeNo, r.Refund.Amount, r.Total.Amount))
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.refundErr != nil {
+		return commerce.ProviderRefund{}, f.refundErr
+	}
 	pr, ok := f.refunds[r.OutRefundNo]
 	if !ok {
 		pr = commerce.ProviderRefund{OutRefundNo: r.OutRefundNo, RefundID: "5030" + r.OutRefundNo, State: "PROCESSING"}
@@ -774,16 +779,17 @@ func testPayDueStale(t *testing.T, open OpenShop) {
 	if _, err := e.pay.Apply(e.ctx, e.paid(a2, "tg-1")); err != nil {
 		t.Fatal(err)
 	}
+	e.begin(e.pending(1, 0), commerce.PayTelegram) // an open invoice: not queried
 	stale, err = e.s.StaleAttempts(e.ctx, t0.Add(time.Hour), 10)
-	if err != nil || len(stale) != 2 || stale[0].ID != a1.ID {
-		t.Fatalf("StaleAttempts later = %v, %v; want two open ones, %s first", stale, err, a1)
+	if err != nil || len(stale) != 2 || stale[0].ID != a1.ID || stale[1].Method != commerce.PayWeChat {
+		t.Fatalf("StaleAttempts later = %v, %v; want the two open WeChat Pay ones, %s first", stale, err, a1)
 	}
-	if ids := due(t0.Add(time.Hour)); len(ids) != 2 {
-		t.Fatalf("due after one was paid: %v", ids)
+	if ids := due(t0.Add(time.Hour)); len(ids) != 3 {
+		t.Fatalf("due after one was paid: %v; want three", ids)
 	}
 	// ExpireDue cancels the due ones (closing WeChat at the provider first).
 	e.clock.Set(t0.Add(time.Hour))
-	if n, err := e.pay.ExpireDue(e.ctx); err != nil || n != 2 {
+	if n, err := e.pay.ExpireDue(e.ctx); err != nil || n != 3 {
 		t.Fatalf("ExpireDue = %d, %v", n, err)
 	}
 	if ids := due(t0.Add(time.Hour)); len(ids) != 0 {
@@ -1180,17 +1186,18 @@ func testPayDropOrder(t *testing.T, open OpenShop) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Drop orders are placed confirmed today; one paid online waits
-	// pending for its payment like any order.
+	// A drop order paid online is placed pending until the reservation's
+	// end (DropService.UsePayments); this one is moved there by hand.
 	now := e.clock.Now()
 	if _, err := e.s.DB().ExecContext(ctx, `UPDATE orders SET status = 'pending', expires_at = $1 WHERE id = $2`,
 		now.Add(10*time.Minute).UnixMilli(), o.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, a, created, err := e.s.BeginPayment(ctx, o.ID, commerce.PayAttempt{Method: commerce.PayTelegram, TradeType: commerce.TradeInvoice,
-		CreatedAt: now}, now.Add(10*time.Minute))
-	if err != nil || !created || a.Amount != o.Total {
-		t.Fatalf("BeginPayment = %+v, %v, %v", a, created, err)
+	// Its payment time ends with the reservation, however long payments take.
+	p, a, created, err := e.s.BeginPayment(ctx, o.ID, commerce.PayAttempt{Method: commerce.PayTelegram, TradeType: commerce.TradeInvoice,
+		CreatedAt: now}, now.Add(15*time.Minute))
+	if err != nil || !created || a.Amount != o.Total || !p.ExpiresAt.Equal(now.Add(10*time.Minute)) {
+		t.Fatalf("BeginPayment = %+v, %v, %v, until %v; want until the reservation's end %v", a, created, err, p.ExpiresAt, now.Add(10*time.Minute))
 	}
 	if left := e.left(t, d.ID); left != 1 {
 		t.Fatalf("left while awaiting payment = %d; want 1", left)
@@ -1216,5 +1223,45 @@ func testPayDropOrder(t *testing.T, open OpenShop) {
 		State: "SUCCESS", Amount: a.Amount}, now.Add(11*time.Minute))
 	if err != nil || res.Outcome != commerce.PayLate || res.Refund == nil || e.left(t, d.ID) != 3 {
 		t.Fatalf("late payment = %+v, %v, left %d", res, err, e.left(t, d.ID))
+	}
+}
+
+func testPayReconcile(t *testing.T, open OpenShop) {
+	t.Parallel()
+	e := newPayEnv(t, open)
+	o, a := e.begin(e.pending(1, 0), commerce.PayWeChat)
+	if _, ok := e.wx.Pay(a.OutTradeNo); !ok { // its notification is lost
+		t.Fatal("the provider refused a payment")
+	}
+	if n, err := e.pay.Reconcile(e.ctx); err != nil || n != 0 {
+		t.Fatalf("Reconcile at once = %d, %v; want nothing asked yet", n, err)
+	}
+	e.clock.Advance(4 * time.Minute)
+	if n, err := e.pay.Reconcile(e.ctx); err != nil || n != 1 {
+		t.Fatalf("Reconcile = %d, %v; want the payment applied", n, err)
+	}
+	if cur := e.order(o.ID); cur.Status != commerce.StatusPaid || cur.Paid.Method != commerce.PayWeChat {
+		t.Fatalf("order after Reconcile: %+v", cur)
+	}
+	if n, err := e.pay.Reconcile(e.ctx); err != nil || n != 0 {
+		t.Fatalf("Reconcile again = %d, %v", n, err)
+	}
+	// A refund the provider could not take stays requested; the
+	// reconciliation sends it later.
+	e.wx.refundErr = fmt.Errorf("timeout: %w", commerce.ErrProvider)
+	r, created, err := e.pay.Refund(e.ctx, commerce.RefundInput{Number: o.Number, By: "cli", Key: "r1"})
+	if err != nil || !created || r.State != commerce.RefundRequested || r.Amount != o.Total {
+		t.Fatalf("Refund while the provider is down = %+v, %v, %v", r, created, err)
+	}
+	e.clock.Advance(4 * time.Minute)
+	if n, err := e.pay.Reconcile(e.ctx); n != 0 || !errors.Is(err, commerce.ErrProvider) {
+		t.Fatalf("Reconcile while the provider is down = %d, %v", n, err)
+	}
+	e.wx.refundErr = nil
+	if n, err := e.pay.Reconcile(e.ctx); err != nil || n != 1 {
+		t.Fatalf("Reconcile = %d, %v; want the refund sent", n, err)
+	}
+	if got, _ := e.s.RefundByNo(e.ctx, r.OutRefundNo); got.State != commerce.RefundProcessing || got.ProviderID == "" {
+		t.Fatalf("refund after Reconcile: %+v", got)
 	}
 }
