@@ -117,6 +117,18 @@ func TestStaffChatWeChatPay(t *testing.T) {
 	if got.Status != commerce.StatusReadyForPickup || got.Paid.Method != commerce.PayWeChat || got.Paid.Amount != o.Total || got.Paid.By != "provider" {
 		t.Fatalf("after the check: %s %+v", got.Status, got.Paid)
 	}
+	// The buyer's receipt (OrderPaid of the attempt): the counter's words,
+	// no "we'll message you when it arrives".
+	atts, err := h.shop.Store().(commerce.PaymentFlowStore).Attempts(h.ctx, o.ID)
+	if err != nil || len(atts) != 1 {
+		t.Fatalf("attempts %v, %v", atts, err)
+	}
+	rec, err := h.router.RenderNotice(h.ctx, bot.Notice{Kind: bot.NoticePaid, Channel: u.base.Channel, ChatID: u.base.ChatID,
+		UserID: u.base.UserID, OrderID: o.ID, AttemptID: atts[0].ID})
+	if err != nil || len(rec) != 1 || !strings.HasPrefix(rec[0].Text, "🧾") || strings.Contains(rec[0].Text, "What's next") ||
+		!strings.Contains(rec[0].Text, u.tx("pay_method_wechatpay", nil)) {
+		t.Fatalf("receipt = %+v, %v", rec, err)
+	}
 	r = st.press(hand)
 	if !strings.HasPrefix(r[0].Text, "✅") || h.order(o.ID).Status != commerce.StatusPickedUp {
 		t.Fatalf("hand-over = %q, %s", r[0].Text, h.order(o.ID).Status)
