@@ -43,17 +43,22 @@ func (p *Page) wechatPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clerk := p.clerk(r, q)
-	var checkErr error
-	if no := strings.TrimSpace(r.PostForm.Get("no")); no != "" && len(no) <= 32 {
-		// "Paid? Check": ask the provider first; the notification may be slow.
-		if _, err := p.payments.Refresh(ctx, no); err != nil && !errors.Is(err, commerce.ErrNotFound) {
-			checkErr = err
-		}
-	}
 	col, err := p.pickup.InspectBy(ctx, clerk, pt.ID, input)
 	if err != nil {
 		p.failed(w, r, q, pt, "inspect", err)
 		return
+	}
+	var checkErr error
+	if no := strings.TrimSpace(r.PostForm.Get("no")); !col.Order.Paid.IsPaid() && strings.HasPrefix(no, col.Order.Number+"P") && len(no) <= 32 {
+		// "Paid? Check" of this order's QR: ask the provider first; the
+		// notification may be slow.
+		res, err := p.payments.Refresh(ctx, no)
+		switch {
+		case err == nil && res.Order.ID == col.Order.ID:
+			col.Order = res.Order
+		case err != nil && !errors.Is(err, commerce.ErrNotFound):
+			checkErr = err
+		}
 	}
 	if col.Order.Paid.IsPaid() {
 		p.paid(w, r, q, pt, col, input, &notice{Level: "ok", Key: "staffpage_wechat_paid"})
