@@ -200,7 +200,7 @@ func TestStaffWeChatPaidMeanwhile(t *testing.T) {
 	}
 	form := url.Values{"point": {fmt.Sprint(jingan.ID)}, "code": {pass.Code}, "payment": {"cash"}, "amount": {"318.00"}, "currency": {"CNY"}}
 	wantStaffPage(t, "cash after the QR was paid", c.post("/staff/redeem", form), http.StatusOK,
-		"The buyer paid with WeChat Pay meanwhile", "Paid: 318.00 CNY · WeChat Pay", `action="/staff/redeem"`)
+		"This order was paid meanwhile", "Paid: 318.00 CNY · WeChat Pay", `action="/staff/redeem"`)
 	got, err := e.st.Order(e.ctx, o.ID)
 	if err != nil || got.Status != commerce.StatusReadyForPickup || got.Paid.Method != commerce.PayWeChat {
 		t.Fatalf("after the lost cash record: %s %+v %v", got.Status, got.Paid, err)
