@@ -9,6 +9,7 @@ import (
 
 	"shopbot/bot"
 	"shopbot/commerce"
+	"shopbot/store/sqlstore"
 )
 
 // counterWeChat is the fake WeChat Pay whose Query tells what the buyer
@@ -46,6 +47,27 @@ func (f *counterWeChat) Query(ctx context.Context, outTradeNo string) (commerce.
 // still offered for duty-paid goods).
 func newCounterHarness(t *testing.T) (*harness, *counterWeChat, *commerce.Payments) {
 	t.Helper()
+	return newCounterHarnessWith(t, nil)
+}
+
+// racingStore runs before ahead of each payment staff record: the buyer's
+// QR payment landing between the check and the record.
+type racingStore struct {
+	*sqlstore.Store
+	before func()
+}
+
+func (s *racingStore) RecordPayment(ctx context.Context, orderID int64, p commerce.Payment) (commerce.Order, bool, error) {
+	if s.before != nil {
+		s.before()
+	}
+	return s.Store.RecordPayment(ctx, orderID, p)
+}
+
+// newCounterHarnessWith is newCounterHarness whose router's Pickup service
+// records payments through race (when not nil).
+func newCounterHarnessWith(t *testing.T, race *racingStore) (*harness, *counterWeChat, *commerce.Payments) {
+	t.Helper()
 	wx := &counterWeChat{fakeWeChat: &fakeWeChat{}, paid: map[string]bool{}}
 	var pay *commerce.Payments
 	h := newHarness(t, harnessOptions{pickup: &commerce.PickupOptions{}, admins: []string{"web:" + seller},
@@ -57,6 +79,15 @@ func newCounterHarness(t *testing.T) (*harness, *counterWeChat, *commerce.Paymen
 			pay = commerce.NewPayments(commerce.PaymentsOptions{Store: h.store, Flow: flow, Clock: h.clock, WeChat: wx})
 			h.shop.UsePayments(pay)
 			o.Payments = pay
+			if race != nil {
+				race.Store = h.store
+				p, err := commerce.NewPickup(commerce.PickupOptions{Store: race, Clock: commerce.ClockFunc(h.clock.Now),
+					Secret: []byte("0123456789abcdef0123456789abcdef")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Pickup = p
+			}
 		}})
 	return h, wx, pay
 }
@@ -161,6 +192,42 @@ func TestStaffChatCashAfterQR(t *testing.T) {
 	}
 	if got := h.order(o.ID); got.Status != commerce.StatusPickedUp || got.Paid.Method != commerce.PayWeChat {
 		t.Fatalf("order %s %+v", got.Status, got.Paid)
+	}
+}
+
+// A cash tap that loses to the buyer's QR payment (applied between the
+// check and the record) records nothing and hands nothing over: staff are
+// told it is paid, and hand it over with the button shown.
+func TestStaffChatPaidMeanwhile(t *testing.T) {
+	t.Parallel()
+	race := &racingStore{}
+	h, wx, pay := newCounterHarnessWith(t, race)
+	pt := h.point("SH-JINGAN")
+	u := h.user(t, "counter-buyer-3", "en")
+	o := counterOrder(t, h, u, pt)
+	st := h.staff(t, "staff-jingan")
+	r := st.send(u.code(o))
+	cash := findAction(t, r[0], bot.VerbHandOverPaid.Of()+":")
+	st.press(findAction(t, r[0], bot.VerbPayWeChatQR.Of()+":"))
+	no := o.Number + "P1"
+	race.before = func() {
+		race.before = nil
+		wx.markPaid(no)
+		if res, err := pay.Refresh(h.ctx, no); err != nil || res.Outcome != commerce.PayRecorded {
+			t.Errorf("Refresh = %+v, %v", res, err)
+		}
+	}
+	r = st.press(cash)
+	want := map[string]any{"Amount": o.Total, "Method": st.tx("pay_wechatpay", nil)}
+	if !strings.HasPrefix(r[0].Text, st.tx("staff_wechat_paid_meanwhile", want)+"\n\n") {
+		t.Fatalf("cash that lost = %q", r[0].Text)
+	}
+	if got := h.order(o.ID); got.Status != commerce.StatusReadyForPickup || got.Paid.Method != commerce.PayWeChat {
+		t.Fatalf("order %s %+v; want paid by WeChat Pay, not handed over", got.Status, got.Paid)
+	}
+	st.press(findAction(t, r[0], bot.VerbHandOver.Of()+":"))
+	if got := h.order(o.ID); got.Status != commerce.StatusPickedUp || got.Paid.Method != commerce.PayWeChat {
+		t.Fatalf("after the hand-over: %s %+v", got.Status, got.Paid)
 	}
 }
 
