@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"shopbot/commerce"
 	"shopbot/internal/testenv"
@@ -224,4 +226,72 @@ func TestPayNotifyStoreFailure(t *testing.T) {
 	if got := r.orderNow(o.ID); got.Status != commerce.StatusPaid {
 		t.Fatalf("order after the redelivery: %s", got.Status)
 	}
+}
+
+// payRace: the buyer's payment (and its notification) against the end of
+// the payment time (close at WeChat Pay, then the stock released), at
+// once, for several orders. Each ends either paid, its stock sold, or
+// closed at WeChat Pay and cancelled, its stock back — never paid with
+// its stock released, never cancelled with money taken.
+func payRace(t *testing.T, cfg Config) {
+	r := newPayRun(t, cfg)
+	ctx := context.Background()
+	const n = 8
+	type one struct {
+		o  commerce.Order
+		no string
+	}
+	var all []one
+	for range n {
+		user := testenv.UniqueName("payrace")
+		o, choices := r.order(user, 1)
+		all = append(all, one{o, r.payNative(user, choices)})
+	}
+	pid := all[0].o.Lines[0].ProductID
+	held := r.stock(pid)
+	r.clock.Advance(r.cfg.Pay.TTL + time.Minute)
+	var wg sync.WaitGroup
+	for i, x := range all {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			// Staggered: the first pay before the close, the last after
+			// it, those between across the close.
+			time.Sleep(time.Duration(i) * 3 * time.Millisecond)
+			_, _ = r.fake.Pay(x.no, "oRacer00000000000000000000") // refused when the close came first
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := r.s.app.payments.Expire(ctx, x.o.ID); err != nil {
+				t.Errorf("expire %s: %v", x.o.Number, err)
+			}
+		}()
+	}
+	wg.Wait()
+	sold := 0
+	for _, x := range all {
+		got := r.orderNow(x.o.ID)
+		fo, _ := r.fake.Order(x.no)
+		switch {
+		case fo.State == wechatpay.TradeSuccess && got.Status == commerce.StatusPaid:
+			sold++
+		case fo.State == wechatpay.TradeClosed && got.Status == commerce.StatusCancelled && !got.Paid.IsPaid():
+		default:
+			t.Errorf("order %s: %s (paid %v), at WeChat Pay %s", x.o.Number, got.Status, got.Paid.IsPaid(), fo.State)
+		}
+	}
+	if got := r.stock(pid); got != held+n-sold {
+		t.Fatalf("stock %d after %d of %d paid; want %d", got, sold, n, held+n-sold)
+	}
+	t.Logf("%d paid, %d closed", sold, n-sold)
+}
+
+func TestPayRaceSQLite(t *testing.T) {
+	t.Parallel()
+	payRace(t, sqliteConfig(t))
+}
+
+func TestPayRacePostgresRedis(t *testing.T) {
+	t.Parallel()
+	payRace(t, postgresRedisConfig(t))
 }

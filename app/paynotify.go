@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"shopbot/commerce"
 	"shopbot/wechatpay"
@@ -37,9 +38,16 @@ import (
 // (neither is personal data) for the operator to settle it in the
 // merchant platform.
 
+// notifyTimeout bounds the recording of one notification (WeChat Pay
+// waits 5 s for the answer).
+const notifyTimeout = 10 * time.Second
+
 // payNotify handles both notification routes.
 func (a *App) payNotify(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	// Once a verified payment is being recorded, WeChat Pay hanging up
+	// does not abort it: the redelivery then finds it recorded.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), notifyTimeout)
+	defer cancel()
 	n, err := a.wechatPay.ParseNotification(r)
 	if err != nil {
 		status, reason := notifyReason(err)

@@ -25,6 +25,7 @@ package app
 // items, which is what the buyer shared.
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -36,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -116,28 +118,46 @@ func (p *payPages) Link(o commerce.Order) string {
 // errBadPayLink: the token does not verify, or ended.
 var errBadPayLink = errors.New("pay link forged or expired")
 
+// parsePayToken splits a token into the order id, the expiry and the
+// MAC, or reports that it is not one.
+func parsePayToken(token string) (id, exp int64, mac []byte, ok bool) {
+	if len(token) > 64 {
+		return 0, 0, nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return 0, 0, nil, false
+	}
+	uid, n := binary.Uvarint(raw)
+	if n <= 0 || uid == 0 || uid > math.MaxInt64 {
+		return 0, 0, nil, false
+	}
+	uexp, m := binary.Uvarint(raw[n:])
+	if m <= 0 || uexp > math.MaxInt64 || len(raw[n+m:]) != 16 {
+		return 0, 0, nil, false
+	}
+	// One spelling per token: the canonical encoding only.
+	canon := binary.AppendUvarint(binary.AppendUvarint(nil, uid), uexp)
+	if !bytes.Equal(canon, raw[:n+m]) || base64.RawURLEncoding.EncodeToString(raw) != token {
+		return 0, 0, nil, false
+	}
+	return int64(uid), int64(uexp), raw[n+m:], true
+}
+
 // order reads a token: the order it names, when it verifies and is in time.
 func (p *payPages) order(ctx context.Context, token string) (commerce.Order, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) > 64 {
+	id, exp, mac, ok := parsePayToken(token)
+	if !ok || exp <= p.a.Shop.Now().Unix() {
 		return commerce.Order{}, errBadPayLink
 	}
-	id, n := binary.Uvarint(raw)
-	if n <= 0 {
-		return commerce.Order{}, errBadPayLink
-	}
-	exp, m := binary.Uvarint(raw[n:])
-	if m <= 0 || len(raw[n+m:]) != 16 || int64(exp) <= p.a.Shop.Now().Unix() {
-		return commerce.Order{}, errBadPayLink
-	}
-	o, err := p.a.payments.Order(ctx, int64(id))
+	o, err := p.a.payments.Order(ctx, id)
 	if errors.Is(err, commerce.ErrNotFound) {
 		return o, errBadPayLink
 	}
 	if err != nil {
 		return o, err
 	}
-	if !hmac.Equal(raw[n+m:], p.sum("order", fmt.Sprint(id), o.Buyer.Key(), fmt.Sprint(exp))) {
+	if !hmac.Equal(mac, p.sum("order", fmt.Sprint(id), o.Buyer.Key(), fmt.Sprint(exp))) {
 		return commerce.Order{}, errBadPayLink
 	}
 	return o, nil
@@ -290,7 +310,7 @@ func (p *payPages) openID(r *http.Request) string {
 	if !ok || openID == "" {
 		return ""
 	}
-	if want := base64.RawURLEncoding.EncodeToString(p.sum("openid", openID)); !hmac.Equal([]byte(sig), []byte(want)) {
+	if want := base64.RawURLEncoding.EncodeToString(p.sum("openid", p.a.wechat.AppID(), openID)); !hmac.Equal([]byte(sig), []byte(want)) {
 		return ""
 	}
 	return openID
@@ -335,7 +355,7 @@ func (p *payPages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		p.failed(w, r, o, fmt.Errorf("pay page: oauth code exchange: %w: %w", commerce.ErrProvider, err))
 		return
 	}
-	sig := base64.RawURLEncoding.EncodeToString(p.sum("openid", openID))
+	sig := base64.RawURLEncoding.EncodeToString(p.sum("openid", p.a.wechat.AppID(), openID)) // an openid is per appid
 	http.SetCookie(w, &http.Cookie{Name: payOpenIDCookie, Value: openID + "." + sig, Path: "/pay/", MaxAge: int(payOpenIDTTL / time.Second),
 		HttpOnly: true, Secure: p.secure(), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")

@@ -73,7 +73,8 @@ type OrderStore interface {
 	// SetOrderStatus moves an order from → to with one conditional update
 	// (ErrConflict if it is no longer in from; ErrNotFound if absent). When
 	// from holds stock and to is cancelled, the stock is returned in the same
-	// transaction.
+	// transaction. Moves into or out of awaiting_payment, and into paid,
+	// are the payment flow's (PaymentFlowStore): ErrInvalidTransition here.
 	SetOrderStatus(ctx context.Context, id int64, from, to OrderStatus, at time.Time) (Order, error)
 	// ExpiredOrders lists pending orders whose reservation ended before now.
 	ExpiredOrders(ctx context.Context, now time.Time, limit int) ([]int64, error)

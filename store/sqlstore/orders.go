@@ -199,6 +199,10 @@ func (s *Store) OrdersByBuyer(ctx context.Context, b commerce.Buyer, limit int) 
 
 // SetOrderStatus implements commerce.OrderStore.
 func (s *Store) SetOrderStatus(ctx context.Context, id int64, from, to commerce.OrderStatus, at time.Time) (commerce.Order, error) {
+	if from == commerce.StatusAwaitingPayment || to == commerce.StatusAwaitingPayment || to == commerce.StatusPaid {
+		// Closed at the provider first, or paid by its word: the payment flow's.
+		return commerce.Order{}, fmt.Errorf("order %d %s→%s: %w", id, from, to, commerce.ErrInvalidTransition)
+	}
 	var o commerce.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error

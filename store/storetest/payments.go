@@ -32,6 +32,8 @@ func runPayments(t *testing.T, open OpenShop) {
 		{"refunds per line and whole, never past what was paid", testPayRefunds},
 		{"refund states: settled once", testPayRefundStates},
 		{"a drop order closed unpaid: its units go back to the drop", testPayDropOrder},
+		{"concurrent begins make one attempt", testPayConcurrentBegin},
+		{"concurrent refunds never pass what was paid", testPayConcurrentRefunds},
 		{"store race: payment and close of one order", testPayRaceStore},
 		{"service race: notification and expiry of one order", testPayRaceService},
 	})
@@ -310,6 +312,15 @@ func testPayBegin(t *testing.T, open OpenShop) {
 	if cur := e.order(o.ID); cur.Status != commerce.StatusAwaitingPayment || e.stock() != stock {
 		t.Fatalf("after Begin: %s, stock %d (want %d: held)", cur.Status, e.stock(), stock)
 	}
+	// Only the payment flow moves an order out of awaiting payment (a
+	// plain cancel would release the stock before the provider's close).
+	for _, to := range []commerce.OrderStatus{commerce.StatusCancelled, commerce.StatusPaid} {
+		_, err := e.s.SetOrderStatus(e.ctx, o.ID, commerce.StatusAwaitingPayment, to, start)
+		wantErr(t, "SetOrderStatus from awaiting payment to "+string(to), err, commerce.ErrInvalidTransition)
+	}
+	_, err = e.s.SetOrderStatus(e.ctx, e.pending(1, 0).ID, commerce.StatusPending, commerce.StatusAwaitingPayment, start)
+	wantErr(t, "SetOrderStatus to awaiting payment", err, commerce.ErrInvalidTransition)
+	stock = e.stock()
 	if evs := e.log.named("payment_started"); len(evs) != 1 || evs[0].(commerce.PaymentStarted).Attempt.OutTradeNo != a.OutTradeNo ||
 		evs[0].(commerce.PaymentStarted).Order.Status != commerce.StatusAwaitingPayment {
 		t.Fatalf("payment_started events %v", evs)
@@ -1263,5 +1274,107 @@ func testPayReconcile(t *testing.T, open OpenShop) {
 	}
 	if got, _ := e.s.RefundByNo(e.ctx, r.OutRefundNo); got.State != commerce.RefundProcessing || got.ProviderID == "" {
 		t.Fatalf("refund after Reconcile: %+v", got)
+	}
+}
+
+// testPayConcurrentBegin: buyers' taps starting the same payment at once
+// make one attempt (one PaymentStarted); the others get it back.
+func testPayConcurrentBegin(t *testing.T, open OpenShop) {
+	t.Parallel()
+	e := newPayEnv(t, open)
+	for round := range 3 {
+		o := e.pending(1, 0)
+		e.log.reset()
+		const n = 6
+		ids := make([]int64, n)
+		created := make([]bool, n)
+		gate := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-gate
+				jitter()
+				_, a, c, err := e.s.BeginPayment(e.ctx, o.ID, commerce.PayAttempt{Method: commerce.PayTelegram, TradeType: commerce.TradeInvoice,
+					CreatedAt: e.clock.Now()}, e.clock.Now().Add(payTTL))
+				if err != nil {
+					t.Errorf("BeginPayment: %v", err)
+					return
+				}
+				ids[i], created[i] = a.ID, c
+			})
+		}
+		close(gate)
+		wg.Wait()
+		if c := countTrue(created); c != 1 || len(e.attempts(o.ID)) != 1 || len(e.log.named("payment_started")) != 1 {
+			t.Fatalf("round %d: %d created, attempts %v, events %v", round, c, e.attempts(o.ID), e.log.all())
+		}
+		for _, id := range ids {
+			if id != ids[0] {
+				t.Fatalf("round %d: attempts %v; want one", round, ids)
+			}
+		}
+	}
+}
+
+// testPayConcurrentRefunds: refunds of one order asked at once, each of
+// one unit of a line of 3, with their own keys and some with the same key:
+// 3 units refunded, never more; the same key is one refund.
+func testPayConcurrentRefunds(t *testing.T, open OpenShop) {
+	t.Parallel()
+	e := newPayEnv(t, open)
+	o, a := e.begin(e.pending(3, 0), commerce.PayTelegram)
+	if _, err := e.pay.Apply(e.ctx, e.paid(a, "tg-1")); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	type result struct {
+		r       commerce.Refund
+		created bool
+		err     error
+	}
+	results := make([]result, n)
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		key := fmt.Sprintf("k%d", i)
+		if i >= n-3 {
+			key = "same" // three asks of one refund
+		}
+		wg.Go(func() {
+			<-gate
+			jitter()
+			r, c, err := e.s.CreateRefund(e.ctx, commerce.Refund{OrderID: o.ID, Method: commerce.PayTelegram, Amount: e.prod.Price,
+				Lines: []commerce.RefundLine{{LineNo: 1, Qty: 1}}, State: commerce.RefundManual, Key: key, By: "cli"})
+			results[i] = result{r, c, err}
+		})
+	}
+	close(gate)
+	wg.Wait()
+	made, tooMuch, again, same := 0, 0, 0, map[int64]bool{}
+	for i, r := range results {
+		switch {
+		case errors.Is(r.err, commerce.ErrRefundTooMuch):
+			tooMuch++
+		case r.err != nil:
+			t.Fatalf("CreateRefund %d: %v", i, r.err)
+		case r.created:
+			made++
+		default:
+			again++
+			if i < n-3 {
+				t.Fatalf("CreateRefund %d with its own key was not created: %+v", i, r.r)
+			}
+		}
+		if i >= n-3 && r.err == nil {
+			same[r.r.ID] = true
+		}
+	}
+	rs := e.refunds(o.ID)
+	total := int64(0)
+	for _, r := range rs {
+		total += r.Amount.Amount
+	}
+	if made != 3 || made+tooMuch+again != n || len(same) > 1 || len(rs) != 3 || total != o.Total.Amount {
+		t.Fatalf("%d made, %d too much, %d the same again (ids %v); refunds %v (total %d of %d)", made, tooMuch, again, same, rs, total, o.Total.Amount)
 	}
 }

@@ -254,7 +254,7 @@ func (s *Server) markPaid(outTradeNo, openID string) error {
 	o.state = wechatpay.TradeSuccess
 	o.payer = openID
 	o.successTime = s.clock()
-	o.transactionID = fmt.Sprintf("42000%s%08d", s.clock().Format("20060102"), s.seq.Add(1))
+	o.transactionID = fmt.Sprintf("42000%s%s%08d", s.clock().Format("20060102"), s.publicKeyID[len(s.publicKeyID)-6:], s.seq.Add(1)) // unique across servers: a database outlives one fake
 	return nil
 }
 
