@@ -218,7 +218,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
-	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Texts: texts, Key: staffKey, Store: a.Store, Proxies: cfg.TrustedProxies,
+	if a.staff, err = staff.New(staff.Options{Pickup: a.pickup, Payments: a.payments, Texts: texts, Key: staffKey, Store: a.Store, Proxies: cfg.TrustedProxies,
 		LogKey:    bot.LogIDKey(a.secret),
 		PublicURL: cfg.PublicURL, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")}); err != nil {
 		return nil, err

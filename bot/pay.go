@@ -406,7 +406,11 @@ func (h *payHandler) renderPaid(t *turn, n Notice, o commerce.Order) ([]Reply, e
 		return nil, err
 	}
 	data["Amount"], data["Method"], data["Tail"] = a.Paid, methodName(t, a.Method), tail(a.TransactionID)
-	return say(t.text("pay_receipt", data), []Button{t.btn("btn_order", VerbOrder.Of(o.ID)), t.btn("btn_orders", VerbOrders.Of())}), nil
+	key := "pay_receipt"
+	if o.Status == commerce.StatusArrived || o.Status == commerce.StatusReadyForPickup || o.Status == commerce.StatusPickedUp {
+		key = "pay_receipt_counter" // paid with WeChat Pay's QR at the counter (paycounter): nothing comes next
+	}
+	return say(t.text(key, data), []Button{t.btn("btn_order", VerbOrder.Of(o.ID)), t.btn("btn_orders", VerbOrders.Of())}), nil
 }
 
 // renderRefund tells the buyer about a refund (NoticeRefund): made, or,

@@ -206,7 +206,7 @@ func (r *Router) newHandlers() {
 	r.core = &coreHandler{shop: o.Shop, pickupService: o.Pickup, checkout: r.checkout}
 	if o.Pickup != nil {
 		r.pickup = &pickupHandler{shop: o.Shop, pickupService: o.Pickup, orders: r.orders}
-		r.staff = &staffHandler{shop: o.Shop, pickupService: o.Pickup, pickup: r.pickup, locker: o.Locker, decodeQR: o.DecodeQR}
+		r.staff = &staffHandler{shop: o.Shop, pickupService: o.Pickup, pickup: r.pickup, locker: o.Locker, decodeQR: o.DecodeQR, payments: o.Payments}
 		r.orders.pickup = r.pickup
 	}
 	if o.Seller != nil {

@@ -65,6 +65,9 @@ type StaffDraft struct {
 	// Amount is the payment at pickup staff typed, in minor units; 0 is
 	// the order's total (staffpay.go).
 	Amount int64 `json:"am,omitempty"`
+	// Trade is the WeChat Pay QR shown at the counter (its out_trade_no;
+	// staffpay.go).
+	Trade string `json:"tn,omitempty"`
 }
 
 type staffHandler struct {
@@ -73,6 +76,7 @@ type staffHandler struct {
 	pickup        *pickupHandler
 	locker        chatstate.Locker
 	decodeQR      func(img []byte) (string, error)
+	payments      *commerce.Payments // WeChat Pay at the counter (staffpay.go); nil: none
 }
 
 func (h *staffHandler) routes() routes {
@@ -99,6 +103,9 @@ func (h *staffHandler) routes() routes {
 			VerbReturnReject:   h.returnDecision(false),
 			VerbHandOverPaid:   h.handOverPaidAction,
 			VerbPayAmount:      func(t *turn, a args) ([]Reply, error) { return h.askAmount(t, strings.Join(a, ":")) },
+			VerbPayWeChatQR:    func(t *turn, a args) ([]Reply, error) { return h.wechatQR(t, strings.Join(a, ":")) },
+			VerbPayWeChatCheck: func(t *turn, a args) ([]Reply, error) { return h.wechatCheck(t, strings.Join(a, ":")) },
+			VerbPayOther:       func(t *turn, a args) ([]Reply, error) { return h.payOther(t, strings.Join(a, ":")) },
 		},
 		steps:  map[Step]stepFunc{stepPayAmount: h.amountStep},
 		codes:  []inputFunc{h.staffCode},

@@ -427,6 +427,8 @@ func (p *Payments) Reconcile(ctx context.Context) (int, error) {
 			if err == nil && res.Outcome != PayDuplicate {
 				n++
 			}
+		} else {
+			keep(p.retireStale(ctx, a)) // paycounter.go
 		}
 	}
 	refunds, err := p.flow.OpenRefunds(ctx, now.Add(-p.reconcile), 100)

@@ -85,8 +85,10 @@ func recordPayment(ctx context.Context, st PaymentStore, o Order, pay Payment, b
 // being the order's total; who and when are filled in) — without it
 // ErrPaymentRequired (with the order: the Collection) and nothing changes;
 // with it the payment is recorded, then the order handed over. An order
-// paid before ignores pay. Errors as RedeemBy, and ErrInvalid for a bad
-// payment.
+// paid before ignores pay; one paid another way between the inspection and
+// this record (a WeChat Pay QR at the counter) is not handed over:
+// ErrAlreadyPaid with the order as it is now. Errors as RedeemBy, and
+// ErrInvalid for a bad payment.
 func (p *Pickup) HandOverBy(ctx context.Context, clerk Clerk, pointID int64, input string, pay *Payment) (Collection, error) {
 	col, err := p.InspectBy(ctx, clerk, pointID, input)
 	if err != nil {
@@ -100,8 +102,15 @@ func (p *Pickup) HandOverBy(ctx context.Context, clerk Clerk, pointID int64, inp
 		if paid.Amount.Amount == 0 { // the order's total
 			paid.Amount = col.Order.Total
 		}
-		if _, _, err := recordPayment(ctx, p.store, col.Order, paid, clerk.Staff, p.clock.Now()); err != nil {
+		o, recorded, err := recordPayment(ctx, p.store, col.Order, paid, clerk.Staff, p.clock.Now())
+		if err != nil {
 			return Collection{}, err
+		}
+		if !recorded {
+			// Paid another way meanwhile (the buyer's WeChat Pay QR at the
+			// counter): staff must not keep this payment too.
+			col.Order = o
+			return col, fmt.Errorf("order %s paid by %s meanwhile: %w", o.Number, o.Paid.Method, ErrAlreadyPaid)
 		}
 	}
 	return p.RedeemBy(ctx, clerk, pointID, input)

@@ -256,7 +256,9 @@ type PaymentFlowStore interface {
 	// attempt mismatch, PaymentMismatched; the order awaiting_payment and
 	// the attempt open (or closed, for Telegram, whose invoices cannot be
 	// closed) → attempt paid, order paid (paid_at, payment, paid_amount,
-	// paid_by = "provider"), OrderPaid; otherwise (order cancelled, or paid
+	// paid_by = "provider"), OrderPaid; an unpaid order paid at the counter
+	// (AwaitsCounterPayment) and an open WeChat Native attempt → the same,
+	// the order's status unchanged; otherwise (order cancelled, or paid
 	// by another attempt) → attempt late and a Refund of the whole attempt
 	// created (state requested for WeChat Pay, manual for Telegram) with
 	// RefundCreated{Late: true}. ErrNotFound for an unknown out_trade_no.
@@ -298,6 +300,8 @@ type PaymentFlowStore interface {
 	// OpenRefunds lists WeChat Pay refunds requested or processing and not
 	// updated since before (the reconciliation sends or queries them).
 	OpenRefunds(ctx context.Context, before time.Time, limit int) ([]Refund, error)
+
+	CounterPayStore // paying at the pickup counter (paycounter.go)
 }
 
 // WeChatPayer is WeChat Pay as the domain needs it; app adapts the

@@ -312,6 +312,11 @@ func (p *Page) redeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	col, err := p.pickup.HandOverBy(r.Context(), p.clerk(r, q), pt.ID, input, pay)
+	if errors.Is(err, commerce.ErrAlreadyPaid) && col.Order.ID != 0 {
+		// Paid by the buyer's QR meanwhile (paycounter.go): show it paid.
+		p.paidMeanwhile(w, r, q, pt, col, input)
+		return
+	}
 	if err != nil {
 		p.failed(w, r, q, pt, "redeem", err)
 		return

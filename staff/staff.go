@@ -51,6 +51,9 @@ const (
 // Options configures the staff page.
 type Options struct {
 	Pickup *commerce.Pickup
+	// Payments offers WeChat Pay at the counter (a QR code the buyer
+	// scans) when WeChat Pay is configured; nil: cash, card, transfer.
+	Payments *commerce.Payments
 	// Texts are the page's words (templates/locales/*/staffpage.txt); nil
 	// loads the embedded set.
 	Texts *templates.Set
@@ -87,6 +90,7 @@ type Options struct {
 // Page serves the pickup counter's pages under /staff.
 type Page struct {
 	pickup     *commerce.Pickup
+	payments   *commerce.Payments
 	texts      *templates.Set
 	auth       *auth.Auth
 	proxies    clientaddr.Resolver
@@ -126,7 +130,7 @@ func New(o Options) (*Page, error) {
 		}
 	}
 	p := &Page{
-		pickup: o.Pickup, texts: o.Texts, auth: a, proxies: o.Proxies, log: o.Log, now: o.Clock,
+		pickup: o.Pickup, payments: o.Payments, texts: o.Texts, auth: a, proxies: o.Proxies, log: o.Log, now: o.Clock,
 		base: strings.TrimRight(o.PublicURL, "/"), secure: o.Secure, retryAfter: o.RetryAfter,
 		logKey: o.LogKey,
 	}
@@ -143,7 +147,7 @@ func New(o Options) (*Page, error) {
 }
 
 // Register adds the staff routes to mux: GET /staff, POST /staff/inspect,
-// POST /staff/redeem, POST /staff/returns/{id}/accept and …/reject,
+// POST /staff/redeem, POST /staff/wechatpay, POST /staff/returns/{id}/accept and …/reject,
 // GET and POST /staff/login, POST /staff/logout and
 // POST /staff/logout/everywhere.
 func (p *Page) Register(mux *http.ServeMux) {
@@ -153,6 +157,7 @@ func (p *Page) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /staff/inspect", p.inspect)
 	mux.HandleFunc("POST /staff/redeem", p.redeem)
+	mux.HandleFunc("POST /staff/wechatpay", p.wechatPay)
 	mux.HandleFunc("POST /staff/returns/{id}/accept", func(w http.ResponseWriter, r *http.Request) { p.decide(w, r, true) })
 	mux.HandleFunc("POST /staff/returns/{id}/reject", func(w http.ResponseWriter, r *http.Request) { p.decide(w, r, false) })
 	mux.HandleFunc("GET /staff/login", p.loginPage)

@@ -102,6 +102,10 @@ type orderView struct {
 	PaidMethod       string // pay_<method> text key
 	Amount, Currency string
 	Methods          []string // the payment methods, in order
+	// WeChat offers WeChat Pay's QR at the counter (paycounter.go); QR is
+	// the QR shown, until the order is paid.
+	WeChat bool
+	QR     *qrView
 }
 
 type returnView struct {
@@ -235,6 +239,8 @@ func (p *Page) orderView(pt commerce.PickupPoint, c commerce.Collection) *orderV
 	for _, m := range commerce.PaymentMethods {
 		v.Methods = append(v.Methods, string(m))
 	}
+	v.WeChat = !v.Paid && p.payments.WeChat() && c.Order.Total.Currency == "CNY"
+
 	if c.Booking != nil {
 		v.Booking = p.span(pt, c.Booking.Start, c.Booking.End)
 	}

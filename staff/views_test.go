@@ -38,7 +38,19 @@ func goldenViews() map[string]*view {
 	done := *order
 	done.Booking, done.RedeemedAt = "", "2026-11-25 14:05"
 	done.Paid, done.PaidAmount, done.PaidMethod = true, "318.00 CNY", "pay_cash"
+	offer := *order
+	offer.WeChat = true
+	qr := offer
+	qr.QR = &qrView{Src: "/pay/qr/K7Q2M9P1.png", OutTradeNo: "K7Q2M9P1", Amount: "318.00 CNY"}
+	paidQR := *order
+	paidQR.Paid, paidQR.PaidAmount, paidQR.PaidMethod = true, "318.00 CNY", "pay_wechatpay"
+	counter := func(o *orderView, n *notice) *view {
+		return &view{Kind: kindCounter, Identity: "tg:42", CSRF: "csrf-token", Points: []pointView{jingan}, Point: jingan, Check: o, Notice: n}
+	}
 	return map[string]*view{
+		"wechat_offer":          counter(&offer, nil),
+		"wechat_qr":             counter(&qr, &notice{Level: "error", Key: "staffpage_wechat_not_yet"}),
+		"wechat_paid":           counter(&paidQR, &notice{Level: "ok", Key: "staffpage_wechat_paid"}),
 		"anon":                  {Kind: kindAnon, Notice: errorNotice("staffpage_link_expired")},
 		"signed_in":             {Kind: kindSignedIn, Identity: "web:staff-jingan"},
 		"login":                 {Kind: kindLogin, Identity: "web:staff-jingan", Token: "login-token"},
@@ -69,7 +81,8 @@ func TestPagesGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s in %s: %v", name, lang, err)
 			}
-			if strings.Contains(string(body), "staffpage_") || strings.Contains(string(body), "staff_err_") {
+			if strings.Contains(string(body), "staffpage_") || strings.Contains(string(body), "staff_err_") ||
+				strings.Contains(string(body), "· pay_") {
 				t.Errorf("%s in %s shows a text key instead of its text", name, lang)
 			}
 			path := filepath.Join("testdata", name+"."+lang+".html")

@@ -261,7 +261,8 @@ func (s *Store) ApplyPayment(ctx context.Context, p commerce.ProviderPayment, at
 		case p.Amount != a.Amount:
 			a.State, res.Outcome = commerce.AttemptMismatch, commerce.PayMismatch
 		case o.Status == commerce.StatusAwaitingPayment && (a.State == commerce.AttemptOpen ||
-			a.State == commerce.AttemptClosed && a.Method == commerce.PayTelegram):
+			a.State == commerce.AttemptClosed && a.Method == commerce.PayTelegram),
+			counterPayable(o, a): // paycounter.go
 			a.State, res.Outcome = commerce.AttemptPaid, commerce.PayRecorded
 		default:
 			a.State, res.Outcome = commerce.AttemptLate, commerce.PayLate
@@ -281,7 +282,12 @@ func (s *Store) ApplyPayment(ctx context.Context, p commerce.ProviderPayment, at
 				WHERE id = $5`, ms(a.PaidAt), string(a.Method), a.Paid.Amount, "provider", o.ID); err != nil {
 				return fmt.Errorf("order %d paid: %w", o.ID, s.mapErr(err))
 			}
-			if res.Order, err = s.setStatusTx(ctx, tx, o.ID, 0, commerce.StatusAwaitingPayment, commerce.StatusPaid, at); err != nil {
+			if o.Status != commerce.StatusAwaitingPayment { // paid at the counter: the status stays
+				res.Order, err = s.counterPaidTx(ctx, tx, o.ID, at)
+			} else {
+				res.Order, err = s.setStatusTx(ctx, tx, o.ID, 0, commerce.StatusAwaitingPayment, commerce.StatusPaid, at)
+			}
+			if err != nil {
 				return err
 			}
 			return s.emit(ctx, tx, commerce.OrderPaid{Order: res.Order, Attempt: a})
@@ -534,4 +540,80 @@ func (s *Store) OpenRefunds(ctx context.Context, before time.Time, limit int) ([
 	return queryList(ctx, s.db, "open refunds", scanRefund, `SELECT `+refundCols+` FROM refunds
 		WHERE method = $1 AND state IN ($2, $3) AND updated_at < $4 ORDER BY updated_at, id LIMIT $5`,
 		string(commerce.PayWeChat), string(commerce.RefundRequested), string(commerce.RefundProcessing), ms(before), limit)
+}
+
+// ---- paying at the pickup counter (commerce/paycounter.go) ----
+
+var _ commerce.CounterPayStore = (*Store)(nil)
+
+// counterPayable reports whether attempt a pays order o at the counter:
+// an open WeChat Native attempt of an unpaid order confirmed for pay at
+// pickup and not yet handed over (o as read under the order's lock).
+func counterPayable(o commerce.Order, a commerce.PayAttempt) bool {
+	return !o.Paid.IsPaid() && commerce.AwaitsCounterPayment(o.Status) && a.State == commerce.AttemptOpen &&
+		a.Method == commerce.PayWeChat && a.TradeType == commerce.TradeNative
+}
+
+// counterPaidTx touches the order paid at the counter (its payment columns
+// were just set) and returns it as it is now.
+func (s *Store) counterPaidTx(ctx context.Context, tx *sql.Tx, orderID int64, at time.Time) (commerce.Order, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE orders SET updated_at = $1 WHERE id = $2`, ms(at), orderID); err != nil {
+		return commerce.Order{}, fmt.Errorf("order %d paid at the counter: %w", orderID, s.mapErr(err))
+	}
+	return s.orderWhere(ctx, tx, `id = $1`, orderID)
+}
+
+// BeginCounterPayment implements commerce.CounterPayStore.
+func (s *Store) BeginCounterPayment(ctx context.Context, orderID int64, a commerce.PayAttempt) (commerce.PayAttempt, bool, error) {
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = s.opts.Now()
+	}
+	a.State = commerce.AttemptOpen
+	a.Prepay, a.TransactionID, a.ProviderRef, a.Paid, a.PaidAt = "", "", "", commerce.Money{}, time.Time{}
+	in := a
+	var created bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		created, a = false, in
+		o, err := s.lockPayOrder(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case o.Paid.IsPaid() || o.Status == commerce.StatusPaid:
+			return fmt.Errorf("order %s: %w", o.Number, commerce.ErrAlreadyPaid)
+		case !commerce.AwaitsCounterPayment(o.Status):
+			return fmt.Errorf("order %s is %s: pay at the counter: %w", o.Number, o.Status, commerce.ErrInvalidTransition)
+		}
+		open, err := s.attemptWhere(ctx, tx, `order_id = $1 AND method = $2 AND trade_type = $3 AND state = $4 ORDER BY id DESC LIMIT 1`,
+			orderID, string(a.Method), a.TradeType, string(commerce.AttemptOpen))
+		if err == nil {
+			a = open
+			return nil
+		}
+		if !errors.Is(err, commerce.ErrNotFound) {
+			return err
+		}
+		a.Amount = o.Total
+		if a, err = s.insertAttemptTx(ctx, tx, o, a); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	return a, created, err
+}
+
+// CloseAttempt implements commerce.CounterPayStore.
+func (s *Store) CloseAttempt(ctx context.Context, attemptID int64, at time.Time) (commerce.PayAttempt, bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE pay_attempts SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4`,
+		string(commerce.AttemptClosed), ms(at), attemptID, string(commerce.AttemptOpen))
+	if err != nil {
+		return commerce.PayAttempt{}, false, fmt.Errorf("close attempt %d: %w", attemptID, s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return commerce.PayAttempt{}, false, err
+	}
+	a, err := s.attemptWhere(ctx, s.db, `id = $1`, attemptID)
+	return a, n == 1, err
 }

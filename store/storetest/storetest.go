@@ -123,6 +123,7 @@ func Run(t *testing.T, d Driver) {
 			{"ShopSetup", runShopSetup},
 			{"Restock", runRestock},
 			{"Payments", runPayments},
+			{"PayCounter", runPayCounter},
 		} {
 			t.Run(topic.name, func(t *testing.T) { topic.run(t, d.Shop) })
 		}
