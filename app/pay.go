@@ -29,6 +29,8 @@ func (a *App) openPayments() error {
 	a.payments = commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: cfg.clock, WeChat: payer,
 		Telegram: cfg.Telegram.Token != "" && cfg.Telegram.PaymentToken != "", PayTTL: cfg.Pay.TTL})
 	a.Shop.UsePayments(a.payments)
+	a.drops.UsePayments(a.payments)  // a drop's order is paid within its reservation
+	a.pickup.UsePayments(a.payments) // accepted returns and overdue cancels refund
 	return nil
 }
 

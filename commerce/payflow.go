@@ -477,6 +477,16 @@ func (p *Payments) Refund(ctx context.Context, in RefundInput) (Refund, bool, er
 	if err != nil {
 		return Refund{}, false, err
 	}
+	// The same key is the same refund, whatever is left to refund now.
+	earlier, err := p.flow.Refunds(ctx, o.ID)
+	if err != nil {
+		return Refund{}, false, err
+	}
+	for _, r := range earlier {
+		if r.Key == in.Key {
+			return r, false, nil
+		}
+	}
 	if !o.Paid.IsPaid() {
 		return Refund{}, false, fmt.Errorf("order %s is unpaid: %w", o.Number, ErrInvalid)
 	}
