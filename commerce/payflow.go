@@ -288,8 +288,10 @@ func (p *Payments) Cancel(ctx context.Context, b Buyer, orderID int64) (Order, e
 }
 
 // SellerCancel cancels an order for a seller (by; the reason the buyer is
-// told): awaiting payment → closed at the provider first; paid → cancelled
-// (stock back) and the whole payment refunded; else as Shop.SellerCancel.
+// told): awaiting payment → closed at the provider first; else as
+// Shop.SellerCancel, and when the order was paid (online, or confirmed and
+// paid already: the counter's QR, a recorded transfer) what is left of its
+// payment is refunded, once.
 func (p *Payments) SellerCancel(ctx context.Context, shop *Shop, number, reason, by string) (Order, bool, error) {
 	o, err := p.store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
 	if err != nil {
@@ -303,18 +305,19 @@ func (p *Payments) SellerCancel(ctx context.Context, shop *Shop, number, reason,
 		}
 		c, err := p.closeUnpaid(ctx, o, reason, by)
 		return c, err == nil, err
-	case StatusPaid:
-		c, changed, err := shop.SellerCancel(ctx, number, reason, by)
-		if err != nil {
-			return c, changed, err
-		}
-		return c, changed, p.refundCancelled(ctx, c, by)
 	case StatusCancelled:
 		// Cancelled before, maybe with its refund failing: refund what is
 		// left now (the key makes it the same refund).
 		return o, false, p.refundCancelled(ctx, o, by)
 	}
-	return shop.SellerCancel(ctx, number, reason, by)
+	// Paid online (StatusPaid), or confirmed and paid already (at the
+	// counter's WeChat Pay QR, a transfer recorded): its payment is
+	// refunded too; an unpaid order just cancels.
+	c, changed, err := shop.SellerCancel(ctx, number, reason, by)
+	if err != nil {
+		return c, changed, err
+	}
+	return c, changed, p.refundCancelled(ctx, c, by)
 }
 
 // refundCancelled refunds everything left of a cancelled order's payment

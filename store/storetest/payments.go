@@ -753,6 +753,29 @@ func testPaySellerCancel(t *testing.T, open OpenShop) {
 		rs[0].State != commerce.RefundProcessing {
 		t.Fatalf("refunds %v", rs)
 	}
+	// Cancelling it again refunds nothing more.
+	if _, changed, err := e.pay.SellerCancel(e.ctx, shop, p.Number, cancelReason, "tg:9"); err != nil || changed || len(e.refunds(p.ID)) != 1 {
+		t.Fatalf("SellerCancel again = %v, %v, refunds %v", changed, err, e.refunds(p.ID))
+	}
+	// A confirmed order paid before pickup (a transfer recorded): its
+	// payment is refunded by hand.
+	q := e.pickupEnv.pay(e.confirmed(alice, e.a))
+	c, changed, err = e.pay.SellerCancel(e.ctx, shop, q.Number, cancelReason, "tg:9")
+	if err != nil || !changed || c.Status != commerce.StatusCancelled {
+		t.Fatalf("SellerCancel confirmed and paid = %+v, %v, %v", c, changed, err)
+	}
+	if rs := e.refunds(q.ID); len(rs) != 1 || rs[0].Amount != q.Total || rs[0].State != commerce.RefundManual || rs[0].Method != commerce.PayCash {
+		t.Fatalf("refunds of a confirmed, paid order %v", rs)
+	}
+	// An unpaid one just cancels.
+	u := e.confirmed(alice, e.a)
+	if c, changed, err := e.pay.SellerCancel(e.ctx, shop, u.Number, cancelReason, "tg:9"); err != nil || !changed ||
+		c.Status != commerce.StatusCancelled || len(e.refunds(u.ID)) != 0 {
+		t.Fatalf("SellerCancel unpaid = %+v, %v, %v, refunds %v", c, changed, err, e.refunds(u.ID))
+	}
+	if e.stock() != stock {
+		t.Fatalf("stock %d after the cancellations; want %d", e.stock(), stock)
+	}
 }
 
 func testPayDueStale(t *testing.T, open OpenShop) {
