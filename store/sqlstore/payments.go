@@ -141,8 +141,7 @@ func (s *Store) BeginPayment(ctx context.Context, orderID int64, a commerce.PayA
 				return err
 			}
 		case commerce.StatusAwaitingPayment:
-			open, err := s.attemptWhere(ctx, tx, `order_id = $1 AND method = $2 AND trade_type = $3 AND state = $4 ORDER BY id DESC LIMIT 1`,
-				orderID, string(a.Method), a.TradeType, string(commerce.AttemptOpen))
+			open, err := s.openAttempt(ctx, tx, orderID, a)
 			if err == nil {
 				a = open
 				return nil
@@ -584,8 +583,7 @@ func (s *Store) BeginCounterPayment(ctx context.Context, orderID int64, a commer
 		case !commerce.AwaitsCounterPayment(o.Status):
 			return fmt.Errorf("order %s is %s: pay at the counter: %w", o.Number, o.Status, commerce.ErrInvalidTransition)
 		}
-		open, err := s.attemptWhere(ctx, tx, `order_id = $1 AND method = $2 AND trade_type = $3 AND state = $4 ORDER BY id DESC LIMIT 1`,
-			orderID, string(a.Method), a.TradeType, string(commerce.AttemptOpen))
+		open, err := s.openAttempt(ctx, tx, orderID, a)
 		if err == nil {
 			a = open
 			return nil
@@ -616,4 +614,11 @@ func (s *Store) CloseAttempt(ctx context.Context, attemptID int64, at time.Time)
 	}
 	a, err := s.attemptWhere(ctx, s.db, `id = $1`, attemptID)
 	return a, n == 1, err
+}
+
+// openAttempt is the order's newest open attempt of a's method and trade
+// type (a pay button pressed again reuses it). ErrNotFound if none.
+func (s *Store) openAttempt(ctx context.Context, tx *sql.Tx, orderID int64, a commerce.PayAttempt) (commerce.PayAttempt, error) {
+	return s.attemptWhere(ctx, tx, `order_id = $1 AND method = $2 AND trade_type = $3 AND state = $4 ORDER BY id DESC LIMIT 1`,
+		orderID, string(a.Method), a.TradeType, string(commerce.AttemptOpen))
 }
