@@ -221,8 +221,9 @@ func payNativePath(t *testing.T, cfg Config) {
 
 	// The pay page outside WeChat shows the same open attempt's QR code.
 	link := strings.TrimPrefix(r.s.app.PayPage(o), "https://shop.example")
+	until := r.orderNow(o.ID).ExpiresAt.In(r.s.app.cfg.zone()).Format("15:04")
 	if code, body := r.s.get(link); code != http.StatusOK || !strings.Contains(body, `src="/pay/qr/`+no+`.png"`) ||
-		!strings.Contains(body, "var params =  null ;") {
+		!strings.Contains(body, "var params =  null ;") || !strings.Contains(body, "Pay by "+until) {
 		t.Fatalf("pay page outside WeChat = %d:\n%s", code, body)
 	}
 	if status, err := r.fake.Pay(no, "oNativePayer000000000000000"); err != nil || status != http.StatusNoContent {

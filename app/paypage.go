@@ -173,6 +173,7 @@ type payView struct {
 	JSAPI        *wechatpay.JSAPIPayParams
 	QR           string
 	Poll         bool
+	Until        string // "15:04" in the shop's zone: when an order awaiting payment closes
 	StatusURL    string
 	Nonce        string
 }
@@ -250,6 +251,9 @@ func (p *payPages) view(o commerce.Order, token string) payView {
 	v := payView{Lang: lang, Number: o.Number, Total: o.Total, StatusURL: "/pay/o/" + token + "/status"}
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, payLine{Title: l.Title.In(lang), Qty: l.Qty, Amount: l.UnitPrice.Mul(l.Qty)})
+	}
+	if o.Status == commerce.StatusAwaitingPayment && !o.ExpiresAt.IsZero() {
+		v.Until = o.ExpiresAt.In(p.a.cfg.zone()).Format("15:04")
 	}
 	return v
 }
