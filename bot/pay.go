@@ -180,7 +180,13 @@ func (h *payHandler) paidLines(t *turn, o commerce.Order) (paid, refunds []strin
 // refundData is what the texts of a refund show.
 func refundData(t *turn, r commerce.Refund) map[string]any {
 	return map[string]any{"Amount": r.Amount, "Method": methodName(t, r.Method), "State": t.text("pay_refund_state_"+string(r.State), nil),
-		"No": r.OutRefundNo, "Late": r.AttemptID != 0, "Date": t.date(r.CreatedAt, "")}
+		"No": r.OutRefundNo, "Late": r.AttemptID != 0 && !mismatchRefund(r), "Mismatch": mismatchRefund(r), "Date": t.date(r.CreatedAt, "")}
+}
+
+// mismatchRefund reports whether r gives back a payment of the wrong
+// amount, returned whole when its order closed (the store's key).
+func mismatchRefund(r commerce.Refund) bool {
+	return r.AttemptID != 0 && strings.HasPrefix(r.Key, "mismatch:")
 }
 
 // paidAttempt is the attempt that paid order id; the zero attempt when
@@ -431,6 +437,8 @@ func (h *payHandler) renderRefund(t *turn, n Notice, o commerce.Order) ([]Reply,
 	switch {
 	case r.State == commerce.RefundSucceeded:
 		key = "pay_refund_done"
+	case mismatchRefund(r) && r.State != commerce.RefundFailed:
+		key = "pay_refund_mismatch"
 	case r.AttemptID != 0 && r.State != commerce.RefundFailed:
 		key = "pay_refund_late"
 	default:

@@ -87,7 +87,7 @@ func TestPaySellerRefundsOneLine(t *testing.T) {
 	n := buyerNotice(u, bot.NoticeRefund, o)
 	n.RefundID = rf.ID
 	got := e.notice(n)
-	wantText(t, got, 0, u.tx("pay_refund_done", map[string]any{"Number": o.Number, "Amount": unit, "Method": "WeChat Pay", "Late": false}))
+	wantText(t, got, 0, u.tx("pay_refund_done", map[string]any{"Number": o.Number, "Amount": unit, "Method": "WeChat Pay", "Late": false, "Mismatch": false}))
 	card = s.press(bot.VerbSellerOrder.Of(o.ID))
 	if !strings.Contains(card[0].Text, "↩️") || !hasAction(card[0], refund) {
 		t.Errorf("card after a partial refund:\n%s\n%v", card[0].Text, actions(card[0]))
@@ -272,5 +272,5 @@ func TestPayLateTelegram(t *testing.T) {
 	}
 	s.press(mark)
 	// Once marked, the buyer hears it is done.
-	wantText(t, e.notice(b), 0, u.tx("pay_refund_done", map[string]any{"Number": o.Number, "Amount": a.Amount, "Method": "Telegram", "Late": true}))
+	wantText(t, e.notice(b), 0, u.tx("pay_refund_done", map[string]any{"Number": o.Number, "Amount": a.Amount, "Method": "Telegram", "Late": true, "Mismatch": false}))
 }

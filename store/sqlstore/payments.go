@@ -348,12 +348,49 @@ func (s *Store) CloseUnpaid(ctx context.Context, orderID int64, reason, by strin
 		if err := s.restockTx(ctx, tx, orderID, at); err != nil {
 			return err
 		}
+		if err := s.refundMismatchesTx(ctx, tx, o, at); err != nil {
+			return err
+		}
 		if by != "" {
 			return s.emit(ctx, tx, commerce.SellerCancelledOrder{Order: o})
 		}
 		return nil
 	})
 	return o, err
+}
+
+// refundMismatchesTx gives back, whole, each payment of the wrong amount
+// a cancelled order received (the sellers were alerted when it came; with
+// the order closed the money has nothing left to pay): WeChat Pay
+// automatically, Telegram by the seller at the provider. A payment in
+// another currency than the order's stays with the sellers' alert: a
+// refund is recorded in the order's currency.
+func (s *Store) refundMismatchesTx(ctx context.Context, tx *sql.Tx, o commerce.Order, at time.Time) error {
+	rows, err := s.attemptsWhereTx(ctx, tx, o.ID, commerce.AttemptMismatch)
+	if err != nil {
+		return err
+	}
+	for _, a := range rows {
+		if a.Paid.Amount <= 0 || a.Paid.Currency != o.Total.Currency {
+			continue
+		}
+		state := commerce.RefundManual
+		if a.Method == commerce.PayWeChat {
+			state = commerce.RefundRequested
+		}
+		if _, _, err := s.createRefundTx(ctx, tx, o, commerce.Refund{OrderID: o.ID, AttemptID: a.ID, Method: a.Method,
+			Amount: a.Paid, Reason: "wrong amount", State: state, Key: "mismatch:" + a.OutTradeNo, By: "system",
+			CreatedAt: at, UpdatedAt: at}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attemptsWhereTx lists an order's attempts in one state, oldest first.
+func (s *Store) attemptsWhereTx(ctx context.Context, tx *sql.Tx, orderID int64, state commerce.AttemptState) ([]commerce.PayAttempt, error) {
+	return queryList(ctx, tx, "attempts", scanPayAttempt, `SELECT `+attemptCols+` FROM pay_attempts
+		WHERE order_id = $1 AND state = $2 ORDER BY id`, orderID, string(state))
 }
 
 // DuePayments implements commerce.PaymentFlowStore.

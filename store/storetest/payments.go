@@ -533,8 +533,27 @@ func testPayMismatch(t *testing.T, open OpenShop) {
 		t.Fatalf("events %v", e.log.all())
 	}
 	// The first mismatch keeps its attempt; the second money got an attempt of its own.
-	if as := e.attempts(o.ID); len(as) != 2 || as[0].Paid.Amount != o.Total.Amount-1 || as[1].Paid.Currency != "USD" {
+	as := e.attempts(o.ID)
+	if len(as) != 2 || as[0].Paid.Amount != o.Total.Amount-1 || as[1].Paid.Currency != "USD" {
 		t.Fatalf("attempts %v", as)
+	}
+	// The order closes (the buyer cancels): the payment of the wrong amount
+	// goes back whole, once; the one in another currency stays with the
+	// sellers' alert (a refund is in the order's currency).
+	if len(e.refunds(o.ID)) != 0 {
+		t.Fatalf("refunds before the close: %v", e.refunds(o.ID))
+	}
+	e.log.reset()
+	if c, err := e.pay.Cancel(e.ctx, alice, o.ID); err != nil || c.Status != commerce.StatusCancelled || e.stock() != stock+1 {
+		t.Fatalf("Cancel = %+v, %v, stock %d", c, err, e.stock())
+	}
+	rs := e.refunds(o.ID)
+	if len(rs) != 1 || rs[0].AttemptID != as[0].ID || rs[0].Amount != as[0].Paid || rs[0].State != commerce.RefundRequested ||
+		rs[0].Key != "mismatch:"+as[0].OutTradeNo || len(e.log.named("refund_created")) != 1 {
+		t.Fatalf("refunds after the close %+v, events %v", rs, e.log.all())
+	}
+	if _, err := e.pay.Cancel(e.ctx, alice, o.ID); err != nil || len(e.refunds(o.ID)) != 1 {
+		t.Fatalf("Cancel again: %v, refunds %v", err, e.refunds(o.ID))
 	}
 }
 
