@@ -101,7 +101,7 @@ func (h *ordersHandler) sellerView(t *turn, o commerce.Order) ([]Reply, error) {
 	}
 	data["Reason"] = o.CancelReason
 	var rows [][]Button
-	if h.sellerCancellable(o.Status) {
+	if h.sellerCancellable(t, o) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbSellerCancel.Of(o.ID))})
 	}
 	text := t.text("seller_order", data)
@@ -179,7 +179,7 @@ func (h *ordersHandler) notCancellable(t *turn, o commerce.Order) ([]Reply, bool
 	switch {
 	case o.Status == commerce.StatusCancelled:
 		return say(t.text("seller_cancel_already", map[string]any{"Number": o.Number}), back), true
-	case !h.sellerCancellable(o.Status):
+	case !h.sellerCancellable(t, o):
 		return say(t.text("seller_cancel_too_late", map[string]any{"Number": o.Number,
 			"Status": t.text("status_"+string(o.Status), nil)}), back), true
 	}

@@ -237,7 +237,7 @@ func (h *deskHandler) card(t *turn, id int64) ([]Reply, error) {
 		data["Method"] = methodName(t, o.Paid.Method)
 	}
 	var rows [][]Button
-	if h.orders.sellerCancellable(o.Status) {
+	if h.orders.sellerCancellable(t, o) {
 		rows = append(rows, []Button{t.btn("btn_cancel_order", VerbSellerCancel.Of(o.ID))})
 	}
 	if h.pickup && o.Status.ReadyToShip() {

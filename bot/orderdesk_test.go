@@ -129,6 +129,17 @@ func TestOrderDesk(t *testing.T) {
 	if r := seller.press(bot.VerbDeskList.Of(string(commerce.DeskOverdue), 0)); !strings.Contains(r[0].Text, "№"+o.Number) {
 		t.Fatalf("overdue shelf:\n%s", r[0].Text)
 	}
+	// Overdue, it may be cancelled from its card: the stock goes back.
+	card = seller.send("/order " + o.Number)
+	if !hasAction(card[0], bot.VerbSellerCancel.Of(o.ID)) {
+		t.Fatalf("the card of an overdue order offers no Cancel: %v", actions(card[0]))
+	}
+	stock := h.product(o.Lines[0].SKU).Stock
+	seller.press(bot.VerbSellerCancel.Of(o.ID))
+	wantText(t, seller.send("Not collected within the week"), 0, seller.tx("seller_order_cancelled", map[string]any{"Number": o.Number, "Reason": "Not collected within the week"}))
+	if got := h.order(o.ID); got.Status != commerce.StatusCancelled || h.product(o.Lines[0].SKU).Stock != stock+o.Lines[0].Qty {
+		t.Fatalf("after the overdue cancel: %s, stock %d (was %d)", got.Status, h.product(o.Lines[0].SKU).Stock, stock)
+	}
 
 	// Not for buyers: /orders is their own list, the desk's buttons stale.
 	buyer := h.user(t, "desk-buyer-0", "en")

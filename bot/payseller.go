@@ -393,14 +393,32 @@ func (h *payHandler) renderAlert(t *turn, n Notice, o commerce.Order) ([]Reply, 
 // sellerCancellable reports whether a seller may cancel an order in
 // status s: awaiting payment too when payments are on (closed at the
 // provider first).
-func (h *ordersHandler) sellerCancellable(s commerce.OrderStatus) bool {
-	return s.SellerCancellable() || h.pay != nil && s == commerce.StatusAwaitingPayment
+//
+// An order waiting at its point past its hold period may be cancelled
+// too (its stock back, its payment refunded: OrderDesk.CancelOverdue).
+func (h *ordersHandler) sellerCancellable(t *turn, o commerce.Order) bool {
+	s := o.Status
+	return s.SellerCancellable() || h.pay != nil && s == commerce.StatusAwaitingPayment || h.overdue(t, o)
+}
+
+// overdue reports whether o waits at its point past its hold period.
+func (h *ordersHandler) overdue(t *turn, o commerce.Order) bool {
+	if h.desk == nil || o.Status != commerce.StatusReadyForPickup {
+		return false
+	}
+	ok, err := h.desk.desk.Overdue(t.ctx, o)
+	return err == nil && ok
 }
 
 // sellerCancel cancels an order for a seller: through Payments when on
 // (an order awaiting payment is closed at the provider first, a paid one
 // refunded), else as before.
 func (h *ordersHandler) sellerCancel(t *turn, number, reason string) (commerce.Order, bool, error) {
+	if h.desk != nil {
+		if o, err := h.shop.Store().OrderByNumber(t.ctx, number); err == nil && h.overdue(t, o) {
+			return h.desk.desk.CancelOverdue(t.ctx, number, reason, t.identity())
+		}
+	}
 	if h.pay != nil {
 		return h.pay.payments.SellerCancel(t.ctx, h.shop, number, reason, t.identity())
 	}
