@@ -653,9 +653,11 @@ func (s *Store) CloseAttempt(ctx context.Context, attemptID int64, at time.Time)
 	return a, n == 1, err
 }
 
-// openAttempt is the order's newest open attempt of a's method and trade
-// type (a pay button pressed again reuses it). ErrNotFound if none.
+// openAttempt is the order's newest open attempt of a's method, trade
+// type and payer (a pay button pressed again reuses it; a JSAPI
+// transaction is bound to its payer's openid, so another WeChat user
+// opening a forwarded pay link gets one of their own). ErrNotFound if none.
 func (s *Store) openAttempt(ctx context.Context, tx *sql.Tx, orderID int64, a commerce.PayAttempt) (commerce.PayAttempt, error) {
-	return s.attemptWhere(ctx, tx, `order_id = $1 AND method = $2 AND trade_type = $3 AND state = $4 ORDER BY id DESC LIMIT 1`,
-		orderID, string(a.Method), a.TradeType, string(commerce.AttemptOpen))
+	return s.attemptWhere(ctx, tx, `order_id = $1 AND method = $2 AND trade_type = $3 AND state = $4 AND payer = $5
+		ORDER BY id DESC LIMIT 1`, orderID, string(a.Method), a.TradeType, string(commerce.AttemptOpen), a.Payer)
 }

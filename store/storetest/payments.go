@@ -350,6 +350,15 @@ func testPayBegin(t *testing.T, open OpenShop) {
 	if err != nil || tg.OutTradeNo != o.Number+"P3" || tg.Prepay != "" || tg.Method != commerce.PayTelegram {
 		t.Fatalf("Begin telegram = %+v, %v", tg, err)
 	}
+	// Another WeChat user opens the forwarded pay link: a JSAPI
+	// transaction is bound to its payer, so they get one of their own.
+	_, friend, err := e.pay.Begin(e.ctx, alice, o.ID, commerce.PayWeChat, commerce.TradeJSAPI, "oFriend")
+	if err != nil || friend.ID == a.ID || friend.OutTradeNo != o.Number+"P4" || friend.Payer != "oFriend" {
+		t.Fatalf("Begin by another payer = %+v, %v", friend, err)
+	}
+	if _, mine, err := e.pay.Begin(e.ctx, alice, o.ID, commerce.PayWeChat, commerce.TradeJSAPI, "oAlice"); err != nil || mine.ID != a.ID {
+		t.Fatalf("Begin by the first payer again = %+v, %v; want attempt %d", mine, err, a.ID)
+	}
 	if cur := e.order(o.ID); !cur.ExpiresAt.Equal(got.ExpiresAt) {
 		t.Fatalf("expires %v; want %v (never later)", cur.ExpiresAt, got.ExpiresAt)
 	}
@@ -368,7 +377,7 @@ func testPayBegin(t *testing.T, open OpenShop) {
 		t.Fatalf("BeginPayment earlier = %v, %v; want expiry %v", cur.ExpiresAt, err, earlier)
 	}
 	as := e.attempts(o.ID)
-	if len(as) != 5 || as[0].ID != a.ID || as[4].OutTradeNo != o.Number+"P5" {
+	if len(as) != 6 || as[0].ID != a.ID || as[5].OutTradeNo != o.Number+"P6" {
 		t.Fatalf("attempts %v", as)
 	}
 	if byNo, err := e.s.AttemptByOutTradeNo(e.ctx, a.OutTradeNo); err != nil || byNo != as[0] {
