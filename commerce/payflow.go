@@ -206,16 +206,7 @@ func (p *Payments) describe(o Order) string {
 }
 
 func (p *Payments) ownOrder(ctx context.Context, b Buyer, id int64) (Order, error) {
-	o, err := p.store.Order(ctx, id)
-	if err != nil {
-		return Order{}, err
-	}
-	if same, err := samePerson(ctx, p.store, o.Buyer, b); err != nil {
-		return Order{}, err
-	} else if !same {
-		return Order{}, fmt.Errorf("order %d of another buyer: %w", id, ErrNotFound)
-	}
-	return o, nil
+	return ownOrder(ctx, p.store, b, id)
 }
 
 // Apply records what a provider says about a payment — a verified

@@ -356,6 +356,25 @@ func (p *Persons) Prune(ctx context.Context) (int64, error) {
 	return p.store.PruneLinkCodes(ctx, p.clock.Now().Add(-max(p.ttl, p.attempts.Per)))
 }
 
+// ownOrder returns order id if it belongs to b's person (placed by b or
+// an identity linked with b); ErrNotFound otherwise, so one buyer cannot
+// learn about another's orders.
+func ownOrder(ctx context.Context, st interface {
+	PersonLinks
+	Order(ctx context.Context, id int64) (Order, error)
+}, b Buyer, id int64) (Order, error) {
+	o, err := st.Order(ctx, id)
+	if err != nil {
+		return Order{}, err
+	}
+	if same, err := samePerson(ctx, st, o.Buyer, b); err != nil {
+		return Order{}, err
+	} else if !same {
+		return Order{}, fmt.Errorf("order %d of another buyer: %w", id, ErrNotFound)
+	}
+	return o, nil
+}
+
 // samePerson is SamePerson for services holding a PersonStore: the one
 // check "is this the buyer's own?" of orders, reservations and returns.
 func samePerson(ctx context.Context, s PersonLinks, a, b Buyer) (bool, error) {

@@ -87,16 +87,7 @@ func (p *Pickup) checkSlot(pt PickupPoint, want PickupSlot, now time.Time) (Pick
 
 // ownOrder returns the order of the buyer's person; ErrNotFound for anyone else's.
 func (p *Pickup) ownOrder(ctx context.Context, b Buyer, id int64) (Order, error) {
-	o, err := p.store.Order(ctx, id)
-	if err != nil {
-		return Order{}, err
-	}
-	if same, err := samePerson(ctx, p.store, o.Buyer, b); err != nil {
-		return Order{}, err
-	} else if !same {
-		return Order{}, fmt.Errorf("order %d of another buyer: %w", id, ErrNotFound)
-	}
-	return o, nil
+	return ownOrder(ctx, p.store, b, id)
 }
 
 // Book books the buyer's ready_for_pickup order into a slot of its own

@@ -280,16 +280,7 @@ func (s *Shop) placeOrder(ctx context.Context, c Checkout) (Order, bool, error) 
 // b or by an identity linked with b); ErrNotFound otherwise, so one buyer
 // cannot learn about another's orders.
 func (s *Shop) OwnOrder(ctx context.Context, b Buyer, id int64) (Order, error) {
-	o, err := s.store.Order(ctx, id)
-	if err != nil {
-		return Order{}, err
-	}
-	if same, err := samePerson(ctx, s.store, o.Buyer, b); err != nil {
-		return Order{}, err
-	} else if !same {
-		return Order{}, fmt.Errorf("order %d of another buyer: %w", id, ErrNotFound)
-	}
-	return o, nil
+	return ownOrder(ctx, s.store, b, id)
 }
 
 // Orders returns the newest orders of the buyer's person.
