@@ -300,20 +300,6 @@ func (a *App) sellerPayments() *commerce.Payments {
 	return commerce.NewPayments(commerce.PaymentsOptions{Store: a.Store, Flow: a.Store, Clock: a.cfg.clock})
 }
 
-// refundByKey finds an order's refund made with key.
-func refundByKey(ctx context.Context, pay *commerce.Payments, orderID int64, key string) (commerce.Refund, bool) {
-	refunds, err := pay.Refunds(ctx, orderID)
-	if err != nil {
-		return commerce.Refund{}, false
-	}
-	for _, r := range refunds {
-		if r.Key == key {
-			return r, true
-		}
-	}
-	return commerce.Refund{}, false
-}
-
 // refundArgs reads the refund's --line, --amount and --reason (exit 2 when
 // wrong); the amount's digits are checked against the order's currency later.
 func refundArgs(cmd *cli.Command) (commerce.RefundInput, string, error) {
@@ -391,17 +377,8 @@ func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
 		if in.Key == "" {
 			in.Key = refundKey(o.Number, in, amount)
 		}
-		pay := a.sellerPayments()
-		if pay == nil {
-			return errors.New("this store keeps no payments")
-		}
-		r, created, err := pay.Refund(ctx, in)
-		if errors.Is(err, commerce.ErrRefundTooMuch) {
-			// Everything left asked again: the first run's refund took it.
-			if prev, ok := refundByKey(ctx, pay, o.ID, in.Key); ok {
-				r, created, err = prev, false, nil
-			}
-		}
+		// Run again, the same key finds the first run's refund.
+		r, created, err := a.sellerPayments().Refund(ctx, in)
 		switch {
 		case errors.Is(err, commerce.ErrRefundTooMuch):
 			return cmdline.NotDonef("order %s: that is more than is left to refund", o.Number)

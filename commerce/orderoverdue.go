@@ -75,12 +75,9 @@ func (d *OrderDesk) overdue(ctx context.Context, o Order) error {
 // refundOverdue refunds everything left of a cancelled overdue order's
 // payment (nothing for an unpaid one, or without payments).
 func (d *OrderDesk) refundOverdue(ctx context.Context, o Order, by string) error {
-	if d.pickup == nil || d.pickup.pay == nil || !o.Paid.IsPaid() {
+	if d.pickup == nil || d.pickup.pay == nil {
 		return nil
 	}
-	_, _, err := d.pickup.pay.Refund(ctx, RefundInput{Number: o.Number, Reason: o.CancelReason, By: by, Key: "hold:" + o.Number})
-	if errors.Is(err, ErrRefundTooMuch) {
-		return nil // refunded in full already
-	}
+	_, _, err := d.pickup.pay.RefundRest(ctx, o, o.CancelReason, by, "hold:"+o.Number)
 	return err
 }

@@ -299,7 +299,8 @@ func (p *Payments) SellerCancel(ctx context.Context, shop *Shop, number, reason,
 	case StatusCancelled:
 		// Cancelled before, maybe with its refund failing: refund what is
 		// left now (the key makes it the same refund).
-		return o, false, p.refundCancelled(ctx, o, by)
+		_, _, err := p.RefundRest(ctx, o, o.CancelReason, by, "cancel:"+o.Number)
+		return o, false, err
 	}
 	// Paid online (StatusPaid), or confirmed and paid already (at the
 	// counter's WeChat Pay QR, a transfer recorded): its payment is
@@ -308,20 +309,24 @@ func (p *Payments) SellerCancel(ctx context.Context, shop *Shop, number, reason,
 	if err != nil {
 		return c, changed, err
 	}
-	return c, changed, p.refundCancelled(ctx, c, by)
+	_, _, err = p.RefundRest(ctx, c, c.CancelReason, by, "cancel:"+c.Number)
+	return c, changed, err
 }
 
-// refundCancelled refunds everything left of a cancelled order's payment
-// (nothing for an unpaid one), once: the key is the order's.
-func (p *Payments) refundCancelled(ctx context.Context, o Order, by string) error {
+// RefundRest refunds everything left of o's payment as one refund keyed
+// key (a cancellation, an accepted return, an overdue pickup): calling it
+// again returns the same refund. It does nothing (created false, no
+// error) for an order never paid, or one whose payment was refunded in
+// full already. Errors of Refund.
+func (p *Payments) RefundRest(ctx context.Context, o Order, reason, by, key string) (Refund, bool, error) {
 	if !o.Paid.IsPaid() {
-		return nil
+		return Refund{}, false, nil
 	}
-	_, _, err := p.Refund(ctx, RefundInput{Number: o.Number, Reason: o.CancelReason, By: by, Key: "cancel:" + o.Number})
+	r, created, err := p.Refund(ctx, RefundInput{Number: o.Number, Reason: reason, By: by, Key: key})
 	if errors.Is(err, ErrRefundTooMuch) {
-		return nil // refunded in full already
+		return Refund{}, false, nil // refunded in full already
 	}
-	return err
+	return r, created, err
 }
 
 // closeUnpaid closes o's open WeChat attempts at the provider, then
@@ -507,14 +512,8 @@ func (p *Payments) Refund(ctx context.Context, in RefundInput) (Refund, bool, er
 			return Refund{}, false, fmt.Errorf("refund in %s of an order in %s: %w", in.Amount.Currency, o.Total.Currency, ErrCurrencyMismatch)
 		}
 		r.Amount = Money{Amount: in.Amount.Amount, Currency: o.Total.Currency}
-	default:
-		r.Amount = o.Paid.Amount // the store refuses what was refunded already
-		r.Amount.Currency = o.Total.Currency
-		left, err := p.Refundable(ctx, o)
-		if err != nil {
-			return Refund{}, false, err
-		}
-		r.Amount.Amount = left
+	default: // everything left (the store refuses what was refunded already)
+		r.Amount = Money{Amount: refundable(o, earlier), Currency: o.Total.Currency}
 	}
 	if r.Amount.Amount <= 0 {
 		return Refund{}, false, fmt.Errorf("refund of %d: %w", r.Amount.Amount, ErrRefundTooMuch)
@@ -539,13 +538,19 @@ func (p *Payments) Refundable(ctx context.Context, o Order) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return refundable(o, refunds), nil
+}
+
+// refundable is how much of o's payment its refunds leave: those of the
+// order's payment (not of a late attempt) that did not fail.
+func refundable(o Order, refunds []Refund) int64 {
 	left := o.Paid.Amount.Amount
 	for _, r := range refunds {
 		if r.AttemptID == 0 && r.State != RefundFailed {
 			left -= r.Amount.Amount
 		}
 	}
-	return max(left, 0), nil
+	return max(left, 0)
 }
 
 // SendRefund sends a requested WeChat Pay refund to the provider and

@@ -2,7 +2,6 @@ package commerce
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -37,15 +36,8 @@ func (p *Pickup) RefundReturn(ctx context.Context, returnID int64, by string) (R
 	if err != nil {
 		return Refund{}, false, err
 	}
-	if !o.Paid.IsPaid() {
-		return Refund{}, false, nil
-	}
 	if by == "" {
 		by = "system"
 	}
-	rf, created, err := p.pay.Refund(ctx, RefundInput{Number: o.Number, Reason: "return: " + r.Reason, By: by, Key: fmt.Sprintf("return:%d", r.ID)})
-	if errors.Is(err, ErrRefundTooMuch) {
-		return Refund{}, false, nil // refunded in full before the goods came back
-	}
-	return rf, created, err
+	return p.pay.RefundRest(ctx, o, "return: "+r.Reason, by, fmt.Sprintf("return:%d", r.ID))
 }
