@@ -66,7 +66,7 @@ func (c *Console) payOf(r *http.Request, o commerce.Order) (*payView, error) {
 	v := &payView{Refunds: refunds, MaxReason: MaxRefundReason, Nonce: newNonce()}
 	for _, a := range attempts {
 		if a.State == commerce.AttemptPaid {
-			v.Tail = tail(a.TransactionID)
+			v.Tail = a.TransactionTail()
 		}
 	}
 	for _, rf := range refunds {
@@ -84,15 +84,6 @@ func (c *Console) payOf(r *http.Request, o commerce.Order) (*payView, error) {
 		v.Lines = append(v.Lines, refundLine{No: i + 1, OrderLine: l})
 	}
 	return v, nil
-}
-
-// tail is the last digits of a transaction id (the whole id is the
-// buyer's payment record; the console shows what the buyer's receipt shows).
-func tail(id string) string {
-	if len(id) <= 6 {
-		return id
-	}
-	return id[len(id)-6:]
 }
 
 func newNonce() string {

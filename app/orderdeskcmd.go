@@ -433,19 +433,11 @@ func writePayment(w io.Writer, attempts []commerce.PayAttempt, refunds []commerc
 	for _, a := range attempts {
 		line := fmt.Sprintf("payment %s %s %s %s %s", a.OutTradeNo, a.Method, a.TradeType, a.State, a.Amount)
 		if a.TransactionID != "" {
-			line += " transaction …" + txTail(a.TransactionID)
+			line += " transaction …" + a.TransactionTail()
 		}
 		fmt.Fprintln(w, line)
 	}
 	for _, r := range refunds {
 		fmt.Fprintf(w, "refund %s %s %s %s at %s by %s: %s\n", r.OutRefundNo, r.Amount, r.Method, r.State, at(r.CreatedAt), r.By, r.Reason)
 	}
-}
-
-// txTail is the last digits of a transaction id.
-func txTail(id string) string {
-	if len(id) <= 6 {
-		return id
-	}
-	return id[len(id)-6:]
 }

@@ -84,12 +84,6 @@ func minutesLeft(o commerce.Order, now time.Time) int {
 	return max(int(o.ExpiresAt.Sub(now).Round(time.Minute).Minutes()), 0)
 }
 
-// tail is the last six characters of a transaction id, "" for none.
-func tail(id string) string {
-	r := []rune(id)
-	return string(r[max(len(r)-6, 0):])
-}
-
 // choices are the buttons of the ways to pay o in this chat, and a note
 // when fewer are offered than usual (cross-border goods) or none at all.
 func (h *payHandler) choices(t *turn, o commerce.Order) (string, [][]Button, error) {
@@ -165,7 +159,7 @@ func (h *payHandler) paidLines(t *turn, o commerce.Order) (paid, refunds []strin
 			return nil, nil, err
 		}
 		paid = append(paid, t.text("pay_paid_line", map[string]any{"Amount": o.Paid.Amount,
-			"Method": methodName(t, o.Paid.Method), "Tail": tail(a.TransactionID)}))
+			"Method": methodName(t, o.Paid.Method), "Tail": a.TransactionTail()}))
 	}
 	list, err := h.payments.Refunds(t.ctx, o.ID)
 	if err != nil {
@@ -411,7 +405,7 @@ func (h *payHandler) renderPaid(t *turn, n Notice, o commerce.Order) ([]Reply, e
 	if err != nil {
 		return nil, err
 	}
-	data["Amount"], data["Method"], data["Tail"] = a.Paid, methodName(t, a.Method), tail(a.TransactionID)
+	data["Amount"], data["Method"], data["Tail"] = a.Paid, methodName(t, a.Method), a.TransactionTail()
 	key := "pay_receipt"
 	if o.Status == commerce.StatusArrived || o.Status == commerce.StatusReadyForPickup || o.Status == commerce.StatusPickedUp {
 		key = "pay_receipt_counter" // paid with WeChat Pay's QR at the counter (paycounter): nothing comes next

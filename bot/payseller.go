@@ -122,7 +122,7 @@ func (h *payHandler) sellerSection(t *turn, o commerce.Order) (string, [][]Butto
 	var parts []string
 	var rows [][]Button
 	for _, a := range attempts {
-		data := map[string]any{"Method": methodName(t, a.Method), "Amount": a.Amount, "Paid": a.Paid, "Tail": tail(a.TransactionID)}
+		data := map[string]any{"Method": methodName(t, a.Method), "Amount": a.Amount, "Paid": a.Paid, "Tail": a.TransactionTail()}
 		switch a.State {
 		case commerce.AttemptPaid:
 			parts = append(parts, t.text("pay_desk_paid", data))
@@ -372,7 +372,7 @@ func (h *payHandler) renderAlert(t *turn, n Notice, o commerce.Order) ([]Reply, 
 		if err != nil {
 			return nil, err
 		}
-		data["Charge"], data["Tail"] = a.ProviderRef, tail(a.TransactionID)
+		data["Charge"], data["Tail"] = a.ProviderRef, a.TransactionTail()
 		key := "pay_alert_manual"
 		if r.AttemptID != 0 {
 			key = "pay_alert_late"
@@ -384,7 +384,7 @@ func (h *payHandler) renderAlert(t *turn, n Notice, o commerce.Order) ([]Reply, 
 		if err != nil || !ok || a.State != commerce.AttemptMismatch {
 			return nil, err
 		}
-		data["Expected"], data["Paid"], data["Method"], data["Tail"] = a.Amount, a.Paid, methodName(t, a.Method), tail(a.TransactionID)
+		data["Expected"], data["Paid"], data["Method"], data["Tail"] = a.Amount, a.Paid, methodName(t, a.Method), a.TransactionTail()
 		return say(t.text("pay_alert_mismatch", data), open), nil
 	}
 	return nil, fmt.Errorf("bot: %s notice of order %d names neither an attempt nor a refund: %w", n.Kind, o.ID, commerce.ErrInvalid)

@@ -342,6 +342,14 @@ type RefundCall struct {
 	Total       Money // the transaction's total
 }
 
+// TransactionTail is the last 6 characters of the provider's transaction
+// id: what a receipt, the order card and the console show of it (the
+// whole id is the buyer's payment record).
+func (a PayAttempt) TransactionTail() string {
+	r := []rune(a.TransactionID)
+	return string(r[max(len(r)-6, 0):])
+}
+
 func (a PayAttempt) String() string {
 	return fmt.Sprintf("%s %s %s %s", a.OutTradeNo, a.Method, a.TradeType, a.State)
 }
