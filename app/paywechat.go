@@ -38,7 +38,7 @@ func (p *weChatPayer) Prepay(ctx context.Context, in commerce.Prepay) (string, e
 	if in.Amount.Currency != wechatpay.CurrencyCNY {
 		return "", fmt.Errorf("wechat pay prepay %s in %s: %w", in.OutTradeNo, in.Amount.Currency, commerce.ErrPaymentMethod)
 	}
-	req := wechatpay.Prepay{Description: in.Description, OutTradeNo: in.OutTradeNo, NotifyURL: p.notifyURL,
+	req := wechatpay.Prepay{Description: wechatpay.TruncateDescription(in.Description), OutTradeNo: in.OutTradeNo, NotifyURL: p.notifyURL,
 		TimeExpire: in.ExpiresAt, Amount: wechatpay.Amount{Total: in.Amount.Amount, Currency: in.Amount.Currency}}
 	var (
 		prepay string

@@ -133,8 +133,9 @@ func (p *Payments) Begin(ctx context.Context, b Buyer, orderID int64, method Pay
 	return p.begin(ctx, o, method, tradeType, openID)
 }
 
-// BeginAt starts paying an order at the counter (Native: the buyer scans
-// the QR code staff show), as Begin without the buyer check.
+// BeginAt starts a WeChat Pay Native payment of an order by its number,
+// as Begin without the buyer check (shopbot-bench pay makes its payments
+// with it; staff at the counter use BeginCounter).
 func (p *Payments) BeginAt(ctx context.Context, number string) (Order, PayAttempt, error) {
 	o, err := p.store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
 	if err != nil {
@@ -187,22 +188,18 @@ func (p *Payments) begin(ctx context.Context, o Order, method PaymentMethod, tra
 	return o, a, nil
 }
 
-// describe is the transaction's description at WeChat Pay (≤ 127 bytes):
-// the first line's title and the order number.
+// describe is the transaction's description at WeChat Pay: the first
+// line's title and the order number (the WeChat Pay client cuts it to the
+// provider's limit).
 func (p *Payments) describe(o Order) string {
-	d := "Order " + o.Number
-	if len(o.Lines) > 0 {
-		title := o.Lines[0].Title.In(o.Lang)
-		if len(o.Lines) > 1 {
-			title += " …"
-		}
-		d = title + " · " + o.Number
+	if len(o.Lines) == 0 {
+		return "Order " + o.Number
 	}
-	for len(d) > 120 {
-		r := []rune(d)
-		d = string(r[:len(r)-1])
+	title := o.Lines[0].Title.In(o.Lang)
+	if len(o.Lines) > 1 {
+		title += " …"
 	}
-	return d
+	return title + " · " + o.Number
 }
 
 func (p *Payments) ownOrder(ctx context.Context, b Buyer, id int64) (Order, error) {
