@@ -45,6 +45,7 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"shopbot/bot/web"
 	"shopbot/commerce"
 	"shopbot/templates"
 	"shopbot/wechatpay"
@@ -331,10 +332,8 @@ func (p *payPages) authorize(w http.ResponseWriter, r *http.Request, token strin
 	http.SetCookie(w, &http.Cookie{Name: payStateCookie, Value: state, Path: "/pay/", MaxAge: int(payStateTTL / time.Second),
 		HttpOnly: true, Secure: p.secure(), SameSite: http.SameSiteLaxMode})
 	callback := p.a.cfg.PublicURL + "/pay/o/" + token + "/wechat"
-	target := strings.TrimRight(p.a.cfg.WeChat.OAuthBase, "/") + "/connect/oauth2/authorize?appid=" + url.QueryEscape(p.a.wechat.AppID()) +
-		"&redirect_uri=" + url.QueryEscape(callback) + "&response_type=code&scope=snsapi_base&state=" + state + "#wechat_redirect"
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, target, http.StatusFound)
+	http.Redirect(w, r, web.WeChatAuthorizeURL(p.a.cfg.WeChat.OAuthBase, p.a.wechat.AppID(), callback, state), http.StatusFound)
 }
 
 // oauthCallback finishes the OAuth: GET /pay/o/{token}/wechat.

@@ -119,11 +119,19 @@ func (h *Handler) wechatLogin(w http.ResponseWriter, r *http.Request) {
 	// page opens without it until tomorrow instead of sending it round.
 	h.setWeChatDone(w, wechatRetry)
 	wx := h.o.WeChat
-	// WeChat wants the parameters in this order, and the fragment.
-	target := strings.TrimRight(wx.AuthorizeBase, "/") + "/connect/oauth2/authorize?appid=" + url.QueryEscape(wx.AppID) +
-		"&redirect_uri=" + url.QueryEscape(wx.CallbackURL) + "&response_type=code&scope=snsapi_base&state=" + state + "#wechat_redirect"
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, target, http.StatusFound)
+	http.Redirect(w, r, WeChatAuthorizeURL(wx.AuthorizeBase, wx.AppID, wx.CallbackURL, state), http.StatusFound)
+}
+
+// WeChatAuthorizeURL is where a page inside WeChat sends the browser to
+// learn the user's openid (OAuth, scope snsapi_base, which asks nothing):
+// WeChat comes back to redirect with a code and state. WeChat wants the
+// parameters in this order, and the fragment. The web chat's sign-in and
+// the pay page both use it.
+func WeChatAuthorizeURL(base, appID, redirect, state string) string {
+	return strings.TrimRight(base, "/") + "/connect/oauth2/authorize?appid=" + url.QueryEscape(appID) +
+		"&redirect_uri=" + url.QueryEscape(redirect) + "&response_type=code&scope=snsapi_base&state=" + url.QueryEscape(state) +
+		"#wechat_redirect"
 }
 
 // errBadState: the callback's state is not the one this browser's cookie
