@@ -67,7 +67,7 @@ func (c *Console) orderNotes(r *http.Request, number string) ([]commerce.OrderNo
 // noteToBuyer answers POST /admin/orders/{number}/note (note): the chat's
 // note to the buyer.
 func (c *Console) noteToBuyer(w http.ResponseWriter, r *http.Request, q access) {
-	number := normalizeNumber(r.PathValue("number"))
+	number := commerce.NormalizeOrderNumber(r.PathValue("number"))
 	if _, err := c.o.Desk.NoteToBuyer(r.Context(), number, r.PostFormValue("note"), q.Identity); err != nil {
 		c.refused(w, r, q, "note to buyer", err, func(n *notice, status int) { c.showOrder(w, r, q, status, n, "") })
 		return

@@ -170,7 +170,7 @@ func doneNotice(done string) *notice {
 }
 
 func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, q access, status int, n *notice, reason string) {
-	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), normalizeNumber(r.PathValue("number")))
+	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), commerce.NormalizeOrderNumber(r.PathValue("number")))
 	if errors.Is(err, commerce.ErrNotFound) {
 		c.message(w, r, http.StatusNotFound, q, "error", "console_not_found", nil)
 		return
@@ -207,14 +207,12 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, q access, st
 	c.render(w, r, status, &view{Page: "order", Identity: q.Identity, CSRF: q.CSRF, Notice: n, Data: d})
 }
 
-func normalizeNumber(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }
-
 // cancelOrder answers POST /admin/orders/{number}/cancel (reason): the
 // chat's cancellation with a reason the buyer is told. With payments an
 // order awaiting payment is closed at the provider first and a paid one
 // refunded (Payments.SellerCancel).
 func (c *Console) cancelOrder(w http.ResponseWriter, r *http.Request, q access) {
-	number := normalizeNumber(r.PathValue("number"))
+	number := commerce.NormalizeOrderNumber(r.PathValue("number"))
 	reason := r.PostForm.Get("reason")
 	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), number)
 	switch {
@@ -239,7 +237,7 @@ func (c *Console) cancelOrder(w http.ResponseWriter, r *http.Request, q access) 
 // chat's /shipped and /arrived use, for this one order at its point.
 func (c *Console) moveOrder(w http.ResponseWriter, r *http.Request, q access, done string,
 	move func(ctx context.Context, s commerce.Shipment) (commerce.MoveReport, error)) {
-	number := normalizeNumber(r.PathValue("number"))
+	number := commerce.NormalizeOrderNumber(r.PathValue("number"))
 	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), number)
 	if err == nil {
 		var rep commerce.MoveReport

@@ -140,7 +140,7 @@ var errNoUnits = errors.New("refund: no units chosen")
 // refund answers POST /admin/orders/{number}/refund (reason, nonce, all
 // or qty_N): Payments.Refund, once per form (the nonce is its key).
 func (c *Console) refund(w http.ResponseWriter, r *http.Request, q access) {
-	number := normalizeNumber(r.PathValue("number"))
+	number := commerce.NormalizeOrderNumber(r.PathValue("number"))
 	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), number)
 	if err == nil {
 		var in commerce.RefundInput
@@ -161,8 +161,8 @@ func (c *Console) refund(w http.ResponseWriter, r *http.Request, q access) {
 // markRefunded answers POST /admin/orders/{number}/refunds/{no}/done:
 // the seller made a manual refund (Payments.MarkRefunded).
 func (c *Console) markRefunded(w http.ResponseWriter, r *http.Request, q access) {
-	number := normalizeNumber(r.PathValue("number"))
-	no := normalizeNumber(r.PathValue("no"))
+	number := commerce.NormalizeOrderNumber(r.PathValue("number"))
+	no := commerce.NormalizeOrderNumber(r.PathValue("no"))
 	o, err := c.o.Shop.Store().OrderByNumber(r.Context(), number)
 	if err == nil {
 		err = c.ownRefund(r, o, no)

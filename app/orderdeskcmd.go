@@ -355,7 +355,7 @@ func (e *cliEnv) ordersRefund(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	number = strings.ToUpper(strings.TrimSpace(number))
+	number = commerce.NormalizeOrderNumber(number)
 	in, amount, err := refundArgs(cmd)
 	if err != nil {
 		return err

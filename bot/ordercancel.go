@@ -72,9 +72,9 @@ func (h *ordersHandler) orderCommand(t *turn, arg string) ([]Reply, error) {
 	if arg == "" {
 		return say(t.text("seller_order_usage", nil)), nil
 	}
-	o, err := h.shop.Store().OrderByNumber(t.ctx, normalizeNumber(arg))
+	o, err := h.shop.Store().OrderByNumber(t.ctx, commerce.NormalizeOrderNumber(arg))
 	if errors.Is(err, commerce.ErrNotFound) {
-		return say(t.text("seller_order_unknown", map[string]any{"Number": normalizeNumber(arg)})), nil
+		return say(t.text("seller_order_unknown", map[string]any{"Number": commerce.NormalizeOrderNumber(arg)})), nil
 	}
 	if err != nil {
 		return nil, err

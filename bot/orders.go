@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"strings"
 	"time"
 
 	"shopbot/commerce"
@@ -215,6 +214,3 @@ func (h *ordersHandler) orderData(t *turn, o commerce.Order) (map[string]any, co
 	}
 	return data, pt, nil
 }
-
-// normalizeNumber is an order number as typed, upper-cased without spaces.
-func normalizeNumber(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }

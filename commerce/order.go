@@ -3,6 +3,7 @@ package commerce
 import (
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -113,6 +114,12 @@ type Order struct {
 	// Paid is how the order was paid, when it was: recorded by staff at
 	// the hand-over of a pay-at-pickup order (RecordPayment). Zero: unpaid.
 	Paid Payment
+}
+
+// NormalizeOrderNumber is an order number as typed ("k7q 2m9 "), in the
+// form orders are stored and found by: upper case, no spaces.
+func NormalizeOrderNumber(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
 }
 
 // numberAlphabet avoids look-alike characters (0/O, 1/I/L).

@@ -81,7 +81,7 @@ func (s *Shop) SellerCancel(ctx context.Context, number, reason, by string) (Ord
 	if err != nil {
 		return Order{}, false, err
 	}
-	number = strings.ToUpper(strings.Join(strings.Fields(number), ""))
+	number = NormalizeOrderNumber(number)
 	if number == "" {
 		return Order{}, false, fmt.Errorf("order number: %w", ErrNotFound)
 	}

@@ -278,7 +278,7 @@ func (d *OrderDesk) OrderByNumber(ctx context.Context, number string) (OrderDeta
 }
 
 func (d *OrderDesk) byNumber(ctx context.Context, number string) (Order, error) {
-	number = strings.ToUpper(strings.Join(strings.Fields(number), ""))
+	number = NormalizeOrderNumber(number)
 	if number == "" {
 		return Order{}, fmt.Errorf("order number: %w", ErrNotFound)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -65,7 +64,7 @@ func (p *Payments) BeginCounter(ctx context.Context, clerk Clerk, pointID int64,
 	if clerk.Staff == "" || !pt.IsStaff(clerk.Staff) {
 		return Order{}, PayAttempt{}, fmt.Errorf("%q is not staff of point %s: %w", clerk.Staff, pt.Code, ErrForbidden)
 	}
-	o, err := p.store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
+	o, err := p.store.OrderByNumber(ctx, NormalizeOrderNumber(number))
 	if err != nil {
 		return Order{}, PayAttempt{}, err
 	}

@@ -137,7 +137,7 @@ func (p *Payments) Begin(ctx context.Context, b Buyer, orderID int64, method Pay
 // as Begin without the buyer check (shopbot-bench pay makes its payments
 // with it; staff at the counter use BeginCounter).
 func (p *Payments) BeginAt(ctx context.Context, number string) (Order, PayAttempt, error) {
-	o, err := p.store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
+	o, err := p.store.OrderByNumber(ctx, NormalizeOrderNumber(number))
 	if err != nil {
 		return Order{}, PayAttempt{}, err
 	}
@@ -281,7 +281,7 @@ func (p *Payments) Cancel(ctx context.Context, b Buyer, orderID int64) (Order, e
 // paid already: the counter's QR, a recorded transfer) what is left of its
 // payment is refunded, once.
 func (p *Payments) SellerCancel(ctx context.Context, shop *Shop, number, reason, by string) (Order, bool, error) {
-	o, err := p.store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(number)))
+	o, err := p.store.OrderByNumber(ctx, NormalizeOrderNumber(number))
 	if err != nil {
 		return Order{}, false, err
 	}
@@ -469,7 +469,7 @@ func (p *Payments) Refund(ctx context.Context, in RefundInput) (Refund, bool, er
 	if in.Key == "" || in.By == "" {
 		return Refund{}, false, fmt.Errorf("refund: key and who required: %w", ErrInvalid)
 	}
-	o, err := p.store.OrderByNumber(ctx, strings.ToUpper(strings.TrimSpace(in.Number)))
+	o, err := p.store.OrderByNumber(ctx, NormalizeOrderNumber(in.Number))
 	if err != nil {
 		return Refund{}, false, err
 	}

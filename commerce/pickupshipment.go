@@ -59,7 +59,7 @@ func NormalizeBatchCode(s string) (string, error) {
 func normalizeNumbers(in []string) []string {
 	var out []string
 	for _, n := range in {
-		n = strings.ToUpper(strings.Join(strings.Fields(n), ""))
+		n = NormalizeOrderNumber(n)
 		if n != "" && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
