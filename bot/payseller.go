@@ -201,21 +201,7 @@ func (h *payHandler) linesLeft(t *turn, o commerce.Order) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	left := make([]int, len(o.Lines)+1)
-	for i, l := range o.Lines {
-		left[i+1] = l.Qty
-	}
-	for _, r := range refunds {
-		if r.AttemptID != 0 || r.State == commerce.RefundFailed {
-			continue
-		}
-		for _, l := range r.Lines {
-			if l.LineNo >= 1 && l.LineNo < len(left) {
-				left[l.LineNo] = max(left[l.LineNo]-l.Qty, 0)
-			}
-		}
-	}
-	return left, nil
+	return commerce.RefundableUnits(o, refunds), nil
 }
 
 // refundLines offers the lines with units left to refund.

@@ -510,7 +510,7 @@ func (p *Payments) Refund(ctx context.Context, in RefundInput) (Refund, bool, er
 		}
 		r.Amount = Money{Amount: in.Amount.Amount, Currency: o.Total.Currency}
 	default: // everything left (the store refuses what was refunded already)
-		r.Amount = Money{Amount: refundable(o, earlier), Currency: o.Total.Currency}
+		r.Amount = Money{Amount: RefundableAmount(o, earlier), Currency: o.Total.Currency}
 	}
 	if r.Amount.Amount <= 0 {
 		return Refund{}, false, fmt.Errorf("refund of %d: %w", r.Amount.Amount, ErrRefundTooMuch)
@@ -535,19 +535,42 @@ func (p *Payments) Refundable(ctx context.Context, o Order) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return refundable(o, refunds), nil
+	return RefundableAmount(o, refunds), nil
 }
 
-// refundable is how much of o's payment its refunds leave: those of the
-// order's payment (not of a late attempt) that did not fail.
-func refundable(o Order, refunds []Refund) int64 {
+// RefundableAmount is how much of o's payment its refunds leave.
+func RefundableAmount(o Order, refunds []Refund) int64 {
 	left := o.Paid.Amount.Amount
 	for _, r := range refunds {
-		if r.AttemptID == 0 && r.State != RefundFailed {
+		if r.ofPayment() {
 			left -= r.Amount.Amount
 		}
 	}
 	return max(left, 0)
+}
+
+// ofPayment reports whether r counts against its order's payment: a
+// refund of the order (not of a late attempt's money) that did not fail.
+func (r Refund) ofPayment() bool { return r.AttemptID == 0 && r.State != RefundFailed }
+
+// RefundableUnits is how many units of each of o's lines its refunds
+// leave to refund, indexed by line number (1-based; index 0 unused).
+func RefundableUnits(o Order, refunds []Refund) []int {
+	left := make([]int, len(o.Lines)+1)
+	for i, l := range o.Lines {
+		left[i+1] = l.Qty
+	}
+	for _, r := range refunds {
+		if !r.ofPayment() {
+			continue
+		}
+		for _, l := range r.Lines {
+			if l.LineNo >= 1 && l.LineNo < len(left) {
+				left[l.LineNo] = max(left[l.LineNo]-l.Qty, 0)
+			}
+		}
+	}
+	return left
 }
 
 // SendRefund sends a requested WeChat Pay refund to the provider and

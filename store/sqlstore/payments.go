@@ -474,28 +474,17 @@ func (s *Store) createRefundTx(ctx context.Context, tx *sql.Tx, o commerce.Order
 		if !o.Paid.IsPaid() {
 			return r, false, fmt.Errorf("refund of unpaid order %s: %w", o.Number, commerce.ErrInvalid)
 		}
-		left := o.Paid.Amount.Amount
-		refunded := make(map[int]int) // line → units refunded
-		for _, e := range earlier {
-			if e.AttemptID != 0 || e.State == commerce.RefundFailed {
-				continue
-			}
-			left -= e.Amount.Amount
-			for _, l := range e.Lines {
-				refunded[l.LineNo] += l.Qty
-			}
-		}
-		if r.Amount.Amount > left {
+		if left := commerce.RefundableAmount(o, earlier); r.Amount.Amount > left {
 			return r, false, fmt.Errorf("refund %s of order %s (%d left): %w", r.Amount, o.Number, left, commerce.ErrRefundTooMuch)
 		}
+		units := commerce.RefundableUnits(o, earlier)
 		for _, l := range r.Lines {
 			if l.LineNo < 1 || l.LineNo > len(o.Lines) || l.Qty < 1 {
 				return r, false, fmt.Errorf("refund line %d × %d of order %s: %w", l.LineNo, l.Qty, o.Number, commerce.ErrInvalid)
 			}
-			refunded[l.LineNo] += l.Qty
-			if refunded[l.LineNo] > o.Lines[l.LineNo-1].Qty {
-				return r, false, fmt.Errorf("refund line %d of order %s: %d of %d units: %w", l.LineNo, o.Number,
-					refunded[l.LineNo], o.Lines[l.LineNo-1].Qty, commerce.ErrRefundTooMuch)
+			if units[l.LineNo] -= l.Qty; units[l.LineNo] < 0 {
+				return r, false, fmt.Errorf("refund line %d of order %s: %d units past what is left of %d: %w", l.LineNo, o.Number,
+					-units[l.LineNo], o.Lines[l.LineNo-1].Qty, commerce.ErrRefundTooMuch)
 			}
 		}
 	}
