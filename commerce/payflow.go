@@ -367,10 +367,13 @@ func (p *Payments) closeUnpaid(ctx context.Context, o Order, reason, by string) 
 	return p.flow.CloseUnpaid(ctx, o.ID, reason, by, p.clock.Now())
 }
 
-// ExpireDue expires every order whose payment time ended; the safety net
-// behind the per-order job. It returns how many it cancelled.
+// ExpireDue expires every order whose payment time ended more than
+// ReconcileAfter ago: the safety net behind the per-order job (a job
+// lost, or one that gave up), which has its chance first — both closing
+// the same order at once would each ask WeChat Pay to close it. It
+// returns how many it cancelled.
 func (p *Payments) ExpireDue(ctx context.Context) (int, error) {
-	ids, err := p.flow.DuePayments(ctx, p.clock.Now(), 200)
+	ids, err := p.flow.DuePayments(ctx, p.clock.Now().Add(-p.reconcile), 200)
 	if err != nil {
 		return 0, err
 	}
